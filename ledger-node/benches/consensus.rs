@@ -1,0 +1,2 @@
+//! Placeholder: the consensus benchmark is written below.
+fn main() {}

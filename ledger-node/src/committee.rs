@@ -1,0 +1,237 @@
+//! The committee: who votes in an epoch, how many faults it tolerates, who leads each view.
+//!
+//! A committee of n = 3f+1 validators tolerates f Byzantine members; any two quorums of 2f+1
+//! share at least f+1 members, so at least one honest one. Formation refuses anything that would
+//! break that arithmetic: a key without a valid proof of possession, a duplicated key, a size that
+//! is not 3f+1, or an operator hosting f+1 or more virtual validators (one machine going bad
+//! would then be more than f faults).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::crypto::{PublicKey, Signature, VerifyCache, verify_pop};
+use crate::error::{Error, Result};
+use crate::types::View;
+
+/// Position of a validator in its committee (also its bit in certificate bitmaps).
+pub type ValidatorIndex = u16;
+
+/// Largest committee the codec and bitmaps accept.
+pub const MAX_COMMITTEE: usize = 1024;
+/// Longest operator name.
+pub const MAX_OPERATOR_LEN: usize = 64;
+
+/// One registered validator identity.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValidatorInfo {
+    /// Its BLS public key.
+    pub public_key: PublicKey,
+    /// Its signature over its own public key under the proof-of-possession tag.
+    pub pop: Signature,
+    /// Who runs it. One operator (a bank) may host several virtual validators, but never f+1.
+    pub operator: String,
+}
+
+/// How the leader of a view is chosen. Every validator evaluates the same rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LeaderRule {
+    /// Leader of view v is member v mod n.
+    RoundRobin,
+    /// Leaders of views 1, 2, ... are read from the list; after it ends, round robin. Used by
+    /// the twins search to explore leader schedules; a deployment keeps `RoundRobin`.
+    Schedule(Vec<ValidatorIndex>),
+}
+
+/// A formed committee: validated keys, thresholds, leader rule, and a cache of certificates that
+/// already verified (shared by clones; see [`Committee::detached`]).
+#[derive(Clone, Debug)]
+pub struct Committee {
+    epoch: u64,
+    members: Vec<ValidatorInfo>,
+    f: usize,
+    leader_rule: LeaderRule,
+    cache: Arc<VerifyCache>,
+}
+
+impl Committee {
+    /// Forms a committee, checking every rule in the module doc.
+    pub fn new(epoch: u64, members: Vec<ValidatorInfo>, leader_rule: LeaderRule) -> Result<Self> {
+        let n = members.len();
+        if !(4..=MAX_COMMITTEE).contains(&n) || !(n - 1).is_multiple_of(3) {
+            return Err(Error::Committee {
+                why: format!("size {n} is not 3f+1 with 4 <= n <= {MAX_COMMITTEE}"),
+            });
+        }
+        let f = (n - 1) / 3;
+        let mut keys = HashMap::new();
+        let mut per_operator: HashMap<&str, usize> = HashMap::new();
+        for (i, m) in members.iter().enumerate() {
+            verify_pop(&m.public_key, &m.pop).map_err(|_| Error::Committee {
+                why: format!("member {i} has no valid proof of possession"),
+            })?;
+            if let Some(j) = keys.insert(m.public_key.to_bytes(), i) {
+                return Err(Error::Committee {
+                    why: format!("members {j} and {i} share a key"),
+                });
+            }
+            if m.operator.is_empty() || m.operator.len() > MAX_OPERATOR_LEN {
+                return Err(Error::Committee {
+                    why: format!("member {i} has an operator name of bad length"),
+                });
+            }
+            let count = per_operator.entry(m.operator.as_str()).or_default();
+            *count += 1;
+            if *count > f {
+                return Err(Error::Committee {
+                    why: format!(
+                        "operator {:?} controls {} identities, at most f = {f} allowed",
+                        m.operator, count
+                    ),
+                });
+            }
+        }
+        if let LeaderRule::Schedule(s) = &leader_rule
+            && s.iter().any(|&l| usize::from(l) >= n)
+        {
+            return Err(Error::Committee {
+                why: "leader schedule names a non-member".into(),
+            });
+        }
+        Ok(Self {
+            epoch,
+            members,
+            f,
+            leader_rule,
+            cache: Arc::new(VerifyCache::default()),
+        })
+    }
+
+    /// The same committee with its own, empty verification cache (so a simulated validator pays
+    /// for its own verifications, as a real process would).
+    pub fn detached(&self) -> Self {
+        Self {
+            cache: Arc::new(VerifyCache::default()),
+            ..self.clone()
+        }
+    }
+
+    /// The epoch this committee signs for.
+    pub fn epoch(&self) -> u64 {
+        self.epoch
+    }
+    /// Number of validators, n.
+    pub fn size(&self) -> usize {
+        self.members.len()
+    }
+    /// Faults tolerated, f = (n-1)/3.
+    pub fn f(&self) -> usize {
+        self.f
+    }
+    /// Signers needed for a certificate: 2f+1.
+    pub fn quorum(&self) -> usize {
+        2 * self.f + 1
+    }
+    /// Distinct timeouts that make a validator join a view change early: f+1 (at least one honest).
+    pub fn join_threshold(&self) -> usize {
+        self.f + 1
+    }
+    /// All members in index order.
+    pub fn members(&self) -> &[ValidatorInfo] {
+        &self.members
+    }
+    /// The leader rule.
+    pub fn leader_rule(&self) -> &LeaderRule {
+        &self.leader_rule
+    }
+    /// Public key of member `i`, if it exists.
+    pub fn public_key(&self, i: ValidatorIndex) -> Option<&PublicKey> {
+        self.members.get(usize::from(i)).map(|m| &m.public_key)
+    }
+    /// Index of the member holding `pk`.
+    pub fn index_of(&self, pk: &PublicKey) -> Option<ValidatorIndex> {
+        self.members
+            .iter()
+            .position(|m| &m.public_key == pk)
+            .and_then(|i| ValidatorIndex::try_from(i).ok())
+    }
+    /// The leader of `view`.
+    pub fn leader(&self, view: View) -> ValidatorIndex {
+        let n = self.members.len() as u64;
+        let rr = (view % n) as ValidatorIndex;
+        match &self.leader_rule {
+            LeaderRule::RoundRobin => rr,
+            LeaderRule::Schedule(s) => usize::try_from(view)
+                .ok()
+                .and_then(|v| v.checked_sub(1))
+                .and_then(|i| s.get(i).copied())
+                .unwrap_or(rr),
+        }
+    }
+    /// The cache of certificates that verified.
+    pub fn cache(&self) -> &VerifyCache {
+        &self.cache
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::KeyPair;
+
+    fn info(k: &KeyPair, op: &str) -> ValidatorInfo {
+        ValidatorInfo {
+            public_key: *k.public(),
+            pop: k.proof_of_possession(),
+            operator: op.into(),
+        }
+    }
+
+    #[test]
+    fn forms_with_valid_pops_and_rotates_leaders() {
+        let keys: Vec<_> = (0..4).map(|i| KeyPair::for_test(1, i)).collect();
+        let members = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| info(k, &format!("bank{i}")))
+            .collect();
+        let c = Committee::new(3, members, LeaderRule::RoundRobin).unwrap();
+        assert_eq!((c.size(), c.f(), c.quorum(), c.join_threshold()), (4, 1, 3, 2));
+        assert_eq!(c.leader(5), 1);
+        assert_eq!(c.index_of(keys[2].public()), Some(2));
+    }
+
+    #[test]
+    fn refuses_missing_pop_duplicates_bad_sizes_and_dominant_operators() {
+        let keys: Vec<_> = (0..7).map(|i| KeyPair::for_test(2, i)).collect();
+        let good: Vec<_> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| info(k, &format!("op{i}")))
+            .collect();
+        let mut bad_pop = good[..4].to_vec();
+        bad_pop[1].pop = keys[2].proof_of_possession();
+        assert!(Committee::new(0, bad_pop, LeaderRule::RoundRobin).is_err());
+        let mut dup = good[..4].to_vec();
+        dup[3] = dup[0].clone();
+        assert!(Committee::new(0, dup, LeaderRule::RoundRobin).is_err());
+        assert!(Committee::new(0, good[..5].to_vec(), LeaderRule::RoundRobin).is_err());
+        // n = 7, f = 2: an operator may host two identities but not three.
+        let mut ops = good.clone();
+        ops[1].operator = "op0".into();
+        assert!(Committee::new(0, ops.clone(), LeaderRule::RoundRobin).is_ok());
+        ops[2].operator = "op0".into();
+        assert!(Committee::new(0, ops, LeaderRule::RoundRobin).is_err());
+    }
+
+    #[test]
+    fn schedule_overrides_then_falls_back() {
+        let keys: Vec<_> = (0..4).map(|i| KeyPair::for_test(1, i)).collect();
+        let members = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| info(k, &format!("b{i}")))
+            .collect();
+        let c = Committee::new(0, members, LeaderRule::Schedule(vec![3, 3, 0])).unwrap();
+        assert_eq!([c.leader(1), c.leader(2), c.leader(3), c.leader(6)], [3, 3, 0, 2]);
+    }
+}

@@ -1,0 +1,918 @@
+//! The consensus state machine of one validator, with no IO and no clock of its own.
+//!
+//! A driver (the simulator, or the node process of part 2) feeds [`Input`]s — a verified message,
+//! a timer that fired, a transaction a client submitted — together with the current time, and
+//! carries out the [`Action`]s returned: send or broadcast a message, arm a timer, hand a
+//! committed block to the application. Timers are never cancelled: a stale one is ignored.
+//!
+//! One view, on the happy path: the leader proposes a block extending the highest QC; every
+//! validator checks it, asks the safety rules for a vote and broadcasts the vote; the next leader
+//! aggregates 2f+1 votes into a QC (one pairing check) and proposes the next block carrying it.
+//! Other validators keep the votes unchecked and only aggregate them if the next leader fails to
+//! show up (at their timeout), so a crashed leader cannot swallow a QC. Seeing a QC for block B2
+//! whose parent B1 and grandparent B0 were proposed in consecutive views commits B0 and its
+//! uncommitted ancestors (the three-chain rule).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+
+use crate::aggregator::{AggregationStats, Aggregator};
+use crate::committee::{Committee, ValidatorIndex};
+use crate::crypto::KeyPair;
+use crate::error::Result;
+use crate::mempool::{Mempool, MempoolConfig};
+use crate::messages::{DropCounters, DropReason, Message, Proposal, VerifiedBody, VerifiedMessage};
+use crate::pacemaker::{Pacemaker, PacemakerConfig};
+use crate::safety::{SafetyRules, SafetyStorage};
+use crate::store::BlockStore;
+use crate::types::{
+    Block, BlockHash, BlockHeader, QuorumCert, Timeout, TimeoutCert, View, Vote, vote_signing_bytes,
+};
+
+/// Tuning of one validator.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// View timers.
+    pub pacemaker: PacemakerConfig,
+    /// Mempool limits.
+    pub mempool: MempoolConfig,
+    /// Size threshold: a leader proposes at once when this many transactions wait, and never
+    /// puts more in a block.
+    pub max_block_txs: usize,
+    /// Most transaction bytes in a block.
+    pub max_block_bytes: usize,
+    /// Time threshold: a leader proposes whatever it has this long after its view started.
+    pub batch_delay_ms: u64,
+    /// Client transactions are forwarded to the other validators in batches of this many ...
+    pub gossip_batch_txs: usize,
+    /// ... or after this delay.
+    pub gossip_delay_ms: u64,
+    /// Votes and timeouts for views further ahead than this are dropped.
+    pub max_future_views: u64,
+    /// A block's timestamp may be at most this far ahead of our clock.
+    pub max_clock_skew_ms: u64,
+    /// Committed blocks kept in memory to serve peers catching up.
+    pub retain_committed_blocks: usize,
+    /// Wait before asking again for a missing block.
+    pub sync_retry_ms: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            pacemaker: PacemakerConfig::default(),
+            mempool: MempoolConfig::default(),
+            max_block_txs: 2_000,
+            max_block_bytes: 4 * 1024 * 1024,
+            batch_delay_ms: 5,
+            gossip_batch_txs: 256,
+            gossip_delay_ms: 2,
+            max_future_views: 1_000,
+            max_clock_skew_ms: 2_000,
+            retain_committed_blocks: 512,
+            sync_retry_ms: 200,
+        }
+    }
+}
+
+/// Timers the core asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Timer {
+    /// The view timer (also re-sends our timeout while stuck in the view).
+    View(View),
+    /// The batching deadline of a view we lead.
+    Propose(View),
+    /// Flush transactions waiting to be forwarded.
+    FlushTransactions,
+}
+
+/// Something that happened to the validator.
+// Inputs are moved once into `handle`; boxing the message would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug)]
+pub enum Input {
+    /// A message that passed [`crate::messages::UnverifiedMessage::verify`].
+    Message(VerifiedMessage),
+    /// A timer armed by [`Action::SetTimer`] fired.
+    Timer(Timer),
+    /// A client submitted a transaction to this validator.
+    Submit(Vec<u8>),
+}
+
+/// A block that became final, with the QC that certifies it (for light clients).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommittedBlock {
+    /// The block.
+    pub block: Arc<Block>,
+    /// 2f+1 votes for it.
+    pub qc: QuorumCert,
+}
+
+/// What the driver must do.
+#[derive(Clone, Debug)]
+pub enum Action {
+    /// Send to one validator.
+    Send {
+        /// Recipient.
+        to: ValidatorIndex,
+        /// Message.
+        msg: Message,
+    },
+    /// Send to every other validator.
+    Broadcast(Message),
+    /// Deliver `Input::Timer(timer)` at `at_ms` (or later).
+    SetTimer {
+        /// Which timer.
+        timer: Timer,
+        /// When.
+        at_ms: u64,
+    },
+    /// A block is final; blocks come in chain order, each exactly once.
+    Commit(CommittedBlock),
+}
+
+/// Application hook for the block's `state_root`: the leader asks for the root of a new block,
+/// voters check it (a mismatch means no vote). Part 2's state machine implements this.
+pub trait Application: Send {
+    /// The state root to write into a block extending `parent` with `payload` at `timestamp_ms`.
+    fn state_root(&mut self, parent: &Block, payload: &[Vec<u8>], timestamp_ms: u64) -> [u8; 32];
+    /// Whether `block` (child of `parent`) carries an acceptable state root.
+    fn check_block(&mut self, parent: &Block, block: &Block) -> bool {
+        block.header().state_root == self.state_root(parent, block.payload(), block.timestamp_ms())
+    }
+}
+
+/// No application state: every state root is zero.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoApplication;
+
+impl Application for NoApplication {
+    fn state_root(&mut self, _: &Block, _: &[Vec<u8>], _: u64) -> [u8; 32] {
+        [0; 32]
+    }
+}
+
+/// Where a (re)started validator resumes: its last committed block and the QC for it, plus any
+/// uncommitted blocks it stored (oldest first; may be empty).
+#[derive(Clone, Debug)]
+pub struct Recovery {
+    /// Last committed block (the genesis block for a new chain).
+    pub root: Arc<Block>,
+    /// QC certifying `root` (the genesis QC for the genesis block).
+    pub root_qc: QuorumCert,
+    /// Stored descendants of `root`, parents before children.
+    pub blocks: Vec<Arc<Block>>,
+}
+
+impl Recovery {
+    /// Start of a new chain at `genesis`.
+    pub fn genesis(genesis: Arc<Block>, committee: &Committee) -> Self {
+        let root_qc = QuorumCert::genesis(committee.epoch(), genesis.hash(), committee.size());
+        Self {
+            root: genesis,
+            root_qc,
+            blocks: Vec::new(),
+        }
+    }
+}
+
+/// Counters for metrics and benchmarks.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CoreStats {
+    /// Blocks proposed.
+    pub proposals: u64,
+    /// Votes signed.
+    pub votes_signed: u64,
+    /// Timeouts signed (first time per view).
+    pub timeouts_signed: u64,
+    /// QCs formed from votes.
+    pub qcs_formed: u64,
+    /// TCs formed from timeouts.
+    pub tcs_formed: u64,
+    /// Blocks committed.
+    pub blocks_committed: u64,
+    /// Transactions committed.
+    pub txs_committed: u64,
+    /// Block requests sent.
+    pub sync_requests: u64,
+    /// Aggregation work.
+    pub aggregation: AggregationStats,
+}
+
+// Few and short-lived (bounded by MAX_PARKED).
+#[allow(clippy::large_enum_variant)]
+enum Parked {
+    Proposal(ValidatorIndex, Proposal),
+    Synced(ValidatorIndex, Arc<Block>),
+}
+
+const MAX_PARKED: usize = 512;
+
+/// One validator's consensus state.
+pub struct Core {
+    config: Config,
+    committee: Committee,
+    me: ValidatorIndex,
+    safety: SafetyRules,
+    app: Box<dyn Application>,
+    store: BlockStore,
+    pacemaker: Pacemaker,
+    mempool: Mempool,
+    high_qc: QuorumCert,
+    votes: BTreeMap<(View, BlockHash), Aggregator>,
+    voted: BTreeSet<(View, ValidatorIndex)>,
+    view_started_ms: u64,
+    proposed_view: View,
+    propose_timer_view: View,
+    last_timeout: Option<Timeout>,
+    parked: HashMap<BlockHash, Vec<Parked>>,
+    parked_count: usize,
+    parked_qcs: HashMap<BlockHash, QuorumCert>,
+    wanted: HashMap<BlockHash, u64>,
+    outbox: Vec<Vec<u8>>,
+    flush_armed: bool,
+    drops: DropCounters,
+    stats: CoreStats,
+    actions: Vec<Action>,
+    now: u64,
+}
+
+impl std::fmt::Debug for Core {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Core")
+            .field("me", &self.me)
+            .field("view", &self.pacemaker.view())
+            .field("high_qc", &self.high_qc.view)
+            .field("root_height", &self.store.root().height())
+            .finish()
+    }
+}
+
+impl Core {
+    /// Builds a validator from its key, its safety storage (loaded now), its application hook
+    /// and where to resume. Nothing happens until [`Core::start`].
+    pub fn new(
+        config: Config,
+        committee: Committee,
+        me: ValidatorIndex,
+        key: KeyPair,
+        storage: Box<dyn SafetyStorage>,
+        app: Box<dyn Application>,
+        recovery: Recovery,
+    ) -> Result<Self> {
+        let safety = SafetyRules::new(key, me, committee.epoch(), recovery.root_qc.clone(), storage)?;
+        let mut store = BlockStore::new(recovery.root.clone(), config.retain_committed_blocks);
+        let mut high_qc = recovery.root_qc.clone();
+        for b in &recovery.blocks {
+            if store.insert(b.clone()) && b.qc().view > high_qc.view {
+                high_qc = b.qc().clone();
+            }
+        }
+        let rec = safety.record();
+        if rec.high_qc.view > high_qc.view && store.contains(&rec.high_qc.block_hash) {
+            high_qc = rec.high_qc.clone();
+        }
+        let start_view = (high_qc.view + 1).max(rec.last_voted_view).max(1);
+        Ok(Self {
+            pacemaker: Pacemaker::new(config.pacemaker.clone(), start_view),
+            mempool: Mempool::new(config.mempool.clone()),
+            config,
+            committee,
+            me,
+            safety,
+            app,
+            store,
+            high_qc,
+            votes: BTreeMap::new(),
+            voted: BTreeSet::new(),
+            view_started_ms: 0,
+            proposed_view: 0,
+            propose_timer_view: 0,
+            last_timeout: None,
+            parked: HashMap::new(),
+            parked_count: 0,
+            parked_qcs: HashMap::new(),
+            wanted: HashMap::new(),
+            outbox: Vec::new(),
+            flush_armed: false,
+            drops: DropCounters::default(),
+            stats: CoreStats::default(),
+            actions: Vec::new(),
+            now: 0,
+        })
+    }
+
+    /// Arms the first view timer (and proposes if we lead the first view).
+    pub fn start(&mut self, now_ms: u64) -> Vec<Action> {
+        self.now = now_ms;
+        self.enter_view();
+        std::mem::take(&mut self.actions)
+    }
+
+    /// Processes one input at time `now_ms`.
+    pub fn handle(&mut self, now_ms: u64, input: Input) -> Vec<Action> {
+        self.now = self.now.max(now_ms);
+        match input {
+            Input::Message(m) => self.on_message(m),
+            Input::Timer(t) => self.on_timer(t),
+            Input::Submit(tx) => self.on_submit(tx),
+        }
+        std::mem::take(&mut self.actions)
+    }
+
+    /// Counts a message the driver dropped before it reached the core (failed verification).
+    pub fn record_drop(&mut self, reason: DropReason) {
+        self.drops.record(reason);
+    }
+
+    /// The committee (for the driver's `verify`).
+    pub fn committee(&self) -> &Committee {
+        &self.committee
+    }
+    /// Our index.
+    pub fn index(&self) -> ValidatorIndex {
+        self.me
+    }
+    /// Current view.
+    pub fn current_view(&self) -> View {
+        self.pacemaker.view()
+    }
+    /// Highest QC whose block we hold.
+    pub fn high_qc(&self) -> &QuorumCert {
+        &self.high_qc
+    }
+    /// Last committed block.
+    pub fn committed_root(&self) -> &Arc<Block> {
+        self.store.root()
+    }
+    /// Drop counters.
+    pub fn drops(&self) -> &DropCounters {
+        &self.drops
+    }
+    /// Work counters.
+    pub fn stats(&self) -> &CoreStats {
+        &self.stats
+    }
+    /// Pending transactions.
+    pub fn mempool_len(&self) -> usize {
+        self.mempool.len()
+    }
+    /// Blocks held in memory.
+    pub fn stored_blocks(&self) -> usize {
+        self.store.len()
+    }
+
+    fn drop(&mut self, r: DropReason) {
+        self.drops.record(r);
+    }
+
+    fn on_message(&mut self, m: VerifiedMessage) {
+        let from = m.from();
+        match m.into_body() {
+            VerifiedBody::Proposal(p) => self.on_proposal(from, p.into_inner()),
+            VerifiedBody::Vote(v) => self.on_vote(v.into_inner()),
+            VerifiedBody::Timeout(t) => self.on_timeout(from, t.into_inner()),
+            VerifiedBody::TimeoutCert(tc) => self.on_tc(tc.into_inner()),
+            VerifiedBody::SyncInfo(qc, tc) => {
+                self.process_qc(qc.inner(), from);
+                if let Some(tc) = tc {
+                    self.on_tc(tc.into_inner());
+                }
+            }
+            VerifiedBody::Transactions(txs) => {
+                for tx in txs {
+                    if let Err(r) = self.mempool.add(tx) {
+                        self.drop(r);
+                    }
+                }
+                self.maybe_propose();
+            }
+            VerifiedBody::BlockRequest(h, max) => {
+                let blocks = self.store.ancestors(&h, usize::from(max));
+                if !blocks.is_empty() {
+                    self.send(from, Message::BlockResponse(blocks));
+                }
+            }
+            VerifiedBody::BlockResponse(blocks) => self.on_blocks(from, blocks),
+        }
+    }
+
+    fn send(&mut self, to: ValidatorIndex, msg: Message) {
+        self.actions.push(Action::Send { to, msg });
+    }
+
+    fn broadcast(&mut self, msg: Message) {
+        self.actions.push(Action::Broadcast(msg));
+    }
+
+    fn set_timer(&mut self, timer: Timer, at_ms: u64) {
+        self.actions.push(Action::SetTimer { timer, at_ms });
+    }
+
+    fn too_far(&self, view: View) -> bool {
+        view > self.pacemaker.view().saturating_add(self.config.max_future_views)
+    }
+
+    // ---- pacemaker -------------------------------------------------------------------------
+
+    fn enter_view(&mut self) {
+        let v = self.pacemaker.view();
+        self.view_started_ms = self.now;
+        self.last_timeout = None;
+        let at = self.now + self.pacemaker.timeout_ms();
+        self.set_timer(Timer::View(v), at);
+        self.maybe_propose();
+    }
+
+    fn advance(&mut self, view: View, progress: bool) {
+        if self.pacemaker.advance(view, progress) {
+            self.enter_view();
+        }
+    }
+
+    fn on_timer(&mut self, t: Timer) {
+        match t {
+            Timer::View(v) if v == self.pacemaker.view() => {
+                if let Some(t) = self.last_timeout.clone() {
+                    // Still stuck: say it again (messages may have been lost).
+                    self.broadcast(Message::Timeout(t));
+                    let at = self.now + self.pacemaker.timeout_ms();
+                    self.set_timer(Timer::View(v), at);
+                } else {
+                    self.local_timeout();
+                }
+            }
+            Timer::Propose(v) if v == self.pacemaker.view() => self.maybe_propose(),
+            Timer::FlushTransactions => {
+                self.flush_armed = false;
+                self.flush_outbox();
+            }
+            _ => {}
+        }
+    }
+
+    /// Gives up on the current view: first certify any view whose votes reached a quorum here
+    /// (the next leader may be the one that failed), then sign and broadcast a timeout.
+    fn local_timeout(&mut self) {
+        let v = self.pacemaker.view();
+        self.certify_collected_votes();
+        if self.pacemaker.view() != v || self.pacemaker.timed_out() {
+            return;
+        }
+        self.pacemaker.mark_timed_out();
+        let t = self.safety.timeout(v, self.high_qc.clone());
+        self.stats.timeouts_signed += 1;
+        self.last_timeout = Some(t.clone());
+        self.broadcast(Message::Timeout(t.clone()));
+        let at = self.now + self.pacemaker.timeout_ms();
+        self.set_timer(Timer::View(v), at);
+        self.count_timeout(t.view, self.me, t.signature);
+    }
+
+    fn on_timeout(&mut self, from: ValidatorIndex, t: Timeout) {
+        if self.too_far(t.view) {
+            return self.drop(DropReason::FarFuture);
+        }
+        self.process_qc(&t.high_qc, from);
+        if t.view < self.pacemaker.view() {
+            // The sender is behind: show it how we got ahead.
+            let high_tc = self.pacemaker.high_tc().cloned();
+            self.send(
+                from,
+                Message::SyncInfo {
+                    high_qc: self.high_qc.clone(),
+                    high_tc,
+                },
+            );
+            return;
+        }
+        self.count_timeout(t.view, t.signer, t.signature);
+    }
+
+    fn count_timeout(&mut self, view: View, signer: ValidatorIndex, sig: crate::crypto::Signature) {
+        let out = self
+            .pacemaker
+            .add_timeout(&self.committee, view, signer, sig, &mut self.stats.aggregation);
+        if let Some(join) = out.join {
+            self.advance(join, false);
+            if self.pacemaker.view() == join && !self.pacemaker.timed_out() {
+                self.local_timeout();
+            }
+        }
+        if let Some(tc) = out.tc {
+            self.stats.tcs_formed += 1;
+            self.broadcast(Message::TimeoutCert(tc.clone()));
+            self.on_tc(tc);
+        }
+    }
+
+    fn on_tc(&mut self, tc: TimeoutCert) {
+        let next = self.pacemaker.record_tc(tc);
+        self.advance(next, false);
+    }
+
+    // ---- votes and certificates ------------------------------------------------------------
+
+    fn on_vote(&mut self, v: Vote) {
+        if v.view <= self.high_qc.view {
+            return; // already certified at or beyond this view
+        }
+        if self.too_far(v.view) {
+            return self.drop(DropReason::FarFuture);
+        }
+        if !self.voted.insert((v.view, v.signer)) {
+            return self.drop(DropReason::Duplicate);
+        }
+        let epoch = self.committee.epoch();
+        let agg = self
+            .votes
+            .entry((v.view, v.block_hash))
+            .or_insert_with(|| Aggregator::new(vote_signing_bytes(epoch, v.view, &v.block_hash).to_vec()));
+        agg.add(v.signer, v.signature);
+        if self.committee.leader(v.view + 1) == self.me {
+            self.certify(v.view, v.block_hash);
+        }
+    }
+
+    fn certify(&mut self, view: View, hash: BlockHash) {
+        let Some(agg) = self.votes.get_mut(&(view, hash)) else {
+            return;
+        };
+        let before = self.stats.aggregation.bad_signatures;
+        let cert = agg.try_certify(&self.committee, &mut self.stats.aggregation);
+        for _ in before..self.stats.aggregation.bad_signatures {
+            self.drops.record(DropReason::BadSignature);
+        }
+        if let Some((signers, sig)) = cert {
+            let qc = QuorumCert {
+                epoch: self.committee.epoch(),
+                view,
+                block_hash: hash,
+                signers,
+                signature: Some(sig),
+            };
+            // We just checked this exact aggregate: remember it for when it comes back in a block.
+            self.committee
+                .cache()
+                .insert(crate::crypto::sha256(&[b"qc", &crate::codec::encode_to_vec(&qc)]));
+            self.stats.qcs_formed += 1;
+            let hint = self.committee.leader(view);
+            self.process_qc(&qc, hint);
+        }
+    }
+
+    fn certify_collected_votes(&mut self) {
+        let ready: Vec<(View, BlockHash)> = self
+            .votes
+            .iter()
+            .filter(|(_, a)| a.len() >= self.committee.quorum() && !a.is_certified())
+            .map(|(k, _)| *k)
+            .collect();
+        for (view, hash) in ready.into_iter().rev() {
+            if view > self.high_qc.view {
+                self.certify(view, hash);
+            }
+        }
+    }
+
+    /// Everything a QC teaches: the view is over, maybe a higher QC to extend, maybe a commit.
+    fn process_qc(&mut self, qc: &QuorumCert, hint: ValidatorIndex) {
+        let known = self.store.contains(&qc.block_hash);
+        if known && qc.view > self.high_qc.view {
+            self.high_qc = qc.clone();
+            let floor = (qc.view + 1, BlockHash::default());
+            self.votes = self.votes.split_off(&floor);
+            self.voted = self.voted.split_off(&(qc.view + 1, 0));
+        }
+        if !known && qc.view > self.store.root().view() {
+            if self.parked_qcs.len() < MAX_PARKED {
+                self.parked_qcs
+                    .entry(qc.block_hash)
+                    .and_modify(|q| {
+                        if q.view < qc.view {
+                            *q = qc.clone()
+                        }
+                    })
+                    .or_insert_with(|| qc.clone());
+            }
+            self.request_block(qc.block_hash, hint);
+        }
+        self.advance(qc.view + 1, true);
+        if known {
+            self.try_commit(qc);
+            self.maybe_propose();
+        }
+    }
+
+    /// The three-chain rule: QC for b2, b2's parent b1 and grandparent b0 in consecutive views
+    /// means b0 is final.
+    fn try_commit(&mut self, qc: &QuorumCert) {
+        let Some(b2) = self.store.get(&qc.block_hash) else {
+            return;
+        };
+        let Some(b1) = self.store.get(&b2.parent_hash()) else {
+            return;
+        };
+        let Some(b0) = self.store.get(&b1.parent_hash()) else {
+            return;
+        };
+        if b2.view() != b1.view() + 1 || b1.view() != b0.view() + 1 {
+            return;
+        }
+        if b0.height() <= self.store.root().height() {
+            return;
+        }
+        let b0_qc = b1.qc().clone();
+        let target = b0.hash();
+        let chain = self.store.commit(&target);
+        for (i, b) in chain.iter().enumerate() {
+            let qc = match chain.get(i + 1) {
+                Some(child) => child.qc().clone(),
+                None => b0_qc.clone(),
+            };
+            self.mempool.mark_committed(b.tx_ids());
+            self.stats.blocks_committed += 1;
+            self.stats.txs_committed += b.payload().len() as u64;
+            self.actions
+                .push(Action::Commit(CommittedBlock { block: b.clone(), qc }));
+        }
+    }
+
+    // ---- proposals -------------------------------------------------------------------------
+
+    fn maybe_propose(&mut self) {
+        let v = self.pacemaker.view();
+        if self.committee.leader(v) != self.me || self.proposed_view >= v {
+            return;
+        }
+        let Some(parent) = self.store.get(&self.high_qc.block_hash).cloned() else {
+            return;
+        };
+        let tc = if self.high_qc.view + 1 == v {
+            None
+        } else {
+            match self.pacemaker.high_tc() {
+                Some(tc) if tc.view + 1 == v => Some(tc.clone()),
+                _ => return,
+            }
+        };
+        let in_flight: usize = self
+            .store
+            .uncommitted_chain(&parent.hash())
+            .unwrap_or_default()
+            .iter()
+            .map(|b| b.payload().len())
+            .sum();
+        let ready = self.mempool.len().saturating_sub(in_flight);
+        let deadline = self.view_started_ms + self.config.batch_delay_ms;
+        if ready < self.config.max_block_txs && self.now < deadline {
+            if self.propose_timer_view != v {
+                self.propose_timer_view = v;
+                self.set_timer(Timer::Propose(v), deadline);
+            }
+            return;
+        }
+        let exclude = self.store.pending_tx_ids(&parent.hash());
+        let payload = self
+            .mempool
+            .batch(self.config.max_block_txs, self.config.max_block_bytes, &exclude);
+        let timestamp_ms = self.now.max(parent.timestamp_ms() + 1);
+        let state_root = self.app.state_root(&parent, &payload, timestamp_ms);
+        let block = Arc::new(Block::new(
+            BlockHeader {
+                epoch: self.committee.epoch(),
+                view: v,
+                height: parent.height() + 1,
+                timestamp_ms,
+                parent_hash: parent.hash(),
+                payload_root: [0; 32],
+                state_root,
+                proposer: self.me,
+                qc: self.high_qc.clone(),
+            },
+            payload,
+        ));
+        self.proposed_view = v;
+        self.stats.proposals += 1;
+        let p = Proposal { block, tc };
+        self.broadcast(Message::Proposal(p.clone()));
+        self.on_proposal(self.me, p);
+    }
+
+    fn on_proposal(&mut self, from: ValidatorIndex, p: Proposal) {
+        let b = p.block.clone();
+        if let Some(tc) = &p.tc {
+            self.on_tc(tc.clone());
+        }
+        self.process_qc(b.qc(), from);
+        if self.store.contains(&b.hash()) {
+            return;
+        }
+        if b.height() <= self.store.root().height() {
+            return self.drop(DropReason::Stale);
+        }
+        let Some(parent) = self.store.get(&b.parent_hash()).cloned() else {
+            let parent_hash = b.parent_hash();
+            self.park(parent_hash, Parked::Proposal(from, p));
+            self.request_block(parent_hash, from);
+            return;
+        };
+        if !self.valid_block(&parent, &b) || !self.store.insert(b.clone()) {
+            return self.drop(DropReason::InvalidBlock);
+        }
+        self.try_vote(&b, &parent);
+        self.unpark(b.hash());
+    }
+
+    /// Validity of a proposed block beyond its certificate: it extends its parent by one, time
+    /// moves forward and not too far ahead of ours, no transaction repeats one in the block, its
+    /// uncommitted ancestors or recent commits, size limits, and the application's state root.
+    fn valid_block(&mut self, parent: &Block, b: &Block) -> bool {
+        if b.height() != parent.height() + 1
+            || b.timestamp_ms() <= parent.timestamp_ms()
+            || b.timestamp_ms() > self.now + self.config.max_clock_skew_ms
+            || b.payload().len() > self.config.max_block_txs
+            || b.payload_bytes() > self.config.max_block_bytes
+        {
+            return false;
+        }
+        let mut seen = self.store.pending_tx_ids(&parent.hash());
+        for id in b.tx_ids() {
+            if !seen.insert(*id) || self.mempool.is_committed(id) {
+                return false;
+            }
+        }
+        self.app.check_block(parent, b)
+    }
+
+    fn try_vote(&mut self, b: &Arc<Block>, parent: &Arc<Block>) {
+        if b.view() != self.pacemaker.view() || self.pacemaker.timed_out() {
+            return;
+        }
+        if let Ok(vote) = self.safety.vote(b, parent) {
+            self.stats.votes_signed += 1;
+            self.broadcast(Message::Vote(vote.clone()));
+            self.on_vote(vote);
+        }
+    }
+
+    // ---- catching up -----------------------------------------------------------------------
+
+    fn park(&mut self, parent: BlockHash, item: Parked) {
+        if self.parked_count >= MAX_PARKED {
+            return self.drop(DropReason::FarFuture);
+        }
+        self.parked_count += 1;
+        self.parked.entry(parent).or_default().push(item);
+    }
+
+    fn request_block(&mut self, hash: BlockHash, from: ValidatorIndex) {
+        if self.store.contains(&hash) {
+            return;
+        }
+        if let Some(&at) = self.wanted.get(&hash)
+            && self.now < at + self.config.sync_retry_ms
+        {
+            return;
+        }
+        if self.wanted.len() >= MAX_PARKED {
+            self.wanted.clear();
+        }
+        self.wanted.insert(hash, self.now);
+        let to = if from == self.me {
+            self.committee.leader(self.pacemaker.view())
+        } else {
+            from
+        };
+        if to == self.me {
+            return;
+        }
+        self.stats.sync_requests += 1;
+        self.send(
+            to,
+            Message::BlockRequest {
+                hash,
+                max_blocks: crate::codec::MAX_BLOCKS_PER_RESPONSE as u16,
+            },
+        );
+    }
+
+    /// Blocks answering our requests, newest first. Only a run that starts at a hash we asked
+    /// for and follows parent links is accepted: the requested hash came from a verified
+    /// certificate, and each parent hash is covered by its child's hash.
+    fn on_blocks(&mut self, from: ValidatorIndex, blocks: Vec<Arc<Block>>) {
+        let mut expect: Option<BlockHash> = None;
+        let mut run = Vec::new();
+        for b in blocks {
+            let ok = match expect {
+                None => self.wanted.contains_key(&b.hash()),
+                Some(h) => b.hash() == h,
+            };
+            if !ok {
+                if expect.is_none() {
+                    self.drop(DropReason::Unrequested);
+                }
+                break;
+            }
+            self.wanted.remove(&b.hash());
+            expect = Some(b.parent_hash());
+            let stop = self.store.contains(&b.parent_hash()) || b.height() <= self.store.root().height() + 1;
+            run.push(b);
+            if stop {
+                break;
+            }
+        }
+        let Some(oldest) = run.last().cloned() else { return };
+        if !self.store.contains(&oldest.parent_hash()) && oldest.height() > self.store.root().height() + 1 {
+            self.request_block(oldest.parent_hash(), from);
+        }
+        for b in run.into_iter().rev() {
+            if self.store.contains(&b.hash()) {
+                continue;
+            }
+            if self.store.contains(&b.parent_hash()) {
+                self.insert_synced(from, b);
+            } else {
+                let parent = b.parent_hash();
+                self.park(parent, Parked::Synced(from, b));
+            }
+        }
+    }
+
+    fn insert_synced(&mut self, from: ValidatorIndex, b: Arc<Block>) {
+        let h = b.hash();
+        if self.store.insert(b.clone()) {
+            self.process_qc(b.qc(), from);
+            self.unpark(h);
+        } else {
+            self.drop(DropReason::InvalidBlock);
+        }
+    }
+
+    /// `h` just arrived: process what waited for it.
+    fn unpark(&mut self, h: BlockHash) {
+        if let Some(qc) = self.parked_qcs.remove(&h) {
+            let hint = self.committee.leader(qc.view);
+            self.process_qc(&qc, hint);
+        }
+        let Some(items) = self.parked.remove(&h) else {
+            return;
+        };
+        self.parked_count = self.parked_count.saturating_sub(items.len());
+        for item in items {
+            match item {
+                Parked::Proposal(from, p) => self.on_proposal(from, p),
+                Parked::Synced(from, b) => {
+                    if !self.store.contains(&b.hash()) {
+                        self.insert_synced(from, b);
+                    }
+                }
+            }
+        }
+    }
+
+    // ---- transactions ----------------------------------------------------------------------
+
+    fn on_submit(&mut self, tx: Vec<u8>) {
+        match self.mempool.add(tx.clone()) {
+            Ok(true) => {
+                self.outbox.push(tx);
+                if self.outbox.len() >= self.config.gossip_batch_txs {
+                    self.flush_outbox();
+                } else if !self.flush_armed {
+                    self.flush_armed = true;
+                    let at = self.now + self.config.gossip_delay_ms;
+                    self.set_timer(Timer::FlushTransactions, at);
+                }
+                self.maybe_propose();
+            }
+            Ok(false) => {}
+            Err(r) => self.drop(r),
+        }
+    }
+
+    fn flush_outbox(&mut self) {
+        if !self.outbox.is_empty() {
+            let txs = std::mem::take(&mut self.outbox);
+            self.broadcast(Message::Transactions(txs));
+        }
+    }
+}
+
+/// Ids of the blocks in `blocks` (test and simulator helper).
+pub fn hashes(blocks: &[CommittedBlock]) -> Vec<BlockHash> {
+    blocks.iter().map(|c| c.block.hash()).collect()
+}
+
+/// Whether two committed sequences agree (one is a prefix of the other).
+pub fn consistent(a: &[BlockHash], b: &[BlockHash]) -> bool {
+    a.iter().zip(b.iter()).all(|(x, y)| x == y)
+}
+
+/// Shared helper for drivers: ids of transactions in committed blocks.
+pub fn committed_tx_ids(blocks: &[CommittedBlock]) -> HashSet<[u8; 32]> {
+    blocks
+        .iter()
+        .flat_map(|c| c.block.tx_ids().iter().copied())
+        .collect()
+}

@@ -1,0 +1,47 @@
+//! # ledger-node: the CypherBFT consensus core
+//!
+//! CypherBFT is the committee consensus of CypherLink's own chain: chained HotStuff among
+//! n = 3f+1 validators, with BLS12-381 aggregate signatures so that a quorum certificate (2f+1
+//! votes) is one 96-byte signature plus a bitmap, checked with one pairing. The seeds' Prepare /
+//! Pre-Commit / Commit / Decide phases are successive QCs on a chain of blocks: a block is final
+//! once it and its next two descendants, proposed in consecutive views, are certified.
+//!
+//! Modules, from the bottom up:
+//! - [`crypto`]: keys, proofs of possession, signing with a domain tag, aggregation;
+//! - [`committee`]: membership, thresholds, leader rotation, the virtual-validator operator rule;
+//! - [`types`] and [`merkle`]: blocks, votes, QCs, timeouts, TCs; the transaction Merkle root;
+//! - [`codec`]: the canonical binary encoding, with length limits, for the wire and the hash;
+//! - [`messages`]: wire messages, and `UnverifiedMessage::verify` — the only way to a
+//!   `VerifiedMessage`; refusals are counted [`messages::DropReason`]s;
+//! - [`aggregator`]: 2f+1 signatures into one certificate, with a per-signature fallback;
+//! - [`safety`]: the voting rules and the record saved (through [`safety::SafetyStorage`])
+//!   before any vote leaves;
+//! - [`pacemaker`]: views, timers with exponential backoff, timeout certificates;
+//! - [`mempool`] and [`store`]: pending transactions; the block tree above the last commit;
+//! - [`core`]: the sans-IO state machine tying them together (inputs in, actions out);
+//! - [`light`]: offline checks a light client can make with the committee's keys;
+//! - `sim` (feature `sim`): a deterministic simulated network driving many `Core`s, with faults
+//!   and Byzantine validators.
+//!
+//! A node process (part 2) owns a `Core`, verifies incoming frames with
+//! `UnverifiedMessage::decode(..)?.verify(&committee)`, feeds them to `Core::handle` with the
+//! time, and executes the returned actions (send frames, arm timers, store committed blocks).
+
+pub mod aggregator;
+pub mod codec;
+pub mod committee;
+pub mod core;
+pub mod crypto;
+pub mod error;
+pub mod light;
+pub mod mempool;
+pub mod merkle;
+pub mod messages;
+pub mod pacemaker;
+pub mod safety;
+#[cfg(feature = "sim")]
+pub mod sim;
+pub mod store;
+pub mod types;
+
+pub use error::{Error, Result};

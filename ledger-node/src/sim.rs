@@ -1,0 +1,682 @@
+//! A deterministic, in-process simulated network of validators (feature `sim`).
+//!
+//! Every validator is a real [`Core`] with real BLS keys; only the network and the clock are
+//! simulated. Events (message deliveries, timers, client submissions, crashes, restarts) sit in a
+//! priority queue ordered by simulated time and then by insertion, and every random choice (link
+//! delay, loss) comes from one seeded RNG, so a seed replays exactly. Links have a delay drawn per
+//! message (which also reorders), a loss rate, and an optional filter that can cut any link at any
+//! time (partitions that change over time, twins schedules).
+//!
+//! Byzantine behaviours: twins (a second node with the same key and index, running honest code
+//! on another side of a partition), an equivocating leader (sends two different blocks for its
+//! view), a double voter (signs a vote for a different block to half the committee), and a silent
+//! node. Honest validators' votes are logged so tests can assert that none signed two different
+//! votes in one view, across crashes and restarts.
+//!
+//! For benchmarks, `measure_cpu` charges each validator the real time its core and verification
+//! took: the node is busy for that long (later events wait) and its messages leave after it.
+
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Instant;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::codec;
+use crate::committee::{Committee, LeaderRule, ValidatorIndex, ValidatorInfo};
+use crate::core::{Action, CommittedBlock, Config, Core, Input, NoApplication, Recovery, Timer};
+use crate::crypto::KeyPair;
+use crate::merkle::leaf_hash;
+use crate::messages::{Message, Proposal, UnverifiedMessage};
+use crate::safety::MemoryStorage;
+use crate::types::{Block, BlockHash, BlockHeader, View, Vote, vote_signing_bytes};
+
+/// How a simulated node behaves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Behaviour {
+    /// Follows the protocol.
+    Honest,
+    /// Honest code, but shares its key and index with another node (set by [`Simulation::add_twin`]).
+    Twin,
+    /// As leader, proposes two different blocks, each to half of the others.
+    Equivocate,
+    /// Each vote it signs goes to half of the others; the other half get a vote for another block.
+    DoubleVote,
+    /// Sends nothing.
+    Silent,
+}
+
+/// Decides whether a message from node `from` to node `to` at time `now` gets through.
+pub type LinkFilter = Box<dyn FnMut(u64, usize, usize, &Message) -> bool>;
+
+/// Simulation settings.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    /// Seed of the network RNG.
+    pub seed: u64,
+    /// Seed of the validators' keys (kept apart so many scenarios can share keys).
+    pub key_seed: u64,
+    /// Committee size.
+    pub n: usize,
+    /// Leader rule of the committee.
+    pub leader_rule: LeaderRule,
+    /// Validator settings.
+    pub core: Config,
+    /// Smallest link delay.
+    pub min_delay_ms: u64,
+    /// Largest link delay (delays are uniform in between, which reorders messages).
+    pub max_delay_ms: u64,
+    /// Probability a message is lost.
+    pub loss: f64,
+    /// Encode and decode every message through the codec.
+    pub wire: bool,
+    /// Give every validator its own verification cache (as separate processes would have).
+    pub detached_caches: bool,
+    /// Charge validators the real CPU time of their work (benchmarks; not deterministic).
+    pub measure_cpu: bool,
+    /// Remember signatures across scenarios (see [`KeyPair::with_sign_memo`]).
+    pub sign_memo: bool,
+}
+
+impl SimConfig {
+    /// Defaults for `n` validators and a seed: 1-10 ms links, no loss.
+    pub fn new(n: usize, seed: u64) -> Self {
+        let mut core = Config::default();
+        core.pacemaker.base_timeout_ms = 200;
+        core.pacemaker.max_timeout_ms = 5_000;
+        Self {
+            seed,
+            key_seed: 1,
+            n,
+            leader_rule: LeaderRule::RoundRobin,
+            core,
+            min_delay_ms: 1,
+            max_delay_ms: 10,
+            loss: 0.0,
+            wire: false,
+            detached_caches: false,
+            measure_cpu: false,
+            sign_memo: false,
+        }
+    }
+}
+
+// Deliveries dominate the queue; boxing them would only add an allocation per message.
+#[allow(clippy::large_enum_variant)]
+enum Event {
+    Deliver {
+        to: usize,
+        from: ValidatorIndex,
+        msg: Message,
+    },
+    Timer {
+        node: usize,
+        incarnation: u64,
+        timer: Timer,
+    },
+    Submit {
+        node: usize,
+        tx: Vec<u8>,
+    },
+    Crash(usize),
+    Restart(usize),
+}
+
+struct Scheduled {
+    at: u64,
+    seq: u64,
+    event: Event,
+}
+
+impl PartialEq for Scheduled {
+    fn eq(&self, o: &Self) -> bool {
+        (self.at, self.seq) == (o.at, o.seq)
+    }
+}
+impl Eq for Scheduled {}
+impl PartialOrd for Scheduled {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Scheduled {
+    fn cmp(&self, o: &Self) -> Ordering {
+        (o.at, o.seq).cmp(&(self.at, self.seq))
+    }
+}
+
+/// One simulated validator process.
+pub struct SimNode {
+    /// Committee index (shared by twins).
+    pub index: ValidatorIndex,
+    /// Behaviour.
+    pub behaviour: Behaviour,
+    /// Running core, `None` while crashed.
+    pub core: Option<Core>,
+    /// Its safety storage, surviving crashes.
+    pub storage: MemoryStorage,
+    /// Everything it committed, across restarts.
+    pub committed: Vec<CommittedBlock>,
+    key: KeyPair,
+    committee: Committee,
+    incarnation: u64,
+    busy_until: u64,
+}
+
+/// Latency samples of committed transactions.
+#[derive(Clone, Debug, Default)]
+pub struct LatencyLog {
+    /// Simulated milliseconds from submission to commit at the validator it was submitted to.
+    pub sim_ms: Vec<u64>,
+    /// Wall-clock microseconds for the same.
+    pub wall_us: Vec<u64>,
+}
+
+/// The simulated network.
+pub struct Simulation {
+    /// Settings.
+    pub config: SimConfig,
+    /// The nodes; twins come after the n validators.
+    pub nodes: Vec<SimNode>,
+    committee: Committee,
+    genesis: Arc<Block>,
+    queue: BinaryHeap<Scheduled>,
+    seq: u64,
+    now: u64,
+    rng: StdRng,
+    filter: Option<LinkFilter>,
+    votes: HashMap<(ValidatorIndex, View), BlockHash>,
+    vote_violations: Vec<String>,
+    proposals_by_view: HashMap<View, BlockHash>,
+    submitted: HashMap<[u8; 32], (usize, u64, Instant)>,
+    /// Commit latencies.
+    pub latency: LatencyLog,
+    /// Messages delivered.
+    pub delivered: u64,
+    /// Messages lost or cut.
+    pub lost: u64,
+}
+
+impl Simulation {
+    /// A committee of `config.n` honest validators at genesis (not started).
+    pub fn new(config: SimConfig) -> Self {
+        let keys: Vec<KeyPair> = (0..config.n as u64)
+            .map(|i| {
+                let k = KeyPair::for_test(config.key_seed, i);
+                if config.sign_memo { k.with_sign_memo() } else { k }
+            })
+            .collect();
+        let members = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| ValidatorInfo {
+                public_key: *k.public(),
+                pop: k.proof_of_possession(),
+                operator: format!("operator-{i}"),
+            })
+            .collect();
+        let committee = Committee::new(0, members, config.leader_rule.clone())
+            .unwrap_or_else(|e| panic!("simulation committee: {e}"));
+        Self::with_committee(config, committee, keys)
+    }
+
+    /// A simulation over a given committee and its keys (so callers can reuse both).
+    pub fn with_committee(config: SimConfig, committee: Committee, keys: Vec<KeyPair>) -> Self {
+        let genesis = Block::genesis(&committee, 0, [0; 32]);
+        let mut sim = Self {
+            rng: StdRng::seed_from_u64(config.seed),
+            nodes: Vec::new(),
+            committee,
+            genesis,
+            queue: BinaryHeap::new(),
+            seq: 0,
+            now: 0,
+            filter: None,
+            votes: HashMap::new(),
+            vote_violations: Vec::new(),
+            proposals_by_view: HashMap::new(),
+            submitted: HashMap::new(),
+            latency: LatencyLog::default(),
+            delivered: 0,
+            lost: 0,
+            config,
+        };
+        for (i, k) in keys.into_iter().enumerate() {
+            sim.push_node(i as ValidatorIndex, k, Behaviour::Honest);
+        }
+        sim
+    }
+
+    fn push_node(&mut self, index: ValidatorIndex, key: KeyPair, behaviour: Behaviour) -> usize {
+        let committee = if self.config.detached_caches {
+            self.committee.detached()
+        } else {
+            self.committee.clone()
+        };
+        self.nodes.push(SimNode {
+            index,
+            behaviour,
+            core: None,
+            storage: MemoryStorage::default(),
+            committed: Vec::new(),
+            key,
+            committee,
+            incarnation: 0,
+            busy_until: 0,
+        });
+        self.nodes.len() - 1
+    }
+
+    /// Adds a twin of validator `of`: same key and index, its own state. Both become Byzantine.
+    pub fn add_twin(&mut self, of: ValidatorIndex) -> usize {
+        let key = self.nodes[usize::from(of)].key.clone();
+        self.nodes[usize::from(of)].behaviour = Behaviour::Twin;
+        self.push_node(of, key, Behaviour::Twin)
+    }
+
+    /// Sets a node's behaviour.
+    pub fn set_behaviour(&mut self, node: usize, b: Behaviour) {
+        self.nodes[node].behaviour = b;
+    }
+
+    /// Installs a link filter.
+    pub fn set_filter(&mut self, f: LinkFilter) {
+        self.filter = Some(f);
+    }
+
+    /// The committee.
+    pub fn committee(&self) -> &Committee {
+        &self.committee
+    }
+
+    /// Simulated time now.
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+
+    /// Nodes that follow the protocol and hold their key alone.
+    pub fn honest(&self) -> Vec<usize> {
+        (0..self.nodes.len())
+            .filter(|&i| self.nodes[i].behaviour == Behaviour::Honest)
+            .collect()
+    }
+
+    fn schedule(&mut self, at: u64, event: Event) {
+        self.seq += 1;
+        self.queue.push(Scheduled {
+            at,
+            seq: self.seq,
+            event,
+        });
+    }
+
+    /// Starts every node at time 0.
+    pub fn start(&mut self) {
+        for i in 0..self.nodes.len() {
+            self.boot(i);
+        }
+    }
+
+    fn boot(&mut self, i: usize) {
+        let node = &self.nodes[i];
+        let recovery = match node.committed.last() {
+            Some(c) => Recovery {
+                root: c.block.clone(),
+                root_qc: c.qc.clone(),
+                blocks: Vec::new(),
+            },
+            None => Recovery::genesis(self.genesis.clone(), &self.committee),
+        };
+        let core = Core::new(
+            self.config.core.clone(),
+            node.committee.clone(),
+            node.index,
+            node.key.clone(),
+            Box::new(node.storage.clone()),
+            Box::new(NoApplication),
+            recovery,
+        )
+        .unwrap_or_else(|e| panic!("core {i} failed to start: {e}"));
+        self.nodes[i].core = Some(core);
+        let t0 = Instant::now();
+        let actions = self.nodes[i]
+            .core
+            .as_mut()
+            .map(|c| c.start(self.now))
+            .unwrap_or_default();
+        self.apply(i, actions, t0);
+    }
+
+    /// Schedules a client transaction to `node` at `at`.
+    pub fn submit(&mut self, at: u64, node: usize, tx: Vec<u8>) {
+        self.schedule(at, Event::Submit { node, tx });
+    }
+
+    /// Schedules a crash.
+    pub fn crash_at(&mut self, at: u64, node: usize) {
+        self.schedule(at, Event::Crash(node));
+    }
+
+    /// Schedules a restart from the node's stored safety record and last committed block.
+    pub fn restart_at(&mut self, at: u64, node: usize) {
+        self.schedule(at, Event::Restart(node));
+    }
+
+    /// Runs events up to simulated time `until`.
+    pub fn run_until(&mut self, until: u64) {
+        self.run_while(until, |_| true);
+    }
+
+    /// Runs until `until` or until `keep_going` returns false (checked after each event).
+    pub fn run_while(&mut self, until: u64, mut keep_going: impl FnMut(&Simulation) -> bool) {
+        while let Some(top) = self.queue.peek() {
+            if top.at > until {
+                break;
+            }
+            let Some(s) = self.queue.pop() else { break };
+            self.now = self.now.max(s.at);
+            self.step(s.event);
+            if !keep_going(self) {
+                return;
+            }
+        }
+        self.now = self.now.max(until);
+    }
+
+    fn step(&mut self, event: Event) {
+        // A busy node handles the event when it is free again (benchmarks only).
+        let node_of = match &event {
+            Event::Deliver { to, .. } => Some(*to),
+            Event::Timer { node, .. } | Event::Submit { node, .. } => Some(*node),
+            _ => None,
+        };
+        if let Some(n) = node_of
+            && self.nodes[n].busy_until > self.now
+        {
+            let at = self.nodes[n].busy_until;
+            self.schedule(at, event);
+            return;
+        }
+        match event {
+            Event::Deliver { to, from, msg } => self.deliver(to, from, msg),
+            Event::Timer {
+                node,
+                incarnation,
+                timer,
+            } => {
+                if self.nodes[node].incarnation == incarnation {
+                    self.input(node, Input::Timer(timer), Instant::now());
+                }
+            }
+            Event::Submit { node, tx } => {
+                self.submitted
+                    .entry(leaf_hash(&tx))
+                    .or_insert((node, self.now, Instant::now()));
+                self.input(node, Input::Submit(tx), Instant::now());
+            }
+            Event::Crash(node) => {
+                self.nodes[node].core = None;
+                self.nodes[node].incarnation += 1;
+            }
+            Event::Restart(node) => {
+                if self.nodes[node].core.is_none() {
+                    self.boot(node);
+                }
+            }
+        }
+    }
+
+    fn deliver(&mut self, to: usize, from: ValidatorIndex, msg: Message) {
+        let t0 = Instant::now();
+        let Some(core) = self.nodes[to].core.as_mut() else {
+            return;
+        };
+        self.delivered += 1;
+        let unverified = if self.config.wire {
+            match UnverifiedMessage::decode(from, &codec::encode_message(&msg)) {
+                Ok(m) => m,
+                Err(r) => return core.record_drop(r),
+            }
+        } else {
+            UnverifiedMessage::new(from, msg)
+        };
+        match unverified.verify(&self.nodes[to].committee) {
+            Ok(vm) => self.input(to, Input::Message(vm), t0),
+            Err(r) => {
+                if let Some(core) = self.nodes[to].core.as_mut() {
+                    core.record_drop(r);
+                }
+            }
+        }
+    }
+
+    fn input(&mut self, node: usize, input: Input, t0: Instant) {
+        let now = self.now;
+        let Some(core) = self.nodes[node].core.as_mut() else {
+            return;
+        };
+        let actions = core.handle(now, input);
+        self.apply(node, actions, t0);
+    }
+
+    fn apply(&mut self, node: usize, actions: Vec<Action>, t0: Instant) {
+        let mut send_at = self.now;
+        if self.config.measure_cpu {
+            let spent_ms = t0.elapsed().as_micros().div_ceil(1000) as u64;
+            let busy = self.nodes[node].busy_until.max(self.now) + spent_ms;
+            self.nodes[node].busy_until = busy;
+            send_at = busy;
+        }
+        for a in actions {
+            match a {
+                Action::Send { to, msg } => {
+                    let targets: Vec<usize> = (0..self.nodes.len())
+                        .filter(|&j| j != node && self.nodes[j].index == to)
+                        .collect();
+                    self.send_to(node, &targets, msg, send_at);
+                }
+                Action::Broadcast(msg) => self.broadcast(node, msg, send_at),
+                Action::SetTimer { timer, at_ms } => {
+                    let incarnation = self.nodes[node].incarnation;
+                    self.schedule(
+                        at_ms.max(send_at),
+                        Event::Timer {
+                            node,
+                            incarnation,
+                            timer,
+                        },
+                    );
+                }
+                Action::Commit(c) => self.on_commit(node, c),
+            }
+        }
+    }
+
+    fn on_commit(&mut self, node: usize, c: CommittedBlock) {
+        for id in c.block.tx_ids() {
+            if let Some(&(origin, at, wall)) = self.submitted.get(id)
+                && origin == node
+            {
+                self.latency.sim_ms.push(self.now.saturating_sub(at));
+                self.latency.wall_us.push(wall.elapsed().as_micros() as u64);
+                self.submitted.remove(id);
+            }
+        }
+        self.nodes[node].committed.push(c);
+    }
+
+    fn others(&self, node: usize) -> Vec<usize> {
+        (0..self.nodes.len()).filter(|&j| j != node).collect()
+    }
+
+    fn broadcast(&mut self, node: usize, msg: Message, at: u64) {
+        let behaviour = self.nodes[node].behaviour;
+        let others = self.others(node);
+        match (&msg, behaviour) {
+            (_, Behaviour::Silent) => {}
+            (Message::Proposal(p), Behaviour::Equivocate) => {
+                let (a, b) = others.split_at(others.len() / 2);
+                let twin = Message::Proposal(self.conflicting_proposal(p));
+                self.send_to(node, a, msg.clone(), at);
+                self.send_to(node, b, twin, at);
+            }
+            (Message::Vote(v), Behaviour::DoubleVote) => {
+                let (a, b) = others.split_at(others.len() / 2);
+                let other = self.conflicting_vote(node, v);
+                self.send_to(node, a, msg.clone(), at);
+                self.send_to(node, b, Message::Vote(other), at);
+            }
+            _ => self.send_to(node, &others, msg, at),
+        }
+    }
+
+    fn conflicting_proposal(&self, p: &Proposal) -> Proposal {
+        let h = p.block.header();
+        let mut payload = p.block.payload().to_vec();
+        payload.push(format!("equivocation-{}-{}", h.view, self.seq).into_bytes());
+        let header = BlockHeader {
+            payload_root: [0; 32],
+            ..h.clone()
+        };
+        Proposal {
+            block: Arc::new(Block::new(header, payload)),
+            tc: p.tc.clone(),
+        }
+    }
+
+    fn conflicting_vote(&self, node: usize, v: &Vote) -> Vote {
+        let other = match self.proposals_by_view.get(&v.view) {
+            Some(h) if *h != v.block_hash => *h,
+            _ => BlockHash(crate::crypto::sha256(&[b"fake", &v.block_hash.0])),
+        };
+        Vote {
+            block_hash: other,
+            signature: self.nodes[node]
+                .key
+                .sign(&vote_signing_bytes(v.epoch, v.view, &other)),
+            ..v.clone()
+        }
+    }
+
+    fn send_to(&mut self, node: usize, targets: &[usize], msg: Message, at: u64) {
+        if self.nodes[node].behaviour == Behaviour::Silent {
+            return;
+        }
+        self.log_outgoing(node, &msg);
+        let from = self.nodes[node].index;
+        for &to in targets {
+            let cut = match self.filter.as_mut() {
+                Some(f) => !f(self.now, node, to, &msg),
+                None => false,
+            };
+            let lost = self.config.loss > 0.0 && self.rng.gen_bool(self.config.loss);
+            if cut || lost {
+                self.lost += 1;
+                continue;
+            }
+            let delay = self
+                .rng
+                .gen_range(self.config.min_delay_ms..=self.config.max_delay_ms.max(self.config.min_delay_ms));
+            self.schedule(
+                at + delay,
+                Event::Deliver {
+                    to,
+                    from,
+                    msg: msg.clone(),
+                },
+            );
+        }
+    }
+
+    fn log_outgoing(&mut self, node: usize, msg: &Message) {
+        match msg {
+            Message::Proposal(p) => {
+                self.proposals_by_view
+                    .entry(p.block.view())
+                    .or_insert(p.block.hash());
+            }
+            Message::Vote(v) if self.nodes[node].behaviour == Behaviour::Honest => {
+                let prev = self.votes.entry((v.signer, v.view)).or_insert(v.block_hash);
+                if *prev != v.block_hash {
+                    self.vote_violations.push(format!(
+                        "validator {} voted for {:?} and {:?} in view {}",
+                        v.signer, prev, v.block_hash, v.view
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Honest validators that signed two different votes in one view (must stay empty).
+    pub fn vote_violations(&self) -> &[String] {
+        &self.vote_violations
+    }
+
+    /// Committed block hashes of a node.
+    pub fn committed_hashes(&self, node: usize) -> Vec<BlockHash> {
+        self.nodes[node]
+            .committed
+            .iter()
+            .map(|c| c.block.hash())
+            .collect()
+    }
+
+    /// Checks that the given nodes committed consistent sequences (each a prefix of the longest),
+    /// contiguous in height, each transaction at most once, and that no honest validator signed
+    /// two votes in a view.
+    pub fn check_safety(&self, nodes: &[usize]) -> Result<(), String> {
+        if let Some(v) = self.vote_violations.first() {
+            return Err(v.clone());
+        }
+        let seqs: Vec<Vec<BlockHash>> = nodes.iter().map(|&i| self.committed_hashes(i)).collect();
+        let longest = seqs.iter().max_by_key(|s| s.len()).cloned().unwrap_or_default();
+        for (k, s) in seqs.iter().enumerate() {
+            if !crate::core::consistent(s, &longest) {
+                return Err(format!("node {} committed a conflicting block", nodes[k]));
+            }
+        }
+        for &i in nodes {
+            let mut seen = HashSet::new();
+            for (h, c) in self.nodes[i].committed.iter().enumerate() {
+                if c.block.height() != h as u64 + 1 {
+                    return Err(format!("node {i} skipped a height at {h}"));
+                }
+                if c.qc.block_hash != c.block.hash() {
+                    return Err(format!("node {i} committed a block with a foreign QC"));
+                }
+                for id in c.block.tx_ids() {
+                    if !seen.insert(*id) {
+                        return Err(format!("node {i} committed a transaction twice"));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Transactions committed by `node`.
+    pub fn committed_tx_count(&self, node: usize) -> usize {
+        self.nodes[node]
+            .committed
+            .iter()
+            .map(|c| c.block.payload().len())
+            .sum()
+    }
+
+    /// Highest view any running node reached.
+    pub fn max_view(&self) -> View {
+        self.nodes
+            .iter()
+            .filter_map(|n| n.core.as_ref().map(Core::current_view))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Random number from the simulation's RNG (for generated workloads).
+    pub fn rng(&mut self) -> &mut StdRng {
+        &mut self.rng
+    }
+}
