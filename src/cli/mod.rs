@@ -5,6 +5,7 @@
 
 pub mod packet;
 
+use std::io::Write;
 use std::process::ExitCode;
 
 /// The user's input was malformed (as opposed to a failure while acting on good input).
@@ -24,5 +25,15 @@ pub fn exit_code(result: anyhow::Result<()>) -> ExitCode {
                 ExitCode::FAILURE
             }
         }
+    }
+}
+
+/// Prints a line on stdout. A closed pipe (`cypherlink ... | head`) is not an error: the reader
+/// has what it wanted.
+pub fn print_line(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
     }
 }

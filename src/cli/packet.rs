@@ -46,11 +46,11 @@ pub fn run(command: PacketCommand) -> anyhow::Result<()> {
                 None => read_stdin()?,
             };
             let json = decode_to_json(&text)?;
-            println!("{}", serde_json::to_string_pretty(&json)?);
+            super::print_line(&serde_json::to_string_pretty(&json)?)?;
         }
         PacketCommand::Encode => {
             let text = read_stdin()?;
-            println!("{}", encode_from_json(&text)?);
+            super::print_line(&encode_from_json(&text)?)?;
         }
     }
     Ok(())
