@@ -14,6 +14,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use htlc::{Address, Asset, Condition, EscrowStatus, Fulfillment, Timestamp};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::PluginError;
@@ -25,7 +26,8 @@ pub const MAX_MEMO_LEN: usize = 40 * 1024;
 
 /// An account on one ledger, e.g. `clearing-bank` or an IBAN-like identifier.
 /// 1 to 64 characters from `A-Z a-z 0-9 . _ - :`.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, ToSchema)]
+#[schema(value_type = String, example = "bank-a")]
 pub struct AccountId(String);
 
 impl AccountId {
@@ -85,8 +87,9 @@ impl<'de> Deserialize<'de> for AccountId {
 
 /// The caller-chosen identifier of a transfer. Preparing twice with the same id and the same
 /// terms returns the first transfer; with different terms it is an idempotency conflict.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(transparent)]
+#[schema(value_type = String, example = "9f0e7c4e-6a8e-4d6b-9a59-4f1d2b6c8e01")]
 pub struct TransferId(pub Uuid);
 
 impl TransferId {
@@ -110,8 +113,9 @@ impl fmt::Debug for TransferId {
 
 /// Position in a ledger's event log. Cursors increase strictly; `EventCursor::START` is before
 /// the first event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(transparent)]
+#[schema(value_type = u64)]
 pub struct EventCursor(pub u64);
 
 impl EventCursor {
@@ -120,13 +124,15 @@ impl EventCursor {
 }
 
 /// What a connector needs to know about a ledger to route and time payments across it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct LedgerInfo {
     /// A stable identifier, e.g. `digital-euro` or `bank-a-core`.
     pub ledger_id: String,
     /// The asset its accounts hold, with its scale.
+    #[schema(value_type = crate::api::schema::AssetDoc)]
     pub asset: Asset,
     /// The ILP address prefix of accounts reached through this ledger.
+    #[schema(value_type = String, example = "test.bank")]
     pub ilp_prefix: Address,
     /// How long after a request a transfer change is final on this ledger, in milliseconds.
     /// The connector's expiry margins are built from this.
@@ -142,7 +148,7 @@ impl LedgerInfo {
 
 /// A request to lock `amount` from `from` for `to` until the preimage of `condition` is shown
 /// or `expires_at` passes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct PrepareTransfer {
     /// Idempotency id chosen by the caller.
     pub id: TransferId,
@@ -153,16 +159,19 @@ pub struct PrepareTransfer {
     /// Minor units of the ledger's asset.
     pub amount: u64,
     /// The hash lock.
+    #[schema(value_type = String, example = "66687aadf862bd776c8fc18b8e9f8e20089714856ee233b3902a591d0d5f2925")]
     pub condition: Condition,
     /// When the transfer stops being fulfillable and is refunded.
+    #[schema(value_type = String, format = DateTime)]
     pub expires_at: Timestamp,
     /// Opaque bytes for the receiver, usually an encoded ILP Prepare (at most [`MAX_MEMO_LEN`]).
     #[serde(with = "memo_base64")]
+    #[schema(value_type = String, format = Byte)]
     pub memo: Vec<u8>,
 }
 
 /// A transfer as the ledger records it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Transfer {
     /// The caller-chosen id.
     pub id: TransferId,
@@ -173,28 +182,36 @@ pub struct Transfer {
     /// Minor units.
     pub amount: u64,
     /// The hash lock.
+    #[schema(value_type = String, example = "66687aadf862bd776c8fc18b8e9f8e20089714856ee233b3902a591d0d5f2925")]
     pub condition: Condition,
     /// Expiry.
+    #[schema(value_type = String, format = DateTime)]
     pub expires_at: Timestamp,
     /// The memo as given at prepare time.
     #[serde(with = "memo_base64")]
+    #[schema(value_type = String, format = Byte)]
     pub memo: Vec<u8>,
     /// Where it stands.
+    #[schema(value_type = crate::api::schema::EscrowStatusDoc)]
     pub status: EscrowStatus,
     /// The preimage, once fulfilled.
+    #[schema(value_type = Option<String>)]
     pub fulfillment: Option<Fulfillment>,
     /// When the ledger accepted the prepare.
+    #[schema(value_type = String, format = DateTime)]
     pub prepared_at: Timestamp,
     /// When it reached its final state.
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub finalized_at: Option<Timestamp>,
 }
 
 /// An account's funds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Balance {
     /// The account.
     pub account: AccountId,
     /// Settled funds available to spend, minor units (may be negative only within an overdraft).
+    #[schema(value_type = i64)]
     pub available: i128,
     /// Funds locked in outgoing transfers not yet final.
     pub held: u64,
@@ -203,7 +220,7 @@ pub struct Balance {
 }
 
 /// What happened to a transfer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     /// A transfer was prepared (seen by both parties).
@@ -217,22 +234,24 @@ pub enum EventKind {
 }
 
 /// One entry of a ledger's event log, visible to the accounts it involves.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct LedgerEvent {
     /// Its position in the log; resume after it.
     pub cursor: EventCursor,
     /// Globally unique id (webhook deliveries carry it, so receivers can drop repeats).
+    #[schema(value_type = String, example = "9f0e7c4e-6a8e-4d6b-9a59-4f1d2b6c8e01")]
     pub id: Uuid,
     /// What happened.
     pub kind: EventKind,
     /// The transfer as it stood right after the event.
     pub transfer: Transfer,
     /// When the ledger recorded it.
+    #[schema(value_type = String, format = DateTime)]
     pub occurred_at: Timestamp,
 }
 
 /// A batch of events after a cursor.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct EventPage {
     /// Events in cursor order (may be empty if the wait ran out).
     pub events: Vec<LedgerEvent>,

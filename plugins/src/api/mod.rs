@@ -1,0 +1,21 @@
+//! The REST plugin API as data: request and response bodies ([`types`]), errors as
+//! `application/problem+json` ([`problem`]), and the OpenAPI 3 document ([`openapi`]).
+//!
+//! The server and the client both speak these types, so the two cannot drift apart; the
+//! committed `docs/openapi/ledger-api.json` is generated from them and a test fails when it is
+//! stale.
+
+pub mod openapi;
+pub mod problem;
+pub mod schema;
+pub mod types;
+
+pub use problem::Problem;
+pub use types::*;
+
+/// Header every POST must carry; a repeat with the same key returns the first answer.
+pub const IDEMPOTENCY_KEY_HEADER: &str = "Idempotency-Key";
+/// Longest idempotency key accepted.
+pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
+/// Media type of error bodies.
+pub const PROBLEM_JSON: &str = "application/problem+json";

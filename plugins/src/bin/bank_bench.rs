@@ -1,0 +1,3 @@
+//! Benchmark of the mock bank over HTTP (work in progress).
+
+fn main() {}

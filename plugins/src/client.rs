@@ -1,0 +1,365 @@
+//! [`RestPlugin`]: the connector's side of the REST plugin API. It implements
+//! [`LedgerPlugin`] against any server that speaks the API — the mock bank, the CBDC ledgers,
+//! or a real bank's implementation — signing every request and retrying on network failures.
+//!
+//! Retries are safe because every POST carries an `Idempotency-Key` derived from what it does
+//! (`prepare-<transfer id>`, `reject-<transfer id>`, `fulfill-<transfer id>-<preimage tag>`), so a
+//! retry — even from a restarted process — gets the first answer instead of acting twice.
+
+use std::sync::{Arc, Once};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use htlc::{Clock, Fulfillment, SystemClock, Timestamp};
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+
+use crate::api::{
+    AccountLookup, FulfillRequest, IDEMPOTENCY_KEY_HEADER, IssuanceRequest, Payment, PaymentRequest, Problem,
+    RedemptionRequest, RejectRequest, Statement, Supply, SupplyChange, Webhook, WebhookRequest,
+};
+use crate::auth;
+use crate::error::PluginError;
+use crate::plugin::{
+    AccountId, Balance, EventCursor, EventPage, LedgerInfo, LedgerPlugin, PrepareTransfer, Transfer,
+    TransferId,
+};
+
+static RUSTLS: Once = Once::new();
+
+/// An HTTP client with the process-wide rustls provider installed (reqwest is built without
+/// one, to keep the build lean).
+pub fn http_client(timeout: Duration) -> reqwest::Client {
+    RUSTLS.call_once(|| {
+        // Fails only if another provider was installed first, which is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .tcp_nodelay(true)
+        .pool_idle_timeout(Duration::from_secs(30))
+        .build()
+        .unwrap_or_else(|_| reqwest::Client::new())
+}
+
+/// Where a ledger is and how to sign for it.
+#[derive(Clone)]
+pub struct RestPluginConfig {
+    /// E.g. `http://127.0.0.1:7101`.
+    pub base_url: String,
+    /// Key id (`CypherLink-Key-Id`).
+    pub key_id: String,
+    /// The key's secret.
+    pub secret: Vec<u8>,
+    /// Timeout of one attempt (long polls add their wait).
+    pub timeout: Duration,
+    /// Attempts for a retryable call (network error or 503).
+    pub max_attempts: u32,
+}
+
+impl std::fmt::Debug for RestPluginConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RestPluginConfig")
+            .field("base_url", &self.base_url)
+            .field("key_id", &self.key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RestPluginConfig {
+    /// Defaults: 10 s per attempt, 5 attempts.
+    pub fn new(base_url: impl Into<String>, key_id: impl Into<String>, secret: impl Into<Vec<u8>>) -> Self {
+        RestPluginConfig {
+            base_url: base_url.into().trim_end_matches('/').to_owned(),
+            key_id: key_id.into(),
+            secret: secret.into(),
+            timeout: Duration::from_secs(10),
+            max_attempts: 5,
+        }
+    }
+}
+
+/// A ledger reached over the REST plugin API.
+pub struct RestPlugin {
+    config: RestPluginConfig,
+    http: reqwest::Client,
+    clock: Arc<dyn Clock>,
+    info: LedgerInfo,
+}
+
+impl std::fmt::Debug for RestPlugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RestPlugin")
+            .field("ledger", &self.info.ledger_id)
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+fn unavailable(reason: impl std::fmt::Display) -> PluginError {
+    PluginError::Unavailable {
+        reason: reason.to_string(),
+    }
+}
+
+impl RestPlugin {
+    /// Connects (fetches `/v1/info`), signing with the wall clock.
+    pub async fn connect(config: RestPluginConfig) -> Result<Self, PluginError> {
+        Self::connect_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// Connects, taking signature timestamps from `clock` (tests share the ledger's
+    /// `ManualClock`, since the server checks timestamps against its own clock).
+    pub async fn connect_with_clock(
+        config: RestPluginConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, PluginError> {
+        let http = http_client(config.timeout);
+        let mut plugin = RestPlugin {
+            config,
+            http,
+            clock,
+            info: LedgerInfo {
+                ledger_id: String::new(),
+                asset: htlc::Asset {
+                    code: htlc::AssetCode::new("XXX").map_err(unavailable)?,
+                    scale: 0,
+                },
+                ilp_prefix: htlc::Address::new("test.unknown").map_err(unavailable)?,
+                expected_finality_ms: 0,
+            },
+        };
+        plugin.info = plugin.call(Method::GET, "/v1/info", None, None, None).await?;
+        Ok(plugin)
+    }
+
+    /// Sends one signed request, retrying network failures and 503s when that is safe (GETs,
+    /// and POSTs with an idempotency key).
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+        idempotency_key: Option<&str>,
+        extra_timeout: Option<Duration>,
+    ) -> Result<T, PluginError> {
+        let body = body.unwrap_or_default();
+        let retry_safe = method == Method::GET || idempotency_key.is_some();
+        let url = format!("{}{path}", self.config.base_url);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let can_retry = retry_safe && attempt < self.config.max_attempts;
+            let now = self.clock.now().unix_millis().div_euclid(1000);
+            let signature = auth::sign(
+                &self.config.key_id,
+                &self.config.secret,
+                method.as_str(),
+                path,
+                now,
+                &body,
+            );
+            let mut request = self.http.request(method.clone(), &url);
+            for (name, value) in signature.pairs() {
+                request = request.header(name, value);
+            }
+            if let Some(key) = idempotency_key {
+                request = request.header(IDEMPOTENCY_KEY_HEADER, key);
+            }
+            if !body.is_empty() {
+                request = request
+                    .header("Content-Type", "application/json")
+                    .body(body.clone());
+            }
+            if let Some(extra) = extra_timeout {
+                request = request.timeout(self.config.timeout + extra);
+            }
+            let failure = match request.send().await {
+                Ok(response) => {
+                    let status = response.status();
+                    match response.bytes().await {
+                        Ok(bytes) if status.is_success() => {
+                            return serde_json::from_slice(&bytes)
+                                .map_err(|e| unavailable(format!("unexpected answer from {path}: {e}")));
+                        }
+                        Ok(bytes) => {
+                            let error = serde_json::from_slice::<Problem>(&bytes)
+                                .map(Problem::into_error)
+                                .unwrap_or_else(|_| unavailable(format!("{path} answered {status}")));
+                            if !error.is_retryable() {
+                                return Err(error);
+                            }
+                            error
+                        }
+                        Err(e) => unavailable(format!("reading answer from {path}: {e}")),
+                    }
+                }
+                Err(e) => unavailable(format!("{method} {path}: {e}")),
+            };
+            if !can_retry {
+                return Err(failure);
+            }
+            tracing::debug!(ledger = %self.info.ledger_id, %path, attempt, error = %failure, "retrying");
+            tokio::time::sleep(Duration::from_millis(50u64 << attempt.min(6))).await;
+        }
+    }
+
+    async fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl serde::Serialize,
+        key: &str,
+    ) -> Result<T, PluginError> {
+        let bytes = serde_json::to_vec(body).map_err(|e| PluginError::Malformed {
+            reason: e.to_string(),
+        })?;
+        self.call(Method::POST, path, Some(bytes), Some(key), None).await
+    }
+
+    /// Pays immediately (no escrow). `idempotency_key` identifies this payment across retries.
+    pub async fn pay(&self, request: &PaymentRequest, idempotency_key: &str) -> Result<Payment, PluginError> {
+        self.post("/v1/payments", request, idempotency_key).await
+    }
+
+    /// Central bank: issues new money to an intermediary.
+    pub async fn issue(
+        &self,
+        request: &IssuanceRequest,
+        idempotency_key: &str,
+    ) -> Result<SupplyChange, PluginError> {
+        self.post("/v1/issuances", request, idempotency_key).await
+    }
+
+    /// Intermediary: redeems money to the central bank.
+    pub async fn redeem(
+        &self,
+        request: &RedemptionRequest,
+        idempotency_key: &str,
+    ) -> Result<SupplyChange, PluginError> {
+        self.post("/v1/redemptions", request, idempotency_key).await
+    }
+
+    /// Total supply against balances and escrows.
+    pub async fn supply(&self) -> Result<Supply, PluginError> {
+        self.call(Method::GET, "/v1/supply", None, None, None).await
+    }
+
+    /// Account lookup, with a name check if `name` is given.
+    pub async fn lookup(
+        &self,
+        account: &AccountId,
+        name: Option<&str>,
+    ) -> Result<AccountLookup, PluginError> {
+        let path = match name {
+            Some(n) => format!("/v1/accounts/{account}?name={}", encode_query(n)),
+            None => format!("/v1/accounts/{account}"),
+        };
+        self.call(Method::GET, &path, None, None, None).await
+    }
+
+    /// Statement of an owned account for `[from, to)`.
+    pub async fn statement(
+        &self,
+        account: &AccountId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Statement, PluginError> {
+        let path = format!(
+            "/v1/accounts/{account}/statement?from={}&to={}",
+            encode_query(&from.to_rfc3339()),
+            encode_query(&to.to_rfc3339())
+        );
+        self.call(Method::GET, &path, None, None, None).await
+    }
+
+    /// Registers this key's webhook.
+    pub async fn register_webhook(
+        &self,
+        url: &str,
+        after: Option<EventCursor>,
+    ) -> Result<Webhook, PluginError> {
+        let request = WebhookRequest {
+            url: url.to_owned(),
+            after,
+        };
+        let key = format!("webhook-{}", uuid::Uuid::new_v4());
+        self.post("/v1/webhooks", &request, &key).await
+    }
+
+    /// This key's webhook and its delivery state.
+    pub async fn webhook(&self) -> Result<Option<Webhook>, PluginError> {
+        self.call(Method::GET, "/v1/webhooks", None, None, None).await
+    }
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters pass).
+fn encode_query(text: &str) -> String {
+    let mut out = String::new();
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[async_trait]
+impl LedgerPlugin for RestPlugin {
+    fn info(&self) -> &LedgerInfo {
+        &self.info
+    }
+
+    async fn prepare(&self, request: PrepareTransfer) -> Result<Transfer, PluginError> {
+        let key = format!("prepare-{}", request.id);
+        self.post("/v1/transfers", &request, &key).await
+    }
+
+    async fn fulfill(&self, id: TransferId, fulfillment: Fulfillment) -> Result<Transfer, PluginError> {
+        // The preimage's tag in the key: a wrong preimage and the right one are different requests.
+        let tag = &fulfillment.condition().to_hex()[..16];
+        let key = format!("fulfill-{id}-{tag}");
+        self.post(
+            &format!("/v1/transfers/{id}/fulfill"),
+            &FulfillRequest { fulfillment },
+            &key,
+        )
+        .await
+    }
+
+    async fn reject(&self, id: TransferId) -> Result<Transfer, PluginError> {
+        let key = format!("reject-{id}");
+        self.post(
+            &format!("/v1/transfers/{id}/reject"),
+            &RejectRequest::default(),
+            &key,
+        )
+        .await
+    }
+
+    async fn transfer(&self, id: TransferId) -> Result<Transfer, PluginError> {
+        self.call(Method::GET, &format!("/v1/transfers/{id}"), None, None, None)
+            .await
+    }
+
+    async fn balance(&self, account: &AccountId) -> Result<Balance, PluginError> {
+        self.call(
+            Method::GET,
+            &format!("/v1/accounts/{account}/balance"),
+            None,
+            None,
+            None,
+        )
+        .await
+    }
+
+    async fn events(&self, after: EventCursor, limit: u32, wait: Duration) -> Result<EventPage, PluginError> {
+        let path = format!(
+            "/v1/events?after={}&limit={limit}&wait_ms={}",
+            after.0,
+            wait.as_millis()
+        );
+        self.call(Method::GET, &path, None, None, Some(wait)).await
+    }
+}

@@ -1,0 +1,9 @@
+//! A commercial bank's core ledger: no rules beyond the engine's own (funds or overdraft).
+
+use super::LedgerRules;
+
+/// Plain bank rules.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BankRules;
+
+impl LedgerRules for BankRules {}

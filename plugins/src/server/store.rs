@@ -1,0 +1,571 @@
+//! SQLite: opening (WAL, migrations embedded in the binary), loading the engine's state,
+//! committing a batch's rows in one transaction, and the read queries the API serves.
+//!
+//! The writer task owns one connection and is the only one that moves money; reads go through
+//! a small pool and see committed state only (WAL readers never block the writer).
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::time::Duration;
+
+use htlc::{Condition, EscrowStatus, Fulfillment, Timestamp};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Connection, QueryBuilder, Row, SqlSafeStr, Sqlite};
+
+use crate::api::{CreditDebit, StatementEntry, Webhook};
+use crate::config::{AccountKind, Durability, LedgerConfig};
+use crate::plugin::{AccountId, EventCursor, LedgerEvent, Transfer, TransferId};
+use crate::server::engine::{AccountState, Stage};
+
+/// Rows per multi-row INSERT (well under SQLite's bound-parameter limit).
+const CHUNK: usize = 400;
+
+/// A database failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite said no.
+    #[error("database: {0}")]
+    Sql(#[from] sqlx::Error),
+    /// Migrations failed.
+    #[error("database migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored value does not parse.
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+}
+
+/// A first response kept for an idempotency key.
+#[derive(Debug, Clone)]
+pub struct IdemRecord {
+    /// SHA-256 of method, path and body.
+    pub request_hash: Vec<u8>,
+    /// HTTP status.
+    pub status: u16,
+    /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+/// A webhook registration to write.
+#[derive(Debug, Clone)]
+pub struct WebhookRow {
+    /// Key.
+    pub key_id: String,
+    /// Its participant.
+    pub participant: String,
+    /// Target.
+    pub url: String,
+    /// Delivered through.
+    pub cursor: u64,
+}
+
+fn options(config: &LedgerConfig) -> SqliteConnectOptions {
+    let sync = match config.server.durability {
+        Durability::Full => SqliteSynchronous::Full,
+        Durability::Normal => SqliteSynchronous::Normal,
+    };
+    SqliteConnectOptions::new()
+        .filename(config.database_path())
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(sync)
+        .busy_timeout(Duration::from_secs(10))
+        .foreign_keys(false)
+}
+
+fn migrator() -> Migrator {
+    Migrator::with_migrations(vec![Migration::new(
+        1,
+        "ledger schema".into(),
+        MigrationType::Simple,
+        include_str!("schema.sql").into_sql_str(),
+        false,
+    )])
+}
+
+/// Opens the writer connection (running migrations) and the read pool.
+pub async fn open(config: &LedgerConfig) -> Result<(SqliteConnection, SqlitePool), StoreError> {
+    if let Some(dir) = config.database_path().parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let opts = options(config);
+    let mut writer = SqliteConnection::connect_with(&opts).await?;
+    migrator().run(&mut writer).await?;
+    let pool = SqlitePoolOptions::new()
+        .max_connections(4)
+        .min_connections(1)
+        .connect_with(opts)
+        .await?;
+    Ok((writer, pool))
+}
+
+fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(what.to_string())
+}
+
+fn u64_of(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+fn ts(ms: i64) -> Result<Timestamp, StoreError> {
+    Timestamp::from_unix_millis(ms).map_err(corrupt)
+}
+
+fn kind_of(text: &str) -> Result<AccountKind, StoreError> {
+    Ok(match text {
+        "customer" => AccountKind::Customer,
+        "wholesale" => AccountKind::Wholesale,
+        "intermediary" => AccountKind::Intermediary,
+        "central-bank" => AccountKind::CentralBank,
+        "wallet" => AccountKind::Wallet,
+        other => return Err(corrupt(format!("account kind {other}"))),
+    })
+}
+
+fn status_of(text: &str) -> Result<EscrowStatus, StoreError> {
+    Ok(match text {
+        "prepared" => EscrowStatus::Prepared,
+        "fulfilled" => EscrowStatus::Fulfilled,
+        "rejected" => EscrowStatus::Rejected,
+        "expired" => EscrowStatus::Expired,
+        other => return Err(corrupt(format!("transfer status {other}"))),
+    })
+}
+
+fn account_row(row: &SqliteRow) -> Result<AccountState, StoreError> {
+    let id: String = row.try_get("id")?;
+    let linked: Option<String> = row.try_get("linked_account")?;
+    let tier: Option<i64> = row.try_get("tier")?;
+    Ok(AccountState {
+        id: AccountId::new(id).map_err(corrupt)?,
+        name: row.try_get("name")?,
+        owner: row.try_get("owner")?,
+        kind: kind_of(&row.try_get::<String, _>("kind")?)?,
+        overdraft_limit: u64_of(row.try_get("overdraft_limit")?),
+        tier: tier.and_then(|t| u8::try_from(t).ok()),
+        linked_account: linked.map(AccountId::new).transpose().map_err(corrupt)?,
+        merchant: row.try_get::<i64, _>("merchant")? != 0,
+        balance: row.try_get("balance")?,
+        held: u64_of(row.try_get("held")?),
+        incoming: u64_of(row.try_get("incoming")?),
+        spent_day_key: row.try_get("spent_day_key")?,
+        spent_day: u64_of(row.try_get("spent_day")?),
+        spent_year_key: row.try_get("spent_year_key")?,
+        spent_year: u64_of(row.try_get("spent_year")?),
+    })
+}
+
+fn transfer_row(row: &SqliteRow) -> Result<Transfer, StoreError> {
+    let id: String = row.try_get("id")?;
+    let fulfillment: Option<String> = row.try_get("fulfillment")?;
+    let finalized_at: Option<i64> = row.try_get("finalized_at")?;
+    Ok(Transfer {
+        id: TransferId(uuid::Uuid::from_str(&id).map_err(corrupt)?),
+        from: AccountId::new(row.try_get::<String, _>("payer")?).map_err(corrupt)?,
+        to: AccountId::new(row.try_get::<String, _>("payee")?).map_err(corrupt)?,
+        amount: u64_of(row.try_get("amount")?),
+        condition: Condition::from_hex(&row.try_get::<String, _>("condition")?).map_err(corrupt)?,
+        expires_at: ts(row.try_get("expires_at")?)?,
+        memo: row.try_get("memo")?,
+        status: status_of(&row.try_get::<String, _>("status")?)?,
+        fulfillment: fulfillment
+            .map(|f| Fulfillment::from_hex(&f))
+            .transpose()
+            .map_err(corrupt)?,
+        prepared_at: ts(row.try_get("prepared_at")?)?,
+        finalized_at: finalized_at.map(ts).transpose()?,
+    })
+}
+
+/// Everything the engine needs at start.
+pub struct Loaded {
+    /// Accounts.
+    pub accounts: Vec<AccountState>,
+    /// Live escrows.
+    pub live: Vec<Transfer>,
+    /// Supply.
+    pub supply: i64,
+    /// Last event cursor.
+    pub last_cursor: u64,
+}
+
+/// Reads the engine's state.
+pub async fn load(conn: &mut SqliteConnection) -> Result<Loaded, StoreError> {
+    let accounts = sqlx::query("SELECT * FROM accounts")
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(account_row)
+        .collect::<Result<_, _>>()?;
+    let live = sqlx::query("SELECT * FROM transfers WHERE status = 'prepared'")
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(transfer_row)
+        .collect::<Result<_, _>>()?;
+    let supply: Option<i64> = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'supply'")
+        .fetch_optional(&mut *conn)
+        .await?;
+    let last: Option<i64> = sqlx::query_scalar("SELECT MAX(cursor) FROM events")
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(Loaded {
+        accounts,
+        live,
+        supply: supply.unwrap_or(0),
+        last_cursor: u64_of(last.unwrap_or(0)),
+    })
+}
+
+/// Stored transfers among `ids` (one query for a whole batch).
+pub async fn transfers_by_id(
+    conn: &mut SqliteConnection,
+    ids: &[TransferId],
+) -> Result<HashMap<TransferId, Transfer>, StoreError> {
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(CHUNK) {
+        let mut qb = QueryBuilder::<Sqlite>::new("SELECT * FROM transfers WHERE id IN (");
+        let mut sep = qb.separated(", ");
+        for id in chunk {
+            sep.push_bind(id.to_string());
+        }
+        qb.push(")");
+        for row in qb.build().fetch_all(&mut *conn).await? {
+            let t = transfer_row(&row)?;
+            out.insert(t.id, t);
+        }
+    }
+    Ok(out)
+}
+
+/// Stored first responses among `keys`.
+pub async fn idempotency_records(
+    conn: &mut SqliteConnection,
+    keys: &[String],
+) -> Result<HashMap<String, IdemRecord>, StoreError> {
+    let mut out = HashMap::new();
+    for chunk in keys.chunks(CHUNK) {
+        let mut qb = QueryBuilder::<Sqlite>::new(
+            "SELECT scope_key, request_hash, status, body FROM idempotency WHERE scope_key IN (",
+        );
+        let mut sep = qb.separated(", ");
+        for k in chunk {
+            sep.push_bind(k.clone());
+        }
+        qb.push(")");
+        for row in qb.build().fetch_all(&mut *conn).await? {
+            let status: i64 = row.try_get("status")?;
+            out.insert(
+                row.try_get("scope_key")?,
+                IdemRecord {
+                    request_hash: row.try_get("request_hash")?,
+                    status: u16::try_from(status).map_err(corrupt)?,
+                    body: row.try_get("body")?,
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// What one batch commits besides the engine's rows.
+#[derive(Default)]
+pub struct Extra {
+    /// Idempotency records: (scope key, record).
+    pub idempotency: Vec<(String, IdemRecord)>,
+    /// Webhook registrations.
+    pub webhooks: Vec<WebhookRow>,
+    /// Webhook removals (key ids).
+    pub webhook_removals: Vec<String>,
+}
+
+/// Commits a batch in one transaction.
+pub async fn commit(
+    conn: &mut SqliteConnection,
+    stage: &Stage,
+    accounts: &[AccountState],
+    supply: i64,
+    extra: &Extra,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let mut tx = conn.begin().await?;
+    let transfers: Vec<&Transfer> = stage.transfers.values().collect();
+    for chunk in transfers.chunks(CHUNK) {
+        let mut qb = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO transfers (id, payer, payee, amount, condition, expires_at, memo, status, fulfillment, prepared_at, finalized_at) ",
+        );
+        qb.push_values(chunk, |mut b, t| {
+            b.push_bind(t.id.to_string())
+                .push_bind(t.from.as_str().to_owned())
+                .push_bind(t.to.as_str().to_owned())
+                .push_bind(t.amount as i64)
+                .push_bind(t.condition.to_hex())
+                .push_bind(t.expires_at.unix_millis())
+                .push_bind(t.memo.clone())
+                .push_bind(t.status.as_str())
+                .push_bind(t.fulfillment.map(|f| f.to_hex()))
+                .push_bind(t.prepared_at.unix_millis())
+                .push_bind(t.finalized_at.map(|f| f.unix_millis()));
+        });
+        qb.push(
+            " ON CONFLICT (id) DO UPDATE SET status = excluded.status, fulfillment = excluded.fulfillment, finalized_at = excluded.finalized_at",
+        );
+        qb.build().execute(&mut *tx).await?;
+    }
+    for chunk in stage.events.chunks(CHUNK) {
+        let mut qb =
+            QueryBuilder::<Sqlite>::new("INSERT INTO events (cursor, payer_owner, payee_owner, body) ");
+        let mut failed = None;
+        qb.push_values(chunk, |mut b, e| {
+            let body = serde_json::to_string(&e.event).unwrap_or_else(|err| {
+                failed = Some(err);
+                String::new()
+            });
+            b.push_bind(e.event.cursor.0 as i64)
+                .push_bind(e.payer_owner.clone())
+                .push_bind(e.payee_owner.clone())
+                .push_bind(body);
+        });
+        if let Some(err) = failed {
+            return Err(corrupt(err));
+        }
+        qb.build().execute(&mut *tx).await?;
+    }
+    for chunk in stage.entries.chunks(CHUNK) {
+        let mut qb = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO entries (account, booked_at, amount, balance_after, kind, reference, counterparty) ",
+        );
+        qb.push_values(chunk, |mut b, e| {
+            b.push_bind(e.account.as_str().to_owned())
+                .push_bind(e.booked_at.unix_millis())
+                .push_bind(e.amount)
+                .push_bind(e.balance_after)
+                .push_bind(e.kind)
+                .push_bind(e.reference.clone())
+                .push_bind(e.counterparty.as_ref().map(|c| c.as_str().to_owned()));
+        });
+        qb.build().execute(&mut *tx).await?;
+    }
+    for chunk in extra.idempotency.chunks(CHUNK) {
+        let mut qb = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO idempotency (scope_key, request_hash, status, body, created_at) ",
+        );
+        qb.push_values(chunk, |mut b, (key, rec)| {
+            b.push_bind(key.clone())
+                .push_bind(rec.request_hash.clone())
+                .push_bind(i64::from(rec.status))
+                .push_bind(rec.body.clone())
+                .push_bind(now.unix_millis());
+        });
+        qb.build().execute(&mut *tx).await?;
+    }
+    for chunk in accounts.chunks(CHUNK) {
+        let mut qb = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO accounts (id, name, owner, kind, overdraft_limit, tier, linked_account, merchant, balance, held, incoming, spent_day_key, spent_day, spent_year_key, spent_year) ",
+        );
+        qb.push_values(chunk, |mut b, a| {
+            b.push_bind(a.id.as_str().to_owned())
+                .push_bind(a.name.clone())
+                .push_bind(a.owner.clone())
+                .push_bind(a.kind.as_str())
+                .push_bind(a.overdraft_limit as i64)
+                .push_bind(a.tier.map(i64::from))
+                .push_bind(a.linked_account.as_ref().map(|l| l.as_str().to_owned()))
+                .push_bind(i64::from(a.merchant))
+                .push_bind(a.balance)
+                .push_bind(a.held as i64)
+                .push_bind(a.incoming as i64)
+                .push_bind(a.spent_day_key)
+                .push_bind(a.spent_day as i64)
+                .push_bind(a.spent_year_key)
+                .push_bind(a.spent_year as i64);
+        });
+        qb.push(
+            " ON CONFLICT (id) DO UPDATE SET name = excluded.name, owner = excluded.owner, kind = excluded.kind, \
+             overdraft_limit = excluded.overdraft_limit, tier = excluded.tier, linked_account = excluded.linked_account, \
+             merchant = excluded.merchant, balance = excluded.balance, held = excluded.held, incoming = excluded.incoming, \
+             spent_day_key = excluded.spent_day_key, spent_day = excluded.spent_day, \
+             spent_year_key = excluded.spent_year_key, spent_year = excluded.spent_year",
+        );
+        qb.build().execute(&mut *tx).await?;
+    }
+    if stage.supply_changed {
+        sqlx::query("INSERT INTO meta (key, value) VALUES ('supply', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .bind(supply)
+            .execute(&mut *tx)
+            .await?;
+    }
+    for w in &extra.webhooks {
+        sqlx::query(
+            "INSERT INTO webhooks (key_id, participant, url, cursor, attempts, next_attempt_at, last_error) VALUES (?, ?, ?, ?, 0, NULL, NULL) \
+             ON CONFLICT (key_id) DO UPDATE SET participant = excluded.participant, url = excluded.url, cursor = excluded.cursor, \
+             attempts = 0, next_attempt_at = NULL, last_error = NULL",
+        )
+        .bind(&w.key_id)
+        .bind(&w.participant)
+        .bind(&w.url)
+        .bind(w.cursor as i64)
+        .execute(&mut *tx)
+        .await?;
+    }
+    for key in &extra.webhook_removals {
+        sqlx::query("DELETE FROM webhooks WHERE key_id = ?")
+            .bind(key)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A transfer by id (read pool).
+pub async fn transfer(pool: &SqlitePool, id: TransferId) -> Result<Option<Transfer>, StoreError> {
+    let row = sqlx::query("SELECT * FROM transfers WHERE id = ?")
+        .bind(id.to_string())
+        .fetch_optional(pool)
+        .await?;
+    row.as_ref().map(transfer_row).transpose()
+}
+
+/// An account as committed.
+pub async fn account(pool: &SqlitePool, id: &AccountId) -> Result<Option<AccountState>, StoreError> {
+    let row = sqlx::query("SELECT * FROM accounts WHERE id = ?")
+        .bind(id.as_str())
+        .fetch_optional(pool)
+        .await?;
+    row.as_ref().map(account_row).transpose()
+}
+
+/// Events after `after` that `participant` may see.
+pub async fn events_after(
+    pool: &SqlitePool,
+    participant: &str,
+    after: EventCursor,
+    limit: u32,
+) -> Result<Vec<LedgerEvent>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT body FROM events WHERE cursor > ? AND (payer_owner = ? OR payee_owner = ?) ORDER BY cursor LIMIT ?",
+    )
+    .bind(after.0 as i64)
+    .bind(participant)
+    .bind(participant)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let body: String = r.try_get("body")?;
+            serde_json::from_str(&body).map_err(corrupt)
+        })
+        .collect()
+}
+
+/// (total supply, sum of balances, sum held).
+pub async fn supply(pool: &SqlitePool) -> Result<(i64, i64, i64), StoreError> {
+    let total: Option<i64> = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'supply'")
+        .fetch_optional(pool)
+        .await?;
+    let row = sqlx::query("SELECT COALESCE(SUM(balance), 0) AS b, COALESCE(SUM(held), 0) AS h FROM accounts")
+        .fetch_one(pool)
+        .await?;
+    Ok((total.unwrap_or(0), row.try_get("b")?, row.try_get("h")?))
+}
+
+/// Most entries one statement returns.
+pub const MAX_STATEMENT_ENTRIES: i64 = 10_000;
+
+/// (opening balance, entries) of `account` for `[from, to)`; `None` if the period holds more
+/// than [`MAX_STATEMENT_ENTRIES`].
+pub async fn statement(
+    pool: &SqlitePool,
+    account: &AccountId,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Option<(i64, Vec<StatementEntry>)>, StoreError> {
+    let opening: Option<i64> = sqlx::query_scalar(
+        "SELECT balance_after FROM entries WHERE account = ? AND booked_at < ? ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(account.as_str())
+    .bind(from.unix_millis())
+    .fetch_optional(pool)
+    .await?;
+    let rows = sqlx::query(
+        "SELECT * FROM entries WHERE account = ? AND booked_at >= ? AND booked_at < ? ORDER BY seq LIMIT ?",
+    )
+    .bind(account.as_str())
+    .bind(from.unix_millis())
+    .bind(to.unix_millis())
+    .bind(MAX_STATEMENT_ENTRIES + 1)
+    .fetch_all(pool)
+    .await?;
+    if rows.len() as i64 > MAX_STATEMENT_ENTRIES {
+        return Ok(None);
+    }
+    let entries = rows
+        .iter()
+        .map(|r| {
+            let amount: i64 = r.try_get("amount")?;
+            let counterparty: Option<String> = r.try_get("counterparty")?;
+            Ok(StatementEntry {
+                seq: r.try_get("seq")?,
+                booked_at: ts(r.try_get("booked_at")?)?,
+                amount: amount.unsigned_abs(),
+                credit_debit: if amount >= 0 {
+                    CreditDebit::Credit
+                } else {
+                    CreditDebit::Debit
+                },
+                balance_after: r.try_get("balance_after")?,
+                kind: r.try_get("kind")?,
+                reference: r.try_get("reference")?,
+                counterparty: counterparty.map(AccountId::new).transpose().map_err(corrupt)?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(Some((opening.unwrap_or(0), entries)))
+}
+
+fn webhook_row(row: &SqliteRow) -> Result<(String, Webhook), StoreError> {
+    let next: Option<i64> = row.try_get("next_attempt_at")?;
+    Ok((
+        row.try_get("participant")?,
+        Webhook {
+            key_id: row.try_get("key_id")?,
+            url: row.try_get("url")?,
+            delivered_through: EventCursor(u64_of(row.try_get("cursor")?)),
+            attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
+            next_attempt_at: next.map(ts).transpose()?,
+            last_error: row.try_get("last_error")?,
+        },
+    ))
+}
+
+/// All webhooks with their participants.
+pub async fn webhooks(pool: &SqlitePool) -> Result<Vec<(String, Webhook)>, StoreError> {
+    sqlx::query("SELECT * FROM webhooks ORDER BY key_id")
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(webhook_row)
+        .collect()
+}
+
+/// Records a delivery outcome. Only advances: a registration replaced meanwhile keeps its
+/// own state because the URL must still match.
+pub async fn webhook_progress(pool: &SqlitePool, hook: &Webhook) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE webhooks SET cursor = ?, attempts = ?, next_attempt_at = ?, last_error = ? WHERE key_id = ? AND url = ?",
+    )
+    .bind(hook.delivered_through.0 as i64)
+    .bind(i64::from(hook.attempts))
+    .bind(hook.next_attempt_at.map(|t| t.unix_millis()))
+    .bind(&hook.last_error)
+    .bind(&hook.key_id)
+    .bind(&hook.url)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
