@@ -1,0 +1,43 @@
+//! `connector`: the product a clearing bank runs. It holds accounts on several ledgers through
+//! [`plugins::LedgerPlugin`]s and turns an escrow arriving on one ledger into an escrow on the
+//! next, locked by the same condition, then settles the pair when the preimage or the refusal
+//! comes back.
+//!
+//! - [`layers`] and [`switch`]: the pure switching decision (validation, routing, limits,
+//!   pricing, the timeout ladder), assembled in [`switch::decide`].
+
+pub mod layers;
+pub mod switch;
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The connector's name for one of the ledgers it holds an account on.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct LedgerId(String);
+
+impl LedgerId {
+    /// Wraps a ledger name.
+    pub fn new(id: impl Into<String>) -> Self {
+        LedgerId(id.into())
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for LedgerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for LedgerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "LedgerId({})", self.0)
+    }
+}

@@ -1,0 +1,351 @@
+//! The switching decision: given an incoming escrow and the connector's tables, what to forward
+//! where — or why not. This is the one place the layers are assembled, in the order a payment
+//! meets them:
+//!
+//! 1. [`validate`](crate::layers::validate): memo is a Prepare matching the escrow;
+//! 2. [`route`](crate::layers::route): longest prefix picks the outgoing ledger and account;
+//! 3. [`limits`](crate::layers::limits): packet size and counterparty exposure;
+//! 4. [`pricing`](crate::layers::pricing): rate and fees give the outgoing amount;
+//! 5. [`expiry`](crate::layers::expiry): the timeout ladder gives the outgoing expiry.
+//!
+//! Pure: no IO, no clock (the caller passes `now`), so every rule is tested exhaustively.
+
+use std::collections::BTreeMap;
+
+use htlc::{Address, ErrorCode, Prepare, Timestamp};
+use plugins::{AccountId, LedgerInfo};
+
+use crate::LedgerId;
+use crate::layers::Rejection;
+use crate::layers::expiry::{ExpiryPolicy, Finality};
+use crate::layers::limits::{self, AccountLimits};
+use crate::layers::pricing::Pricing;
+use crate::layers::route::RoutingTable;
+use crate::layers::validate::{self, IncomingLeg};
+
+/// A ledger the connector holds an account on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerEntry {
+    /// What the ledger says about itself.
+    pub info: LedgerInfo,
+    /// The connector's own account there.
+    pub account: AccountId,
+}
+
+/// Everything the decision reads. Owned by the engine; replaced or edited through the operator
+/// API (routes, rates, limits).
+#[derive(Debug, Clone)]
+pub struct SwitchTables {
+    /// The connector's ILP address (the `triggeredBy` of its rejects).
+    pub address: Address,
+    /// Ledgers by id.
+    pub ledgers: BTreeMap<LedgerId, LedgerEntry>,
+    /// Where destinations go.
+    pub routes: RoutingTable,
+    /// Price per corridor (incoming ledger, outgoing ledger).
+    pub pricing: BTreeMap<(LedgerId, LedgerId), Pricing>,
+    /// Limits per counterparty (ledger, account).
+    pub limits: BTreeMap<(LedgerId, AccountId), AccountLimits>,
+    /// Limits for counterparties without their own entry.
+    pub default_limits: AccountLimits,
+    /// The timeout ladder.
+    pub expiry: ExpiryPolicy,
+}
+
+/// An escrow that arrived for the connector.
+#[derive(Debug, Clone, Copy)]
+pub struct Incoming<'a> {
+    /// The ledger it is on.
+    pub ledger: &'a LedgerId,
+    /// The payer (the counterparty).
+    pub from: &'a AccountId,
+    /// The escrow itself.
+    pub leg: IncomingLeg<'a>,
+}
+
+/// The outgoing escrow to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Forward {
+    /// Ledger to prepare on.
+    pub ledger: LedgerId,
+    /// The connector's paying account there.
+    pub from: AccountId,
+    /// The next hop's account.
+    pub to: AccountId,
+    /// Outgoing minor units.
+    pub amount: u64,
+    /// Outgoing expiry.
+    pub expires_at: Timestamp,
+    /// The deadline for claiming the incoming leg.
+    pub incoming_expires_at: Timestamp,
+    /// The connector's fee, incoming minor units.
+    pub fee: u64,
+    /// The packet for the next hop: same condition, destination and data; new amount and expiry.
+    pub prepare: Prepare,
+}
+
+impl SwitchTables {
+    /// The limits that apply to a counterparty.
+    pub fn limits_for(&self, ledger: &LedgerId, account: &AccountId) -> AccountLimits {
+        self.limits
+            .get(&(ledger.clone(), account.clone()))
+            .copied()
+            .unwrap_or(self.default_limits)
+    }
+
+    /// The ledger entry, or T00 (an event from a ledger we do not know is our bug).
+    fn ledger(&self, id: &LedgerId) -> Result<&LedgerEntry, Rejection> {
+        self.ledgers
+            .get(id)
+            .ok_or_else(|| Rejection::new(ErrorCode::T00_INTERNAL_ERROR, format!("unknown ledger {id}")))
+    }
+
+    /// The finality pair of a corridor.
+    pub fn finality(&self, incoming: &LedgerId, outgoing: &LedgerId) -> Option<Finality> {
+        Some(Finality {
+            incoming_ms: self.ledgers.get(incoming)?.info.expected_finality_ms,
+            outgoing_ms: self.ledgers.get(outgoing)?.info.expected_finality_ms,
+        })
+    }
+}
+
+/// Decides what to do with an incoming escrow. `in_flight` is what the payer already has in
+/// flight through this connector (for the exposure limit).
+pub fn decide(
+    tables: &SwitchTables,
+    incoming: Incoming<'_>,
+    in_flight: u64,
+    now: Timestamp,
+) -> Result<Forward, Rejection> {
+    let incoming_ledger = tables.ledger(incoming.ledger)?;
+    let valid = validate::validate(incoming.leg, now)?;
+    let destination = valid.prepare.destination();
+
+    let hop = tables.routes.resolve(destination)?;
+    let outgoing_ledger = tables.ledger(&hop.ledger).map_err(|_| {
+        Rejection::new(
+            ErrorCode::F02_UNREACHABLE,
+            format!("{destination}: route to an unknown ledger"),
+        )
+    })?;
+    if hop.account == outgoing_ledger.account
+        || (&hop.ledger == incoming.ledger && &hop.account == incoming.from)
+    {
+        return Err(Rejection::new(
+            ErrorCode::F02_UNREACHABLE,
+            format!("{destination}: route loops back"),
+        ));
+    }
+
+    limits::check(
+        &tables.limits_for(incoming.ledger, incoming.from),
+        incoming.leg.amount,
+        in_flight,
+    )?;
+
+    let pricing = tables
+        .pricing
+        .get(&(incoming.ledger.clone(), hop.ledger.clone()))
+        .ok_or_else(|| {
+            Rejection::new(
+                ErrorCode::F02_UNREACHABLE,
+                format!("no rate from {} to {}", incoming.ledger, hop.ledger),
+            )
+        })?;
+    let priced = pricing.forward(incoming.leg.amount)?;
+
+    let finality = Finality {
+        incoming_ms: incoming_ledger.info.expected_finality_ms,
+        outgoing_ms: outgoing_ledger.info.expected_finality_ms,
+    };
+    let expires_at = tables.expiry.outgoing_expiry(valid.expires_at, finality, now)?;
+
+    let mut prepare = valid.prepare;
+    prepare.set_amount(priced.outgoing);
+    prepare.set_expires_at(expires_at);
+    Ok(Forward {
+        ledger: hop.ledger,
+        from: outgoing_ledger.account.clone(),
+        to: hop.account,
+        amount: priced.outgoing,
+        expires_at,
+        incoming_expires_at: valid.expires_at,
+        fee: priced.fee,
+        prepare,
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::layers::route::{NextHop, Route};
+    use htlc::{Asset, AssetCode, Condition, Rate};
+
+    pub(crate) fn t(ms: i64) -> Timestamp {
+        Timestamp::from_unix_millis(ms).unwrap()
+    }
+
+    fn ledger(id: &str, asset: &str, prefix: &str, finality: u64) -> (LedgerId, LedgerEntry) {
+        (
+            LedgerId::new(id),
+            LedgerEntry {
+                info: LedgerInfo {
+                    ledger_id: id.into(),
+                    asset: Asset::new(AssetCode::new(asset).unwrap(), 2).unwrap(),
+                    ilp_prefix: Address::new(prefix).unwrap(),
+                    expected_finality_ms: finality,
+                },
+                account: AccountId::new("clearing-bank").unwrap(),
+            },
+        )
+    }
+
+    /// The whitepaper's clearing bank: DE in, DC/EP out at 2 per DE, 1 DE fee.
+    pub(crate) fn scenario_tables() -> SwitchTables {
+        let de = LedgerId::new("digital-euro");
+        let ecny = LedgerId::new("e-cny");
+        SwitchTables {
+            address: Address::new("test.clearing").unwrap(),
+            ledgers: [
+                ledger("digital-euro", "DE", "test.de", 200),
+                ledger("e-cny", "DC/EP", "test.ecny", 200),
+            ]
+            .into_iter()
+            .collect(),
+            routes: RoutingTable::new([
+                Route {
+                    prefix: "test.ecny".into(),
+                    ledger: ecny.clone(),
+                    next_hop: NextHop::AccountFromAddress,
+                },
+                Route {
+                    prefix: "test.de".into(),
+                    ledger: de.clone(),
+                    next_hop: NextHop::AccountFromAddress,
+                },
+            ]),
+            pricing: [(
+                (de.clone(), ecny),
+                Pricing::new(Rate::from_decimal("2", 2, 2).unwrap(), 100, 0).unwrap(),
+            )]
+            .into_iter()
+            .collect(),
+            limits: BTreeMap::new(),
+            default_limits: AccountLimits::default(),
+            expiry: ExpiryPolicy::default(),
+        }
+    }
+
+    fn packet(dest: &str, amount: u64, expiry: i64) -> Vec<u8> {
+        Prepare::new(
+            Address::new(dest).unwrap(),
+            amount,
+            t(expiry),
+            Condition::from_bytes([5; 32]),
+            b"end-to-end".to_vec(),
+        )
+        .unwrap()
+        .encode()
+    }
+
+    fn run(
+        tables: &SwitchTables,
+        memo: &[u8],
+        amount: u64,
+        expiry: i64,
+        in_flight: u64,
+    ) -> Result<Forward, Rejection> {
+        let condition = Condition::from_bytes([5; 32]);
+        let de = LedgerId::new("digital-euro");
+        let bank_a = AccountId::new("bank-a").unwrap();
+        decide(
+            tables,
+            Incoming {
+                ledger: &de,
+                from: &bank_a,
+                leg: IncomingLeg {
+                    amount,
+                    condition: &condition,
+                    expires_at: t(expiry),
+                    memo,
+                },
+            },
+            in_flight,
+            t(0),
+        )
+    }
+
+    #[test]
+    fn the_scenario_forwards_2000_dcep_for_1001_de() {
+        let tables = scenario_tables();
+        let memo = packet("test.ecny.bank-b.conn1", 100_100, 20_000);
+        let f = run(&tables, &memo, 100_100, 20_000, 0).unwrap();
+        assert_eq!(f.ledger.as_str(), "e-cny");
+        assert_eq!((f.from.as_str(), f.to.as_str()), ("clearing-bank", "bank-b"));
+        assert_eq!((f.amount, f.fee), (200_000, 100));
+        // margin = 200 + 200 + 1000 + 1000
+        assert_eq!(f.expires_at, t(17_600));
+        assert_eq!(f.prepare.amount(), 200_000);
+        assert_eq!(f.prepare.expires_at(), t(17_600));
+        assert_eq!(f.prepare.data(), b"end-to-end");
+        assert_eq!(f.prepare.destination().as_str(), "test.ecny.bank-b.conn1");
+    }
+
+    #[test]
+    fn each_layer_rejects_with_its_code() {
+        let mut tables = scenario_tables();
+        let code = |r: Result<Forward, Rejection>| r.unwrap_err().code;
+        let good = packet("test.ecny.bank-b", 100_100, 20_000);
+        assert_eq!(
+            code(run(&tables, b"x", 100_100, 20_000, 0)),
+            ErrorCode::F01_INVALID_PACKET
+        );
+        let nowhere = packet("test.nowhere.x", 100_100, 20_000);
+        assert_eq!(
+            code(run(&tables, &nowhere, 100_100, 20_000, 0)),
+            ErrorCode::F02_UNREACHABLE
+        );
+        let back = packet("test.de.bank-a", 100_100, 20_000);
+        assert_eq!(
+            code(run(&tables, &back, 100_100, 20_000, 0)),
+            ErrorCode::F02_UNREACHABLE,
+            "loop"
+        );
+        let to_us = packet("test.ecny.clearing-bank", 100_100, 20_000);
+        assert_eq!(
+            code(run(&tables, &to_us, 100_100, 20_000, 0)),
+            ErrorCode::F02_UNREACHABLE
+        );
+        let tiny = packet("test.ecny.bank-b", 100, 20_000);
+        assert_eq!(
+            code(run(&tables, &tiny, 100, 20_000, 0)),
+            ErrorCode::R01_INSUFFICIENT_SOURCE_AMOUNT
+        );
+        let short = packet("test.ecny.bank-b", 100_100, 3_000);
+        assert_eq!(
+            code(run(&tables, &short, 100_100, 3_000, 0)),
+            ErrorCode::R02_INSUFFICIENT_TIMEOUT
+        );
+
+        tables.default_limits = AccountLimits {
+            max_packet_amount: Some(50_000),
+            exposure_limit: Some(150_000),
+        };
+        assert_eq!(
+            code(run(&tables, &good, 100_100, 20_000, 0)),
+            ErrorCode::F08_AMOUNT_TOO_LARGE
+        );
+        tables.default_limits.max_packet_amount = None;
+        assert_eq!(
+            code(run(&tables, &good, 100_100, 20_000, 60_000)),
+            ErrorCode::T04_INSUFFICIENT_LIQUIDITY
+        );
+        assert!(run(&tables, &good, 100_100, 20_000, 40_000).is_ok());
+
+        tables.pricing.clear();
+        assert_eq!(
+            code(run(&tables, &good, 100_100, 20_000, 0)),
+            ErrorCode::F02_UNREACHABLE
+        );
+    }
+}
