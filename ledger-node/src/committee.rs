@@ -115,6 +115,22 @@ impl Committee {
         }
     }
 
+    /// The same members and cache under another leader rule (the twins search explores leader
+    /// schedules without re-checking proofs of possession every time).
+    pub fn with_leader_rule(&self, leader_rule: LeaderRule) -> Result<Self> {
+        if let LeaderRule::Schedule(s) = &leader_rule
+            && s.iter().any(|&l| usize::from(l) >= self.size())
+        {
+            return Err(Error::Committee {
+                why: "leader schedule names a non-member".into(),
+            });
+        }
+        Ok(Self {
+            leader_rule,
+            ..self.clone()
+        })
+    }
+
     /// The epoch this committee signs for.
     pub fn epoch(&self) -> u64 {
         self.epoch

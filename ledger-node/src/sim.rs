@@ -48,8 +48,10 @@ pub enum Behaviour {
     Silent,
 }
 
-/// Decides whether a message from node `from` to node `to` at time `now` gets through.
-pub type LinkFilter = Box<dyn FnMut(u64, usize, usize, &Message) -> bool>;
+/// Decides whether a message gets through, given the time, the sending and receiving nodes, the
+/// view the message belongs to (its own view, or the sender's current view for messages without
+/// one) and the message.
+pub type LinkFilter = Box<dyn FnMut(u64, usize, usize, View, &Message) -> bool>;
 
 /// Simulation settings.
 #[derive(Clone, Debug)]
@@ -566,9 +568,12 @@ impl Simulation {
         }
         self.log_outgoing(node, &msg);
         let from = self.nodes[node].index;
+        let view = msg
+            .view()
+            .unwrap_or_else(|| self.nodes[node].core.as_ref().map_or(0, Core::current_view));
         for &to in targets {
             let cut = match self.filter.as_mut() {
-                Some(f) => !f(self.now, node, to, &msg),
+                Some(f) => !f(self.now, node, to, view, &msg),
                 None => false,
             };
             let lost = self.config.loss > 0.0 && self.rng.gen_bool(self.config.loss);

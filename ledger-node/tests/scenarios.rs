@@ -31,3 +31,132 @@ fn four_validators_commit_ten_thousand_transactions() {
         assert_eq!(core.drops().total(), 0, "node {i} dropped {:?}", core.drops());
     }
 }
+
+/// Test 2: the leader crashes; after one view change the others make progress again, and every
+/// transaction submitted to the honest validators is committed exactly once.
+#[test]
+fn leader_crash_recovers_after_one_view_change() {
+    let mut cfg = config(4, 22);
+    cfg.core.max_block_txs = 200;
+    let mut sim = Simulation::new(cfg);
+    sim.start();
+    let honest = [0usize, 2, 3];
+    submit_load(&mut sim, 10, 3_000, 2, &honest);
+    sim.run_until(400);
+    let before = sim.nodes[0].committed.len();
+    assert!(before > 0, "no progress before the crash");
+    // Crash whoever leads now.
+    let leader = usize::from(
+        sim.committee()
+            .leader(sim.nodes[0].core.as_ref().unwrap().current_view()),
+    );
+    let others: Vec<usize> = (0..4).filter(|&i| i != leader).collect();
+    sim.crash_at(401, leader);
+    sim.run_until(401);
+    let tcs_at_crash = sim.nodes[others[0]].core.as_ref().unwrap().stats().tcs_formed;
+    let view_at_crash = sim.max_view();
+    // Run until a block proposed after the crash is committed.
+    sim.run_while(60_000, |s| {
+        s.nodes[others[0]]
+            .committed
+            .last()
+            .is_none_or(|c| c.block.view() <= view_at_crash + 1)
+    });
+    let core = sim.nodes[others[0]].core.as_ref().unwrap();
+    assert!(
+        core.stats().tcs_formed - tcs_at_crash <= 1,
+        "needed {} view changes",
+        core.stats().tcs_formed - tcs_at_crash
+    );
+    // Every transaction submitted to a live validator gets committed exactly once.
+    let live: Vec<usize> = honest.iter().copied().filter(|&i| i != leader).collect();
+    let expected = (0..3_000u64)
+        .filter(|i| live.contains(&honest[(*i as usize) % honest.len()]))
+        .count();
+    sim.run_while(120_000, |s| {
+        let ids = ledger_node::core::committed_tx_ids(&s.nodes[others[0]].committed);
+        (0..3_000u64)
+            .filter(|i| live.contains(&honest[(*i as usize) % honest.len()]))
+            .any(|i| !ids.contains(&ledger_node::merkle::leaf_hash(&tx(i))))
+    });
+    sim.check_safety(&others).unwrap();
+    let ids = ledger_node::core::committed_tx_ids(&sim.nodes[others[0]].committed);
+    let got = (0..3_000u64)
+        .filter(|i| live.contains(&honest[(*i as usize) % honest.len()]))
+        .filter(|i| ids.contains(&ledger_node::merkle::leaf_hash(&tx(*i))))
+        .count();
+    assert_eq!(got, expected);
+}
+
+/// Test 3: a 2|2 partition commits nothing; once it heals the chain moves on without a fork.
+#[test]
+fn two_two_partition_commits_nothing_then_heals() {
+    let mut cfg = config(4, 33);
+    cfg.core.max_block_txs = 100;
+    let mut sim = Simulation::new(cfg);
+    let heal_at = 5_000;
+    sim.set_filter(Box::new(move |now, from, to, _, _| {
+        now >= heal_at || (from < 2) == (to < 2)
+    }));
+    sim.start();
+    submit_load(&mut sim, 10, 1_000, 1, &[0, 1, 2, 3]);
+    sim.run_until(heal_at - 1);
+    for i in 0..4 {
+        assert!(
+            sim.nodes[i].committed.is_empty(),
+            "node {i} committed during the partition"
+        );
+    }
+    sim.run_while(120_000, |s| min_committed(s, &[0, 1, 2, 3]) < 1_000);
+    assert_eq!(min_committed(&sim, &[0, 1, 2, 3]), 1_000);
+    sim.check_safety(&[0, 1, 2, 3]).unwrap();
+}
+
+fn crashed_committee(n: usize, crashed: &[usize], seed: u64) -> Simulation {
+    let mut cfg = config(n, seed);
+    cfg.core.max_block_txs = 100;
+    let mut sim = Simulation::new(cfg);
+    sim.start();
+    for &c in crashed {
+        sim.crash_at(0, c);
+    }
+    let live: Vec<usize> = (0..n).filter(|i| !crashed.contains(i)).collect();
+    submit_load(&mut sim, 10, 500, 1, &live);
+    sim
+}
+
+/// Test 6a: with f crashed validators, n = 7 and n = 10 still commit.
+#[test]
+fn seven_and_ten_make_progress_with_f_crashed() {
+    for (n, crashed) in [(7usize, vec![1usize, 4]), (10, vec![1, 4, 7])] {
+        let mut sim = crashed_committee(n, &crashed, 60 + n as u64);
+        let live: Vec<usize> = (0..n).filter(|i| !crashed.contains(i)).collect();
+        sim.run_while(120_000, |s| min_committed(s, &live) < 500);
+        assert_eq!(min_committed(&sim, &live), 500, "n = {n}");
+        sim.check_safety(&live).unwrap();
+    }
+}
+
+/// Test 6b: with f+1 crashed they stop, and what they committed before agrees.
+#[test]
+fn seven_and_ten_stop_with_f_plus_one_crashed() {
+    for (n, crashed) in [(7usize, vec![1usize, 4, 5]), (10, vec![1, 4, 7, 8])] {
+        let mut sim = crashed_committee(n, &[], 70 + n as u64);
+        let live: Vec<usize> = (0..n).filter(|i| !crashed.contains(i)).collect();
+        sim.run_until(1_000);
+        assert!(
+            min_blocks(&sim, &live) > 0,
+            "n = {n}: no progress before the crashes"
+        );
+        for &c in &crashed {
+            sim.crash_at(1_001, c);
+        }
+        // Blocks certified before the crash may still be committed; after that, nothing.
+        sim.run_until(4_000);
+        let settled: Vec<usize> = live.iter().map(|&i| sim.nodes[i].committed.len()).collect();
+        sim.run_until(40_000);
+        let after: Vec<usize> = live.iter().map(|&i| sim.nodes[i].committed.len()).collect();
+        assert_eq!(settled, after, "n = {n}: committed with only 2f live validators");
+        sim.check_safety(&live).unwrap();
+    }
+}
