@@ -23,12 +23,22 @@ enum Command {
     /// Decode and encode ILPv4 packets (Prepare, Fulfill, Reject).
     #[command(subcommand)]
     Packet(cli::packet::PacketCommand),
+    /// Run the mock bank core ledger (the reference REST plugin API server).
+    ///
+    /// Example: cypherlink bank --config fixtures/bank.toml
+    Bank(cli::bank::BankArgs),
+    /// Run a CBDC ledger (digital euro or e-CNY) speaking the REST plugin API.
+    ///
+    /// Example: cypherlink cbdc --kind e-cny
+    Cbdc(cli::cbdc::CbdcArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Packet(command) => cli::packet::run(command),
+        Command::Bank(args) => cli::bank::run(args),
+        Command::Cbdc(args) => cli::cbdc::run(args),
     };
     cli::exit_code(result)
 }

@@ -3,6 +3,8 @@
 //! chain means the user gave bad input and the process exits with status 2, like clap's own
 //! usage errors. Any other error exits with status 1.
 
+pub mod bank;
+pub mod cbdc;
 pub mod packet;
 
 use std::io::Write;

@@ -1,0 +1,123 @@
+//! `cypherlink bank`: runs the mock bank core ledger, the reference implementation of the REST
+//! plugin API (see docs/rest-plugin-api.md), until Ctrl-C or SIGTERM.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use plugins::LedgerConfig;
+use plugins::config::{LedgerConfigFile, LedgerKind, fixtures};
+
+/// `cypherlink bank` arguments.
+#[derive(Debug, Args)]
+pub struct BankArgs {
+    /// Ledger configuration (TOML): ledger id and asset, participants with their signing keys,
+    /// accounts. Default: fixtures/bank.toml (its built-in copy if the file is not there).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Listen on this address instead of the configured one (port 0 picks a free port).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// Use this SQLite file instead of the configured one.
+    #[arg(long, value_name = "FILE")]
+    pub database: Option<PathBuf>,
+}
+
+/// Runs the mock bank.
+pub fn run(args: BankArgs) -> anyhow::Result<()> {
+    let config = load(
+        args.config,
+        "fixtures/bank.toml",
+        fixtures::BANK,
+        args.listen,
+        args.database,
+    )?;
+    if config.kind != LedgerKind::Bank {
+        return Err(super::InputError(format!(
+            "the config describes a {} ledger; start it with `cypherlink cbdc --kind {}`",
+            config.kind.as_str(),
+            config.kind.as_str()
+        ))
+        .into());
+    }
+    serve(config)
+}
+
+/// Reads `path`, or `default_path`, or the built-in fixture, and applies the overrides.
+pub(crate) fn load(
+    path: Option<PathBuf>,
+    default_path: &str,
+    builtin: &str,
+    listen: Option<SocketAddr>,
+    database: Option<PathBuf>,
+) -> anyhow::Result<LedgerConfig> {
+    let (text, origin) = match path {
+        Some(p) => (
+            std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?,
+            p.display().to_string(),
+        ),
+        None => match std::fs::read_to_string(default_path) {
+            Ok(t) => (t, default_path.to_owned()),
+            Err(_) => (builtin.to_owned(), format!("built-in {default_path}")),
+        },
+    };
+    let edit = |f: &mut LedgerConfigFile| {
+        if let Some(l) = listen {
+            f.server.listen = l;
+        }
+        if let Some(d) = database {
+            f.server.database = Some(d);
+        }
+    };
+    LedgerConfig::from_toml_with(&text, edit)
+        .map_err(|e| super::InputError(format!("{origin}: {e}")))
+        .map_err(Into::into)
+}
+
+/// Starts the ledger and serves until Ctrl-C or SIGTERM; everything acknowledged is on disk.
+pub(crate) fn serve(config: LedgerConfig) -> anyhow::Result<()> {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .try_init();
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let id = config.info.ledger_id.clone();
+        let database = config.database_path();
+        let ledger = plugins::server::run(config)
+            .await
+            .with_context(|| format!("starting ledger {id}"))?;
+        super::print_line(&format!(
+            "{id} listening on {} (database {}); Ctrl-C to stop",
+            ledger.base_url(),
+            database.display()
+        ))?;
+        shutdown_signal().await;
+        tracing::info!(ledger = %id, "stopping");
+        ledger.shutdown().await;
+        Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
