@@ -5,8 +5,18 @@
 //!
 //! - [`layers`] and [`switch`]: the pure switching decision (validation, routing, limits,
 //!   pricing, the timeout ladder), assembled in [`switch::decide`].
+//! - [`payment`]: a payment's two legs and its states; [`store`]: the durable journal
+//!   (SQLite, group commit) every state is written to before it is acted on.
+//! - [`engine`]: the running connector: follows ledgers, drives payments, recovers after a crash.
+//! - [`metrics`]: Prometheus metrics.
+//! - [`payment_data`]: the end-to-end data (UETR, minimum amount) senders put in packets.
 
+pub mod engine;
 pub mod layers;
+pub mod metrics;
+pub mod payment;
+pub mod payment_data;
+pub mod store;
 pub mod switch;
 
 use std::fmt;

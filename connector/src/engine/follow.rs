@@ -1,0 +1,314 @@
+//! Following one ledger's event log. Each page of events becomes one journal commit holding
+//! every state change it causes plus the new cursor, so a page is processed exactly once: after
+//! a crash the connector resumes after the last committed page. Drivers for the payments that
+//! need action start only after that commit.
+
+use std::sync::Arc;
+
+use htlc::{ErrorCode, Prepare};
+use plugins::{EventCursor, EventKind, LedgerEvent};
+use uuid::Uuid;
+
+use super::{Connector, CrashPoint, trail};
+use crate::LedgerId;
+use crate::layers::validate::IncomingLeg as PacketLeg;
+use crate::payment::{IncomingLeg, OutgoingLeg, Payment, PaymentState, outgoing_transfer_id, payment_id};
+use crate::payment_data::PaymentData;
+use crate::store::Write;
+use crate::switch::{self, Incoming, SwitchTables};
+
+/// What processing a page asks for once it is committed.
+#[derive(Default)]
+struct PageEffects {
+    writes: Vec<Write>,
+    drive: Vec<Uuid>,
+    new_incoming: bool,
+    outgoing_fulfilled: bool,
+}
+
+pub(super) async fn follow(connector: Arc<Connector>, ledger: LedgerId, mut cursor: EventCursor) {
+    let Some(plugin) = connector.ledger(&ledger).cloned() else {
+        return;
+    };
+    let mut delay = connector.options.retry_delay;
+    tracing::info!(%ledger, cursor = cursor.0, "following ledger events");
+    loop {
+        connector.crash.gate().await;
+        let page = match plugin
+            .events(cursor, connector.options.page_size, connector.options.event_wait)
+            .await
+        {
+            Ok(page) => {
+                delay = connector.options.retry_delay;
+                page
+            }
+            Err(error) => {
+                connector
+                    .metrics
+                    .ledger_errors
+                    .with_label_values(&[ledger.as_str(), error.code()])
+                    .inc();
+                tracing::warn!(%ledger, %error, "reading events failed; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(connector.options.max_retry_delay);
+                continue;
+            }
+        };
+        let events: Vec<LedgerEvent> = page.events.into_iter().filter(|e| e.cursor > cursor).collect();
+        let next = events.last().map(|e| e.cursor).unwrap_or(cursor).max(page.next);
+        if next == cursor {
+            continue;
+        }
+        let mut effects = PageEffects::default();
+        let tables = connector.tables();
+        for event in &events {
+            connector.on_event(&tables, &ledger, event, &mut effects);
+        }
+        effects.writes.push(Write::Cursor(ledger.clone(), next));
+        if !connector.commit(effects.writes).await {
+            return;
+        }
+        cursor = next;
+        if effects.new_incoming {
+            connector.crash.reached(CrashPoint::AfterIncomingRecorded);
+        }
+        if effects.outgoing_fulfilled {
+            connector.crash.reached(CrashPoint::AfterOutgoingFulfilled);
+        }
+        for id in effects.drive {
+            connector.spawn_driver(id);
+        }
+    }
+}
+
+impl Connector {
+    fn on_event(
+        &self,
+        tables: &SwitchTables,
+        ledger: &LedgerId,
+        event: &LedgerEvent,
+        effects: &mut PageEffects,
+    ) {
+        let transfer = &event.transfer;
+        let Some(ours) = tables.ledgers.get(ledger).map(|l| &l.account) else {
+            return;
+        };
+        if &transfer.to == ours {
+            let id = payment_id(ledger, transfer.id);
+            match event.kind {
+                EventKind::Prepared => self.on_incoming(tables, ledger, event, effects),
+                EventKind::Fulfilled => {
+                    self.stage(id, &mut effects.writes, |p, now| {
+                        (p.state == PaymentState::Fulfilling).then(|| {
+                            p.state = PaymentState::Fulfilled;
+                            trail(
+                                now,
+                                "incoming_fulfilled",
+                                "incoming escrow fulfilled at its ledger",
+                            )
+                        })
+                    });
+                }
+                EventKind::Rejected | EventKind::Expired => {
+                    let how = if event.kind == EventKind::Expired {
+                        "refunded after expiry"
+                    } else {
+                        "rejected"
+                    };
+                    self.stage(id, &mut effects.writes, |p, now| match p.state {
+                        PaymentState::Rejecting => {
+                            p.state = PaymentState::Rejected;
+                            Some(trail(now, "incoming_rejected", format!("incoming escrow {how}")))
+                        }
+                        // Still waiting on the next hop: the ladder should have prevented this.
+                        PaymentState::Forwarding | PaymentState::Forwarded | PaymentState::Fulfilling => {
+                            tracing::error!(payment = %p.id, "incoming escrow {how} before the payment finished");
+                            Some(trail(now, "incoming_lapsed", format!("incoming escrow {how} early")))
+                        }
+                        _ => None,
+                    });
+                }
+            }
+        } else if &transfer.from == ours {
+            let Some(id) = self.lock_inflight().by_outgoing(&transfer.id) else {
+                return;
+            };
+            self.on_outgoing(id, event, effects);
+        }
+    }
+
+    fn on_outgoing(&self, id: Uuid, event: &LedgerEvent, effects: &mut PageEffects) {
+        let transfer = &event.transfer;
+        let staged = self.stage(id, &mut effects.writes, |p, now| {
+            if !matches!(p.state, PaymentState::Forwarding | PaymentState::Forwarded) {
+                return None;
+            }
+            match event.kind {
+                EventKind::Prepared => (p.state == PaymentState::Forwarding).then(|| {
+                    p.state = PaymentState::Forwarded;
+                    p.outgoing_memo = None;
+                    trail(now, "outgoing_prepared", "outgoing escrow prepared")
+                }),
+                EventKind::Fulfilled => {
+                    let fulfillment = transfer.fulfillment.filter(|f| p.condition.is_fulfilled_by(f))?;
+                    p.state = PaymentState::Fulfilling;
+                    p.fulfillment = Some(fulfillment);
+                    p.outgoing_memo = None;
+                    Some(trail(
+                        now,
+                        "outgoing_fulfilled",
+                        "next hop fulfilled; preimage learned",
+                    ))
+                }
+                EventKind::Rejected => {
+                    p.state = PaymentState::Rejecting;
+                    p.reject_code = Some(ErrorCode::F99_APPLICATION_ERROR);
+                    p.reject_message = Some("rejected by the next hop".into());
+                    Some(trail(
+                        now,
+                        "outgoing_rejected",
+                        "next hop rejected the outgoing escrow",
+                    ))
+                }
+                EventKind::Expired => {
+                    p.state = PaymentState::Rejecting;
+                    p.reject_code = Some(ErrorCode::R00_TRANSFER_TIMED_OUT);
+                    p.reject_message = Some("the next hop did not fulfil before expiry".into());
+                    Some(trail(
+                        now,
+                        "outgoing_expired",
+                        "outgoing escrow expired and was refunded",
+                    ))
+                }
+            }
+        });
+        if let Some(p) = staged {
+            if p.state == PaymentState::Fulfilling {
+                effects.outgoing_fulfilled = true;
+            }
+            if matches!(p.state, PaymentState::Fulfilling | PaymentState::Rejecting) {
+                effects.drive.push(p.id);
+            }
+        }
+    }
+
+    fn on_incoming(
+        &self,
+        tables: &SwitchTables,
+        ledger: &LedgerId,
+        event: &LedgerEvent,
+        effects: &mut PageEffects,
+    ) {
+        let transfer = &event.transfer;
+        let id = payment_id(ledger, transfer.id);
+        if self.lock_inflight().contains(&id) {
+            return;
+        }
+        let now = self.now();
+        let in_flight = self.lock_inflight().exposure(ledger, &transfer.from);
+        let decision = switch::decide(
+            tables,
+            Incoming {
+                ledger,
+                from: &transfer.from,
+                leg: PacketLeg {
+                    amount: transfer.amount,
+                    condition: &transfer.condition,
+                    expires_at: transfer.expires_at,
+                    memo: &transfer.memo,
+                },
+            },
+            in_flight,
+            now,
+        );
+        let packet = Prepare::decode(&transfer.memo).ok();
+        let uetr = packet
+            .as_ref()
+            .and_then(|p| PaymentData::decode(p.data()).ok())
+            .map(|d| d.uetr);
+        let mut payment = Payment {
+            id,
+            uetr,
+            state: PaymentState::Forwarding,
+            condition: transfer.condition,
+            destination: packet
+                .as_ref()
+                .map(|p| p.destination().to_string())
+                .unwrap_or_default(),
+            incoming: IncomingLeg {
+                ledger: ledger.clone(),
+                transfer: transfer.id,
+                from: transfer.from.clone(),
+                amount: transfer.amount,
+                expires_at: packet
+                    .as_ref()
+                    .map_or(transfer.expires_at, |p| p.expires_at().min(transfer.expires_at)),
+            },
+            outgoing: None,
+            fee: 0,
+            outgoing_memo: None,
+            fulfillment: None,
+            reject_code: None,
+            reject_message: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let entry = match decision {
+            Ok(forward) => {
+                let asset = tables.ledgers.get(ledger).map(|l| l.info.asset.clone());
+                let out_asset = tables.ledgers.get(&forward.ledger).map(|l| l.info.asset.clone());
+                let detail = format!(
+                    "{} from {} on {ledger}; forwarding {} to {} on {} (fee {})",
+                    asset
+                        .as_ref()
+                        .map_or(transfer.amount.to_string(), |a| a.display(transfer.amount)),
+                    transfer.from,
+                    out_asset
+                        .as_ref()
+                        .map_or(forward.amount.to_string(), |a| a.display(forward.amount)),
+                    forward.to,
+                    forward.ledger,
+                    asset
+                        .as_ref()
+                        .map_or(forward.fee.to_string(), |a| a.display(forward.fee)),
+                );
+                tracing::info!(payment = %id, uetr = ?uetr, %detail, "incoming escrow accepted");
+                payment.fee = forward.fee;
+                payment.incoming.expires_at = forward.incoming_expires_at;
+                payment.outgoing_memo = Some(forward.prepare.encode());
+                payment.outgoing = Some(OutgoingLeg {
+                    transfer: outgoing_transfer_id(ledger, transfer.id),
+                    ledger: forward.ledger,
+                    from: forward.from,
+                    to: forward.to,
+                    amount: forward.amount,
+                    expires_at: forward.expires_at,
+                });
+                trail(now, "incoming_seen", detail)
+            }
+            Err(rejection) => {
+                tracing::info!(payment = %id, uetr = ?uetr, code = %rejection.code, message = %rejection.message, "incoming escrow refused");
+                payment.state = PaymentState::Rejecting;
+                payment.reject_code = Some(rejection.code);
+                payment.reject_message = Some(rejection.message.clone());
+                trail(
+                    now,
+                    "incoming_refused",
+                    format!(
+                        "{} from {}: {} {}",
+                        transfer.amount, transfer.from, rejection.code, rejection.message
+                    ),
+                )
+            }
+        };
+        {
+            let mut inflight = self.lock_inflight();
+            inflight.insert(payment.clone());
+            self.metrics.in_flight.set(inflight.len() as i64);
+        }
+        effects.writes.push(Write::Payment(Box::new(payment)));
+        effects.writes.push(Write::Trail { payment: id, entry });
+        effects.drive.push(id);
+        effects.new_incoming = true;
+    }
+}
