@@ -9,6 +9,8 @@
 //!   (SQLite, group commit) every state is written to before it is acted on.
 //! - [`engine`]: the running connector: follows ledgers, drives payments, recovers after a crash.
 //! - [`metrics`]: Prometheus metrics.
+//! - [`quote`]: what a payment costs, with the expiry its escrow needs.
+//! - [`receiver`]: the receiving bank's side: SPSP-style setup and claiming escrows.
 //! - [`payment_data`]: the end-to-end data (UETR, minimum amount) senders put in packets.
 
 pub mod engine;
@@ -16,6 +18,8 @@ pub mod layers;
 pub mod metrics;
 pub mod payment;
 pub mod payment_data;
+pub mod quote;
+pub mod receiver;
 pub mod store;
 pub mod switch;
 

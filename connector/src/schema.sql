@@ -51,3 +51,16 @@ CREATE TABLE IF NOT EXISTS quotes (
     expires_at  INTEGER NOT NULL,
     body        TEXT    NOT NULL
 );
+
+-- What a receiving bank was offered and did (the receiver role).
+CREATE TABLE IF NOT EXISTS received (
+    transfer        TEXT PRIMARY KEY,
+    uetr            TEXT,
+    amount          INTEGER NOT NULL,
+    reference       TEXT    NOT NULL,
+    outcome         TEXT    NOT NULL,
+    reject_code     TEXT,
+    reject_message  TEXT,
+    at              INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS received_uetr ON received (uetr);

@@ -25,6 +25,7 @@ use uuid::Uuid;
 
 use crate::LedgerId;
 use crate::payment::{IncomingLeg, OutgoingLeg, Payment, PaymentState, TrailEntry};
+use crate::receiver::ReceivedPayment;
 
 /// Most batches folded into one transaction.
 const MAX_BATCHES_PER_COMMIT: usize = 512;
@@ -80,6 +81,8 @@ pub enum Write {
     },
     /// Record that a ledger's events up to `cursor` are processed.
     Cursor(LedgerId, EventCursor),
+    /// Record what a receiver did with an offered escrow.
+    Received(ReceivedPayment),
     /// Keep a quote.
     Quote {
         /// Its id.
@@ -245,6 +248,31 @@ impl Store {
             .collect()
     }
 
+    /// What a receiver recorded for an end-to-end id.
+    pub async fn received_by_uetr(&self, uetr: Uuid) -> Result<Vec<ReceivedPayment>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM received WHERE uetr = ? ORDER BY at")
+            .bind(uetr.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ReceivedPayment {
+                    transfer: TransferId(parse(&r.try_get::<String, _>("transfer")?)?),
+                    uetr: r
+                        .try_get::<Option<String>, _>("uetr")?
+                        .map(|u| parse(&u))
+                        .transpose()?,
+                    amount: u64_of(r.try_get("amount")?),
+                    reference: r.try_get("reference")?,
+                    outcome: r.try_get("outcome")?,
+                    reject_code: r.try_get("reject_code")?,
+                    reject_message: r.try_get("reject_message")?,
+                    at: ts(r.try_get("at")?)?,
+                })
+            })
+            .collect()
+    }
+
     /// Net effect of finished payments on the connector's account at each ledger, per ledger:
     /// (received on incoming legs, paid on outgoing legs), from payments fulfilled between
     /// `since` and `until` (by last update). Reconciliation compares this with the ledgers.
@@ -367,6 +395,23 @@ async fn apply(conn: &mut SqliteConnection, batches: &[Batch]) -> Result<(), Sto
                 )
                 .bind(ledger.as_str())
                 .bind(i64_of(cursor.0))
+                .execute(&mut *tx)
+                .await?;
+            }
+            Write::Received(r) => {
+                sqlx::query(
+                    "INSERT OR REPLACE INTO received
+                     (transfer, uetr, amount, reference, outcome, reject_code, reject_message, at)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(r.transfer.0.to_string())
+                .bind(r.uetr.map(|u| u.to_string()))
+                .bind(i64_of(r.amount))
+                .bind(&r.reference)
+                .bind(&r.outcome)
+                .bind(r.reject_code.as_deref())
+                .bind(r.reject_message.as_deref())
+                .bind(r.at.unix_millis())
                 .execute(&mut *tx)
                 .await?;
             }

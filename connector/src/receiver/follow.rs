@@ -1,0 +1,193 @@
+//! The running receiver: follows its ledger account's events, claims the escrows it accepts,
+//! rejects the others, and records each outcome with the event cursor, so a restart resumes
+//! where it stopped. Claiming twice after a crash is harmless: the ledger answers a repeated
+//! fulfil with the same preimage as it did the first time.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use htlc::{Address, Clock, EscrowStatus, Timestamp};
+use plugins::{AccountId, EventCursor, EventKind, LedgerEvent, LedgerPlugin, PluginError, TransferId};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{Offer, ReceiverSeed, SpspResponse, accept};
+use crate::LedgerId;
+use crate::store::{Store, StoreError, Write};
+
+/// A payment the receiver was offered, and what it did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceivedPayment {
+    /// The escrow on the receiver's ledger.
+    pub transfer: TransferId,
+    /// End-to-end id, if the data carried one.
+    pub uetr: Option<Uuid>,
+    /// Minor units offered.
+    pub amount: u64,
+    /// The payer's reference.
+    pub reference: String,
+    /// `fulfilled` or `rejected`.
+    pub outcome: String,
+    /// ILP code of a rejection.
+    pub reject_code: Option<String>,
+    /// Why it was rejected.
+    pub reject_message: Option<String>,
+    /// When it was decided.
+    pub at: Timestamp,
+}
+
+/// A receiving bank's account on one ledger.
+pub struct Receiver {
+    plugin: Arc<dyn LedgerPlugin>,
+    ledger: LedgerId,
+    account: AccountId,
+    address: Address,
+    seed: ReceiverSeed,
+    store: Store,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Receiver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Receiver")
+            .field("ledger", &self.ledger)
+            .field("account", &self.account)
+            .field("address", &self.address)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Receiver {
+    /// A receiver for `account` on the ledger behind `plugin`; its address is the ledger's ILP
+    /// prefix plus the account.
+    pub fn new(
+        plugin: Arc<dyn LedgerPlugin>,
+        account: AccountId,
+        seed: ReceiverSeed,
+        store: Store,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Arc<Self>, htlc::AddressError> {
+        let info = plugin.info().clone();
+        let address = info.ilp_prefix.with_suffix(account.as_str())?;
+        Ok(Arc::new(Receiver {
+            ledger: LedgerId::new(info.ledger_id),
+            plugin,
+            account,
+            address,
+            seed,
+            store,
+            clock,
+        }))
+    }
+
+    /// The receiver's ILP address.
+    pub fn address(&self) -> &Address {
+        &self.address
+    }
+
+    /// A new connection for a payer (the SPSP response).
+    pub fn setup(&self) -> SpspResponse {
+        self.seed.setup(&self.address)
+    }
+
+    /// Payments received with this end-to-end id.
+    pub async fn received(&self, uetr: Uuid) -> Result<Vec<ReceivedPayment>, StoreError> {
+        self.store.received_by_uetr(uetr).await
+    }
+
+    /// Follows the ledger until the task is dropped.
+    pub async fn run(self: Arc<Self>) -> Result<(), StoreError> {
+        let cursor_key = LedgerId::new(format!("receiver:{}:{}", self.ledger, self.account));
+        let mut cursor = self
+            .store
+            .cursors()
+            .await?
+            .get(&cursor_key)
+            .copied()
+            .unwrap_or(EventCursor::START);
+        tracing::info!(address = %self.address, cursor = cursor.0, "receiver following its ledger");
+        loop {
+            let page = match self.plugin.events(cursor, 500, Duration::from_secs(10)).await {
+                Ok(page) => page,
+                Err(error) => {
+                    tracing::warn!(%error, "receiver: reading events failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    continue;
+                }
+            };
+            let offers: Vec<&LedgerEvent> = page
+                .events
+                .iter()
+                .filter(|e| {
+                    e.cursor > cursor && e.kind == EventKind::Prepared && e.transfer.to == self.account
+                })
+                .collect();
+            let outcomes = futures::future::join_all(offers.into_iter().map(|e| self.handle(e))).await;
+            let next = page
+                .events
+                .last()
+                .map(|e| e.cursor)
+                .unwrap_or(cursor)
+                .max(page.next);
+            let mut writes: Vec<Write> = outcomes.into_iter().map(Write::Received).collect();
+            if next > cursor {
+                writes.push(Write::Cursor(cursor_key.clone(), next));
+            }
+            self.store.commit(writes).await?;
+            cursor = next;
+        }
+    }
+
+    /// Decides on one offered escrow and acts at the ledger.
+    async fn handle(&self, event: &LedgerEvent) -> ReceivedPayment {
+        let t = &event.transfer;
+        let now = self.clock.now();
+        let offer = Offer {
+            amount: t.amount,
+            condition: &t.condition,
+            expires_at: t.expires_at,
+            memo: &t.memo,
+        };
+        let mut record = ReceivedPayment {
+            transfer: t.id,
+            uetr: None,
+            amount: t.amount,
+            reference: String::new(),
+            outcome: String::new(),
+            reject_code: None,
+            reject_message: None,
+            at: now,
+        };
+        match accept(&self.address, &self.seed, offer, now) {
+            Ok(accepted) => {
+                record.uetr = Some(accepted.data.uetr);
+                record.reference = accepted.data.reference.clone();
+                match self.plugin.fulfill(t.id, accepted.fulfillment).await {
+                    Ok(_)
+                    | Err(PluginError::AlreadyFinal {
+                        status: EscrowStatus::Fulfilled,
+                        ..
+                    }) => {
+                        tracing::info!(uetr = %accepted.data.uetr, amount = t.amount, "payment received");
+                        record.outcome = "fulfilled".into();
+                    }
+                    Err(error) => {
+                        tracing::warn!(transfer = %t.id, %error, "could not claim an accepted escrow");
+                        record.outcome = "failed".into();
+                        record.reject_message = Some(error.to_string());
+                    }
+                }
+            }
+            Err(rejection) => {
+                tracing::info!(transfer = %t.id, code = %rejection.code, message = %rejection.message, "payment refused");
+                if let Err(error) = self.plugin.reject(t.id).await {
+                    tracing::warn!(transfer = %t.id, %error, "could not reject an escrow; it will expire");
+                }
+                record.outcome = "rejected".into();
+                record.reject_code = Some(rejection.code.as_str().to_owned());
+                record.reject_message = Some(rejection.message);
+            }
+        }
+        record
+    }
+}
