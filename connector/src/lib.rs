@@ -9,17 +9,26 @@
 //!   (SQLite, group commit) every state is written to before it is acted on.
 //! - [`engine`]: the running connector: follows ledgers, drives payments, recovers after a crash.
 //! - [`metrics`]: Prometheus metrics.
+//! - [`config`] and [`runtime`]: the TOML configuration and starting a connector from it;
+//!   [`api`]: its HTTP API (quotes, payment status, receiver setup, operator routes).
 //! - [`quote`]: what a payment costs, with the expiry its escrow needs.
+//! - [`network`]: the whitepaper's network on one machine (demo, tests, benchmark).
+//! - [`sender`]: the paying bank's side: quote, packet, escrow, wait.
 //! - [`receiver`]: the receiving bank's side: SPSP-style setup and claiming escrows.
 //! - [`payment_data`]: the end-to-end data (UETR, minimum amount) senders put in packets.
 
+pub mod api;
+pub mod config;
 pub mod engine;
 pub mod layers;
 pub mod metrics;
+pub mod network;
 pub mod payment;
 pub mod payment_data;
 pub mod quote;
 pub mod receiver;
+pub mod runtime;
+pub mod sender;
 pub mod store;
 pub mod switch;
 

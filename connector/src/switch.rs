@@ -46,7 +46,9 @@ pub struct SwitchTables {
     pub pricing: BTreeMap<(LedgerId, LedgerId), Pricing>,
     /// Limits per counterparty (ledger, account).
     pub limits: BTreeMap<(LedgerId, AccountId), AccountLimits>,
-    /// Limits for counterparties without their own entry.
+    /// Limits for the other counterparties on a ledger.
+    pub ledger_limits: BTreeMap<LedgerId, AccountLimits>,
+    /// Limits for counterparties with no entry of their own or their ledger's.
     pub default_limits: AccountLimits,
     /// The timeout ladder.
     pub expiry: ExpiryPolicy,
@@ -89,6 +91,7 @@ impl SwitchTables {
     pub fn limits_for(&self, ledger: &LedgerId, account: &AccountId) -> AccountLimits {
         self.limits
             .get(&(ledger.clone(), account.clone()))
+            .or_else(|| self.ledger_limits.get(ledger))
             .copied()
             .unwrap_or(self.default_limits)
     }
@@ -231,6 +234,7 @@ pub(crate) mod tests {
             .into_iter()
             .collect(),
             limits: BTreeMap::new(),
+            ledger_limits: BTreeMap::new(),
             default_limits: AccountLimits::default(),
             expiry: ExpiryPolicy::default(),
         }

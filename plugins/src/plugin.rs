@@ -285,6 +285,13 @@ pub trait LedgerPlugin: Send + Sync {
     /// The balance of an account the caller owns.
     async fn balance(&self, account: &AccountId) -> Result<Balance, PluginError>;
 
+    /// How much `account` can receive right now (wallet tier, holding or balance limits), or
+    /// `None` if the ledger sets no such limit. Quotes check it before promising anything.
+    async fn receivable(&self, account: &AccountId) -> Result<Option<u64>, PluginError> {
+        let _ = account;
+        Ok(None)
+    }
+
     /// Events after `after` for the caller's accounts, waiting up to `wait` for the first one
     /// (long poll), at most `limit` of them.
     async fn events(&self, after: EventCursor, limit: u32, wait: Duration) -> Result<EventPage, PluginError>;

@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use htlc::{Clock, Timestamp};
 use plugins::LedgerPlugin;
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
 pub use crash::CrashPoint;
@@ -74,6 +74,8 @@ pub struct Connector {
     inflight: Mutex<InFlight>,
     crash: CrashPoints,
     halted: watch::Sender<Option<String>>,
+    updates: broadcast::Sender<Payment>,
+    followers: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for Connector {
@@ -104,6 +106,8 @@ impl Connector {
             inflight: Mutex::new(InFlight::default()),
             crash,
             halted: watch::channel(None).0,
+            updates: broadcast::channel(4096).0,
+            followers: Mutex::new(Vec::new()),
         })
     }
 
@@ -123,14 +127,27 @@ impl Connector {
         for id in ids {
             self.spawn_driver(id);
         }
+        let mut followers = self.followers.lock().unwrap_or_else(|e| e.into_inner());
         for ledger in self.ledgers.keys() {
             let after = cursors
                 .get(ledger)
                 .copied()
                 .unwrap_or(plugins::EventCursor::START);
-            tokio::spawn(follow::follow(Arc::clone(self), ledger.clone(), after));
+            followers.push(tokio::spawn(follow::follow(
+                Arc::clone(self),
+                ledger.clone(),
+                after,
+            )));
         }
         Ok(())
+    }
+
+    /// Stops following the ledgers (payment drivers finish their current step and stop when
+    /// the runtime does). What is committed is recovered by the next start.
+    pub fn stop_following(&self) {
+        for task in self.followers.lock().unwrap_or_else(|e| e.into_inner()).drain(..) {
+            task.abort();
+        }
     }
 
     /// The switching tables (routes, rates, limits) as they are now.
@@ -184,6 +201,12 @@ impl Connector {
                 return "engine dropped".into();
             }
         }
+    }
+
+    /// Every payment change, as it is committed. A receiver that falls more than 4096 changes
+    /// behind skips the oldest (and is told so by `recv`).
+    pub fn payment_updates(&self) -> broadcast::Receiver<Payment> {
+        self.updates.subscribe()
     }
 
     /// Why the engine halted, if it did.
@@ -243,8 +266,22 @@ impl Connector {
         if self.halt_reason().is_some() {
             std::future::pending::<()>().await;
         }
+        let changed: Vec<Payment> = writes
+            .iter()
+            .filter_map(|w| match w {
+                Write::Payment(p) => Some((**p).clone()),
+                _ => None,
+            })
+            .collect();
         match self.store.commit(writes).await {
-            Ok(()) => true,
+            Ok(()) => {
+                if self.updates.receiver_count() > 0 {
+                    for payment in changed {
+                        let _ = self.updates.send(payment);
+                    }
+                }
+                true
+            }
             Err(e) => {
                 self.halt(&e);
                 false

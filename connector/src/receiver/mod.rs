@@ -9,6 +9,7 @@
 //! fulfils — or rejects with the ILP code that says why.
 
 mod follow;
+pub mod http;
 
 use base64::Engine as _;
 use hmac::{Hmac, Mac};

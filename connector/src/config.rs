@@ -1,0 +1,353 @@
+//! The connector's configuration file (TOML). Everything that can have a default has one; what
+//! cannot (the ledgers to connect to and the corridors to price) must be given. Amounts are
+//! written as decimals in the ledger's asset (`"1.00"`), converted with the scale the ledger
+//! reports when the connector connects.
+//!
+//! ```toml
+//! [connector]
+//! ilp_address = "test.clearing"
+//! database = "connector.sqlite"          # relative to the config file
+//!
+//! [api]
+//! listen = "127.0.0.1:7200"
+//! operator_token = "change-me"
+//!
+//! [[ledgers]]
+//! id = "digital-euro"
+//! url = "http://127.0.0.1:7102"
+//! key_id = "clearing-bank-k1"
+//! key_secret = "..."
+//! account = "clearing-bank"
+//! liquidity_floor = "10000.00"
+//!
+//! [[corridors]]
+//! from = "digital-euro"
+//! to = "e-cny"
+//! rate = "2"                            # destination units per source unit
+//! fee_fixed = "1.00"                     # source units
+//! ```
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use htlc::Address;
+use plugins::AccountId;
+use serde::{Deserialize, Serialize};
+
+use crate::LedgerId;
+use crate::layers::expiry::ExpiryPolicy;
+use crate::quote::QuotePolicy;
+use crate::store::Durability;
+
+/// The whole file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectorConfig {
+    /// Identity and storage.
+    pub connector: ConnectorSection,
+    /// The HTTP API.
+    #[serde(default)]
+    pub api: ApiSection,
+    /// The timeout ladder.
+    #[serde(default)]
+    pub timeouts: ExpiryPolicy,
+    /// Quote validity.
+    #[serde(default)]
+    pub quotes: QuotePolicy,
+    /// The ledgers the connector holds accounts on.
+    pub ledgers: Vec<LedgerSection>,
+    /// Extra routes (each ledger's own ILP prefix is routed automatically).
+    #[serde(default)]
+    pub routes: Vec<RouteSection>,
+    /// Prices per direction between two ledgers.
+    #[serde(default)]
+    pub corridors: Vec<CorridorSection>,
+    /// Limits per counterparty (or per ledger when `account` is left out).
+    #[serde(default)]
+    pub limits: Vec<LimitSection>,
+}
+
+/// `[connector]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectorSection {
+    /// The connector's ILP address (shown as `triggeredBy` in its rejects).
+    pub ilp_address: Address,
+    /// SQLite journal; relative paths are relative to the config file.
+    #[serde(default = "default_database")]
+    pub database: PathBuf,
+    /// fsync policy of the journal.
+    #[serde(default)]
+    pub durability: Durability,
+    /// Seconds between liquidity checks of each ledger account.
+    #[serde(default = "default_liquidity_interval")]
+    pub liquidity_check_secs: u64,
+}
+
+fn default_database() -> PathBuf {
+    PathBuf::from("connector.sqlite")
+}
+
+fn default_liquidity_interval() -> u64 {
+    5
+}
+
+/// `[api]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiSection {
+    /// Where the HTTP API listens (`127.0.0.1:0` picks a free port).
+    pub listen: SocketAddr,
+    /// Bearer token for `/v1/admin/*`.
+    pub operator_token: String,
+    /// Largest request body, bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ApiSection {
+    fn default() -> Self {
+        ApiSection {
+            listen: SocketAddr::from(([127, 0, 0, 1], 7200)),
+            operator_token: "TEST-ONLY-operator-token".into(),
+            max_body_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// `[[ledgers]]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerSection {
+    /// The connector's name for it.
+    pub id: LedgerId,
+    /// Base URL of its REST plugin API.
+    pub url: String,
+    /// Signing key id.
+    pub key_id: String,
+    /// Signing key secret.
+    pub key_secret: String,
+    /// The connector's account there.
+    pub account: AccountId,
+    /// Alert when the available balance drops below this (decimal, ledger asset).
+    #[serde(default)]
+    pub liquidity_floor: Option<String>,
+    /// Route the ledger's own ILP prefix to it (default true).
+    #[serde(default = "yes")]
+    pub route_prefix: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `[[routes]]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteSection {
+    /// Address prefix.
+    pub prefix: String,
+    /// Ledger to forward on.
+    pub ledger: LedgerId,
+    /// Fixed next-hop account; if absent, the address segment after the prefix.
+    #[serde(default)]
+    pub account: Option<AccountId>,
+}
+
+/// `[[corridors]]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorridorSection {
+    /// Incoming ledger.
+    pub from: LedgerId,
+    /// Outgoing ledger.
+    pub to: LedgerId,
+    /// Destination major units per source major unit, as a decimal.
+    pub rate: String,
+    /// Fixed fee, source major units (decimal).
+    #[serde(default = "zero")]
+    pub fee_fixed: String,
+    /// Proportional fee, basis points.
+    #[serde(default)]
+    pub fee_bps: u32,
+}
+
+fn zero() -> String {
+    "0".into()
+}
+
+/// `[[limits]]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitSection {
+    /// The counterparty's ledger.
+    pub ledger: LedgerId,
+    /// The counterparty; absent = every other counterparty on that ledger.
+    #[serde(default)]
+    pub account: Option<AccountId>,
+    /// Largest single payment (decimal, ledger asset).
+    #[serde(default)]
+    pub max_packet_amount: Option<String>,
+    /// Largest amount in flight (decimal, ledger asset).
+    #[serde(default)]
+    pub exposure_limit: Option<String>,
+}
+
+/// Why a configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("reading {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Not valid TOML for this schema.
+    #[error("parsing {path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's explanation (with line and column).
+        message: String,
+    },
+    /// Parsed, but inconsistent.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl ConnectorConfig {
+    /// Reads a config file; relative paths in it become relative to its directory.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut config = Self::from_toml(&text).map_err(|e| match e {
+            ConfigError::Parse { message, .. } => ConfigError::Parse {
+                path: path.to_owned(),
+                message,
+            },
+            other => other,
+        })?;
+        if config.connector.database.is_relative()
+            && let Some(dir) = path.parent()
+        {
+            config.connector.database = dir.join(&config.connector.database);
+        }
+        Ok(config)
+    }
+
+    /// Parses and checks TOML text.
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        let config: ConnectorConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: PathBuf::from("<text>"),
+            message: e.to_string(),
+        })?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        let known = |id: &LedgerId| self.ledgers.iter().any(|l| &l.id == id);
+        if self.ledgers.is_empty() {
+            return Err(ConfigError::Invalid(
+                "at least one [[ledgers]] entry is needed".into(),
+            ));
+        }
+        for (i, ledger) in self.ledgers.iter().enumerate() {
+            if self.ledgers[..i].iter().any(|l| l.id == ledger.id) {
+                return Err(ConfigError::Invalid(format!(
+                    "ledger {} is listed twice",
+                    ledger.id
+                )));
+            }
+        }
+        for c in &self.corridors {
+            if !known(&c.from) || !known(&c.to) {
+                return Err(ConfigError::Invalid(format!(
+                    "corridor {} -> {} names a ledger not in [[ledgers]]",
+                    c.from, c.to
+                )));
+            }
+        }
+        for r in &self.routes {
+            if !known(&r.ledger) {
+                return Err(ConfigError::Invalid(format!(
+                    "route {} names unknown ledger {}",
+                    r.prefix, r.ledger
+                )));
+            }
+        }
+        for l in &self.limits {
+            if !known(&l.ledger) {
+                return Err(ConfigError::Invalid(format!(
+                    "limits name unknown ledger {}",
+                    l.ledger
+                )));
+            }
+        }
+        if self.api.operator_token.len() < 16 {
+            return Err(ConfigError::Invalid(
+                "api.operator_token must be at least 16 characters".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+        [connector]
+        ilp_address = "test.clearing"
+
+        [[ledgers]]
+        id = "digital-euro"
+        url = "http://127.0.0.1:7102"
+        key_id = "k"
+        key_secret = "s"
+        account = "clearing-bank"
+
+        [[ledgers]]
+        id = "e-cny"
+        url = "http://127.0.0.1:7103"
+        key_id = "k"
+        key_secret = "s"
+        account = "clearing-bank"
+
+        [[corridors]]
+        from = "digital-euro"
+        to = "e-cny"
+        rate = "2"
+        fee_fixed = "1.00"
+    "#;
+
+    #[test]
+    fn defaults_fill_everything_optional() {
+        let c = ConnectorConfig::from_toml(MINIMAL).unwrap();
+        assert_eq!(c.api.listen.port(), 7200);
+        assert_eq!(c.timeouts, ExpiryPolicy::default());
+        assert_eq!(c.quotes, QuotePolicy::default());
+        assert_eq!(c.connector.database, PathBuf::from("connector.sqlite"));
+        assert!(c.ledgers[0].route_prefix);
+        assert_eq!(c.corridors[0].fee_bps, 0);
+    }
+
+    #[test]
+    fn mistakes_are_explained() {
+        let unknown = MINIMAL.replace("to = \"e-cny\"", "to = \"mars\"");
+        let err = ConnectorConfig::from_toml(&unknown).unwrap_err().to_string();
+        assert!(
+            err.contains("mars") || err.contains("not in [[ledgers]]"),
+            "{err}"
+        );
+        let typo = MINIMAL.replace("fee_fixed", "fee_fixd");
+        let err = ConnectorConfig::from_toml(&typo).unwrap_err().to_string();
+        assert!(err.contains("fee_fixd"), "{err}");
+        let bad_address = MINIMAL.replace("test.clearing", "nope");
+        assert!(ConnectorConfig::from_toml(&bad_address).is_err());
+    }
+}

@@ -1,0 +1,305 @@
+//! The whitepaper's network on one machine, in one process: a digital-euro ledger and an e-CNY
+//! ledger (the CBDC ledgers of `plugins`, with their fixture accounts), the clearing bank's
+//! connector between them, Bank B's receiver on e-CNY and Bank A paying from its digital-euro
+//! account. Every part is the real service on a real 127.0.0.1 port (chosen free), with SQLite
+//! files in a given directory. The demo, the end-to-end tests and the benchmark start it.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use htlc::{Asset, Clock};
+use plugins::config::{LedgerConfig, fixtures};
+use plugins::server::{self, RunningLedger};
+use plugins::{AccountId, LedgerPlugin, RestPlugin, RestPluginConfig};
+
+use crate::LedgerId;
+use crate::config::ConnectorConfig;
+use crate::engine::EngineOptions;
+use crate::receiver::{Receiver, ReceiverSeed, http as receiver_http};
+use crate::runtime::{self, RunningConnector, StartError};
+use crate::sender::Payer;
+use crate::store::{Durability, Store};
+
+/// The connector configuration the demo network uses (fixtures/connector.toml).
+pub const CONNECTOR_FIXTURE: &str = include_str!("../../fixtures/connector.toml");
+
+/// Why the network did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum NetworkError {
+    /// A ledger configuration or server failed.
+    #[error("ledger: {0}")]
+    Ledger(String),
+    /// The connector failed to start.
+    #[error("connector: {0}")]
+    Connector(#[from] StartError),
+    /// A client could not connect.
+    #[error("client: {0}")]
+    Client(#[from] plugins::PluginError),
+}
+
+/// Choices for [`LocalNetwork::start`].
+#[derive(Debug, Clone)]
+pub struct NetworkOptions {
+    /// Engine tuning (and crash points).
+    pub engine: EngineOptions,
+    /// Start Bank B's receiver (false = the receiver is offline).
+    pub receiver_online: bool,
+    /// fsync policy of every SQLite file.
+    pub durability: Durability,
+}
+
+impl Default for NetworkOptions {
+    fn default() -> Self {
+        NetworkOptions {
+            engine: EngineOptions::default(),
+            receiver_online: true,
+            durability: Durability::Full,
+        }
+    }
+}
+
+/// One account's balance, for reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountBalance {
+    /// Ledger.
+    pub ledger: LedgerId,
+    /// Account.
+    pub account: AccountId,
+    /// Its holder.
+    pub name: String,
+    /// The ledger's asset.
+    pub asset: Asset,
+    /// Available, minor units.
+    pub available: i128,
+    /// Locked in escrows, minor units.
+    pub held: u64,
+}
+
+/// The running network. Dropping it stops nothing; call [`LocalNetwork::stop`].
+pub struct LocalNetwork {
+    /// The clock every part reads.
+    pub clock: Arc<dyn Clock>,
+    /// The digital-euro ledger.
+    pub digital_euro: RunningLedger,
+    /// The e-CNY ledger.
+    pub e_cny: RunningLedger,
+    /// The clearing bank's connector.
+    pub connector: RunningConnector,
+    /// Bank B's receiver on e-CNY.
+    pub receiver: Arc<Receiver>,
+    /// Bank B's setup URL (`.../.well-known/pay`).
+    pub receiver_url: String,
+    /// Bank A paying from its digital-euro account.
+    pub payer: Payer,
+    /// The connector configuration in use (with the real ports).
+    pub connector_config: ConnectorConfig,
+    readers: BTreeMap<(LedgerId, String), Arc<RestPlugin>>,
+    configs: BTreeMap<LedgerId, LedgerConfig>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    receiver_server: Option<actix_web::dev::ServerHandle>,
+}
+
+impl std::fmt::Debug for LocalNetwork {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalNetwork")
+            .field("digital_euro", &self.digital_euro.addr())
+            .field("e_cny", &self.e_cny.addr())
+            .field("connector", &self.connector.api_addr)
+            .field("receiver", &self.receiver_url)
+            .finish_non_exhaustive()
+    }
+}
+
+fn any_port() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
+/// A ledger fixture with a free port and its database under `dir`.
+pub fn ledger_config(
+    fixture: &str,
+    dir: &Path,
+    durability: Durability,
+) -> Result<LedgerConfig, NetworkError> {
+    let mut config = LedgerConfig::from_toml(fixture).map_err(|e| NetworkError::Ledger(e.to_string()))?;
+    config.server.listen = any_port();
+    config.server.database = Some(dir.join(format!("{}.sqlite", config.info.ledger_id)));
+    config.server.durability = match durability {
+        Durability::Full => plugins::config::Durability::Full,
+        Durability::Normal => plugins::config::Durability::Normal,
+    };
+    Ok(config)
+}
+
+/// The connector fixture pointed at the given ledgers, with a free port and its journal in `dir`.
+pub fn connector_config(
+    digital_euro: SocketAddr,
+    e_cny: SocketAddr,
+    dir: &Path,
+    durability: Durability,
+) -> ConnectorConfig {
+    let mut config = ConnectorConfig::from_toml(CONNECTOR_FIXTURE).expect("the connector fixture is valid");
+    config.connector.database = dir.join("connector.sqlite");
+    config.connector.durability = durability;
+    config.api.listen = any_port();
+    for ledger in &mut config.ledgers {
+        let addr = if ledger.id.as_str() == "digital-euro" {
+            digital_euro
+        } else {
+            e_cny
+        };
+        ledger.url = format!("http://{addr}");
+    }
+    config
+}
+
+async fn client(
+    config: &LedgerConfig,
+    addr: SocketAddr,
+    key_id: &str,
+    clock: &Arc<dyn Clock>,
+) -> Result<RestPlugin, NetworkError> {
+    let secret = config
+        .keys
+        .get(key_id)
+        .map(|k| k.secret.clone())
+        .ok_or_else(|| NetworkError::Ledger(format!("no key {key_id} in {}", config.info.ledger_id)))?;
+    let plugin_config = RestPluginConfig::new(format!("http://{addr}"), key_id, secret);
+    Ok(RestPlugin::connect_with_clock(plugin_config, Arc::clone(clock)).await?)
+}
+
+impl LocalNetwork {
+    /// Starts everything with its files under `dir`.
+    pub async fn start(
+        dir: &Path,
+        clock: Arc<dyn Clock>,
+        options: NetworkOptions,
+    ) -> Result<Self, NetworkError> {
+        let ledger_error = |e: server::ServerError| NetworkError::Ledger(e.to_string());
+        let de_config = ledger_config(fixtures::DIGITAL_EURO, dir, options.durability)?;
+        let ecny_config = ledger_config(fixtures::E_CNY, dir, options.durability)?;
+        let digital_euro = server::run_with_clock(de_config.clone(), Arc::clone(&clock))
+            .await
+            .map_err(ledger_error)?;
+        let e_cny = server::run_with_clock(ecny_config.clone(), Arc::clone(&clock))
+            .await
+            .map_err(ledger_error)?;
+
+        let connector_config = connector_config(digital_euro.addr(), e_cny.addr(), dir, options.durability);
+        let connector = runtime::start(&connector_config, Arc::clone(&clock), options.engine.clone()).await?;
+
+        let bank_b = client(&ecny_config, e_cny.addr(), "bank-b-k1", &clock).await?;
+        let receiver_store = Store::open(&dir.join("bank-b-receiver.sqlite"), options.durability)
+            .await
+            .map_err(|e| NetworkError::Ledger(e.to_string()))?;
+        let receiver = Receiver::new(
+            Arc::new(bank_b),
+            AccountId::new("bank-b")?,
+            ReceiverSeed::random(),
+            receiver_store,
+            Arc::clone(&clock),
+        )
+        .map_err(|e| NetworkError::Ledger(e.to_string()))?;
+        let (server, receiver_addr) = receiver_http::serve(Arc::clone(&receiver), any_port())
+            .map_err(|e| NetworkError::Ledger(e.to_string()))?;
+        let receiver_server = Some(server.handle());
+        let mut tasks = vec![tokio::spawn(async move {
+            let _ = server.await;
+        })];
+        if options.receiver_online {
+            let running = Arc::clone(&receiver);
+            tasks.push(tokio::spawn(async move {
+                if let Err(error) = running.run().await {
+                    tracing::error!(%error, "receiver stopped");
+                }
+            }));
+        }
+
+        let bank_a = client(&de_config, digital_euro.addr(), "bank-a-k1", &clock).await?;
+        let payer = Payer::new(
+            Arc::new(bank_a),
+            LedgerId::new("digital-euro"),
+            AccountId::new("bank-a")?,
+            connector.base_url(),
+            Arc::clone(&clock),
+        );
+
+        let mut readers = BTreeMap::new();
+        let mut configs = BTreeMap::new();
+        for (config, addr) in [(&de_config, digital_euro.addr()), (&ecny_config, e_cny.addr())] {
+            let ledger = LedgerId::new(config.info.ledger_id.clone());
+            for (key_id, key) in &config.keys {
+                let reader = client(config, addr, key_id, &clock).await?;
+                readers.insert((ledger.clone(), key.participant.clone()), Arc::new(reader));
+            }
+            configs.insert(ledger, config.clone());
+        }
+        Ok(LocalNetwork {
+            clock,
+            digital_euro,
+            e_cny,
+            connector,
+            receiver,
+            receiver_url: format!("http://{receiver_addr}/.well-known/pay"),
+            payer,
+            connector_config,
+            readers,
+            configs,
+            tasks,
+            receiver_server,
+        })
+    }
+
+    /// The running ledger called `id`.
+    pub fn ledger(&self, id: &str) -> Option<&RunningLedger> {
+        match id {
+            "digital-euro" => Some(&self.digital_euro),
+            "e-cny" => Some(&self.e_cny),
+            _ => None,
+        }
+    }
+
+    /// Every account on both ledgers, read with its owner's key.
+    pub async fn balances(&self) -> Result<Vec<AccountBalance>, NetworkError> {
+        let mut out = Vec::new();
+        for (ledger, config) in &self.configs {
+            for account in &config.accounts {
+                let Some(reader) = self.readers.get(&(ledger.clone(), account.owner.clone())) else {
+                    continue;
+                };
+                let balance = reader.balance(&account.id).await?;
+                out.push(AccountBalance {
+                    ledger: ledger.clone(),
+                    account: account.id.clone(),
+                    name: account.name.clone(),
+                    asset: config.info.asset.clone(),
+                    available: balance.available,
+                    held: balance.held,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Stops every server and task.
+    pub async fn stop(self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+        if let Some(handle) = self.receiver_server {
+            handle.stop(false).await;
+        }
+        self.connector.stop().await;
+        // Not graceful: idle long polls would hold a graceful stop for their full wait.
+        for ledger in [self.digital_euro, self.e_cny] {
+            ledger.stop_handle().stop(false).await;
+            let _ = ledger.wait().await;
+        }
+    }
+}
+
+/// Where the demo keeps its files when not told otherwise.
+pub fn default_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("cypherlink-demo-{}", std::process::id()))
+}

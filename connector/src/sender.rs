@@ -1,0 +1,274 @@
+//! The paying bank's side (scenario steps 1-4 and the wait for 13): fetch the receiver's
+//! address and secret, get a quote from the connector, build the packet whose condition only
+//! the receiver can fulfil, escrow the quoted amount on the sender's ledger, and wait until the
+//! escrow is fulfilled (paid) or rejected/expired (refunded).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use htlc::{Address, Clock, EscrowStatus, FulfillmentKey, Prepare};
+use plugins::{AccountId, LedgerPlugin, PluginError, PrepareTransfer, Transfer, TransferId};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::LedgerId;
+use crate::payment::Payment;
+use crate::payment_data::PaymentData;
+use crate::quote::{Quote, QuoteRequest};
+use crate::receiver::SpspResponse;
+
+/// What happened so far, for progress output.
+#[derive(Debug, Clone)]
+pub enum Progress {
+    /// The receiver answered setup.
+    Setup(SpspResponse),
+    /// The connector quoted.
+    Quoted(Box<Quote>),
+    /// The escrow is on the sender's ledger.
+    Escrowed {
+        /// Its id.
+        transfer: TransferId,
+        /// The payment's end-to-end id.
+        uetr: Uuid,
+    },
+}
+
+/// A completed payment.
+#[derive(Debug, Clone)]
+pub struct Receipt {
+    /// End-to-end id.
+    pub uetr: Uuid,
+    /// The quote it was made under.
+    pub quote: Quote,
+    /// The sender's escrow, fulfilled.
+    pub transfer: Transfer,
+}
+
+/// Why a payment did not complete. Whatever was escrowed has been (or will be, at expiry)
+/// refunded.
+#[derive(Debug, thiserror::Error)]
+pub enum PayError {
+    /// The receiver's setup endpoint failed.
+    #[error("receiver setup: {0}")]
+    Setup(String),
+    /// The connector refused to quote.
+    #[error("quote refused: {0}")]
+    Quote(String),
+    /// The sender's ledger refused the escrow.
+    #[error("escrow refused by the sender's ledger: {0}")]
+    Ledger(#[from] PluginError),
+    /// The payment was rejected along the way; the escrow was refunded.
+    #[error("payment rejected ({code}): {message}")]
+    Rejected {
+        /// ILP code, if the connector reported one.
+        code: String,
+        /// Why.
+        message: String,
+        /// End-to-end id.
+        uetr: Uuid,
+    },
+    /// Nobody fulfilled before expiry; the escrow was refunded.
+    #[error("payment expired unfulfilled; the escrow was refunded")]
+    Expired {
+        /// End-to-end id.
+        uetr: Uuid,
+    },
+    /// The fulfillment the ledger reported does not match (should be impossible).
+    #[error("the ledger reported a fulfillment that does not match the condition")]
+    BadFulfillment,
+}
+
+/// A bank account that pays through a connector.
+pub struct Payer {
+    ledger: Arc<dyn LedgerPlugin>,
+    ledger_id: LedgerId,
+    account: AccountId,
+    connector_url: String,
+    http: reqwest::Client,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Payer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Payer")
+            .field("ledger", &self.ledger_id)
+            .field("account", &self.account)
+            .field("connector", &self.connector_url)
+            .finish()
+    }
+}
+
+/// A problem+json body.
+#[derive(Debug, Deserialize)]
+struct Problem {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    detail: String,
+}
+
+impl Payer {
+    /// `account` on the ledger behind `ledger`, quoting at the connector API `connector_url`.
+    pub fn new(
+        ledger: Arc<dyn LedgerPlugin>,
+        ledger_id: LedgerId,
+        account: AccountId,
+        connector_url: impl Into<String>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Payer {
+            ledger,
+            ledger_id,
+            account,
+            connector_url: connector_url.into().trim_end_matches('/').to_owned(),
+            http: plugins::client::http_client(Duration::from_secs(10)),
+            clock,
+        }
+    }
+
+    /// Asks a receiver's setup endpoint (e.g. `http://bank-b/.well-known/pay`) for an address
+    /// and shared secret.
+    pub async fn setup(&self, url: &str) -> Result<SpspResponse, PayError> {
+        let response = self
+            .http
+            .get(url)
+            .header("Accept", "application/spsp4+json, application/json")
+            .send()
+            .await
+            .map_err(|e| PayError::Setup(e.to_string()))?;
+        if !response.status().is_success() {
+            return Err(PayError::Setup(format!("{url} answered {}", response.status())));
+        }
+        response.json().await.map_err(|e| PayError::Setup(e.to_string()))
+    }
+
+    /// A quote for delivering `destination_amount` (minor units) to `destination`.
+    pub async fn quote(&self, destination: &Address, destination_amount: u64) -> Result<Quote, PayError> {
+        let request = QuoteRequest {
+            source_ledger: self.ledger_id.clone(),
+            source_account: Some(self.account.clone()),
+            destination: destination.clone(),
+            destination_amount: Some(destination_amount),
+            source_amount: None,
+        };
+        let response = self
+            .http
+            .post(format!("{}/v1/quotes", self.connector_url))
+            .json(&request)
+            .send()
+            .await
+            .map_err(|e| PayError::Quote(e.to_string()))?;
+        if !response.status().is_success() {
+            let status = response.status();
+            let problem: Problem = response.json().await.unwrap_or(Problem {
+                code: status.to_string(),
+                detail: String::new(),
+            });
+            return Err(PayError::Quote(format!("{}: {}", problem.code, problem.detail)));
+        }
+        response.json().await.map_err(|e| PayError::Quote(e.to_string()))
+    }
+
+    /// Pays `destination_amount` (minor units of the destination asset) to the receiver that
+    /// answered `spsp`, reporting progress, and waits for the outcome.
+    pub async fn pay(
+        &self,
+        spsp: &SpspResponse,
+        destination_amount: u64,
+        reference: &str,
+        mut progress: impl FnMut(&Progress),
+    ) -> Result<Receipt, PayError> {
+        let quote = self.quote(&spsp.destination_account, destination_amount).await?;
+        progress(&Progress::Quoted(Box::new(quote.clone())));
+
+        let data = PaymentData::new(quote.destination_amount, reference)
+            .map_err(|e| PayError::Setup(e.to_string()))?;
+        let uetr = data.uetr;
+        let secret = spsp
+            .secret()
+            .map_err(|e| PayError::Setup(format!("shared secret: {e}")))?;
+        let fulfillment = FulfillmentKey::from_shared_secret(&secret).fulfillment(&data.encode());
+        let condition = fulfillment.condition();
+        let window = i64::try_from(quote.expiry_window_ms).unwrap_or(i64::MAX);
+        let expires_at = self
+            .clock
+            .now()
+            .checked_add_millis(window)
+            .unwrap_or(htlc::Timestamp::MAX);
+        let packet = Prepare::new(
+            spsp.destination_account.clone(),
+            quote.source_amount,
+            expires_at,
+            condition,
+            data.encode(),
+        )
+        .map_err(|e| PayError::Setup(e.to_string()))?;
+
+        let id = TransferId::random();
+        self.ledger
+            .prepare(PrepareTransfer {
+                id,
+                from: self.account.clone(),
+                to: quote.pay_to.clone(),
+                amount: quote.source_amount,
+                condition,
+                expires_at,
+                memo: packet.encode(),
+            })
+            .await?;
+        tracing::info!(%uetr, transfer = %id, amount = quote.source_amount, "escrow prepared");
+        progress(&Progress::Escrowed { transfer: id, uetr });
+
+        let transfer = self.wait_final(id).await?;
+        match transfer.status {
+            EscrowStatus::Fulfilled => {
+                if transfer.fulfillment != Some(fulfillment) {
+                    return Err(PayError::BadFulfillment);
+                }
+                Ok(Receipt {
+                    uetr,
+                    quote,
+                    transfer,
+                })
+            }
+            EscrowStatus::Expired => Err(PayError::Expired { uetr }),
+            _ => {
+                let (code, message) = self.rejection_reason(uetr).await;
+                Err(PayError::Rejected { code, message, uetr })
+            }
+        }
+    }
+
+    /// Waits until the escrow is final, asking its ledger with a growing interval.
+    async fn wait_final(&self, id: TransferId) -> Result<Transfer, PayError> {
+        let mut delay = Duration::from_millis(5);
+        loop {
+            match self.ledger.transfer(id).await {
+                Ok(t) if t.status.is_final() => return Ok(t),
+                Ok(_) => {}
+                Err(e) if e.is_retryable() => {}
+                Err(e) => return Err(e.into()),
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_millis(250));
+        }
+    }
+
+    /// The connector's record of why the payment was rejected.
+    async fn rejection_reason(&self, uetr: Uuid) -> (String, String) {
+        let url = format!("{}/v1/payments/by-uetr/{uetr}", self.connector_url);
+        let found: Option<Vec<Payment>> = match self.http.get(url).send().await {
+            Ok(r) if r.status().is_success() => r.json().await.ok(),
+            _ => None,
+        };
+        found
+            .and_then(|ps| ps.into_iter().next())
+            .map(|p| {
+                (
+                    p.reject_code.map(|c| c.as_str().to_owned()).unwrap_or_default(),
+                    p.reject_message.unwrap_or_default(),
+                )
+            })
+            .unwrap_or_else(|| (String::new(), "refused before reaching the connector".into()))
+    }
+}

@@ -1,0 +1,210 @@
+//! The whitepaper's scenario end to end, every part a real server on 127.0.0.1: Bank A pays
+//! Bank B 2000.00 DC/EP for 1000.00 DE + 1.00 DE fee through the clearing bank's connector —
+//! and the ways it can fail, each refunding everything.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use connector::network::{LocalNetwork, NetworkOptions};
+use connector::payment::PaymentState;
+use connector::sender::PayError;
+use htlc::{Clock, ManualClock, Timestamp};
+
+fn clock() -> Arc<ManualClock> {
+    Arc::new(ManualClock::new(
+        Timestamp::parse_rfc3339("2026-11-21T10:00:00Z").unwrap(),
+    ))
+}
+
+async fn balances(net: &LocalNetwork) -> BTreeMap<(String, String), (i128, u64)> {
+    net.balances()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|b| {
+            (
+                (b.ledger.to_string(), b.account.to_string()),
+                (b.available, b.held),
+            )
+        })
+        .collect()
+}
+
+fn change(
+    before: &BTreeMap<(String, String), (i128, u64)>,
+    after: &BTreeMap<(String, String), (i128, u64)>,
+) -> BTreeMap<(String, String), i128> {
+    after
+        .iter()
+        .filter_map(|(k, (a, held))| {
+            assert_eq!(*held, 0, "{k:?} still has funds held");
+            let d = a - before[k].0;
+            (d != 0).then(|| (k.clone(), d))
+        })
+        .collect()
+}
+
+fn key(ledger: &str, account: &str) -> (String, String) {
+    (ledger.to_owned(), account.to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bank_a_pays_bank_b_2000_dcep_through_the_clearing_bank() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let net = LocalNetwork::start(
+        dir.path(),
+        clock.clone() as Arc<dyn Clock>,
+        NetworkOptions::default(),
+    )
+    .await
+    .unwrap();
+    let before = balances(&net).await;
+
+    let spsp = net.payer.setup(&net.receiver_url).await.unwrap();
+    let receipt = net
+        .payer
+        .pay(&spsp, 200_000, "invoice 2026-11", |_| {})
+        .await
+        .unwrap();
+    assert_eq!(receipt.quote.source_amount, 100_100);
+    assert_eq!(receipt.quote.fee, 100);
+
+    let after = balances(&net).await;
+    let expected: BTreeMap<_, _> = [
+        (key("digital-euro", "bank-a"), -100_100),
+        (key("digital-euro", "clearing-bank"), 100_100),
+        (key("e-cny", "clearing-bank"), -200_000),
+        (key("e-cny", "bank-b"), 200_000),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(change(&before, &after), expected);
+
+    // Bank B recorded it under the same end-to-end id, with the reference.
+    let received = net.receiver.received(receipt.uetr).await.unwrap();
+    assert_eq!(received.len(), 1);
+    assert_eq!(
+        (received[0].amount, received[0].outcome.as_str()),
+        (200_000, "fulfilled")
+    );
+    assert_eq!(received[0].reference, "invoice 2026-11");
+
+    // The connector's journal has it fulfilled, with its trail, under the same UETR.
+    let store = net.connector.connector.store();
+    let filter = connector::store::PaymentFilter {
+        uetr: Some(receipt.uetr),
+        limit: 5,
+        ..Default::default()
+    };
+    let found = store.payments(&filter).await.unwrap();
+    assert_eq!(found.len(), 1);
+    let payment = &found[0];
+    // The incoming leg is recorded fulfilled once its ledger confirms; the sender saw that too.
+    assert_eq!(payment.state, PaymentState::Fulfilled);
+    assert_eq!(payment.fee, 100);
+    let trail: Vec<String> = store
+        .trail(payment.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(trail.first().map(String::as_str), Some("incoming_seen"));
+    assert!(trail.iter().any(|k| k == "outgoing_fulfilled"), "{trail:?}");
+    net.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_shared_secret_is_refused_and_refunded() {
+    let dir = tempfile::tempdir().unwrap();
+    let net = LocalNetwork::start(dir.path(), clock() as Arc<dyn Clock>, NetworkOptions::default())
+        .await
+        .unwrap();
+    let before = balances(&net).await;
+    let mut spsp = net.payer.setup(&net.receiver_url).await.unwrap();
+    spsp.shared_secret = net.payer.setup(&net.receiver_url).await.unwrap().shared_secret;
+
+    let err = net.payer.pay(&spsp, 200_000, "", |_| {}).await.unwrap_err();
+    assert!(matches!(err, PayError::Rejected { .. }), "{err}");
+    assert!(
+        change(&before, &balances(&net).await).is_empty(),
+        "everything refunded"
+    );
+    net.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_above_the_payees_capacity_is_refused_at_quote_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let net = LocalNetwork::start(dir.path(), clock() as Arc<dyn Clock>, NetworkOptions::default())
+        .await
+        .unwrap();
+    // 6,000,000.00 DC/EP exceeds the connector's 1,000,000.00 DE packet limit once quoted.
+    let spsp = net.payer.setup(&net.receiver_url).await.unwrap();
+    let err = net.payer.pay(&spsp, 600_000_000, "", |_| {}).await.unwrap_err();
+    assert!(
+        matches!(&err, PayError::Quote(m) if m.contains("limit_exceeded")),
+        "{err}"
+    );
+    net.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_receiver_offline_both_legs_are_refunded_outgoing_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let options = NetworkOptions {
+        receiver_online: false,
+        ..NetworkOptions::default()
+    };
+    let net = LocalNetwork::start(dir.path(), clock.clone() as Arc<dyn Clock>, options)
+        .await
+        .unwrap();
+    let before = balances(&net).await;
+    let spsp = net.payer.setup(&net.receiver_url).await.unwrap();
+
+    let (escrowed_tx, escrowed_rx) = tokio::sync::oneshot::channel();
+    let mut escrowed_tx = Some(escrowed_tx);
+    let payment = net.payer.pay(&spsp, 200_000, "", move |p| {
+        if let connector::sender::Progress::Escrowed { uetr, .. } = p
+            && let Some(tx) = escrowed_tx.take()
+        {
+            let _ = tx.send(*uetr);
+        }
+    });
+    let mut updates = net.connector.connector.payment_updates();
+    let drive_time = async {
+        let uetr = escrowed_rx.await.unwrap();
+        // Wait until the connector has forwarded, so both legs exist.
+        loop {
+            let p = updates.recv().await.unwrap();
+            if p.uetr == Some(uetr) && p.state == PaymentState::Forwarded {
+                break p;
+            }
+        }
+    };
+    let (result, forwarded) = tokio::join!(payment, async {
+        let p = drive_time.await;
+        let out = p.outgoing.clone().unwrap();
+        // Past the outgoing expiry only: the e-CNY sweeper refunds the connector's escrow, and
+        // the connector then rejects the incoming one before it expires.
+        clock.set(out.expires_at);
+        net.e_cny.sweep_now().await.unwrap();
+        p
+    });
+    let err = result.unwrap_err();
+    assert!(
+        matches!(&err, PayError::Rejected { code, .. } if code == "R00"),
+        "{err}"
+    );
+    assert!(
+        clock.now() < forwarded.incoming.expires_at,
+        "the incoming leg was refunded before its own expiry"
+    );
+    assert!(
+        change(&before, &balances(&net).await).is_empty(),
+        "everything refunded"
+    );
+    net.stop().await;
+}
