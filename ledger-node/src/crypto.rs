@@ -246,6 +246,7 @@ pub fn fast_aggregate_verify(pks: &[&PublicKey], msg: &[u8], sig: &Signature) ->
 #[derive(Debug, Default)]
 pub struct VerifyCache {
     seen: Mutex<std::collections::HashSet<[u8; 32]>>,
+    misses: std::sync::atomic::AtomicU64,
 }
 
 impl VerifyCache {
@@ -255,6 +256,16 @@ impl VerifyCache {
     /// Whether `digest` verified before.
     pub fn contains(&self, digest: &[u8; 32]) -> bool {
         self.seen.lock().map(|s| s.contains(digest)).unwrap_or(false)
+    }
+
+    /// Counts a certificate that had to be checked with a pairing (not found here).
+    pub fn count_check(&self) {
+        self.misses.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Certificates checked with a pairing so far.
+    pub fn checks(&self) -> u64 {
+        self.misses.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Records a successful verification.

@@ -124,6 +124,8 @@ enum Event {
     },
     Crash(usize),
     Restart(usize),
+    /// A busy node is free again and works through its backlog.
+    Wake(usize),
 }
 
 struct Scheduled {
@@ -164,7 +166,10 @@ pub struct SimNode {
     key: KeyPair,
     committee: Committee,
     incarnation: u64,
-    busy_until: u64,
+    /// Simulated microseconds until which the node is computing (benchmarks only).
+    busy_until_us: u64,
+    backlog: std::collections::VecDeque<Event>,
+    wake_armed: bool,
 }
 
 /// Latency samples of committed transactions.
@@ -266,7 +271,9 @@ impl Simulation {
             key,
             committee,
             incarnation: 0,
-            busy_until: 0,
+            busy_until_us: 0,
+            backlog: std::collections::VecDeque::new(),
+            wake_armed: false,
         });
         self.nodes.len() - 1
     }
@@ -387,21 +394,51 @@ impl Simulation {
         self.now = self.now.max(until);
     }
 
+    /// The millisecond in which the node's current work ends: events of that millisecond can
+    /// still be handled (the clock has 1 ms resolution), later ones wait.
+    fn busy_until_ms(&self, node: usize) -> u64 {
+        self.nodes[node].busy_until_us / 1000
+    }
+
     fn step(&mut self, event: Event) {
-        // A busy node handles the event when it is free again (benchmarks only).
+        // A busy node queues the event and handles it, in order, when free (benchmarks only).
         let node_of = match &event {
             Event::Deliver { to, .. } => Some(*to),
             Event::Timer { node, .. } | Event::Submit { node, .. } => Some(*node),
             _ => None,
         };
         if let Some(n) = node_of
-            && self.nodes[n].busy_until > self.now
+            && (self.busy_until_ms(n) > self.now || !self.nodes[n].backlog.is_empty())
         {
-            let at = self.nodes[n].busy_until;
-            self.schedule(at, event);
+            self.nodes[n].backlog.push_back(event);
+            self.arm_wake(n);
             return;
         }
+        self.run_event(event);
+    }
+
+    fn arm_wake(&mut self, n: usize) {
+        if !self.nodes[n].wake_armed {
+            self.nodes[n].wake_armed = true;
+            let at = self.busy_until_ms(n).max(self.now);
+            self.schedule(at, Event::Wake(n));
+        }
+    }
+
+    fn run_event(&mut self, event: Event) {
         match event {
+            Event::Wake(n) => {
+                self.nodes[n].wake_armed = false;
+                while self.busy_until_ms(n) <= self.now {
+                    let Some(ev) = self.nodes[n].backlog.pop_front() else {
+                        break;
+                    };
+                    self.run_event(ev);
+                }
+                if !self.nodes[n].backlog.is_empty() {
+                    self.arm_wake(n);
+                }
+            }
             Event::Deliver { to, from, msg } => self.deliver(to, from, msg),
             Event::Timer {
                 node,
@@ -420,6 +457,7 @@ impl Simulation {
             }
             Event::Crash(node) => {
                 self.nodes[node].core = None;
+                self.nodes[node].backlog.clear();
                 self.nodes[node].incarnation += 1;
             }
             Event::Restart(node) => {
@@ -466,10 +504,10 @@ impl Simulation {
     fn apply(&mut self, node: usize, actions: Vec<Action>, t0: Instant) {
         let mut send_at = self.now;
         if self.config.measure_cpu {
-            let spent_ms = t0.elapsed().as_micros().div_ceil(1000) as u64;
-            let busy = self.nodes[node].busy_until.max(self.now) + spent_ms;
-            self.nodes[node].busy_until = busy;
-            send_at = busy;
+            let spent_us = t0.elapsed().as_micros() as u64;
+            let busy = self.nodes[node].busy_until_us.max(self.now * 1000) + spent_us;
+            self.nodes[node].busy_until_us = busy;
+            send_at = self.busy_until_ms(node);
         }
         for a in actions {
             match a {

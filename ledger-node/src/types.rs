@@ -139,6 +139,7 @@ fn verify_aggregate(
     if committee.cache().contains(&digest) {
         return Ok(());
     }
+    committee.cache().count_check();
     let pks: Vec<_> = signers.iter().filter_map(|i| committee.public_key(i)).collect();
     if crypto::fast_aggregate_verify(&pks, msg, sig) {
         committee.cache().insert(digest);
