@@ -9,6 +9,7 @@
 //! Modules, from the bottom up:
 //! - [`crypto`]: keys, proofs of possession, signing with a domain tag, aggregation;
 //! - [`committee`]: membership, thresholds, leader rotation, the virtual-validator operator rule;
+//!   [`genesis`]: the first committee and start time, as validators and light clients load it;
 //! - [`types`] and [`merkle`]: blocks, votes, QCs, timeouts, TCs; the transaction Merkle root;
 //! - [`codec`]: the canonical binary encoding, with length limits, for the wire and the hash;
 //! - [`messages`]: wire messages, and `UnverifiedMessage::verify` — the only way to a
@@ -33,6 +34,7 @@ pub mod committee;
 pub mod core;
 pub mod crypto;
 pub mod error;
+pub mod genesis;
 pub mod light;
 pub mod mempool;
 pub mod merkle;

@@ -13,8 +13,10 @@
 //! node. Honest validators' votes are logged so tests can assert that none signed two different
 //! votes in one view, across crashes and restarts.
 //!
-//! For benchmarks, `measure_cpu` charges each validator the real time its core and verification
-//! took: the node is busy for that long (later events wait) and its messages leave after it.
+//! For benchmarks, `measure_cpu` charges each validator the CPU time its core and verification
+//! took (this thread's on-CPU time from `/proc/thread-self/schedstat` where available, so other
+//! processes competing for the machine do not inflate it; wall time otherwise): the node is busy
+//! for that long (later events wait) and its messages leave after it.
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap, HashSet};
@@ -170,6 +172,37 @@ pub struct SimNode {
     busy_until_us: u64,
     backlog: std::collections::VecDeque<Event>,
     wake_armed: bool,
+}
+
+/// A point in time for charging work: wall clock, and this thread's CPU time when readable.
+#[derive(Clone, Copy)]
+struct Stamp {
+    wall: Instant,
+    cpu_ns: Option<u64>,
+}
+
+impl Stamp {
+    fn now(measure: bool) -> Self {
+        let cpu_ns = if measure {
+            std::fs::read_to_string("/proc/thread-self/schedstat")
+                .ok()
+                .and_then(|s| s.split_whitespace().next().and_then(|x| x.parse().ok()))
+        } else {
+            None
+        };
+        Self {
+            wall: Instant::now(),
+            cpu_ns,
+        }
+    }
+
+    fn elapsed_us(&self, measure: bool) -> u64 {
+        let later = Stamp::now(measure);
+        match (self.cpu_ns, later.cpu_ns) {
+            (Some(a), Some(b)) => b.saturating_sub(a) / 1000,
+            _ => self.wall.elapsed().as_micros() as u64,
+        }
+    }
 }
 
 /// Latency samples of committed transactions.
@@ -349,7 +382,7 @@ impl Simulation {
         )
         .unwrap_or_else(|e| panic!("core {i} failed to start: {e}"));
         self.nodes[i].core = Some(core);
-        let t0 = Instant::now();
+        let t0 = Stamp::now(self.config.measure_cpu);
         let actions = self.nodes[i]
             .core
             .as_mut()
@@ -446,14 +479,14 @@ impl Simulation {
                 timer,
             } => {
                 if self.nodes[node].incarnation == incarnation {
-                    self.input(node, Input::Timer(timer), Instant::now());
+                    self.input(node, Input::Timer(timer), Stamp::now(self.config.measure_cpu));
                 }
             }
             Event::Submit { node, tx } => {
                 self.submitted
                     .entry(leaf_hash(&tx))
                     .or_insert((node, self.now, Instant::now()));
-                self.input(node, Input::Submit(tx), Instant::now());
+                self.input(node, Input::Submit(tx), Stamp::now(self.config.measure_cpu));
             }
             Event::Crash(node) => {
                 self.nodes[node].core = None;
@@ -469,7 +502,7 @@ impl Simulation {
     }
 
     fn deliver(&mut self, to: usize, from: ValidatorIndex, msg: Message) {
-        let t0 = Instant::now();
+        let t0 = Stamp::now(self.config.measure_cpu);
         let Some(core) = self.nodes[to].core.as_mut() else {
             return;
         };
@@ -492,7 +525,7 @@ impl Simulation {
         }
     }
 
-    fn input(&mut self, node: usize, input: Input, t0: Instant) {
+    fn input(&mut self, node: usize, input: Input, t0: Stamp) {
         let now = self.now;
         let Some(core) = self.nodes[node].core.as_mut() else {
             return;
@@ -501,10 +534,10 @@ impl Simulation {
         self.apply(node, actions, t0);
     }
 
-    fn apply(&mut self, node: usize, actions: Vec<Action>, t0: Instant) {
+    fn apply(&mut self, node: usize, actions: Vec<Action>, t0: Stamp) {
         let mut send_at = self.now;
         if self.config.measure_cpu {
-            let spent_us = t0.elapsed().as_micros() as u64;
+            let spent_us = t0.elapsed_us(true);
             let busy = self.nodes[node].busy_until_us.max(self.now * 1000) + spent_us;
             self.nodes[node].busy_until_us = busy;
             send_at = self.busy_until_ms(node);
