@@ -244,6 +244,43 @@ mod tests {
         );
     }
 
+    /// The worked examples in docs/rest-plugin-api.md, with the fixture key `bank-a-k1`.
+    #[test]
+    fn documented_examples_verify() {
+        let secret = b"TEST-ONLY-bank-a-k1-secret-0001";
+        let get = sign_with_nonce(
+            "bank-a-k1",
+            secret,
+            "GET",
+            "/v1/accounts/bank-a/balance",
+            1_767_225_600,
+            "0f8c2a7d9b1e4c3a",
+            b"",
+        );
+        assert_eq!(
+            get.signature,
+            "87b441777a0add02eb0c5b6cfec8348302664a2acf2e529632e0c4e4d90bcedd"
+        );
+        let body = br#"{"id":"3f1c9a52-7d4e-4b8a-9c61-2e5f0a7b8d90","from":"bank-a","to":"clearing-bank","amount":100100,"condition":"66687aadf862bd776c8fc18b8e9f8e20089714856ee233b3902a591d0d5f2925","expires_at":"2026-01-01T00:00:30.000Z","memo":""}"#;
+        assert_eq!(
+            body_digest(body),
+            "93d1ea829cec04ee04ed39f938006c8b2d769d37c0e0676cc3fe8bb2cb6db858"
+        );
+        let post = sign_with_nonce(
+            "bank-a-k1",
+            secret,
+            "POST",
+            "/v1/transfers",
+            1_767_225_600,
+            "5b7e0c1d2a3f4e6b",
+            body,
+        );
+        assert_eq!(
+            post.signature,
+            "97ea4e3615a2d8ae4551fd8747bc2762320ec2136de6c5e47fa7185d3c2926a5"
+        );
+    }
+
     #[test]
     fn the_window_is_inclusive_and_symmetric() {
         let h = sign("k1", SECRET, "GET", "/v1/info", 1000, b"");

@@ -128,15 +128,29 @@ fn serve(database: &str, durability: &str) -> ExitCode {
     })
 }
 
-fn rss_kib(pid: u32) -> u64 {
+/// A field of /proc/<pid>/status in KiB (`VmRSS`, `RssAnon`, `RssFile`, `RssShmem`).
+fn status_kib(pid: u32, field: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
+                .find(|l| l.starts_with(field) && l[field.len()..].starts_with(':'))
                 .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
         })
         .unwrap_or(0)
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    status_kib(pid, "VmRSS")
+}
+
+fn rss_parts(pid: u32) -> String {
+    format!(
+        "anon {} KiB, file {} KiB, shmem {} KiB",
+        status_kib(pid, "RssAnon"),
+        status_kib(pid, "RssFile"),
+        status_kib(pid, "RssShmem")
+    )
 }
 
 struct Round {
@@ -315,8 +329,8 @@ fn drive(o: &Options, database: &str) -> ExitCode {
         let payee = Arc::new(connect("clearing-bank-k1").await.map_err(|e| e.to_string())?);
         let rss_start = rss_kib(pid);
         let warm = run_round(&payer, &payee, o.clients, o.warmup, false).await;
-        // Let the nonce store forget the warm-up's nonces' window edge settle.
         let rss_warm = rss_kib(pid);
+        let parts_warm = rss_parts(pid);
         println!(
             "mock bank {base}, SQLite WAL, durability={durability}, {} concurrent clients, auth window {BENCH_WINDOW_SECS} s",
             o.clients
@@ -340,6 +354,29 @@ fn drive(o: &Options, database: &str) -> ExitCode {
                 last_rss
             );
         }
+        let metrics = plugins::client::http_client(Duration::from_secs(5))
+            .get(format!("{base}/metrics"))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?
+            .text()
+            .await
+            .map_err(|e| e.to_string())?;
+        let value = |name: &str| {
+            metrics
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.rsplit(' ').next())
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        let batches = value("ledger_batch_size_count");
+        println!(
+            "group commit: {batches:.0} batches, {:.1} requests per batch on average, {:.2} ms per batch (apply + commit)",
+            value("ledger_batch_size_sum") / batches.max(1.0),
+            value("ledger_batch_seconds_sum") * 1000.0 / batches.max(1.0)
+        );
+        println!("bank RSS after warm-up: {parts_warm}; at the end: {}", rss_parts(pid));
         let growth = last_rss as f64 - rss_warm as f64;
         println!(
             "RSS change over {total_pairs} measured pairs: {growth:+.0} KiB ({:+.3} bytes per pair)",

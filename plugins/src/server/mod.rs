@@ -137,6 +137,16 @@ pub async fn run_with_clock(
         accounts,
     });
     let sweeper_task = sweeper::spawn(writer.clone(), clock.clone(), signals.next_expiry.clone());
+    let checkpoint_pool = pool.clone();
+    let checkpoint_task = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
+        loop {
+            tick.tick().await;
+            if let Err(e) = store::checkpoint(&checkpoint_pool).await {
+                tracing::warn!(error = %e, "WAL checkpoint failed");
+            }
+        }
+    });
     let webhooks = Arc::new(webhooks::WebhookWorker::new(
         config.clone(),
         clock.clone(),
@@ -158,7 +168,7 @@ pub async fn run_with_clock(
         state,
         server: handle,
         server_task,
-        background: vec![sweeper_task, webhook_task],
+        background: vec![sweeper_task, webhook_task, checkpoint_task],
         webhooks,
     })
 }
