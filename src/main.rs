@@ -20,6 +20,11 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the whitepaper's scenario on this machine: two CBDC ledgers, a clearing bank's
+    /// connector and two banks, one payment of 2000.00 DC/EP paid with 1001.00 DE.
+    ///
+    /// Example: cypherlink demo            (or: cypherlink demo --fail receiver-offline)
+    Demo(cli::demo::DemoArgs),
     /// Decode and encode ILPv4 packets (Prepare, Fulfill, Reject).
     #[command(subcommand)]
     Packet(cli::packet::PacketCommand),
@@ -36,6 +41,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Demo(args) => cli::demo::run(args),
         Command::Packet(command) => cli::packet::run(command),
         Command::Bank(args) => cli::bank::run(args),
         Command::Cbdc(args) => cli::cbdc::run(args),

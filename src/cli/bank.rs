@@ -77,12 +77,8 @@ pub(crate) fn load(
 
 /// Starts the ledger and serves until Ctrl-C or SIGTERM; everything acknowledged is on disk.
 pub(crate) fn serve(config: LedgerConfig) -> anyhow::Result<()> {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .try_init();
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    super::init_tracing("info");
+    let runtime = super::runtime()?;
     runtime.block_on(async move {
         let id = config.info.ledger_id.clone();
         let database = config.database_path();
@@ -94,30 +90,9 @@ pub(crate) fn serve(config: LedgerConfig) -> anyhow::Result<()> {
             ledger.base_url(),
             database.display()
         ))?;
-        shutdown_signal().await;
+        super::shutdown_signal().await;
         tracing::info!(ledger = %id, "stopping");
         ledger.shutdown().await;
         Ok(())
     })
-}
-
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                return;
-            }
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }

@@ -87,7 +87,10 @@ impl Receiver {
 
     /// A new connection for a payer (the SPSP response).
     pub fn setup(&self) -> SpspResponse {
-        self.seed.setup(&self.address)
+        SpspResponse {
+            asset_info: Some(self.plugin.info().asset.clone()),
+            ..self.seed.setup(&self.address)
+        }
     }
 
     /// Payments received with this end-to-end id.

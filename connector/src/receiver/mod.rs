@@ -13,7 +13,7 @@ pub mod http;
 
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
-use htlc::{Address, Condition, ErrorCode, Fulfillment, FulfillmentKey, Prepare, Timestamp};
+use htlc::{Address, Asset, Condition, ErrorCode, Fulfillment, FulfillmentKey, Prepare, Timestamp};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
@@ -36,6 +36,10 @@ pub struct SpspResponse {
     pub destination_account: Address,
     /// 32 bytes, base64: the fulfillment of every packet derives from it.
     pub shared_secret: String,
+    /// The asset the receiver is paid in (as early SPSP versions carried it), so a payer can
+    /// read amounts like "2000.00" in the receiver's units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asset_info: Option<Asset>,
 }
 
 impl SpspResponse {
@@ -87,6 +91,7 @@ impl ReceiverSeed {
         SpspResponse {
             destination_account,
             shared_secret: BASE64.encode(self.shared_secret(&tag)),
+            asset_info: None,
         }
     }
 }
