@@ -168,3 +168,79 @@ impl BlockStore {
             .retain(|h, _| keep_committed.contains(h) || keep.contains(h));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{BlockHeader, QuorumCert, SignerBitmap};
+
+    fn child(parent: &Block, view: u64, tag: u8) -> Arc<Block> {
+        Arc::new(Block::new(
+            BlockHeader {
+                epoch: 0,
+                view,
+                height: parent.height() + 1,
+                timestamp_ms: view,
+                parent_hash: parent.hash(),
+                payload_root: [0; 32],
+                state_root: [tag; 32],
+                proposer: 0,
+                qc: QuorumCert {
+                    epoch: 0,
+                    view: parent.view(),
+                    block_hash: parent.hash(),
+                    signers: SignerBitmap::new(4),
+                    signature: None,
+                },
+            },
+            vec![vec![tag]],
+        ))
+    }
+
+    #[test]
+    fn commit_returns_the_chain_and_prunes_forks() {
+        let root = child(
+            &child(
+                &Block::new(
+                    BlockHeader {
+                        epoch: 0,
+                        view: 0,
+                        height: 0,
+                        timestamp_ms: 0,
+                        parent_hash: BlockHash::default(),
+                        payload_root: [0; 32],
+                        state_root: [0; 32],
+                        proposer: 0,
+                        qc: QuorumCert::genesis(0, BlockHash::default(), 4),
+                    },
+                    vec![],
+                ),
+                1,
+                0,
+            ),
+            2,
+            0,
+        );
+        let mut s = BlockStore::new(root.clone(), 2);
+        let a = child(&root, 3, 1);
+        let b = child(&a, 4, 5);
+        let fork = child(&root, 5, 2);
+        let orphan = child(&child(&root, 9, 3), 10, 3);
+        for blk in [&a, &b, &fork] {
+            assert!(s.insert(blk.clone()));
+        }
+        assert!(!s.insert(orphan), "parent unknown");
+        assert!(!s.insert(child(&a, 3, 4)), "view must grow");
+        assert_eq!(s.pending_tx_ids(&b.hash()).len(), 2);
+        let done = s.commit(&b.hash());
+        assert_eq!(
+            done.iter().map(|x| x.hash()).collect::<Vec<_>>(),
+            vec![a.hash(), b.hash()]
+        );
+        assert_eq!(s.root().hash(), b.hash());
+        assert!(!s.contains(&fork.hash()), "fork pruned");
+        assert!(!s.contains(&root.hash()), "outside the retained window");
+        assert!(s.contains(&a.hash()));
+        assert_eq!(s.ancestors(&b.hash(), 5).len(), 2);
+    }
+}
