@@ -25,6 +25,10 @@ enum Command {
     ///
     /// Example: cypherlink demo            (or: cypherlink demo --fail receiver-offline)
     Demo(cli::demo::DemoArgs),
+    /// Run a clearing bank's connector between ledgers (recovers in-flight payments on start).
+    ///
+    /// Example: cypherlink connector --config fixtures/connector.toml
+    Connector(cli::connector::ConnectorArgs),
     /// Decode and encode ILPv4 packets (Prepare, Fulfill, Reject).
     #[command(subcommand)]
     Packet(cli::packet::PacketCommand),
@@ -42,6 +46,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo(args) => cli::demo::run(args),
+        Command::Connector(args) => cli::connector::run(args),
         Command::Packet(command) => cli::packet::run(command),
         Command::Bank(args) => cli::bank::run(args),
         Command::Cbdc(args) => cli::cbdc::run(args),

@@ -77,41 +77,6 @@ pub struct AccountBalance {
     pub held: u64,
 }
 
-/// The running network. Dropping it stops nothing; call [`LocalNetwork::stop`].
-pub struct LocalNetwork {
-    /// The clock every part reads.
-    pub clock: Arc<dyn Clock>,
-    /// The digital-euro ledger.
-    pub digital_euro: RunningLedger,
-    /// The e-CNY ledger.
-    pub e_cny: RunningLedger,
-    /// The clearing bank's connector.
-    pub connector: RunningConnector,
-    /// Bank B's receiver on e-CNY.
-    pub receiver: Arc<Receiver>,
-    /// Bank B's setup URL (`.../.well-known/pay`).
-    pub receiver_url: String,
-    /// Bank A paying from its digital-euro account.
-    pub payer: Payer,
-    /// The connector configuration in use (with the real ports).
-    pub connector_config: ConnectorConfig,
-    readers: BTreeMap<(LedgerId, String), Arc<RestPlugin>>,
-    configs: BTreeMap<LedgerId, LedgerConfig>,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
-    receiver_server: Option<actix_web::dev::ServerHandle>,
-}
-
-impl std::fmt::Debug for LocalNetwork {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LocalNetwork")
-            .field("digital_euro", &self.digital_euro.addr())
-            .field("e_cny", &self.e_cny.addr())
-            .field("connector", &self.connector.api_addr)
-            .field("receiver", &self.receiver_url)
-            .finish_non_exhaustive()
-    }
-}
-
 fn any_port() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))
 }
@@ -169,16 +134,49 @@ async fn client(
     Ok(RestPlugin::connect_with_clock(plugin_config, Arc::clone(clock)).await?)
 }
 
-impl LocalNetwork {
-    /// Starts everything with its files under `dir`.
+/// The two CBDC ledgers with Bank A and Bank B on them, Bank B's receiver running (or not):
+/// everything but the connector. Dropping it stops nothing; call [`Ledgers::stop`].
+pub struct Ledgers {
+    /// The clock every part reads.
+    pub clock: Arc<dyn Clock>,
+    /// The digital-euro ledger.
+    pub digital_euro: RunningLedger,
+    /// The e-CNY ledger.
+    pub e_cny: RunningLedger,
+    /// Bank B's receiver on e-CNY.
+    pub receiver: Arc<Receiver>,
+    /// Bank B's setup URL (`.../.well-known/pay`).
+    pub receiver_url: String,
+    /// Where the SQLite files are.
+    pub dir: PathBuf,
+    durability: Durability,
+    readers: BTreeMap<(LedgerId, String), Arc<RestPlugin>>,
+    configs: BTreeMap<LedgerId, LedgerConfig>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    receiver_server: actix_web::dev::ServerHandle,
+}
+
+impl std::fmt::Debug for Ledgers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ledgers")
+            .field("digital_euro", &self.digital_euro.addr())
+            .field("e_cny", &self.e_cny.addr())
+            .field("receiver", &self.receiver_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Ledgers {
+    /// Starts both ledgers and Bank B's receiver, with files under `dir`.
     pub async fn start(
         dir: &Path,
         clock: Arc<dyn Clock>,
-        options: NetworkOptions,
+        receiver_online: bool,
+        durability: Durability,
     ) -> Result<Self, NetworkError> {
         let ledger_error = |e: server::ServerError| NetworkError::Ledger(e.to_string());
-        let de_config = ledger_config(fixtures::DIGITAL_EURO, dir, options.durability)?;
-        let ecny_config = ledger_config(fixtures::E_CNY, dir, options.durability)?;
+        let de_config = ledger_config(fixtures::DIGITAL_EURO, dir, durability)?;
+        let ecny_config = ledger_config(fixtures::E_CNY, dir, durability)?;
         let digital_euro = server::run_with_clock(de_config.clone(), Arc::clone(&clock))
             .await
             .map_err(ledger_error)?;
@@ -186,11 +184,8 @@ impl LocalNetwork {
             .await
             .map_err(ledger_error)?;
 
-        let connector_config = connector_config(digital_euro.addr(), e_cny.addr(), dir, options.durability);
-        let connector = runtime::start(&connector_config, Arc::clone(&clock), options.engine.clone()).await?;
-
         let bank_b = client(&ecny_config, e_cny.addr(), "bank-b-k1", &clock).await?;
-        let receiver_store = Store::open(&dir.join("bank-b-receiver.sqlite"), options.durability)
+        let receiver_store = Store::open(&dir.join("bank-b-receiver.sqlite"), durability)
             .await
             .map_err(|e| NetworkError::Ledger(e.to_string()))?;
         let receiver = Receiver::new(
@@ -203,11 +198,11 @@ impl LocalNetwork {
         .map_err(|e| NetworkError::Ledger(e.to_string()))?;
         let (server, receiver_addr) = receiver_http::serve(Arc::clone(&receiver), any_port())
             .map_err(|e| NetworkError::Ledger(e.to_string()))?;
-        let receiver_server = Some(server.handle());
+        let receiver_server = server.handle();
         let mut tasks = vec![tokio::spawn(async move {
             let _ = server.await;
         })];
-        if options.receiver_online {
+        if receiver_online {
             let running = Arc::clone(&receiver);
             tasks.push(tokio::spawn(async move {
                 if let Err(error) = running.run().await {
@@ -215,15 +210,6 @@ impl LocalNetwork {
                 }
             }));
         }
-
-        let bank_a = client(&de_config, digital_euro.addr(), "bank-a-k1", &clock).await?;
-        let payer = Payer::new(
-            Arc::new(bank_a),
-            LedgerId::new("digital-euro"),
-            AccountId::new("bank-a")?,
-            connector.base_url(),
-            Arc::clone(&clock),
-        );
 
         let mut readers = BTreeMap::new();
         let mut configs = BTreeMap::new();
@@ -235,15 +221,14 @@ impl LocalNetwork {
             }
             configs.insert(ledger, config.clone());
         }
-        Ok(LocalNetwork {
+        Ok(Ledgers {
             clock,
             digital_euro,
             e_cny,
-            connector,
             receiver,
             receiver_url: format!("http://{receiver_addr}/.well-known/pay"),
-            payer,
-            connector_config,
+            dir: dir.to_owned(),
+            durability,
             readers,
             configs,
             tasks,
@@ -258,6 +243,32 @@ impl LocalNetwork {
             "e-cny" => Some(&self.e_cny),
             _ => None,
         }
+    }
+
+    /// The connector fixture pointed at these ledgers, with its journal under the same dir.
+    pub fn connector_config(&self) -> ConnectorConfig {
+        connector_config(
+            self.digital_euro.addr(),
+            self.e_cny.addr(),
+            &self.dir,
+            self.durability,
+        )
+    }
+
+    /// Bank A paying from its digital-euro account through the connector API at `connector_url`.
+    pub fn payer(&self, connector_url: &str) -> Result<Payer, NetworkError> {
+        let bank_a = self
+            .readers
+            .get(&(LedgerId::new("digital-euro"), "bank-a".to_owned()))
+            .cloned()
+            .ok_or_else(|| NetworkError::Ledger("no bank-a key on digital-euro".into()))?;
+        Ok(Payer::new(
+            bank_a,
+            LedgerId::new("digital-euro"),
+            AccountId::new("bank-a")?,
+            connector_url,
+            Arc::clone(&self.clock),
+        ))
     }
 
     /// Every account on both ledgers, read with its owner's key.
@@ -287,15 +298,70 @@ impl LocalNetwork {
         for task in &self.tasks {
             task.abort();
         }
-        if let Some(handle) = self.receiver_server {
-            handle.stop(false).await;
-        }
-        self.connector.stop().await;
+        self.receiver_server.stop(false).await;
         // Not graceful: idle long polls would hold a graceful stop for their full wait.
         for ledger in [self.digital_euro, self.e_cny] {
             ledger.stop_handle().stop(false).await;
             let _ = ledger.wait().await;
         }
+    }
+}
+
+/// [`Ledgers`] plus the clearing bank's connector, in process, and Bank A's payer using it.
+pub struct LocalNetwork {
+    /// Ledgers, Bank B's receiver.
+    pub ledgers: Ledgers,
+    /// The clearing bank's connector.
+    pub connector: RunningConnector,
+    /// Bank A paying from its digital-euro account.
+    pub payer: Payer,
+    /// The connector configuration in use (with the real ports).
+    pub connector_config: ConnectorConfig,
+}
+
+impl std::fmt::Debug for LocalNetwork {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalNetwork")
+            .field("ledgers", &self.ledgers)
+            .field("connector", &self.connector.api_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LocalNetwork {
+    /// Starts everything with its files under `dir`.
+    pub async fn start(
+        dir: &Path,
+        clock: Arc<dyn Clock>,
+        options: NetworkOptions,
+    ) -> Result<Self, NetworkError> {
+        let ledgers = Ledgers::start(
+            dir,
+            Arc::clone(&clock),
+            options.receiver_online,
+            options.durability,
+        )
+        .await?;
+        let connector_config = ledgers.connector_config();
+        let connector = runtime::start(&connector_config, clock, options.engine.clone()).await?;
+        let payer = ledgers.payer(&connector.base_url())?;
+        Ok(LocalNetwork {
+            ledgers,
+            connector,
+            payer,
+            connector_config,
+        })
+    }
+
+    /// Every account on both ledgers.
+    pub async fn balances(&self) -> Result<Vec<AccountBalance>, NetworkError> {
+        self.ledgers.balances().await
+    }
+
+    /// Stops every server and task.
+    pub async fn stop(self) {
+        self.connector.stop().await;
+        self.ledgers.stop().await;
     }
 }
 

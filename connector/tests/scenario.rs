@@ -61,7 +61,7 @@ async fn bank_a_pays_bank_b_2000_dcep_through_the_clearing_bank() {
     .unwrap();
     let before = balances(&net).await;
 
-    let spsp = net.payer.setup(&net.receiver_url).await.unwrap();
+    let spsp = net.payer.setup(&net.ledgers.receiver_url).await.unwrap();
     let receipt = net
         .payer
         .pay(&spsp, 200_000, "invoice 2026-11", |_| {})
@@ -82,7 +82,7 @@ async fn bank_a_pays_bank_b_2000_dcep_through_the_clearing_bank() {
     assert_eq!(change(&before, &after), expected);
 
     // Bank B recorded it under the same end-to-end id, with the reference.
-    let received = net.receiver.received(receipt.uetr).await.unwrap();
+    let received = net.ledgers.receiver.received(receipt.uetr).await.unwrap();
     assert_eq!(received.len(), 1);
     assert_eq!(
         (received[0].amount, received[0].outcome.as_str()),
@@ -122,8 +122,13 @@ async fn a_wrong_shared_secret_is_refused_and_refunded() {
         .await
         .unwrap();
     let before = balances(&net).await;
-    let mut spsp = net.payer.setup(&net.receiver_url).await.unwrap();
-    spsp.shared_secret = net.payer.setup(&net.receiver_url).await.unwrap().shared_secret;
+    let mut spsp = net.payer.setup(&net.ledgers.receiver_url).await.unwrap();
+    spsp.shared_secret = net
+        .payer
+        .setup(&net.ledgers.receiver_url)
+        .await
+        .unwrap()
+        .shared_secret;
 
     let err = net.payer.pay(&spsp, 200_000, "", |_| {}).await.unwrap_err();
     assert!(matches!(err, PayError::Rejected { .. }), "{err}");
@@ -141,7 +146,7 @@ async fn a_payment_above_the_payees_capacity_is_refused_at_quote_time() {
         .await
         .unwrap();
     // 6,000,000.00 DC/EP exceeds the connector's 1,000,000.00 DE packet limit once quoted.
-    let spsp = net.payer.setup(&net.receiver_url).await.unwrap();
+    let spsp = net.payer.setup(&net.ledgers.receiver_url).await.unwrap();
     let err = net.payer.pay(&spsp, 600_000_000, "", |_| {}).await.unwrap_err();
     assert!(
         matches!(&err, PayError::Quote(m) if m.contains("limit_exceeded")),
@@ -162,7 +167,7 @@ async fn with_the_receiver_offline_both_legs_are_refunded_outgoing_first() {
         .await
         .unwrap();
     let before = balances(&net).await;
-    let spsp = net.payer.setup(&net.receiver_url).await.unwrap();
+    let spsp = net.payer.setup(&net.ledgers.receiver_url).await.unwrap();
 
     let (escrowed_tx, escrowed_rx) = tokio::sync::oneshot::channel();
     let mut escrowed_tx = Some(escrowed_tx);
@@ -190,7 +195,7 @@ async fn with_the_receiver_offline_both_legs_are_refunded_outgoing_first() {
         // Past the outgoing expiry only: the e-CNY sweeper refunds the connector's escrow, and
         // the connector then rejects the incoming one before it expires.
         clock.set(out.expires_at);
-        net.e_cny.sweep_now().await.unwrap();
+        net.ledgers.e_cny.sweep_now().await.unwrap();
         p
     });
     let err = result.unwrap_err();

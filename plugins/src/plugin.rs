@@ -292,6 +292,21 @@ pub trait LedgerPlugin: Send + Sync {
         Ok(None)
     }
 
+    /// The cursor of the latest event visible to the caller: where a consumer with no saved
+    /// cursor starts, so it acts on what happens from now on rather than on history. The
+    /// default pages through the log; ledgers with an index should answer directly.
+    async fn head(&self) -> Result<EventCursor, PluginError> {
+        let mut cursor = EventCursor::START;
+        loop {
+            let page = self.events(cursor, 1000, Duration::ZERO).await?;
+            let next = page.events.last().map_or(page.next, |e| e.cursor.max(page.next));
+            if page.events.is_empty() || next <= cursor {
+                return Ok(next.max(cursor));
+            }
+            cursor = next;
+        }
+    }
+
     /// Events after `after` for the caller's accounts, waiting up to `wait` for the first one
     /// (long poll), at most `limit` of them.
     async fn events(&self, after: EventCursor, limit: u32, wait: Duration) -> Result<EventPage, PluginError>;

@@ -75,15 +75,21 @@ async fn demo(args: DemoArgs, amount: u64) -> anyhow::Result<()> {
     n.say("The network is up:");
     n.say(format!(
         "  digital-euro ledger (DE)     {}",
-        net.digital_euro.base_url()
+        net.ledgers.digital_euro.base_url()
     ));
-    n.say(format!("  e-CNY ledger (DC/EP)         {}", net.e_cny.base_url()));
+    n.say(format!(
+        "  e-CNY ledger (DC/EP)         {}",
+        net.ledgers.e_cny.base_url()
+    ));
     n.say(format!(
         "  clearing bank's connector    {}   (operator API token: {})",
         net.connector.base_url(),
         net.connector_config.api.operator_token
     ));
-    n.say(format!("  Bank B's receiver            {}", net.receiver_url));
+    n.say(format!(
+        "  Bank B's receiver            {}",
+        net.ledgers.receiver_url
+    ));
     n.say(format!("  data files                   {}", dir.display()));
     let before = net.balances().await.context("reading balances")?;
 
@@ -103,13 +109,13 @@ async fn demo(args: DemoArgs, amount: u64) -> anyhow::Result<()> {
 }
 
 async fn pay(net: &LocalNetwork, n: &Narrator, args: &DemoArgs, amount: u64) -> Result<(), PayError> {
-    let mut spsp = net.payer.setup(&net.receiver_url).await?;
+    let mut spsp = net.payer.setup(&net.ledgers.receiver_url).await?;
     n.say(format!(
         "Step 1     Bank B gives Bank A its address {} and a shared secret",
         spsp.destination_account
     ));
     if args.fail == Some(FailCase::ReceiverRejects) {
-        spsp.shared_secret = net.payer.setup(&net.receiver_url).await?.shared_secret;
+        spsp.shared_secret = net.payer.setup(&net.ledgers.receiver_url).await?.shared_secret;
         n.say("           (the demo swaps in another connection's secret: Bank B will not recognise the packet)");
     }
     if args.fail == Some(FailCase::ReceiverOffline) {

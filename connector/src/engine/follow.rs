@@ -205,6 +205,11 @@ impl Connector {
             return;
         }
         let now = self.now();
+        if transfer.expires_at <= now {
+            // Already refundable: nobody can claim it any more, and its ledger refunds it.
+            tracing::debug!(transfer = %transfer.id, "ignoring an escrow that arrived expired");
+            return;
+        }
         let in_flight = self.lock_inflight().exposure(ledger, &transfer.from);
         let decision = switch::decide(
             tables,

@@ -1,0 +1,152 @@
+//! Money is never lost or created across a connector crash. For each step of a payment — after
+//! seeing the incoming escrow, after preparing the outgoing one, after learning the preimage,
+//! after fulfilling the incoming escrow — the connector process is started with a crash point,
+//! SIGKILLed when it reaches it, and restarted; the payment must then complete, and every
+//! account on every ledger must have moved by exactly the payment (the clearing bank keeping
+//! only its fee).
+//!
+//! The ledgers, Bank B's receiver and Bank A run in this test process (real servers on
+//! 127.0.0.1); the connector is the real `cypherlink connector` binary.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use connector::network::Ledgers;
+use connector::store::Durability;
+use htlc::{Clock, SystemClock};
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdout, Command};
+
+/// The most any step here may take; far above what it needs, only so a bug fails the test
+/// instead of hanging it.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+struct ConnectorProcess {
+    child: Child,
+    stdout: Lines<BufReader<ChildStdout>>,
+    url: String,
+}
+
+impl ConnectorProcess {
+    async fn start(config: &Path, crash_at: Option<&str>) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_cypherlink"));
+        command
+            .args(["connector", "--config"])
+            .arg(config)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        match crash_at {
+            Some(point) => command.env("CYPHERLINK_CRASH_AT", point),
+            None => command.env_remove("CYPHERLINK_CRASH_AT"),
+        };
+        let mut child = command.spawn().expect("start the connector");
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let line = next_line_containing(&mut stdout, "listening on").await;
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .expect("the connector prints its URL")
+            .to_owned();
+        ConnectorProcess { child, stdout, url }
+    }
+
+    /// Waits for the crash point's marker, then kills the process with SIGKILL.
+    async fn kill_at(mut self, point: &str) {
+        next_line_containing(&mut self.stdout, &format!("CRASHPOINT {point}")).await;
+        self.child.start_kill().expect("SIGKILL");
+        let status = tokio::time::timeout(PATIENCE, self.child.wait())
+            .await
+            .expect("the connector dies")
+            .expect("wait");
+        assert!(!status.success(), "killed, not exited");
+    }
+}
+
+async fn next_line_containing(lines: &mut Lines<BufReader<ChildStdout>>, needle: &str) -> String {
+    tokio::time::timeout(PATIENCE, async {
+        while let Some(line) = lines.next_line().await.expect("read stdout") {
+            if line.contains(needle) {
+                return line;
+            }
+        }
+        panic!("the connector exited before printing {needle:?}");
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no {needle:?} from the connector"))
+}
+
+async fn balances(ledgers: &Ledgers) -> BTreeMap<(String, String), i128> {
+    ledgers
+        .balances()
+        .await
+        .expect("balances")
+        .into_iter()
+        .map(|b| {
+            assert_eq!(b.held, 0, "{}/{} still has funds held", b.ledger, b.account);
+            ((b.ledger.to_string(), b.account.to_string()), b.available)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_payment_completes_exactly_after_a_crash_at_each_step() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let ledgers = Ledgers::start(dir.path(), clock, true, Durability::Full)
+        .await
+        .expect("ledgers start");
+
+    for point in [
+        "after-incoming-recorded",
+        "after-outgoing-prepared",
+        "after-outgoing-fulfilled",
+        "after-incoming-fulfilled",
+    ] {
+        // A fresh journal per crash point, pointed at the shared ledgers.
+        let mut config = ledgers.connector_config();
+        config.connector.database = dir.path().join(format!("connector-{point}.sqlite"));
+        let config_path = dir.path().join(format!("connector-{point}.toml"));
+        std::fs::write(&config_path, toml::to_string(&config).expect("config TOML")).expect("write config");
+
+        let before = balances(&ledgers).await;
+        let first = ConnectorProcess::start(&config_path, Some(point)).await;
+        let payer = ledgers.payer(&first.url).expect("payer");
+        let spsp = payer.setup(&ledgers.receiver_url).await.expect("setup");
+        let payment = tokio::spawn(async move { payer.pay(&spsp, 200_000, point, |_| {}).await });
+
+        first.kill_at(point).await;
+        let second = ConnectorProcess::start(&config_path, None).await;
+
+        let receipt = tokio::time::timeout(PATIENCE, payment)
+            .await
+            .unwrap_or_else(|_| panic!("{point}: the payment never finished"))
+            .expect("payment task")
+            .unwrap_or_else(|e| panic!("{point}: payment failed after recovery: {e}"));
+        assert_eq!(receipt.quote.source_amount, 100_100, "{point}");
+
+        let after = balances(&ledgers).await;
+        let moved: BTreeMap<_, _> = after
+            .iter()
+            .filter_map(|(k, v)| {
+                let d = v - before[k];
+                (d != 0).then_some(((k.0.as_str(), k.1.as_str()), d))
+            })
+            .collect();
+        let expected: BTreeMap<_, _> = [
+            (("digital-euro", "bank-a"), -100_100),
+            (("digital-euro", "clearing-bank"), 100_100),
+            (("e-cny", "bank-b"), 200_000),
+            (("e-cny", "clearing-bank"), -200_000),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(moved, expected, "{point}: exactly the payment moved");
+        drop(second);
+    }
+    ledgers.stop().await;
+}
