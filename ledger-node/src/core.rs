@@ -272,7 +272,7 @@ impl Core {
         if rec.high_qc.view > high_qc.view && store.contains(&rec.high_qc.block_hash) {
             high_qc = rec.high_qc.clone();
         }
-        let start_view = (high_qc.view + 1).max(rec.last_voted_view).max(1);
+        let start_view = (high_qc.view.saturating_add(1)).max(rec.last_voted_view).max(1);
         Ok(Self {
             pacemaker: Pacemaker::new(config.pacemaker.clone(), start_view),
             mempool: Mempool::new(config.mempool.clone()),
@@ -529,7 +529,7 @@ impl Core {
             .entry((v.view, v.block_hash))
             .or_insert_with(|| Aggregator::new(vote_signing_bytes(epoch, v.view, &v.block_hash).to_vec()));
         agg.add(v.signer, v.signature);
-        if self.committee.leader(v.view + 1) == self.me {
+        if self.committee.leader(v.view.saturating_add(1)) == self.me {
             self.certify(v.view, v.block_hash);
         }
     }
@@ -580,9 +580,9 @@ impl Core {
         let known = self.store.contains(&qc.block_hash);
         if known && qc.view > self.high_qc.view {
             self.high_qc = qc.clone();
-            let floor = (qc.view + 1, BlockHash::default());
+            let floor = (qc.view.saturating_add(1), BlockHash::default());
             self.votes = self.votes.split_off(&floor);
-            self.voted = self.voted.split_off(&(qc.view + 1, 0));
+            self.voted = self.voted.split_off(&(qc.view.saturating_add(1), 0));
         }
         if !known && qc.view > self.store.root().view() {
             if self.parked_qcs.len() < MAX_PARKED {
@@ -597,7 +597,7 @@ impl Core {
             }
             self.request_block(qc.block_hash, hint);
         }
-        self.advance(qc.view + 1, true);
+        self.advance(qc.view.saturating_add(1), true);
         if known {
             self.try_commit(qc);
             self.maybe_propose();
@@ -652,7 +652,7 @@ impl Core {
             None
         } else {
             match self.pacemaker.high_tc() {
-                Some(tc) if tc.view + 1 == v => Some(tc.clone()),
+                Some(tc) if tc.view.saturating_add(1) == v => Some(tc.clone()),
                 _ => return,
             }
         };

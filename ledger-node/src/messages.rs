@@ -283,7 +283,7 @@ impl UnverifiedMessage {
                 }
                 match &p.tc {
                     None if h.qc.view + 1 != h.view => return Err(DropReason::Malformed),
-                    Some(tc) if tc.view + 1 != h.view || tc.view < h.qc.view => {
+                    Some(tc) if tc.view.checked_add(1) != Some(h.view) || tc.view < h.qc.view => {
                         return Err(DropReason::Malformed);
                     }
                     _ => {}

@@ -123,7 +123,7 @@ impl Pacemaker {
 
     /// Records a TC; returns the view it leads to.
     pub fn record_tc(&mut self, tc: TimeoutCert) -> View {
-        let next = tc.view + 1;
+        let next = tc.view.saturating_add(1);
         if self.high_tc.as_ref().is_none_or(|h| h.view < tc.view) {
             self.high_tc = Some(tc);
         }

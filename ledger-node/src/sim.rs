@@ -55,6 +55,17 @@ pub enum Behaviour {
 /// one) and the message.
 pub type LinkFilter = Box<dyn FnMut(u64, usize, usize, View, &Message) -> bool>;
 
+/// Delay range and loss of one directed link, overriding the defaults of [`SimConfig`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LinkSpec {
+    /// Smallest delay.
+    pub min_delay_ms: u64,
+    /// Largest delay.
+    pub max_delay_ms: u64,
+    /// Probability a message is lost.
+    pub loss: f64,
+}
+
 /// Simulation settings.
 #[derive(Clone, Debug)]
 pub struct SimConfig {
@@ -227,6 +238,7 @@ pub struct Simulation {
     now: u64,
     rng: StdRng,
     filter: Option<LinkFilter>,
+    links: HashMap<(usize, usize), LinkSpec>,
     votes: HashMap<(ValidatorIndex, View), BlockHash>,
     vote_violations: Vec<String>,
     proposals_by_view: HashMap<View, BlockHash>,
@@ -274,6 +286,7 @@ impl Simulation {
             seq: 0,
             now: 0,
             filter: None,
+            links: HashMap::new(),
             votes: HashMap::new(),
             vote_violations: Vec::new(),
             proposals_by_view: HashMap::new(),
@@ -326,6 +339,11 @@ impl Simulation {
     /// Installs a link filter.
     pub fn set_filter(&mut self, f: LinkFilter) {
         self.filter = Some(f);
+    }
+
+    /// Overrides delay and loss of the directed link from node `from` to node `to`.
+    pub fn set_link(&mut self, from: usize, to: usize, spec: LinkSpec) {
+        self.links.insert((from, to), spec);
     }
 
     /// The committee.
@@ -647,14 +665,19 @@ impl Simulation {
                 Some(f) => !f(self.now, node, to, view, &msg),
                 None => false,
             };
-            let lost = self.config.loss > 0.0 && self.rng.gen_bool(self.config.loss);
+            let spec = self.links.get(&(node, to)).copied().unwrap_or(LinkSpec {
+                min_delay_ms: self.config.min_delay_ms,
+                max_delay_ms: self.config.max_delay_ms,
+                loss: self.config.loss,
+            });
+            let lost = spec.loss > 0.0 && self.rng.gen_bool(spec.loss.min(1.0));
             if cut || lost {
                 self.lost += 1;
                 continue;
             }
             let delay = self
                 .rng
-                .gen_range(self.config.min_delay_ms..=self.config.max_delay_ms.max(self.config.min_delay_ms));
+                .gen_range(spec.min_delay_ms..=spec.max_delay_ms.max(spec.min_delay_ms));
             self.schedule(
                 at + delay,
                 Event::Deliver {

@@ -160,6 +160,18 @@ fn bad_messages_are_counted_and_change_nothing() {
     let m = proposal(&f, 1, 3, genesis_qc);
     assert_eq!(feed(&mut f, 3, m), Err(DropReason::WrongProposer));
 
+    // A proposal whose TC names the last possible view is refused, not an overflow.
+    let mut m = proposal(&f, 2, 2, QuorumCert::genesis(0, g, 4));
+    if let Message::Proposal(p) = &mut m {
+        p.tc = Some(ledger_node::types::TimeoutCert {
+            epoch: 0,
+            view: u64::MAX,
+            signers: signers.clone(),
+            signature: f.keys[0].sign(b"x"),
+        });
+    }
+    assert_eq!(feed(&mut f, 2, m), Err(DropReason::Malformed));
+
     // Verified, but for a view far ahead: the core drops it.
     let m = Message::Vote(vote(&f, 0, 50_000, g));
     assert_eq!(feed(&mut f, 0, m), Ok(()));
@@ -179,6 +191,7 @@ fn bad_messages_are_counted_and_change_nothing() {
 
     assert_eq!(snapshot(&f.core), before);
     let d = f.core.drops();
+    assert_eq!(d.get(DropReason::Malformed), 1);
     assert_eq!(d.get(DropReason::WrongEpoch), 1);
     assert_eq!(d.get(DropReason::WrongSender), 1);
     assert_eq!(d.get(DropReason::BadSignature), 2);

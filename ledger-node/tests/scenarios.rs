@@ -160,3 +160,32 @@ fn seven_and_ten_stop_with_f_plus_one_crashed() {
         sim.check_safety(&live).unwrap();
     }
 }
+
+/// Lossy links everywhere and one slow validator: retransmitted timeouts and block fetches keep
+/// the chain going, and every transaction is committed once.
+#[test]
+fn lossy_and_slow_links_still_commit_everything() {
+    let mut cfg = config(4, 44);
+    cfg.core.max_block_txs = 100;
+    cfg.loss = 0.05;
+    let mut sim = Simulation::new(cfg);
+    for other in [0usize, 1, 2] {
+        for (a, b) in [(3, other), (other, 3)] {
+            sim.set_link(
+                a,
+                b,
+                ledger_node::sim::LinkSpec {
+                    min_delay_ms: 20,
+                    max_delay_ms: 60,
+                    loss: 0.1,
+                },
+            );
+        }
+    }
+    sim.start();
+    submit_load(&mut sim, 10, 1_000, 1, &[0, 1, 2, 3]);
+    let all = [0usize, 1, 2, 3];
+    sim.run_while(300_000, |s| min_committed(s, &all) < 1_000);
+    sim.check_safety(&all).unwrap();
+    assert_eq!(min_committed(&sim, &all), 1_000);
+}
