@@ -362,4 +362,14 @@ impl LedgerPlugin for RestPlugin {
         );
         self.call(Method::GET, &path, None, None, Some(wait)).await
     }
+
+    async fn statement(
+        &self,
+        account: &AccountId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Statement, PluginError> {
+        // The inherent method (`GET /v1/accounts/{id}/statement`).
+        RestPlugin::statement(self, account, from, to).await
+    }
 }

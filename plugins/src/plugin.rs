@@ -310,6 +310,25 @@ pub trait LedgerPlugin: Send + Sync {
     /// Events after `after` for the caller's accounts, waiting up to `wait` for the first one
     /// (long poll), at most `limit` of them.
     async fn events(&self, after: EventCursor, limit: u32, wait: Duration) -> Result<EventPage, PluginError>;
+
+    /// The booked statement of an account the caller owns for `[from, to)`: opening balance,
+    /// entries, closing balance. The connector's reconciliation compares it with its journal.
+    /// Not every ledger keeps statements, so the default answers that it is unsupported (with
+    /// a non-retryable error, since asking again will not help).
+    async fn statement(
+        &self,
+        account: &AccountId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<crate::api::Statement, PluginError> {
+        let _ = (from, to);
+        Err(PluginError::Forbidden {
+            reason: format!(
+                "unsupported: the {} ledger plugin does not provide statements (asked for {account})",
+                self.info().ledger_id
+            ),
+        })
+    }
 }
 
 mod memo_base64 {
