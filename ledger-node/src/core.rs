@@ -916,3 +916,19 @@ pub fn committed_tx_ids(blocks: &[CommittedBlock]) -> HashSet<[u8; 32]> {
         .flat_map(|c| c.block.tx_ids().iter().copied())
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn core_and_messages_can_move_between_threads() {
+        fn send<T: Send>() {}
+        fn sync<T: Sync>() {}
+        send::<Core>();
+        send::<Action>();
+        send::<Input>();
+        sync::<Committee>();
+        sync::<Message>();
+    }
+}
