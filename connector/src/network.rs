@@ -255,6 +255,13 @@ impl Ledgers {
         )
     }
 
+    /// A client of ledger `ledger` signing as `participant` (e.g. `bank-a`).
+    pub fn client(&self, ledger: &str, participant: &str) -> Option<Arc<RestPlugin>> {
+        self.readers
+            .get(&(LedgerId::new(ledger), participant.to_owned()))
+            .cloned()
+    }
+
     /// Bank A paying from its digital-euro account through the connector API at `connector_url`.
     pub fn payer(&self, connector_url: &str) -> Result<Payer, NetworkError> {
         let bank_a = self
