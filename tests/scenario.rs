@@ -140,7 +140,7 @@ async fn a_wrong_shared_secret_is_refused_and_refunded() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_payment_above_the_payees_capacity_is_refused_at_quote_time() {
+async fn an_amount_above_the_packet_limit_is_refused_at_quote_time() {
     let dir = tempfile::tempdir().unwrap();
     let net = LocalNetwork::start(dir.path(), clock() as Arc<dyn Clock>, NetworkOptions::default())
         .await
@@ -210,6 +210,104 @@ async fn with_the_receiver_offline_both_legs_are_refunded_outgoing_first() {
     assert!(
         change(&before, &balances(&net).await).is_empty(),
         "everything refunded"
+    );
+    net.stop().await;
+}
+
+/// Bank A escrows `escrow_amount` carrying a packet for `packet_amount`, promising the receiver
+/// at least `promised` minor units; returns the escrow's final status.
+async fn pay_with(
+    net: &LocalNetwork,
+    escrow_amount: u64,
+    packet_amount: u64,
+    promised: u64,
+) -> htlc::EscrowStatus {
+    use htlc::{FulfillmentKey, Prepare};
+    use plugins::{AccountId, LedgerPlugin, PrepareTransfer, TransferId};
+    let spsp = net.payer.setup(&net.ledgers.receiver_url).await.unwrap();
+    let quote = net.payer.quote(&spsp.destination_account, 200_000).await.unwrap();
+    let data = connector::payment_data::PaymentData::new(promised, "")
+        .unwrap()
+        .encode();
+    let condition = FulfillmentKey::from_shared_secret(&spsp.secret().unwrap())
+        .fulfillment(&data)
+        .condition();
+    let expires_at = net
+        .ledgers
+        .clock
+        .now()
+        .checked_add_millis(quote.expiry_window_ms as i64)
+        .unwrap();
+    let packet = Prepare::new(
+        spsp.destination_account.clone(),
+        packet_amount,
+        expires_at,
+        condition,
+        data,
+    )
+    .unwrap();
+    let bank_a = net.ledgers.client("digital-euro", "bank-a").unwrap();
+    let id = TransferId::random();
+    bank_a
+        .prepare(PrepareTransfer {
+            id,
+            from: AccountId::new("bank-a").unwrap(),
+            to: quote.pay_to.clone(),
+            amount: escrow_amount,
+            condition,
+            expires_at,
+            memo: packet.encode(),
+        })
+        .await
+        .unwrap();
+    let mut updates = net.connector.connector.payment_updates();
+    loop {
+        let transfer = bank_a.transfer(id).await.unwrap();
+        if transfer.status.is_final() {
+            return transfer.status;
+        }
+        // Every change of the payment is committed by the connector before it acts on it.
+        let _ = tokio::time::timeout(std::time::Duration::from_millis(500), updates.recv()).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_amounts_are_rejected_and_refunded() {
+    let dir = tempfile::tempdir().unwrap();
+    let net = LocalNetwork::start(dir.path(), clock() as Arc<dyn Clock>, NetworkOptions::default())
+        .await
+        .unwrap();
+    let before = balances(&net).await;
+
+    // The escrow holds less than its packet claims: the connector refuses (F03).
+    let status = pay_with(&net, 100_000, 100_100, 200_000).await;
+    assert_eq!(status, htlc::EscrowStatus::Rejected);
+
+    // The sender promised the receiver more than the quote delivers: Bank B refuses (F04).
+    let status = pay_with(&net, 100_100, 100_100, 200_001).await;
+    assert_eq!(status, htlc::EscrowStatus::Rejected);
+
+    assert!(
+        change(&before, &balances(&net).await).is_empty(),
+        "everything refunded"
+    );
+    let refused: Vec<_> = net
+        .connector
+        .connector
+        .store()
+        .payments(&connector::store::PaymentFilter {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(refused.len(), 2);
+    assert!(refused.iter().all(|p| p.state == PaymentState::Rejected));
+    assert!(
+        refused
+            .iter()
+            .any(|p| p.reject_code == Some(htlc::ErrorCode::F03_INVALID_AMOUNT)),
+        "{refused:?}"
     );
     net.stop().await;
 }
