@@ -107,6 +107,9 @@ pub enum QuoteError {
     /// The amount breaks the sender's limits.
     #[error("limit: {0}")]
     Limit(String),
+    /// The corridor's timeout ladder does not fit within the connector's maximum hold.
+    #[error("no expiry fits this route: {0}")]
+    Timeout(String),
     /// The payee cannot receive that much now.
     #[error("payee {account} can receive at most {capacity} now")]
     PayeeCapacity {
@@ -174,6 +177,11 @@ pub fn quote(
         now.checked_add_millis(i64::try_from(ms).unwrap_or(i64::MAX))
             .unwrap_or(Timestamp::MAX)
     };
+    // The expiry the sender is told to use must pass the ladder the connector applies later.
+    tables
+        .expiry
+        .outgoing_expiry(after(expiry_window_ms), finality, now)
+        .map_err(|r| QuoteError::Timeout(r.message))?;
     Ok(Quote {
         id: Uuid::new_v4(),
         source_ledger: request.source_ledger.clone(),
@@ -324,6 +332,12 @@ mod tests {
         assert!(matches!(
             quote(&tables, &request(None, Some(100)), &policy, t(0)),
             Err(QuoteError::Pricing(PricingError::NothingToDeliver { .. }))
+        ));
+        let mut slow = tables.clone();
+        slow.expiry.max_hold_ms = 1_000;
+        assert!(matches!(
+            quote(&slow, &request(Some(200_000), None), &policy, t(0)),
+            Err(QuoteError::Timeout(_))
         ));
         let mut limited = tables.clone();
         limited.default_limits.max_packet_amount = Some(50_000);

@@ -80,6 +80,7 @@ fn quote_error(e: QuoteError) -> ApiError {
         QuoteError::NoRoute(_) => "no_route",
         QuoteError::Pricing(_) => "amount_too_small",
         QuoteError::Limit(_) => "limit_exceeded",
+        QuoteError::Timeout(_) => "insufficient_timeout",
         QuoteError::PayeeCapacity { .. } => "payee_cannot_receive",
     };
     ApiError::unprocessable(code, e.to_string())
