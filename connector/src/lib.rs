@@ -16,6 +16,7 @@
 //! - [`sender`]: the paying bank's side: quote, packet, escrow, wait.
 //! - [`receiver`]: the receiving bank's side: SPSP-style setup and claiming escrows.
 //! - [`payment_data`]: the end-to-end data (UETR, minimum amount) senders put in packets.
+//! - [`reconcile`]: the journal against each ledger's statement, every difference listed.
 
 pub mod api;
 pub mod config;
@@ -27,6 +28,7 @@ pub mod payment;
 pub mod payment_data;
 pub mod quote;
 pub mod receiver;
+pub mod reconcile;
 pub mod runtime;
 pub mod sender;
 pub mod store;

@@ -1,7 +1,7 @@
 //! Operator routes under `/v1/admin`, all behind the bearer token.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use htlc::{Asset, Rate, money};
+use htlc::{Asset, Rate, Timestamp, money};
 use plugins::AccountId;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -12,6 +12,7 @@ use crate::layers::limits::AccountLimits;
 use crate::layers::pricing::Pricing;
 use crate::layers::route::{NextHop, Route};
 use crate::payment::{Payment, TrailEntry};
+use crate::reconcile::{self, Period};
 use crate::store::PaymentFilter;
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
@@ -24,7 +25,8 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
         .route("/v1/admin/limits", web::get().to(list_limits))
         .route("/v1/admin/limits", web::put().to(put_limits))
         .route("/v1/admin/payments", web::get().to(list_payments))
-        .route("/v1/admin/payments/{id}", web::get().to(payment));
+        .route("/v1/admin/payments/{id}", web::get().to(payment))
+        .route("/v1/admin/reconciliation", web::get().to(reconciliation));
 }
 
 /// A ledger as the operator sees it.
@@ -285,10 +287,67 @@ async fn payment(
     Ok(HttpResponse::Ok().json(PaymentDetail { payment, trail }))
 }
 
+/// Query of `GET /v1/admin/reconciliation`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReconciliationQuery {
+    /// Period start (inclusive), RFC 3339; default: 24 hours before `until`.
+    since: Option<Timestamp>,
+    /// Period end (exclusive), RFC 3339; default: now.
+    until: Option<Timestamp>,
+    /// How far outside the period to look for bookings of payments finished inside it, ms;
+    /// default: twice the longest hold of the timeout ladder.
+    edge_ms: Option<u64>,
+}
+
+/// The longest edge allowance accepted: a day.
+const MAX_EDGE_MS: u64 = 24 * 60 * 60 * 1000;
+
+async fn reconciliation(
+    state: web::Data<ApiState>,
+    req: HttpRequest,
+    query: web::Query<ReconciliationQuery>,
+) -> Result<HttpResponse, ApiError> {
+    require_operator(&state, &req)?;
+    let connector = &state.connector;
+    let until = query.until.unwrap_or_else(|| connector.now());
+    let since = match query.since {
+        Some(since) => since,
+        None => until
+            .checked_add_millis(-24 * 60 * 60 * 1000)
+            .unwrap_or(Timestamp::UNIX_EPOCH),
+    };
+    if since >= until {
+        return Err(ApiError::bad_request(
+            "malformed",
+            format!("the period is empty: since {since} is not before until {until}"),
+        ));
+    }
+    let edge_ms = query
+        .edge_ms
+        .unwrap_or_else(|| connector.tables().expiry.max_hold_ms.saturating_mul(2));
+    if edge_ms > MAX_EDGE_MS {
+        return Err(ApiError::bad_request(
+            "malformed",
+            format!("edge_ms {edge_ms} is more than a day ({MAX_EDGE_MS})"),
+        ));
+    }
+    let period = Period {
+        since,
+        until,
+        edge_ms,
+    };
+    let report = reconcile::report(connector, period).await?;
+    tracing::info!(
+        %since, %until, reconciled = report.reconciled, unexplained = report.unexplained,
+        "reconciliation report"
+    );
+    Ok(HttpResponse::Ok().json(report))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use htlc::Timestamp;
 
     #[test]
     fn rates_display_in_major_units() {
