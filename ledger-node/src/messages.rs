@@ -16,6 +16,12 @@
 //! - certificates (TC, sync info): full aggregate check;
 //! - block responses: structure and epoch; the core then accepts only blocks whose hash it asked
 //!   for, and a hash chain from a verified certificate is what authenticates them.
+//!
+//! Proposals carry no signature of their own, which keeps a block's crypto cost at one vote
+//! signature and one QC check. The leader's authority comes from the authenticated link (the
+//! transport must prove each peer's key, as part 2's handshake does); what makes a block count is
+//! the QC that 2f+1 signed for it, and a leader that sends two blocks in its view gains nothing,
+//! since each honest validator votes once per view.
 
 use std::sync::Arc;
 

@@ -222,3 +222,29 @@ fn equivocating_leader_and_double_voter_cannot_fork_seven() {
         assert!(honest.iter().all(|&i| all_in(&sim, i)), "seed {seed}");
     }
 }
+
+/// Partitions that change over time: every 700 ms a different validator is cut off from the
+/// rest. Three connected validators are a quorum, so every transaction still commits, and the
+/// validator that was cut off catches up each time.
+#[test]
+fn rolling_partitions_keep_committing() {
+    let mut cfg = config(4, 55);
+    cfg.core.max_block_txs = 50;
+    let mut sim = Simulation::new(cfg);
+    let until = 6_000;
+    sim.set_filter(Box::new(move |now, from, to, _, _| {
+        if now >= until {
+            return true;
+        }
+        let isolated = ((now / 700) % 4) as usize;
+        (from == isolated) == (to == isolated)
+    }));
+    sim.start();
+    let all = [0usize, 1, 2, 3];
+    submit_load(&mut sim, 10, 1_000, 1, &all);
+    sim.run_until(until);
+    assert!(min_blocks(&sim, &all) > 0);
+    sim.run_while(120_000, |s| min_committed(s, &all) < 1_000);
+    sim.check_safety(&all).unwrap();
+    assert_eq!(min_committed(&sim, &all), 1_000);
+}
