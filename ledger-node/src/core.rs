@@ -43,6 +43,10 @@ pub struct Config {
     pub max_block_bytes: usize,
     /// Time threshold: a leader proposes whatever it has this long after its view started.
     pub batch_delay_ms: u64,
+    /// With nothing to order (empty mempool, no transactions waiting in uncommitted blocks) a
+    /// leader waits this long instead (capped at half the base view timeout), so an idle chain
+    /// does not spin out empty blocks.
+    pub idle_delay_ms: u64,
     /// Client transactions are forwarded to the other validators in batches of this many ...
     pub gossip_batch_txs: usize,
     /// ... or after this delay.
@@ -64,7 +68,8 @@ impl Default for Config {
             mempool: MempoolConfig::default(),
             max_block_txs: 2_000,
             max_block_bytes: 4 * 1024 * 1024,
-            batch_delay_ms: 5,
+            batch_delay_ms: 2,
+            idle_delay_ms: 100,
             gossip_batch_txs: 256,
             gossip_delay_ms: 2,
             max_future_views: 1_000,
@@ -223,7 +228,7 @@ pub struct Core {
     voted: BTreeSet<(View, ValidatorIndex)>,
     view_started_ms: u64,
     proposed_view: View,
-    propose_timer_view: View,
+    propose_timer: (View, u64),
     last_timeout: Option<Timeout>,
     parked: HashMap<BlockHash, Vec<Parked>>,
     parked_count: usize,
@@ -287,7 +292,7 @@ impl Core {
             voted: BTreeSet::new(),
             view_started_ms: 0,
             proposed_view: 0,
-            propose_timer_view: 0,
+            propose_timer: (0, 0),
             last_timeout: None,
             parked: HashMap::new(),
             parked_count: 0,
@@ -664,10 +669,19 @@ impl Core {
             .map(|b| b.payload().len())
             .sum();
         let ready = self.mempool.len().saturating_sub(in_flight);
-        let deadline = self.view_started_ms + self.config.batch_delay_ms;
+        let wait = if ready == 0 && in_flight == 0 {
+            self.config
+                .idle_delay_ms
+                .min(self.config.pacemaker.base_timeout_ms / 2)
+                .max(self.config.batch_delay_ms)
+        } else {
+            self.config.batch_delay_ms
+        };
+        let deadline = self.view_started_ms + wait;
         if ready < self.config.max_block_txs && self.now < deadline {
-            if self.propose_timer_view != v {
-                self.propose_timer_view = v;
+            // One timer per (view, deadline): an earlier deadline (work arrived) arms a new one.
+            if self.propose_timer != (v, deadline) {
+                self.propose_timer = (v, deadline);
                 self.set_timer(Timer::Propose(v), deadline);
             }
             return;
