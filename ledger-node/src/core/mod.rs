@@ -13,196 +13,26 @@
 //! whose parent B1 and grandparent B0 were proposed in consecutive views commits B0 and its
 //! uncommitted ancestors (the three-chain rule).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+mod io;
+mod sync;
+
+pub use io::*;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
-use crate::aggregator::{AggregationStats, Aggregator};
+use crate::aggregator::Aggregator;
 use crate::committee::{Committee, ValidatorIndex};
 use crate::crypto::KeyPair;
 use crate::error::Result;
-use crate::mempool::{Mempool, MempoolConfig};
+use crate::mempool::Mempool;
 use crate::messages::{DropCounters, DropReason, Message, Proposal, VerifiedBody, VerifiedMessage};
-use crate::pacemaker::{Pacemaker, PacemakerConfig};
+use crate::pacemaker::Pacemaker;
 use crate::safety::{SafetyRules, SafetyStorage};
 use crate::store::BlockStore;
 use crate::types::{
     Block, BlockHash, BlockHeader, QuorumCert, Timeout, TimeoutCert, View, Vote, vote_signing_bytes,
 };
-
-/// Tuning of one validator.
-#[derive(Clone, Debug)]
-pub struct Config {
-    /// View timers.
-    pub pacemaker: PacemakerConfig,
-    /// Mempool limits.
-    pub mempool: MempoolConfig,
-    /// Size threshold: a leader proposes at once when this many transactions wait, and never
-    /// puts more in a block.
-    pub max_block_txs: usize,
-    /// Most transaction bytes in a block.
-    pub max_block_bytes: usize,
-    /// Time threshold: a leader proposes whatever it has this long after its view started.
-    pub batch_delay_ms: u64,
-    /// With nothing to order (empty mempool, no transactions waiting in uncommitted blocks) a
-    /// leader waits this long instead (capped at half the base view timeout), so an idle chain
-    /// does not spin out empty blocks.
-    pub idle_delay_ms: u64,
-    /// Client transactions are forwarded to the other validators in batches of this many ...
-    pub gossip_batch_txs: usize,
-    /// ... or after this delay.
-    pub gossip_delay_ms: u64,
-    /// Votes and timeouts for views further ahead than this are dropped.
-    pub max_future_views: u64,
-    /// A block's timestamp may be at most this far ahead of our clock.
-    pub max_clock_skew_ms: u64,
-    /// Committed blocks kept in memory to serve peers catching up.
-    pub retain_committed_blocks: usize,
-    /// Wait before asking again for a missing block.
-    pub sync_retry_ms: u64,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            pacemaker: PacemakerConfig::default(),
-            mempool: MempoolConfig::default(),
-            max_block_txs: 2_000,
-            max_block_bytes: 4 * 1024 * 1024,
-            batch_delay_ms: 2,
-            idle_delay_ms: 100,
-            gossip_batch_txs: 256,
-            gossip_delay_ms: 2,
-            max_future_views: 1_000,
-            max_clock_skew_ms: 2_000,
-            retain_committed_blocks: 512,
-            sync_retry_ms: 200,
-        }
-    }
-}
-
-/// Timers the core asks for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Timer {
-    /// The view timer (also re-sends our timeout while stuck in the view).
-    View(View),
-    /// The batching deadline of a view we lead.
-    Propose(View),
-    /// Flush transactions waiting to be forwarded.
-    FlushTransactions,
-}
-
-/// Something that happened to the validator.
-// Inputs are moved once into `handle`; boxing the message would only add an allocation.
-#[allow(clippy::large_enum_variant)]
-#[derive(Clone, Debug)]
-pub enum Input {
-    /// A message that passed [`crate::messages::UnverifiedMessage::verify`].
-    Message(VerifiedMessage),
-    /// A timer armed by [`Action::SetTimer`] fired.
-    Timer(Timer),
-    /// A client submitted a transaction to this validator.
-    Submit(Vec<u8>),
-}
-
-/// A block that became final, with the QC that certifies it (for light clients).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CommittedBlock {
-    /// The block.
-    pub block: Arc<Block>,
-    /// 2f+1 votes for it.
-    pub qc: QuorumCert,
-}
-
-/// What the driver must do.
-#[derive(Clone, Debug)]
-pub enum Action {
-    /// Send to one validator.
-    Send {
-        /// Recipient.
-        to: ValidatorIndex,
-        /// Message.
-        msg: Message,
-    },
-    /// Send to every other validator.
-    Broadcast(Message),
-    /// Deliver `Input::Timer(timer)` at `at_ms` (or later).
-    SetTimer {
-        /// Which timer.
-        timer: Timer,
-        /// When.
-        at_ms: u64,
-    },
-    /// A block is final; blocks come in chain order, each exactly once.
-    Commit(CommittedBlock),
-}
-
-/// Application hook for the block's `state_root`: the leader asks for the root of a new block,
-/// voters check it (a mismatch means no vote). Part 2's state machine implements this.
-pub trait Application: Send {
-    /// The state root to write into a block extending `parent` with `payload` at `timestamp_ms`.
-    fn state_root(&mut self, parent: &Block, payload: &[Vec<u8>], timestamp_ms: u64) -> [u8; 32];
-    /// Whether `block` (child of `parent`) carries an acceptable state root.
-    fn check_block(&mut self, parent: &Block, block: &Block) -> bool {
-        block.header().state_root == self.state_root(parent, block.payload(), block.timestamp_ms())
-    }
-}
-
-/// No application state: every state root is zero.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct NoApplication;
-
-impl Application for NoApplication {
-    fn state_root(&mut self, _: &Block, _: &[Vec<u8>], _: u64) -> [u8; 32] {
-        [0; 32]
-    }
-}
-
-/// Where a (re)started validator resumes: its last committed block and the QC for it, plus any
-/// uncommitted blocks it stored (oldest first; may be empty).
-#[derive(Clone, Debug)]
-pub struct Recovery {
-    /// Last committed block (the genesis block for a new chain).
-    pub root: Arc<Block>,
-    /// QC certifying `root` (the genesis QC for the genesis block).
-    pub root_qc: QuorumCert,
-    /// Stored descendants of `root`, parents before children.
-    pub blocks: Vec<Arc<Block>>,
-}
-
-impl Recovery {
-    /// Start of a new chain at `genesis`.
-    pub fn genesis(genesis: Arc<Block>, committee: &Committee) -> Self {
-        let root_qc = QuorumCert::genesis(committee.epoch(), genesis.hash(), committee.size());
-        Self {
-            root: genesis,
-            root_qc,
-            blocks: Vec::new(),
-        }
-    }
-}
-
-/// Counters for metrics and benchmarks.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct CoreStats {
-    /// Blocks proposed.
-    pub proposals: u64,
-    /// Votes signed.
-    pub votes_signed: u64,
-    /// Timeouts signed (first time per view).
-    pub timeouts_signed: u64,
-    /// QCs formed from votes.
-    pub qcs_formed: u64,
-    /// TCs formed from timeouts.
-    pub tcs_formed: u64,
-    /// Blocks committed.
-    pub blocks_committed: u64,
-    /// Transactions committed.
-    pub txs_committed: u64,
-    /// Block requests sent.
-    pub sync_requests: u64,
-    /// Aggregation work.
-    pub aggregation: AggregationStats,
-}
 
 // Few and short-lived (bounded by MAX_PARKED).
 #[allow(clippy::large_enum_variant)]
@@ -770,121 +600,6 @@ impl Core {
         }
     }
 
-    // ---- catching up -----------------------------------------------------------------------
-
-    fn park(&mut self, parent: BlockHash, item: Parked) {
-        if self.parked_count >= MAX_PARKED {
-            return self.drop(DropReason::FarFuture);
-        }
-        self.parked_count += 1;
-        self.parked.entry(parent).or_default().push(item);
-    }
-
-    fn request_block(&mut self, hash: BlockHash, from: ValidatorIndex) {
-        if self.store.contains(&hash) {
-            return;
-        }
-        if let Some(&at) = self.wanted.get(&hash)
-            && self.now < at + self.config.sync_retry_ms
-        {
-            return;
-        }
-        if self.wanted.len() >= MAX_PARKED {
-            self.wanted.clear();
-        }
-        self.wanted.insert(hash, self.now);
-        let to = if from == self.me {
-            self.committee.leader(self.pacemaker.view())
-        } else {
-            from
-        };
-        if to == self.me {
-            return;
-        }
-        self.stats.sync_requests += 1;
-        self.send(
-            to,
-            Message::BlockRequest {
-                hash,
-                max_blocks: crate::codec::MAX_BLOCKS_PER_RESPONSE as u16,
-            },
-        );
-    }
-
-    /// Blocks answering our requests, newest first. Only a run that starts at a hash we asked
-    /// for and follows parent links is accepted: the requested hash came from a verified
-    /// certificate, and each parent hash is covered by its child's hash.
-    fn on_blocks(&mut self, from: ValidatorIndex, blocks: Vec<Arc<Block>>) {
-        let mut expect: Option<BlockHash> = None;
-        let mut run = Vec::new();
-        for b in blocks {
-            let ok = match expect {
-                None => self.wanted.contains_key(&b.hash()),
-                Some(h) => b.hash() == h,
-            };
-            if !ok {
-                if expect.is_none() {
-                    self.drop(DropReason::Unrequested);
-                }
-                break;
-            }
-            self.wanted.remove(&b.hash());
-            expect = Some(b.parent_hash());
-            let stop = self.store.contains(&b.parent_hash()) || b.height() <= self.store.root().height() + 1;
-            run.push(b);
-            if stop {
-                break;
-            }
-        }
-        let Some(oldest) = run.last().cloned() else { return };
-        if !self.store.contains(&oldest.parent_hash()) && oldest.height() > self.store.root().height() + 1 {
-            self.request_block(oldest.parent_hash(), from);
-        }
-        for b in run.into_iter().rev() {
-            if self.store.contains(&b.hash()) {
-                continue;
-            }
-            if self.store.contains(&b.parent_hash()) {
-                self.insert_synced(from, b);
-            } else {
-                let parent = b.parent_hash();
-                self.park(parent, Parked::Synced(from, b));
-            }
-        }
-    }
-
-    fn insert_synced(&mut self, from: ValidatorIndex, b: Arc<Block>) {
-        let h = b.hash();
-        if self.store.insert(b.clone()) {
-            self.process_qc(b.qc(), from);
-            self.unpark(h);
-        } else {
-            self.drop(DropReason::InvalidBlock);
-        }
-    }
-
-    /// `h` just arrived: process what waited for it.
-    fn unpark(&mut self, h: BlockHash) {
-        if let Some(qc) = self.parked_qcs.remove(&h) {
-            let hint = self.committee.leader(qc.view);
-            self.process_qc(&qc, hint);
-        }
-        let Some(items) = self.parked.remove(&h) else {
-            return;
-        };
-        self.parked_count = self.parked_count.saturating_sub(items.len());
-        for item in items {
-            match item {
-                Parked::Proposal(from, p) => self.on_proposal(from, p),
-                Parked::Synced(from, b) => {
-                    if !self.store.contains(&b.hash()) {
-                        self.insert_synced(from, b);
-                    }
-                }
-            }
-        }
-    }
-
     // ---- transactions ----------------------------------------------------------------------
 
     fn on_submit(&mut self, tx: Vec<u8>) {
@@ -911,24 +626,6 @@ impl Core {
             self.broadcast(Message::Transactions(txs));
         }
     }
-}
-
-/// Ids of the blocks in `blocks` (test and simulator helper).
-pub fn hashes(blocks: &[CommittedBlock]) -> Vec<BlockHash> {
-    blocks.iter().map(|c| c.block.hash()).collect()
-}
-
-/// Whether two committed sequences agree (one is a prefix of the other).
-pub fn consistent(a: &[BlockHash], b: &[BlockHash]) -> bool {
-    a.iter().zip(b.iter()).all(|(x, y)| x == y)
-}
-
-/// Shared helper for drivers: ids of transactions in committed blocks.
-pub fn committed_tx_ids(blocks: &[CommittedBlock]) -> HashSet<[u8; 32]> {
-    blocks
-        .iter()
-        .flat_map(|c| c.block.tx_ids().iter().copied())
-        .collect()
 }
 
 #[cfg(test)]

@@ -19,7 +19,10 @@
 //! for that long (later events wait) and its messages leave after it.
 
 use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::collections::{BinaryHeap, HashMap};
+
+mod byzantine;
+mod checks;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -31,9 +34,9 @@ use crate::committee::{Committee, LeaderRule, ValidatorIndex, ValidatorInfo};
 use crate::core::{Action, CommittedBlock, Config, Core, Input, NoApplication, Recovery, Timer};
 use crate::crypto::KeyPair;
 use crate::merkle::leaf_hash;
-use crate::messages::{Message, Proposal, UnverifiedMessage};
+use crate::messages::{Message, UnverifiedMessage};
 use crate::safety::MemoryStorage;
-use crate::types::{Block, BlockHash, BlockHeader, View, Vote, vote_signing_bytes};
+use crate::types::{Block, BlockHash, View};
 
 /// How a simulated node behaves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -598,59 +601,6 @@ impl Simulation {
         self.nodes[node].committed.push(c);
     }
 
-    fn others(&self, node: usize) -> Vec<usize> {
-        (0..self.nodes.len()).filter(|&j| j != node).collect()
-    }
-
-    fn broadcast(&mut self, node: usize, msg: Message, at: u64) {
-        let behaviour = self.nodes[node].behaviour;
-        let others = self.others(node);
-        match (&msg, behaviour) {
-            (_, Behaviour::Silent) => {}
-            (Message::Proposal(p), Behaviour::Equivocate) => {
-                let (a, b) = others.split_at(others.len() / 2);
-                let twin = Message::Proposal(self.conflicting_proposal(p));
-                self.send_to(node, a, msg.clone(), at);
-                self.send_to(node, b, twin, at);
-            }
-            (Message::Vote(v), Behaviour::DoubleVote) => {
-                let (a, b) = others.split_at(others.len() / 2);
-                let other = self.conflicting_vote(node, v);
-                self.send_to(node, a, msg.clone(), at);
-                self.send_to(node, b, Message::Vote(other), at);
-            }
-            _ => self.send_to(node, &others, msg, at),
-        }
-    }
-
-    fn conflicting_proposal(&self, p: &Proposal) -> Proposal {
-        let h = p.block.header();
-        let mut payload = p.block.payload().to_vec();
-        payload.push(format!("equivocation-{}-{}", h.view, self.seq).into_bytes());
-        let header = BlockHeader {
-            payload_root: [0; 32],
-            ..h.clone()
-        };
-        Proposal {
-            block: Arc::new(Block::new(header, payload)),
-            tc: p.tc.clone(),
-        }
-    }
-
-    fn conflicting_vote(&self, node: usize, v: &Vote) -> Vote {
-        let other = match self.proposals_by_view.get(&v.view) {
-            Some(h) if *h != v.block_hash => *h,
-            _ => BlockHash(crate::crypto::sha256(&[b"fake", &v.block_hash.0])),
-        };
-        Vote {
-            block_hash: other,
-            signature: self.nodes[node]
-                .key
-                .sign(&vote_signing_bytes(v.epoch, v.view, &other)),
-            ..v.clone()
-        }
-    }
-
     fn send_to(&mut self, node: usize, targets: &[usize], msg: Message, at: u64) {
         if self.nodes[node].behaviour == Behaviour::Silent {
             return;
@@ -687,95 +637,5 @@ impl Simulation {
                 },
             );
         }
-    }
-
-    fn log_outgoing(&mut self, node: usize, msg: &Message) {
-        match msg {
-            Message::Proposal(p) => {
-                self.proposals_by_view
-                    .entry(p.block.view())
-                    .or_insert(p.block.hash());
-            }
-            Message::Vote(v) if self.nodes[node].behaviour == Behaviour::Honest => {
-                let prev = self.votes.entry((v.signer, v.view)).or_insert(v.block_hash);
-                if *prev != v.block_hash {
-                    self.vote_violations.push(format!(
-                        "validator {} voted for {:?} and {:?} in view {}",
-                        v.signer, prev, v.block_hash, v.view
-                    ));
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// Honest validators that signed two different votes in one view (must stay empty).
-    pub fn vote_violations(&self) -> &[String] {
-        &self.vote_violations
-    }
-
-    /// Committed block hashes of a node.
-    pub fn committed_hashes(&self, node: usize) -> Vec<BlockHash> {
-        self.nodes[node]
-            .committed
-            .iter()
-            .map(|c| c.block.hash())
-            .collect()
-    }
-
-    /// Checks that the given nodes committed consistent sequences (each a prefix of the longest),
-    /// contiguous in height, each transaction at most once, and that no honest validator signed
-    /// two votes in a view.
-    pub fn check_safety(&self, nodes: &[usize]) -> Result<(), String> {
-        if let Some(v) = self.vote_violations.first() {
-            return Err(v.clone());
-        }
-        let seqs: Vec<Vec<BlockHash>> = nodes.iter().map(|&i| self.committed_hashes(i)).collect();
-        let longest = seqs.iter().max_by_key(|s| s.len()).cloned().unwrap_or_default();
-        for (k, s) in seqs.iter().enumerate() {
-            if !crate::core::consistent(s, &longest) {
-                return Err(format!("node {} committed a conflicting block", nodes[k]));
-            }
-        }
-        for &i in nodes {
-            let mut seen = HashSet::new();
-            for (h, c) in self.nodes[i].committed.iter().enumerate() {
-                if c.block.height() != h as u64 + 1 {
-                    return Err(format!("node {i} skipped a height at {h}"));
-                }
-                if c.qc.block_hash != c.block.hash() {
-                    return Err(format!("node {i} committed a block with a foreign QC"));
-                }
-                for id in c.block.tx_ids() {
-                    if !seen.insert(*id) {
-                        return Err(format!("node {i} committed a transaction twice"));
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Transactions committed by `node`.
-    pub fn committed_tx_count(&self, node: usize) -> usize {
-        self.nodes[node]
-            .committed
-            .iter()
-            .map(|c| c.block.payload().len())
-            .sum()
-    }
-
-    /// Highest view any running node reached.
-    pub fn max_view(&self) -> View {
-        self.nodes
-            .iter()
-            .filter_map(|n| n.core.as_ref().map(Core::current_view))
-            .max()
-            .unwrap_or(0)
-    }
-
-    /// Random number from the simulation's RNG (for generated workloads).
-    pub fn rng(&mut self) -> &mut StdRng {
-        &mut self.rng
     }
 }
