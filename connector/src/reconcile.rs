@@ -31,6 +31,7 @@ use htlc::{Asset, Timestamp};
 use plugins::api::{CreditDebit, Statement, StatementEntry};
 use plugins::{AccountId, TransferId};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::LedgerId;
@@ -188,7 +189,7 @@ impl Period {
 }
 
 /// What a difference is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DifferenceKind {
     /// Booked on the ledger; the journal has no such movement.
@@ -214,19 +215,21 @@ impl DifferenceKind {
 
 /// One difference between a ledger and the journal. Amounts are signed minor units from the
 /// connector account's point of view (credits positive).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Difference {
     /// What it is.
     pub kind: DifferenceKind,
     /// The ledger entry's reference (a transfer id for escrow bookings).
     pub reference: String,
     /// The connector's payment, if the journal knows one.
+    #[schema(value_type = Option<String>)]
     pub payment: Option<Uuid>,
     /// What the ledger booked.
     pub ledger_amount: Option<i64>,
     /// What the journal recorded.
     pub journal_amount: Option<i64>,
     /// When the ledger booked it.
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub booked_at: Option<Timestamp>,
     /// The ledger's entry kind (`transfer`, `payment`, `issuance`, ...).
     pub entry_kind: Option<String>,
@@ -236,8 +239,8 @@ pub struct Difference {
     pub detail: String,
 }
 
-/// The balances of the period next to the journal's net movement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// The balances of the period next to the journal's net movement, minor units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Totals {
     /// Booked balance at `since`, minor units.
     pub opening_balance: i64,
@@ -450,13 +453,15 @@ pub fn reconcile_ledger(
 }
 
 /// One ledger in the report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct LedgerReport {
     /// The ledger.
+    #[schema(value_type = String, example = "e-cny")]
     pub ledger: LedgerId,
     /// The connector's account there.
     pub account: AccountId,
     /// Its asset: amounts are minor units of it.
+    #[schema(value_type = crate::api::schema::AssetDoc)]
     pub asset: Asset,
     /// Balances and nets (absent if the statement could not be read).
     pub totals: Option<Totals>,
@@ -469,11 +474,13 @@ pub struct LedgerReport {
 }
 
 /// The whole reconciliation report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Report {
     /// Period start (inclusive).
+    #[schema(value_type = String, format = DateTime)]
     pub since: Timestamp,
     /// Period end (exclusive).
+    #[schema(value_type = String, format = DateTime)]
     pub until: Timestamp,
     /// The edge allowance used, ms.
     pub edge_ms: u64,

@@ -3,21 +3,30 @@
 //! - Participants (banks): `POST /v1/quotes`, `GET /v1/payments/by-uetr/{uetr}` (a payment's
 //!   status; the random UETR is the capability).
 //! - Operators, with `Authorization: Bearer <operator_token>`: `/v1/admin/*` — ledgers and
-//!   balances, routes, corridors (rates and fees), limits, payments with their event trail.
-//! - Monitoring: `GET /healthz`, `GET /metrics` (Prometheus).
+//!   balances, routes, corridors (rates and fees), limits, payments with their event trail, a
+//!   live stream of payment changes, the reconciliation report. The token is checked by a
+//!   middleware on the whole scope, before any body or query is read.
+//! - Monitoring: `GET /healthz`, `GET /metrics` (Prometheus); `GET /openapi.json` describes it all
+//!   ([`openapi`]).
 //!
 //! Errors are `application/problem+json` (RFC 7807) with a stable `code`, mapped in
 //! [`ApiError`] only.
 
 mod admin;
+pub mod openapi;
 mod public;
+pub mod schema;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, Next};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::engine::Connector;
 use crate::quote::QuotePolicy;
@@ -106,30 +115,55 @@ impl From<crate::store::StoreError> for ApiError {
     }
 }
 
+/// The body of every error response (`application/problem+json`, RFC 7807).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the problem type: `https://cypherlink.example/problems/<code>`.
+    #[serde(rename = "type")]
+    #[schema(example = "https://cypherlink.example/problems/unauthorized")]
+    pub kind: String,
+    /// Short summary.
+    #[schema(example = "Unauthorized")]
+    pub title: String,
+    /// The HTTP status.
+    #[schema(example = 401)]
+    pub status: u16,
+    /// What happened, for a person.
+    #[schema(example = "a valid operator bearer token is required")]
+    pub detail: String,
+    /// Stable machine-readable code: `malformed`, `body_too_large`, `unauthorized`,
+    /// `unsupported_media_type`, `not_found`, `method_not_allowed`, `unknown_ledger`, `no_route`, `amount_too_small`,
+    /// `limit_exceeded`, `insufficient_timeout`, `payee_cannot_receive`, `unknown_payee`,
+    /// `unavailable`.
+    #[schema(example = "unauthorized")]
+    pub code: String,
+}
+
+/// Media type of error bodies.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+impl ApiError {
+    /// The wire body.
+    pub fn problem(&self) -> Problem {
+        Problem {
+            kind: format!("https://cypherlink.example/problems/{}", self.code),
+            title: self.title.to_owned(),
+            status: self.status,
+            detail: self.detail.clone(),
+            code: self.code.to_owned(),
+        }
+    }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     fn error_response(&self) -> HttpResponse {
-        #[derive(Serialize)]
-        struct Problem<'a> {
-            #[serde(rename = "type")]
-            kind: String,
-            title: &'a str,
-            status: u16,
-            detail: &'a str,
-            code: &'a str,
-        }
         HttpResponse::build(self.status_code())
-            .content_type("application/problem+json")
-            .json(Problem {
-                kind: format!("https://cypherlink.example/problems/{}", self.code),
-                title: self.title,
-                status: self.status,
-                detail: &self.detail,
-                code: self.code,
-            })
+            .content_type(PROBLEM_JSON)
+            .json(self.problem())
     }
 }
 
@@ -149,25 +183,61 @@ fn require_operator(state: &ApiState, req: &HttpRequest) -> Result<(), ApiError>
     }
 }
 
-/// JSON body errors as problem+json.
+/// Middleware of the `/v1/admin` scope: refuses a request without the operator token before
+/// its handler (and the handler's body or query parsing) runs.
+async fn operator_only(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let state = req
+        .app_data::<web::Data<ApiState>>()
+        .ok_or_else(|| ApiError::unavailable("API state missing"))?;
+    if let Err(e) = require_operator(state, req.request()) {
+        tracing::warn!(path = %req.path(), peer = ?req.peer_addr(), "operator request refused: bad or missing token");
+        return Err(e.into());
+    }
+    next.call(req).await
+}
+
+/// Turns actix's own bodiless errors (405 from a known path with another method) into
+/// problem+json, so every error a client sees has the same shape.
+fn problem_for_bare_405<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let error = ApiError {
+        status: 405,
+        code: "method_not_allowed",
+        title: "Method not allowed",
+        detail: format!(
+            "{} is not allowed on {}",
+            res.request().method(),
+            res.request().path()
+        ),
+    };
+    let (req, _) = res.into_parts();
+    let response = error.error_response().map_into_right_body();
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(
+        req, response,
+    )))
+}
+
+/// JSON body errors as problem+json: 413 for a body over the limit, 415 for a body that is
+/// not JSON, 400 for JSON that does not parse or does not fit the schema.
 fn json_config(max_body_bytes: usize) -> web::JsonConfig {
+    use actix_web::error::JsonPayloadError;
     web::JsonConfig::default()
         .limit(max_body_bytes)
         .error_handler(|err, _| {
             let detail = err.to_string();
-            let status = match &err {
-                actix_web::error::JsonPayloadError::Overflow { .. }
-                | actix_web::error::JsonPayloadError::OverflowKnownLength { .. } => 413,
-                _ => 400,
+            let (status, code, title) = match &err {
+                JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+                    (413, "body_too_large", "Payload too large")
+                }
+                JsonPayloadError::ContentType => (415, "unsupported_media_type", "Unsupported media type"),
+                _ => (400, "malformed", "Bad request"),
             };
             ApiError {
                 status,
-                code: if status == 413 {
-                    "body_too_large"
-                } else {
-                    "malformed"
-                },
-                title: "Bad request",
+                code,
+                title,
                 detail,
             }
             .into()
@@ -183,6 +253,7 @@ pub fn serve(
     let data = web::Data::new(state);
     let server = actix_web::HttpServer::new(move || {
         actix_web::App::new()
+            .wrap(ErrorHandlers::new().handler(StatusCode::METHOD_NOT_ALLOWED, problem_for_bare_405))
             .app_data(data.clone())
             .app_data(json_config(max_body_bytes))
             .app_data(
@@ -194,7 +265,12 @@ pub fn serve(
                     .error_handler(|err, _| ApiError::bad_request("malformed", err.to_string()).into()),
             )
             .configure(public::routes)
-            .configure(admin::routes)
+            .service(web::resource("/openapi.json").get(openapi::document))
+            .service(
+                web::scope("/v1/admin")
+                    .wrap(actix_web::middleware::from_fn(operator_only))
+                    .configure(admin::routes),
+            )
             .default_service(web::to(|| async {
                 Err::<HttpResponse, ApiError>(ApiError::not_found("no such route"))
             }))

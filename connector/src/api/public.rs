@@ -8,12 +8,18 @@ use crate::quote::{self, Quote, QuoteError, QuoteRequest};
 use crate::store::{PaymentFilter, Write};
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(healthz))
-        .route("/metrics", web::get().to(metrics))
-        .route("/v1/quotes", web::post().to(create_quote))
-        .route("/v1/payments/by-uetr/{uetr}", web::get().to(payment_by_uetr));
+    cfg.service(web::resource("/healthz").get(healthz))
+        .service(web::resource("/metrics").get(metrics))
+        .service(web::resource("/v1/quotes").post(create_quote))
+        .service(web::resource("/v1/payments/by-uetr/{uetr}").get(payment_by_uetr));
 }
 
+/// Liveness: 200 while the engine runs, 503 once it has halted (its journal failed).
+#[utoipa::path(get, path = "/healthz", tag = "monitoring",
+    responses(
+        (status = 200, body = super::schema::HealthDoc),
+        (status = 503, description = "halted; restart to recover", body = super::Problem, content_type = "application/problem+json"),
+    ))]
 async fn healthz(state: web::Data<ApiState>) -> Result<HttpResponse, ApiError> {
     match state.connector.halt_reason() {
         Some(reason) => Err(ApiError::unavailable(format!("halted: {reason}"))),
@@ -24,12 +30,28 @@ async fn healthz(state: web::Data<ApiState>) -> Result<HttpResponse, ApiError> {
     }
 }
 
+/// Prometheus metrics: payments by outcome, amounts, fees, in-flight count, latency, ledger
+/// errors, liquidity.
+#[utoipa::path(get, path = "/metrics", tag = "monitoring",
+    responses((status = 200, description = "Prometheus text format 0.0.4", body = String, content_type = "text/plain")))]
 async fn metrics(state: web::Data<ApiState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(state.connector.metrics().render())
 }
 
+/// A quote: what to escrow, to whom and with which expiry to deliver an amount (or what an
+/// amount delivers). Refused before anything is promised if there is no route or rate, a limit
+/// or the timeout ladder does not allow it, or the payee's ledger says it cannot receive it.
+#[utoipa::path(post, path = "/v1/quotes", tag = "payments",
+    request_body = super::schema::QuoteRequestDoc,
+    responses(
+        (status = 201, body = super::schema::QuoteDoc),
+        (status = 400, description = "malformed (or both or neither amount given)", body = super::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "unknown_ledger, no_route, amount_too_small, limit_exceeded, insufficient_timeout, payee_cannot_receive, unknown_payee",
+         body = super::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "the payee's ledger or the journal is unavailable", body = super::Problem, content_type = "application/problem+json"),
+    ))]
 async fn create_quote(
     state: web::Data<ApiState>,
     body: web::Json<QuoteRequest>,
@@ -86,6 +108,13 @@ fn quote_error(e: QuoteError) -> ApiError {
     ApiError::unprocessable(code, e.to_string())
 }
 
+/// A payment's status by its end-to-end id (the random UETR is the capability: no token).
+#[utoipa::path(get, path = "/v1/payments/by-uetr/{uetr}", tag = "payments",
+    params(("uetr" = String, Path, description = "End-to-end id (UUID)")),
+    responses(
+        (status = 200, description = "The connector's records of it (one per leg pair)", body = [super::schema::PaymentDoc]),
+        (status = 404, body = super::Problem, content_type = "application/problem+json"),
+    ))]
 async fn payment_by_uetr(
     state: web::Data<ApiState>,
     uetr: web::Path<Uuid>,

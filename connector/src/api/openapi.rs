@@ -1,0 +1,80 @@
+//! The OpenAPI 3 document of the connector's HTTP API, generated from the handlers and types
+//! and served at `GET /openapi.json`. `docs/openapi/connector-api.json` is this document;
+//! `connector/tests/openapi.rs` fails if it is stale (regenerate with
+//! `UPDATE_OPENAPI=1 cargo test -p connector --test openapi`).
+
+use actix_web::HttpResponse;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{admin, public, schema};
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(components) = openapi.components.as_mut() {
+            components.add_security_scheme(
+                "operator",
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .bearer_format("opaque token")
+                        .description(Some(
+                            "The operator token from the connector's config file (`[api] operator_token`), \
+                             sent as `Authorization: Bearer <token>`. Every /v1/admin route requires it; \
+                             without it (or with a wrong one) the answer is 401 problem+json and nothing \
+                             is read or changed.",
+                        ))
+                        .build(),
+                ),
+            );
+        }
+    }
+}
+
+/// The API description.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "CypherLink connector API",
+        version = "1.0.0",
+        description = "A clearing bank's connector between ledgers. Participants (banks) ask for quotes and \
+                       look payments up by their end-to-end id (UETR); operators, with a bearer token, read \
+                       and set routes, corridor prices and limits, follow payments with their event trail \
+                       and reconcile the journal against each ledger's statement. Errors are \
+                       application/problem+json (RFC 7807) with a stable `code`. Amounts in journal records \
+                       and quotes are integers of the ledger asset's minor unit; amounts an operator \
+                       configures are decimals in the asset, as in the config file."
+    ),
+    paths(
+        public::create_quote, public::payment_by_uetr, public::healthz, public::metrics,
+        admin::ledgers, admin::list_routes, admin::put_route, admin::delete_route,
+        admin::list_corridors, admin::put_corridor, admin::delete_corridor,
+        admin::list_limits, admin::put_limits, admin::delete_ledger_limits, admin::delete_account_limits,
+        admin::list_payments, admin::payment_stream, admin::payment, admin::reconciliation,
+        document,
+    ),
+    components(schemas(super::Problem, schema::PaymentDoc, schema::PaymentStateDoc)),
+    modifiers(&Security),
+    tags(
+        (name = "payments", description = "Quotes and payment status, for participating banks"),
+        (name = "admin", description = "Operator API: ledgers, routes, corridors, limits, payments, reconciliation (bearer token)"),
+        (name = "monitoring", description = "Health, metrics and this document (no token)"),
+    )
+)]
+pub struct ConnectorApi;
+
+/// The document as pretty JSON, with a trailing newline.
+pub fn json() -> String {
+    let mut text = ConnectorApi::openapi().to_pretty_json().unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", tag = "monitoring",
+    responses((status = 200, description = "The OpenAPI 3 document of this API", content_type = "application/json")))]
+pub(super) async fn document() -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(json())
+}
