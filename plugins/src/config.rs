@@ -181,6 +181,9 @@ pub struct ServerSection {
     pub workers: usize,
     /// Longest long-poll wait a client may ask for, in milliseconds.
     pub max_wait_ms: u64,
+    /// SQLite page size of a new database (512-65536, a power of two). Smaller pages mean
+    /// fewer bytes written per commit when keys are random (transfer ids, idempotency keys).
+    pub page_size: u32,
 }
 
 impl Default for ServerSection {
@@ -193,6 +196,7 @@ impl Default for ServerSection {
             max_batch: 512,
             workers: 2,
             max_wait_ms: 30_000,
+            page_size: 4096,
         }
     }
 }
@@ -455,6 +459,12 @@ impl LedgerConfig {
         if file.auth.window_secs == 0 {
             return Err(invalid("auth.window_secs must be positive"));
         }
+        let page = file.server.page_size;
+        if !(512..=65_536).contains(&page) || !page.is_power_of_two() {
+            return Err(invalid(
+                "server.page_size must be a power of two from 512 to 65536",
+            ));
+        }
         if file.server.max_batch == 0 || file.server.workers == 0 {
             return Err(invalid("server.max_batch and server.workers must be positive"));
         }
@@ -631,4 +641,59 @@ pub mod fixtures {
     pub const DIGITAL_EURO: &str = include_str!("../../fixtures/digital-euro.toml");
     /// `fixtures/e-cny.toml`.
     pub const E_CNY: &str = include_str!("../../fixtures/e-cny.toml");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fixtures_are_valid_and_amounts_become_minor_units() {
+        let bank = LedgerConfig::from_toml(fixtures::BANK).unwrap();
+        let alice = bank.accounts.iter().find(|a| a.id.as_str() == "alice").unwrap();
+        assert_eq!((alice.opening_balance, alice.overdraft_limit), (250_000, 50_000));
+        let de = LedgerConfig::from_toml(fixtures::DIGITAL_EURO).unwrap();
+        assert_eq!(de.holding_limit, 300_000);
+        let ecny = LedgerConfig::from_toml(fixtures::E_CNY).unwrap();
+        assert_eq!(
+            ecny.tiers[&4],
+            TierLimits {
+                balance: 100_000,
+                per_payment: 50_000,
+                daily: 100_000,
+                annual: 1_000_000
+            }
+        );
+        assert_eq!(ecny.auth_window_secs, 30, "default");
+    }
+
+    #[test]
+    fn inconsistent_configs_are_refused_with_the_reason() {
+        let refused = |edit: &dyn Fn(&mut LedgerConfigFile), needle: &str| {
+            let err = LedgerConfig::from_toml_with(fixtures::DIGITAL_EURO, |f| edit(f)).unwrap_err();
+            assert!(
+                err.to_string().contains(needle),
+                "{err} should mention {needle:?}"
+            );
+        };
+        refused(&|f| f.accounts[1].owner = "nobody".into(), "unknown owner");
+        refused(
+            &|f| f.accounts[1].opening_balance = Some("1.001".into()),
+            "more decimal places",
+        );
+        refused(
+            &|f| f.accounts[4].linked_account = Some("wallet-ben".into()),
+            "non-wallet",
+        );
+        refused(&|f| f.accounts[4].tier = Some(2), "e-CNY wallets only");
+        refused(&|f| f.accounts[7].linked_account = None, "needs a linked_account");
+        refused(
+            &|f| f.digital_euro.holding_limit = "3000.000".into(),
+            "holding_limit",
+        );
+        assert!(matches!(
+            LedgerConfig::from_toml("[ledger]\nid = 1"),
+            Err(ConfigError::Toml(_))
+        ));
+    }
 }

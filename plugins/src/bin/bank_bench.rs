@@ -8,7 +8,7 @@
 //! measured round (flat memory = no growth per request).
 //!
 //! ```text
-//! cargo run --release -p plugins --bin bank-bench -- [--seconds 10] [--rounds 2] [--clients 64] [--durability full|normal]
+//! cargo run --release -p plugins --bin bank-bench -- [--seconds 10] [--rounds 2] [--clients 16] [--durability full|normal] [--page-size 4096]
 //! ```
 
 use std::io::{BufRead, BufReader, Write};
@@ -27,15 +27,17 @@ struct Options {
     clients: usize,
     durability: Durability,
     warmup: u64,
+    page_size: u32,
 }
 
 fn parse() -> Result<Options, String> {
     let mut o = Options {
         seconds: 10,
         rounds: 2,
-        clients: 64,
+        clients: 16,
         durability: Durability::Full,
         warmup: 8,
+        page_size: 4096,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
@@ -46,6 +48,7 @@ fn parse() -> Result<Options, String> {
             "--rounds" => o.rounds = value()?.parse().map_err(|e| format!("--rounds: {e}"))?,
             "--clients" => o.clients = value()?.parse().map_err(|e| format!("--clients: {e}"))?,
             "--warmup" => o.warmup = value()?.parse().map_err(|e| format!("--warmup: {e}"))?,
+            "--page-size" => o.page_size = value()?.parse().map_err(|e| format!("--page-size: {e}"))?,
             "--durability" => {
                 o.durability = match value()?.as_str() {
                     "full" => Durability::Full,
@@ -64,11 +67,12 @@ fn parse() -> Result<Options, String> {
 /// the nonce store reach its steady size during warm-up (it is bounded either way).
 const BENCH_WINDOW_SECS: u64 = 5;
 
-fn bench_config(database: &str, durability: Durability) -> Result<LedgerConfig, String> {
+fn bench_config(database: &str, durability: Durability, page_size: u32) -> Result<LedgerConfig, String> {
     LedgerConfig::from_toml_with(fixtures::BANK, |f| {
         f.server.listen = "127.0.0.1:0".parse().unwrap_or_else(|_| unreachable!());
         f.server.database = Some(database.into());
         f.server.durability = durability;
+        f.server.page_size = page_size;
         f.auth.window_secs = BENCH_WINDOW_SECS;
         // Enough for a long run: 10^12 minor units each.
         for a in &mut f.accounts {
@@ -79,12 +83,13 @@ fn bench_config(database: &str, durability: Durability) -> Result<LedgerConfig, 
 }
 
 /// Child mode: run the bank until stdin closes.
-fn serve(database: &str, durability: &str) -> ExitCode {
+fn serve(database: &str, durability: &str, page_size: &str) -> ExitCode {
     let durability = if durability == "normal" {
         Durability::Normal
     } else {
         Durability::Full
     };
+    let page_size = page_size.parse().unwrap_or(4096);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -97,7 +102,7 @@ fn serve(database: &str, durability: &str) -> ExitCode {
         }
     };
     runtime.block_on(async {
-        let config = match bench_config(database, durability) {
+        let config = match bench_config(database, durability, page_size) {
             Ok(c) => c,
             Err(e) => {
                 eprintln!("config: {e}");
@@ -244,6 +249,7 @@ fn main() -> ExitCode {
         return serve(
             raw.get(2).map(String::as_str).unwrap_or(""),
             raw.get(3).map(String::as_str).unwrap_or("full"),
+            raw.get(4).map(String::as_str).unwrap_or("4096"),
         );
     }
     let options = match parse() {
@@ -280,7 +286,7 @@ fn drive(o: &Options, database: &str) -> ExitCode {
         "normal"
     };
     let mut child = match Command::new(exe)
-        .args(["--serve", database, durability])
+        .args(["--serve", database, durability, &o.page_size.to_string()])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -313,7 +319,7 @@ fn drive(o: &Options, database: &str) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let config = match bench_config(database, o.durability) {
+    let config = match bench_config(database, o.durability, o.page_size) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
@@ -332,8 +338,8 @@ fn drive(o: &Options, database: &str) -> ExitCode {
         let rss_warm = rss_kib(pid);
         let parts_warm = rss_parts(pid);
         println!(
-            "mock bank {base}, SQLite WAL, durability={durability}, {} concurrent clients, auth window {BENCH_WINDOW_SECS} s",
-            o.clients
+            "mock bank {base}, SQLite WAL, durability={durability}, page size {}, {} concurrent clients, auth window {BENCH_WINDOW_SECS} s",
+            o.page_size, o.clients
         );
         println!("warm-up: {} pairs in {:.1} s; bank RSS {} KiB at start, {} KiB after warm-up", warm.pairs, warm.elapsed.as_secs_f64(), rss_start, rss_warm);
         println!("| round | pairs | pairs/s | prepare p50 ms | p99 ms | max ms | bank RSS KiB after |");

@@ -70,6 +70,7 @@ fn options(config: &LedgerConfig) -> SqliteConnectOptions {
     SqliteConnectOptions::new()
         .filename(config.database_path())
         .create_if_missing(true)
+        .page_size(config.server.page_size)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(sync)
         .busy_timeout(Duration::from_secs(10))
