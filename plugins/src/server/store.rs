@@ -302,7 +302,9 @@ pub struct Extra {
     pub webhook_removals: Vec<String>,
 }
 
-/// Commits a batch in one transaction.
+/// Commits a batch in one transaction, sent to SQLite as a single multi-statement script
+/// (`BEGIN; INSERT ...; ...; COMMIT`) so the whole batch costs one round trip to SQLite's
+/// thread. If any statement fails the transaction is rolled back and nothing is written.
 pub async fn commit(
     conn: &mut SqliteConnection,
     stage: &Stage,
@@ -311,11 +313,15 @@ pub async fn commit(
     extra: &Extra,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let mut tx = conn.begin().await?;
+    let mut events = Vec::with_capacity(stage.events.len());
+    for e in &stage.events {
+        events.push((e, serde_json::to_string(&e.event).map_err(corrupt)?));
+    }
+    let mut qb = QueryBuilder::<Sqlite>::new("BEGIN;");
     let transfers: Vec<&Transfer> = stage.transfers.values().collect();
     for chunk in transfers.chunks(CHUNK) {
-        let mut qb = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO transfers (id, payer, payee, amount, condition, expires_at, memo, status, fulfillment, prepared_at, finalized_at) ",
+        qb.push(
+            " INSERT INTO transfers (id, payer, payee, amount, condition, expires_at, memo, status, fulfillment, prepared_at, finalized_at) ",
         );
         qb.push_values(chunk, |mut b, t| {
             b.push_bind(t.id.to_string())
@@ -331,33 +337,21 @@ pub async fn commit(
                 .push_bind(t.finalized_at.map(|f| f.unix_millis()));
         });
         qb.push(
-            " ON CONFLICT (id) DO UPDATE SET status = excluded.status, fulfillment = excluded.fulfillment, finalized_at = excluded.finalized_at",
+            " ON CONFLICT (id) DO UPDATE SET status = excluded.status, fulfillment = excluded.fulfillment, finalized_at = excluded.finalized_at;",
         );
-        qb.build().execute(&mut *tx).await?;
     }
-    for chunk in stage.events.chunks(CHUNK) {
-        let mut qb =
-            QueryBuilder::<Sqlite>::new("INSERT INTO events (cursor, payer_owner, payee_owner, body) ");
-        let mut failed = None;
-        qb.push_values(chunk, |mut b, e| {
-            let body = serde_json::to_string(&e.event).unwrap_or_else(|err| {
-                failed = Some(err);
-                String::new()
-            });
+    for chunk in events.chunks(CHUNK) {
+        qb.push(" INSERT INTO events (cursor, payer_owner, payee_owner, body) ");
+        qb.push_values(chunk, |mut b, (e, body)| {
             b.push_bind(e.event.cursor.0 as i64)
                 .push_bind(e.payer_owner.clone())
                 .push_bind(e.payee_owner.clone())
-                .push_bind(body);
+                .push_bind(body.clone());
         });
-        if let Some(err) = failed {
-            return Err(corrupt(err));
-        }
-        qb.build().execute(&mut *tx).await?;
+        qb.push(";");
     }
     for chunk in stage.entries.chunks(CHUNK) {
-        let mut qb = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO entries (account, booked_at, amount, balance_after, kind, reference, counterparty) ",
-        );
+        qb.push(" INSERT INTO entries (account, booked_at, amount, balance_after, kind, reference, counterparty) ");
         qb.push_values(chunk, |mut b, e| {
             b.push_bind(e.account.as_str().to_owned())
                 .push_bind(e.booked_at.unix_millis())
@@ -367,12 +361,10 @@ pub async fn commit(
                 .push_bind(e.reference.clone())
                 .push_bind(e.counterparty.as_ref().map(|c| c.as_str().to_owned()));
         });
-        qb.build().execute(&mut *tx).await?;
+        qb.push(";");
     }
     for chunk in extra.idempotency.chunks(CHUNK) {
-        let mut qb = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO idempotency (scope_key, request_hash, status, body, created_at) ",
-        );
+        qb.push(" INSERT INTO idempotency (scope_key, request_hash, status, body, created_at) ");
         qb.push_values(chunk, |mut b, (key, rec)| {
             b.push_bind(key.clone())
                 .push_bind(rec.request_hash.clone())
@@ -380,11 +372,11 @@ pub async fn commit(
                 .push_bind(rec.body.clone())
                 .push_bind(now.unix_millis());
         });
-        qb.build().execute(&mut *tx).await?;
+        qb.push(";");
     }
     for chunk in accounts.chunks(CHUNK) {
-        let mut qb = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO accounts (id, name, owner, kind, overdraft_limit, tier, linked_account, merchant, balance, held, incoming, spent_day_key, spent_day, spent_year_key, spent_year) ",
+        qb.push(
+            " INSERT INTO accounts (id, name, owner, kind, overdraft_limit, tier, linked_account, merchant, balance, held, incoming, spent_day_key, spent_day, spent_year_key, spent_year) ",
         );
         qb.push_values(chunk, |mut b, a| {
             b.push_bind(a.id.as_str().to_owned())
@@ -408,36 +400,40 @@ pub async fn commit(
              overdraft_limit = excluded.overdraft_limit, tier = excluded.tier, linked_account = excluded.linked_account, \
              merchant = excluded.merchant, balance = excluded.balance, held = excluded.held, incoming = excluded.incoming, \
              spent_day_key = excluded.spent_day_key, spent_day = excluded.spent_day, \
-             spent_year_key = excluded.spent_year_key, spent_year = excluded.spent_year",
+             spent_year_key = excluded.spent_year_key, spent_year = excluded.spent_year;",
         );
-        qb.build().execute(&mut *tx).await?;
     }
     if stage.supply_changed {
-        sqlx::query("INSERT INTO meta (key, value) VALUES ('supply', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-            .bind(supply)
-            .execute(&mut *tx)
-            .await?;
+        qb.push(" INSERT INTO meta (key, value) VALUES ('supply', ");
+        qb.push_bind(supply);
+        qb.push(") ON CONFLICT (key) DO UPDATE SET value = excluded.value;");
     }
     for w in &extra.webhooks {
-        sqlx::query(
-            "INSERT INTO webhooks (key_id, participant, url, cursor, attempts, next_attempt_at, last_error) VALUES (?, ?, ?, ?, 0, NULL, NULL) \
-             ON CONFLICT (key_id) DO UPDATE SET participant = excluded.participant, url = excluded.url, cursor = excluded.cursor, \
-             attempts = 0, next_attempt_at = NULL, last_error = NULL",
-        )
-        .bind(&w.key_id)
-        .bind(&w.participant)
-        .bind(&w.url)
-        .bind(w.cursor as i64)
-        .execute(&mut *tx)
-        .await?;
+        qb.push(" INSERT INTO webhooks (key_id, participant, url, cursor, attempts, next_attempt_at, last_error) VALUES (");
+        qb.push_bind(w.key_id.clone());
+        qb.push(", ");
+        qb.push_bind(w.participant.clone());
+        qb.push(", ");
+        qb.push_bind(w.url.clone());
+        qb.push(", ");
+        qb.push_bind(w.cursor as i64);
+        qb.push(
+            ", 0, NULL, NULL) ON CONFLICT (key_id) DO UPDATE SET participant = excluded.participant, url = excluded.url, \
+             cursor = excluded.cursor, attempts = 0, next_attempt_at = NULL, last_error = NULL;",
+        );
     }
     for key in &extra.webhook_removals {
-        sqlx::query("DELETE FROM webhooks WHERE key_id = ?")
-            .bind(key)
-            .execute(&mut *tx)
-            .await?;
+        qb.push(" DELETE FROM webhooks WHERE key_id = ");
+        qb.push_bind(key.clone());
+        qb.push(";");
     }
-    tx.commit().await?;
+    qb.push(" COMMIT;");
+    // Each batch's script differs (row counts), so it is not kept in the statement cache.
+    if let Err(e) = qb.build().persistent(false).execute(&mut *conn).await {
+        // A failed statement leaves the transaction open; undo everything of this batch.
+        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+        return Err(e.into());
+    }
     Ok(())
 }
 

@@ -473,8 +473,25 @@ impl Writer {
                 }
                 r
             }
-            Op::Fulfill(id, f) => self.engine.fulfill(caller, id, f, now, stage, stored),
-            Op::Reject(id) => self.engine.reject(caller, id, now, stage, stored),
+            Op::Fulfill(id, f) => {
+                let r = self.engine.fulfill(caller, id, f, now, stage, stored);
+                match &r {
+                    Ok(_) => tracing::debug!(%ledger, transfer = %id, participant = caller, "fulfilled"),
+                    Err(e) => {
+                        tracing::debug!(%ledger, transfer = %id, participant = caller, code = e.code(), "fulfil refused")
+                    }
+                }
+                r
+            }
+            Op::Reject(id) => {
+                let r = self.engine.reject(caller, id, now, stage, stored);
+                if let Err(e) = &r {
+                    tracing::debug!(%ledger, transfer = %id, participant = caller, code = e.code(), "reject refused");
+                } else {
+                    tracing::debug!(%ledger, transfer = %id, participant = caller, "rejected");
+                }
+                r
+            }
             Op::Pay(req) => self.engine.pay(caller, req, now, stage),
             Op::Issue(req) => self.engine.issue(caller, req.to, req.amount, now, stage),
             Op::Redeem(req) => self.engine.redeem(caller, req.from, req.amount, now, stage),
