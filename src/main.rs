@@ -40,6 +40,23 @@ enum Command {
     ///
     /// Example: cypherlink cbdc --kind e-cny
     Cbdc(cli::cbdc::CbdcArgs),
+    /// Run a receiving bank's receiver: hands payers an address and shared secret (SPSP-style
+    /// setup at /.well-known/pay) and claims the escrows built from them on its ledger account.
+    ///
+    /// Example: cypherlink receiver --config fixtures/bank-b-receiver.toml
+    Receiver(cli::receiver::ReceiverArgs),
+    /// Ask a connector what a payment costs, without paying. --to is the receiver's setup URL or
+    /// its ILP address; --amount is what the receiver gets, in its asset.
+    ///
+    /// Example: cypherlink quote --connector http://127.0.0.1:7200 --ledger digital-euro
+    /// --to http://127.0.0.1:7300/.well-known/pay --amount 2000.00
+    Quote(cli::quote::QuoteArgs),
+    /// Pay a receiver through a connector: setup, quote, escrow, outcome. Exits non-zero with
+    /// the reason if the payment fails (anything escrowed is refunded).
+    ///
+    /// Example: cypherlink pay --config fixtures/bank-a-payer.toml
+    /// --to http://127.0.0.1:7300/.well-known/pay --amount 2000.00 --reference "invoice 7"
+    Pay(cli::pay::PayArgs),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +67,9 @@ fn main() -> ExitCode {
         Command::Packet(command) => cli::packet::run(command),
         Command::Bank(args) => cli::bank::run(args),
         Command::Cbdc(args) => cli::cbdc::run(args),
+        Command::Receiver(args) => cli::receiver::run(args),
+        Command::Quote(args) => cli::quote::run(args),
+        Command::Pay(args) => cli::pay::run(args),
     };
     cli::exit_code(result)
 }

@@ -333,16 +333,14 @@ pub fn reconcile_ledger(
                 detail,
             };
         let Some(movement) = transfer.and_then(|t| journal.get(&t)) else {
-            let what = if transfer.is_some() {
-                "a transfer".to_owned()
-            } else {
-                format!("a {} booking", entry.kind)
-            };
             differences.push(difference(
                 DifferenceKind::UnknownToJournal,
                 None,
                 None,
-                format!("the ledger booked {what} the connector's journal has no record of"),
+                format!(
+                    "the ledger booked a `{}` entry the connector's journal has no record of",
+                    entry.kind
+                ),
             ));
             continue;
         };

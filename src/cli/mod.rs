@@ -8,6 +8,9 @@ pub mod cbdc;
 pub mod connector;
 pub mod demo;
 pub mod packet;
+pub mod pay;
+pub mod quote;
+pub mod receiver;
 
 use std::io::Write;
 use std::process::ExitCode;

@@ -13,6 +13,7 @@
 //! [`ApiError`] only.
 
 mod admin;
+pub mod client;
 pub mod openapi;
 mod public;
 pub mod schema;

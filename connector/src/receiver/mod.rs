@@ -8,6 +8,7 @@
 //! that it matches the condition and that the amount is at least what the data promises, and
 //! fulfils — or rejects with the ILP code that says why.
 
+pub mod config;
 mod follow;
 pub mod http;
 

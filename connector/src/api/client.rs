@@ -1,0 +1,113 @@
+//! A small client of the participant side of the API (`POST /v1/quotes`) and of a receiver's
+//! setup endpoint, for tools that quote without paying (`cypherlink quote`). Paying goes
+//! through [`crate::sender::Payer`].
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::quote::{Quote, QuoteRequest};
+use crate::receiver::SpspResponse;
+
+/// Why a request to the connector or a receiver failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClientError {
+    /// The server could not be reached, or the connection failed.
+    #[error("{url}: {reason}")]
+    Unreachable {
+        /// What was asked.
+        url: String,
+        /// Why it failed.
+        reason: String,
+    },
+    /// The server refused, with its problem+json code and explanation.
+    #[error("{code}: {detail}")]
+    Refused {
+        /// HTTP status.
+        status: u16,
+        /// The problem's code (or the status, if the body was not problem+json).
+        code: String,
+        /// The problem's detail.
+        detail: String,
+    },
+    /// The answer was not what the API promises.
+    #[error("unexpected answer from {url}: {reason}")]
+    Unexpected {
+        /// What was asked.
+        url: String,
+        /// What was wrong with the answer.
+        reason: String,
+    },
+}
+
+/// A problem+json body, as far as a client needs it.
+#[derive(Debug, Deserialize)]
+struct ProblemBody {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    detail: String,
+}
+
+/// Talks to one connector (and to the receivers its callers name).
+#[derive(Debug, Clone)]
+pub struct ConnectorClient {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl ConnectorClient {
+    /// A client of the connector API at `base` (e.g. `http://127.0.0.1:7200`).
+    pub fn new(base: impl Into<String>) -> Self {
+        ConnectorClient {
+            base: base.into().trim_end_matches('/').to_owned(),
+            http: plugins::client::http_client(Duration::from_secs(30)),
+        }
+    }
+
+    /// Asks a receiver's setup endpoint for an address and shared secret (and its asset).
+    pub async fn setup(&self, url: &str) -> Result<SpspResponse, ClientError> {
+        let request = self
+            .http
+            .get(url)
+            .header("Accept", "application/spsp4+json, application/json");
+        read(url, request.send().await).await
+    }
+
+    /// A quote; a refusal carries the connector's code (`limit_exceeded`, `no_route`, ...).
+    pub async fn quote(&self, request: &QuoteRequest) -> Result<Quote, ClientError> {
+        let url = format!("{}/v1/quotes", self.base);
+        let sent = self.http.post(&url).json(request).send().await;
+        read(&url, sent).await
+    }
+}
+
+async fn read<T: serde::de::DeserializeOwned>(
+    url: &str,
+    sent: Result<reqwest::Response, reqwest::Error>,
+) -> Result<T, ClientError> {
+    let response = sent.map_err(|e| ClientError::Unreachable {
+        url: url.to_owned(),
+        reason: e.to_string(),
+    })?;
+    let status = response.status();
+    let bytes = response.bytes().await.map_err(|e| ClientError::Unreachable {
+        url: url.to_owned(),
+        reason: e.to_string(),
+    })?;
+    if !status.is_success() {
+        let problem = serde_json::from_slice::<ProblemBody>(&bytes).unwrap_or(ProblemBody {
+            code: status.as_u16().to_string(),
+            detail: format!("{url} answered {status}"),
+        });
+        return Err(ClientError::Refused {
+            status: status.as_u16(),
+            code: problem.code,
+            detail: problem.detail,
+        });
+    }
+    serde_json::from_slice(&bytes).map_err(|e| ClientError::Unexpected {
+        url: url.to_owned(),
+        reason: e.to_string(),
+    })
+}

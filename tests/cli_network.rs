@@ -1,0 +1,299 @@
+//! The whole network from the command line, every part its own `cypherlink` process on
+//! 127.0.0.1: the digital-euro and e-CNY ledgers (`cypherlink cbdc`), the clearing bank's
+//! connector (`cypherlink connector`), Bank B's receiver (`cypherlink receiver`); then Bank A
+//! quotes (`cypherlink quote`) and pays (`cypherlink pay`) as an operator would, and a payment
+//! the connector's limits refuse fails with its reason.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use connector::receiver::config::{PayerConfig, ReceiverConfig};
+use connector::store::Durability;
+use htlc::SystemClock;
+use plugins::{AccountId, LedgerPlugin, RestPlugin, RestPluginConfig};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// The most any step may take; far above what it needs, only so a bug fails the test instead
+/// of hanging it.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+fn cypherlink() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cypherlink"));
+    command
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true);
+    command
+}
+
+/// A long-running `cypherlink` process, killed when dropped.
+struct Service {
+    _child: Child,
+    /// The URL it printed right after its ready marker.
+    url: String,
+}
+
+/// Starts `cypherlink <args>` and waits for the line containing `ready` on its stdout.
+async fn service(args: &[&str], ready: &str) -> Service {
+    let mut child = cypherlink()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start cypherlink");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let line = tokio::time::timeout(PATIENCE, async {
+        while let Some(line) = lines.next_line().await.expect("read stdout") {
+            if line.contains(ready) {
+                return line;
+            }
+        }
+        panic!("cypherlink {args:?} exited before printing {ready:?}");
+    })
+    .await
+    .unwrap_or_else(|_| panic!("cypherlink {args:?} never printed {ready:?}"));
+    // Keep draining stdout so the process never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    // The URL is the first word after the marker.
+    let url = line
+        .split(ready)
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .filter(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("a URL after {ready:?} in {line:?}"))
+        .trim_end_matches([';', ',', ')'])
+        .to_owned();
+    Service { _child: child, url }
+}
+
+/// Runs `cypherlink <args>` to completion.
+async fn run(args: &[&str]) -> Output {
+    let child = cypherlink()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start cypherlink");
+    tokio::time::timeout(PATIENCE, child.wait_with_output())
+        .await
+        .unwrap_or_else(|_| panic!("cypherlink {args:?} did not finish"))
+        .expect("wait for cypherlink")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
+}
+
+fn addr(url: &str) -> SocketAddr {
+    url.trim_start_matches("http://").parse().expect("host:port")
+}
+
+fn write(path: &Path, value: &impl serde::Serialize) -> String {
+    std::fs::write(path, toml::to_string(value).expect("TOML")).expect("write config");
+    path.display().to_string()
+}
+
+/// Bank B's balance on e-CNY, read with its key.
+async fn bank_b_balance(e_cny: &str) -> i128 {
+    let bank_b = RestPlugin::connect_with_clock(
+        RestPluginConfig::new(e_cny, "bank-b-k1", "TEST-ONLY-bank-b-k1-secret-0001"),
+        Arc::new(SystemClock),
+    )
+    .await
+    .expect("connect as bank-b");
+    bank_b
+        .balance(&AccountId::new("bank-b").unwrap())
+        .await
+        .expect("balance")
+        .available
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bank_a_pays_bank_b_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = |name: &str| dir.path().join(name).display().to_string();
+
+    let listening = "listening on";
+    let de = service(
+        &[
+            "cbdc",
+            "--kind",
+            "digital-euro",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            &path("de.sqlite"),
+        ],
+        listening,
+    )
+    .await;
+    let e_cny = service(
+        &[
+            "cbdc",
+            "--kind",
+            "e-cny",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            &path("ecny.sqlite"),
+        ],
+        listening,
+    )
+    .await;
+
+    // The clearing bank's connector: the fixture, pointed at these ledgers.
+    let config =
+        connector::network::connector_config(addr(&de.url), addr(&e_cny.url), dir.path(), Durability::Full);
+    let connector_toml = write(&dir.path().join("connector.toml"), &config);
+    let connector = service(&["connector", "--config", &connector_toml], listening).await;
+
+    // Bank B's receiver: the fixture, pointed at this e-CNY ledger.
+    let mut receiver = ReceiverConfig::from_file(&fixture("bank-b-receiver.toml")).expect("receiver fixture");
+    receiver.ledger.url = e_cny.url.clone();
+    receiver.receiver.listen = "127.0.0.1:0".parse().unwrap();
+    receiver.receiver.database = dir.path().join("receiver.sqlite");
+    let receiver_toml = write(&dir.path().join("receiver.toml"), &receiver);
+    let receiver = service(&["receiver", "--config", &receiver_toml], "setup URL").await;
+    let setup_url = receiver.url.clone();
+    assert!(setup_url.ends_with("/.well-known/pay"), "{setup_url}");
+
+    // Bank A: the fixture, pointed at this digital-euro ledger and connector.
+    let mut payer = PayerConfig::from_file(&fixture("bank-a-payer.toml")).expect("payer fixture");
+    payer.ledger.url = de.url.clone();
+    payer.connector.url = connector.url.clone();
+    let payer_toml = write(&dir.path().join("payer.toml"), &payer);
+
+    // What it costs, asked by setup URL and by ILP address: 2000.00 DC/EP for 1001.00 DE.
+    let quote = run(&[
+        "quote",
+        "--connector",
+        &connector.url,
+        "--ledger",
+        "digital-euro",
+        "--from",
+        "bank-a",
+        "--to",
+        &setup_url,
+        "--amount",
+        "2000.00",
+    ])
+    .await;
+    assert!(quote.status.success(), "{quote:?}");
+    assert!(
+        text(&quote.stdout).contains("2000.00 DC/EP to bank-b costs 1001.00 DE (1000.00 DE + 1.00 DE fee)"),
+        "{}",
+        text(&quote.stdout)
+    );
+    let by_address = run(&[
+        "quote",
+        "--connector",
+        &connector.url,
+        "--ledger",
+        "digital-euro",
+        "--to",
+        "test.ecny.bank-b.x",
+        "--amount",
+        "2000.00",
+        "--json",
+    ])
+    .await;
+    assert!(by_address.status.success(), "{by_address:?}");
+    let json: serde_json::Value = serde_json::from_slice(&by_address.stdout).expect("JSON quote");
+    assert_eq!(json["source_amount"], "100100");
+    let bad_amount = run(&[
+        "quote",
+        "--connector",
+        &connector.url,
+        "--ledger",
+        "digital-euro",
+        "--to",
+        &setup_url,
+        "--amount",
+        "20.001",
+    ])
+    .await;
+    assert_eq!(bad_amount.status.code(), Some(2), "{bad_amount:?}");
+    assert!(text(&bad_amount.stderr).contains("--amount"), "{bad_amount:?}");
+
+    // The payment.
+    let before = bank_b_balance(&e_cny.url).await;
+    let paid = run(&[
+        "pay",
+        "--config",
+        &payer_toml,
+        "--to",
+        &setup_url,
+        "--amount",
+        "2000.00",
+        "--reference",
+        "invoice 7",
+    ])
+    .await;
+    let stdout = text(&paid.stdout);
+    assert!(
+        paid.status.success(),
+        "{paid:?}\n{stdout}\n{}",
+        text(&paid.stderr)
+    );
+    let steps: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(steps, ["setup", "quote", "escrow", "outcome"], "{stdout}");
+    assert!(
+        stdout.contains("2000.00 DC/EP costs 1001.00 DE (1000.00 DE + 1.00 DE fee)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("paid: the receiver got 2000.00 DC/EP for 1001.00 DE"),
+        "{stdout}"
+    );
+    assert_eq!(
+        bank_b_balance(&e_cny.url).await - before,
+        200_000,
+        "Bank B got 2000.00 DC/EP"
+    );
+
+    // Above the connector's 500,000.00 DE packet limit: refused at quote time, nothing escrowed.
+    let refused = run(&[
+        "pay",
+        "--config",
+        &payer_toml,
+        "--to",
+        &setup_url,
+        "--amount",
+        "2000000.00",
+    ])
+    .await;
+    let (stdout, stderr) = (text(&refused.stdout), text(&refused.stderr));
+    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+    assert!(stderr.contains("payment failed"), "{stderr}");
+    assert!(stderr.contains("limit_exceeded"), "{stderr}");
+    assert!(!stdout.contains("escrow"), "nothing was escrowed: {stdout}");
+    assert_eq!(
+        bank_b_balance(&e_cny.url).await - before,
+        200_000,
+        "nothing more moved"
+    );
+
+    // Bad input is refused before anything is asked of anyone.
+    let bad = run(&[
+        "pay",
+        "--config",
+        &payer_toml,
+        "--to",
+        &setup_url,
+        "--amount",
+        "two thousand",
+    ])
+    .await;
+    assert_eq!(bad.status.code(), Some(2), "{bad:?}");
+}
