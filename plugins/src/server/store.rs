@@ -240,45 +240,39 @@ pub async fn load(conn: &mut SqliteConnection) -> Result<Loaded, StoreError> {
     })
 }
 
-/// Stored transfers among `ids` (one query for a whole batch).
-pub async fn transfers_by_id(
-    conn: &mut SqliteConnection,
-    ids: &[TransferId],
-) -> Result<HashMap<TransferId, Transfer>, StoreError> {
-    let mut out = HashMap::new();
-    for chunk in ids.chunks(CHUNK) {
-        let mut qb = QueryBuilder::<Sqlite>::new("SELECT * FROM transfers WHERE id IN (");
-        let mut sep = qb.separated(", ");
-        for id in chunk {
-            sep.push_bind(id.to_string());
-        }
-        qb.push(")");
-        for row in qb.build().fetch_all(&mut *conn).await? {
-            let t = transfer_row(&row)?;
-            out.insert(t.id, t);
-        }
-    }
-    Ok(out)
-}
-
-/// Stored first responses among `keys`.
-pub async fn idempotency_records(
+/// What the writer reads before applying a batch: the stored first answers of the batch's
+/// idempotency keys and the stored transfers among the ids it refers to, in one round trip.
+pub async fn prefetch(
     conn: &mut SqliteConnection,
     keys: &[String],
-) -> Result<HashMap<String, IdemRecord>, StoreError> {
-    let mut out = HashMap::new();
+    ids: &[TransferId],
+) -> Result<(HashMap<String, IdemRecord>, HashMap<TransferId, Transfer>), StoreError> {
+    let mut records = HashMap::new();
+    let mut transfers = HashMap::new();
+    if keys.is_empty() && ids.is_empty() {
+        return Ok((records, transfers));
+    }
+    let mut qb = QueryBuilder::<Sqlite>::new("");
     for chunk in keys.chunks(CHUNK) {
-        let mut qb = QueryBuilder::<Sqlite>::new(
-            "SELECT scope_key, request_hash, status, body FROM idempotency WHERE scope_key IN (",
-        );
+        qb.push("SELECT 'idem' AS src, scope_key, request_hash, status, body FROM idempotency WHERE scope_key IN (");
         let mut sep = qb.separated(", ");
         for k in chunk {
             sep.push_bind(k.clone());
         }
-        qb.push(")");
-        for row in qb.build().fetch_all(&mut *conn).await? {
+        qb.push(");");
+    }
+    for chunk in ids.chunks(CHUNK) {
+        qb.push("SELECT 'transfer' AS src, * FROM transfers WHERE id IN (");
+        let mut sep = qb.separated(", ");
+        for id in chunk {
+            sep.push_bind(id.to_string());
+        }
+        qb.push(");");
+    }
+    for row in qb.build().persistent(false).fetch_all(&mut *conn).await? {
+        if row.try_get::<String, _>("src")? == "idem" {
             let status: i64 = row.try_get("status")?;
-            out.insert(
+            records.insert(
                 row.try_get("scope_key")?,
                 IdemRecord {
                     request_hash: row.try_get("request_hash")?,
@@ -286,9 +280,12 @@ pub async fn idempotency_records(
                     body: row.try_get("body")?,
                 },
             );
+        } else {
+            let t = transfer_row(&row)?;
+            transfers.insert(t.id, t);
         }
     }
-    Ok(out)
+    Ok((records, transfers))
 }
 
 /// What one batch commits besides the engine's rows.

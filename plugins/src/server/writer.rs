@@ -299,17 +299,7 @@ impl Writer {
                 }
             }
         }
-        let records = if keys.is_empty() {
-            HashMap::new()
-        } else {
-            store::idempotency_records(&mut self.conn, &keys).await?
-        };
-        let stored = if ids.is_empty() {
-            HashMap::new()
-        } else {
-            store::transfers_by_id(&mut self.conn, &ids).await?
-        };
-        Ok((records, stored))
+        store::prefetch(&mut self.conn, &keys, &ids).await
     }
 
     async fn process(&mut self, batch: &mut Vec<Msg>) {
