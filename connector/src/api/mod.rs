@@ -10,7 +10,8 @@
 //!   ([`openapi`]).
 //!
 //! Errors are `application/problem+json` (RFC 7807) with a stable `code`, mapped in
-//! [`ApiError`] only.
+//! [`ApiError`] only. [`client`] is the other side: a small client of the quote endpoint and of
+//! receivers' setup endpoints. The operator's guide is `docs/connector.md`.
 
 mod admin;
 pub mod client;
