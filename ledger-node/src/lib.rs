@@ -43,6 +43,7 @@ pub mod pacemaker;
 pub mod safety;
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod state;
 pub mod store;
 pub mod types;
 

@@ -33,6 +33,9 @@ pub struct SafetyRecord {
     pub high_qc: QuorumCert,
     /// The last vote signed, handed back verbatim if the same view is asked again.
     pub last_vote: Option<Vote>,
+    /// Highest view this validator proposed in: a restarted leader never proposes twice in a
+    /// view (two different blocks from one leader in one view would look like equivocation).
+    pub last_proposed_view: View,
 }
 
 impl SafetyRecord {
@@ -44,14 +47,20 @@ impl SafetyRecord {
             preferred_view: 0,
             high_qc: genesis_qc,
             last_vote: None,
+            last_proposed_view: 0,
         }
     }
 }
 
 impl Encode for SafetyRecord {
     fn encode(&self, out: &mut Vec<u8>) {
-        out.push(1); // record format version
-        for x in [self.epoch, self.last_voted_view, self.preferred_view] {
+        out.push(2); // record format version
+        for x in [
+            self.epoch,
+            self.last_voted_view,
+            self.preferred_view,
+            self.last_proposed_view,
+        ] {
             out.extend_from_slice(&x.to_be_bytes());
         }
         self.high_qc.encode(out);
@@ -67,16 +76,26 @@ impl Encode for SafetyRecord {
 
 impl Decode for SafetyRecord {
     fn decode(r: &mut Reader<'_>) -> Result<Self> {
-        if r.u8("record version")? != 1 {
+        let version = r.u8("record version")?;
+        if version != 1 && version != 2 {
             return Err(Error::Decode {
                 what: "record version",
                 at: 0,
             });
         }
+        let epoch = r.u64("record epoch")?;
+        let last_voted_view = r.u64("last voted view")?;
+        let preferred_view = r.u64("preferred view")?;
+        let last_proposed_view = if version == 2 {
+            r.u64("last proposed view")?
+        } else {
+            0
+        };
         Ok(Self {
-            epoch: r.u64("record epoch")?,
-            last_voted_view: r.u64("last voted view")?,
-            preferred_view: r.u64("preferred view")?,
+            epoch,
+            last_voted_view,
+            preferred_view,
+            last_proposed_view,
             high_qc: QuorumCert::decode(r)?,
             last_vote: if r.flag("last vote tag")? {
                 Some(Vote::decode(r)?)
@@ -240,6 +259,22 @@ impl SafetyRules {
         self.storage.save(&next)?;
         self.record = next;
         Ok(vote)
+    }
+
+    /// Records durably that we propose in `view`; refuses a view at or below the last one we
+    /// proposed in (also across restarts).
+    pub fn note_proposal(&mut self, view: View) -> Result<()> {
+        if view <= self.record.last_proposed_view {
+            return Err(Error::Unsafe {
+                rule: "propose_once_per_view",
+                view,
+            });
+        }
+        let mut next = self.record.clone();
+        next.last_proposed_view = view;
+        self.storage.save(&next)?;
+        self.record = next;
+        Ok(())
     }
 
     /// Signs a timeout for `view` carrying `high_qc`. Timeouts never feed a lock or a commit, so

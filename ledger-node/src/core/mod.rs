@@ -108,6 +108,7 @@ impl Core {
             high_qc = rec.high_qc.clone();
         }
         let start_view = (high_qc.view.saturating_add(1)).max(rec.last_voted_view).max(1);
+        let last_proposed = rec.last_proposed_view;
         Ok(Self {
             pacemaker: Pacemaker::new(config.pacemaker.clone(), start_view),
             mempool: Mempool::new(config.mempool.clone()),
@@ -121,7 +122,7 @@ impl Core {
             votes: BTreeMap::new(),
             voted: BTreeSet::new(),
             view_started_ms: 0,
-            proposed_view: 0,
+            proposed_view: last_proposed,
             propose_timer: (0, 0),
             last_timeout: None,
             parked: HashMap::new(),
@@ -514,6 +515,11 @@ impl Core {
                 self.propose_timer = (v, deadline);
                 self.set_timer(Timer::Propose(v), deadline);
             }
+            return;
+        }
+        if self.safety.note_proposal(v).is_err() {
+            // Already proposed in this view (before a restart), or the record cannot be saved.
+            self.proposed_view = v;
             return;
         }
         let exclude = self.store.pending_tx_ids(&parent.hash());

@@ -94,7 +94,13 @@ impl Core {
 
     pub(super) fn insert_synced(&mut self, from: ValidatorIndex, b: Arc<Block>) {
         let h = b.hash();
-        if self.store.insert(b.clone()) {
+        // The application executes fetched blocks too, so their children can be checked and
+        // voted on; a certified block whose state root we cannot reproduce is refused.
+        let app_ok = match self.store.get(&b.parent_hash()).cloned() {
+            Some(parent) => self.app.check_block(&parent, &b),
+            None => false,
+        };
+        if app_ok && self.store.insert(b.clone()) {
             self.process_qc(b.qc(), from);
             self.unpark(h);
         } else {

@@ -1,0 +1,37 @@
+//! The chain's state machine: what the committee records. Pure and deterministic: no clock (the
+//! block's agreed timestamp is the only time), no IO, no randomness.
+//!
+//! - [`types`]: accounts (Ed25519 keys), assets, escrows, anchors;
+//! - [`tx`]: signed transactions, their canonical encoding, and the signature rule;
+//! - [`reason`]: why a transaction failed (recorded, with no state change);
+//! - [`exec`]: executing a block's transactions: changes, receipts, events and the state root;
+//! - [`ledger`]: the committed state, speculative states of uncommitted blocks, and the
+//!   consensus hook that fills and checks state roots.
+//!
+//! Rules, in one place:
+//! - every transaction is signed by its account and carries a nonce strictly above the
+//!   account's last one; a replay fails (`nonce_reused`) and changes nothing;
+//! - an asset is created by an issuer account; only it issues (to anyone) and redeems (from its
+//!   own balance); per asset, balances plus open escrows always equal the supply;
+//! - an escrow locks the payer's funds under a SHA-256 hash lock until an expiry: fulfil with
+//!   the preimage strictly before the expiry (anyone may send it; the payee is paid), reject by
+//!   the payee before the expiry, refund at or after the expiry (anyone; the payer is paid).
+//!   "Now" is the block's timestamp, which consensus makes strictly increasing;
+//! - an anchor records a Merkle root with a namespace and its submitter;
+//! - a rule violation is a failed transaction with a [`reason::FailReason`]: recorded in the
+//!   block's receipts, no money moves (a fresh, authentic transaction still consumes its nonce).
+
+pub mod exec;
+pub mod ledger;
+pub mod reason;
+pub mod tx;
+pub mod types;
+
+#[cfg(test)]
+mod tests;
+
+pub use exec::{BlockContext, BlockOutcome, Changes, Event, PreparedTx, Receipt, StateCommitment, StateView};
+pub use ledger::{ApplyError, Executed, Ledger, SharedLedger, SigCache, State};
+pub use reason::FailReason;
+pub use tx::{Op, Transaction, TxBody, account_of};
+pub use types::{Account, AccountId, Anchor, AssetCode, AssetInfo, Escrow, EscrowId};

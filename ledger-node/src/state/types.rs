@@ -1,0 +1,290 @@
+//! The values the chain's state is made of: accounts (Ed25519 keys), assets, escrows, anchors.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use htlc::EscrowStatus;
+
+use crate::codec::{Reader, put_var_bytes};
+use crate::crypto::sha256;
+use crate::error::{Error, Result};
+
+/// Longest asset code.
+pub const MAX_ASSET_CODE_LEN: usize = 32;
+/// Largest asset scale (decimal places of a minor unit).
+pub const MAX_SCALE: u8 = 18;
+/// Largest escrow memo (an ILP Prepare fits: its data alone may be 32 KiB).
+pub const MAX_MEMO_LEN: usize = 40 * 1024;
+/// Longest anchor namespace.
+pub const MAX_NAMESPACE_LEN: usize = 64;
+
+/// An account: the Ed25519 public key that signs its transactions. Accounts need no
+/// registration; one exists as soon as it holds something or has signed something.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct AccountId(pub [u8; 32]);
+
+impl AccountId {
+    /// Lower-case hex.
+    pub fn to_hex(&self) -> String {
+        hex_of(&self.0)
+    }
+    /// Parses 64 hex characters.
+    pub fn from_hex(s: &str) -> Option<Self> {
+        parse_hex32(s).map(Self)
+    }
+}
+
+impl fmt::Debug for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Account({})", &self.to_hex()[..12])
+    }
+}
+
+impl fmt::Display for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+/// An asset code such as `DCEP` or `e-CNY`: 1 to 32 characters of `A-Z a-z 0-9 . _ - :`.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct AssetCode(String);
+
+impl AssetCode {
+    /// Validates a code.
+    pub fn new(code: impl Into<String>) -> Result<Self> {
+        let code = code.into();
+        let ok = !code.is_empty()
+            && code.len() <= MAX_ASSET_CODE_LEN
+            && code
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b':'));
+        if ok {
+            Ok(Self(code))
+        } else {
+            Err(Error::Malformed {
+                what: "asset code",
+                why: "1-32 characters of A-Z a-z 0-9 . _ - :",
+            })
+        }
+    }
+    /// The code text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    pub(crate) fn encode(&self, out: &mut Vec<u8>) {
+        put_var_bytes(out, self.0.as_bytes());
+    }
+    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        let b = r.var_bytes("asset code", MAX_ASSET_CODE_LEN)?;
+        let s = std::str::from_utf8(b).map_err(|_| Error::Decode {
+            what: "asset code",
+            at: 0,
+        })?;
+        Self::new(s)
+    }
+}
+
+impl fmt::Display for AssetCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An escrow's id: `SHA-256("CYPHERLINK-ESCROW-V1" || payer || reference)`, so a payer that
+/// retries with the same reference (e.g. a connector's transfer UUID) can never lock twice, and
+/// can find its escrow without having kept anything but the reference.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct EscrowId(pub [u8; 32]);
+
+impl EscrowId {
+    /// The id of `payer`'s escrow with `reference`.
+    pub fn derive(payer: &AccountId, reference: &[u8; 16]) -> Self {
+        Self(sha256(&[b"CYPHERLINK-ESCROW-V1", &payer.0, reference]))
+    }
+    /// Lower-case hex.
+    pub fn to_hex(&self) -> String {
+        hex_of(&self.0)
+    }
+    /// Parses 64 hex characters.
+    pub fn from_hex(s: &str) -> Option<Self> {
+        parse_hex32(s).map(Self)
+    }
+}
+
+impl fmt::Debug for EscrowId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Escrow({})", &self.to_hex()[..12])
+    }
+}
+
+/// One account's state: the last nonce it used and its balances.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Account {
+    /// Highest nonce consumed; a transaction must carry a greater one.
+    pub nonce: u64,
+    /// Minor units per asset (zero balances are removed).
+    pub balances: BTreeMap<AssetCode, u64>,
+}
+
+impl Account {
+    /// Balance of `asset` (zero if none).
+    pub fn balance(&self, asset: &AssetCode) -> u64 {
+        self.balances.get(asset).copied().unwrap_or(0)
+    }
+    pub(crate) fn set_balance(&mut self, asset: &AssetCode, amount: u64) {
+        if amount == 0 {
+            self.balances.remove(asset);
+        } else {
+            self.balances.insert(asset.clone(), amount);
+        }
+    }
+    pub(crate) fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.nonce.to_be_bytes());
+        out.extend_from_slice(&(self.balances.len() as u32).to_be_bytes());
+        for (a, v) in &self.balances {
+            a.encode(out);
+            out.extend_from_slice(&v.to_be_bytes());
+        }
+    }
+}
+
+/// An asset: who may issue and redeem it, its scale, and how much of it exists.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AssetInfo {
+    /// The only account that issues and redeems.
+    pub issuer: AccountId,
+    /// Decimal places of one minor unit.
+    pub scale: u8,
+    /// Minor units in existence: balances plus open escrows, always.
+    pub supply: u64,
+}
+
+impl AssetInfo {
+    pub(crate) fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.issuer.0);
+        out.push(self.scale);
+        out.extend_from_slice(&self.supply.to_be_bytes());
+    }
+}
+
+/// A hash-time-locked escrow. While `Prepared` its amount is held by the chain (it is in no
+/// balance); fulfilment pays the payee, reject and refund pay the payer back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Escrow {
+    /// Its id.
+    pub id: EscrowId,
+    /// Who locked the funds (and gets them back on reject or refund).
+    pub payer: AccountId,
+    /// Who gets them with the preimage.
+    pub payee: AccountId,
+    /// The asset.
+    pub asset: AssetCode,
+    /// Minor units.
+    pub amount: u64,
+    /// SHA-256 of the preimage.
+    pub condition: [u8; 32],
+    /// Block time (ms since the Unix epoch) from which it can no longer be fulfilled and can be
+    /// refunded.
+    pub expires_at_ms: u64,
+    /// Opaque bytes for the payee (an ILP Prepare, typically).
+    pub memo: Vec<u8>,
+    /// The payer's reference it was derived from.
+    pub reference: [u8; 16],
+    /// Where it stands.
+    pub status: EscrowStatus,
+    /// The preimage, once fulfilled.
+    pub fulfillment: Option<[u8; 32]>,
+    /// Height of the block that created it.
+    pub created_height: u64,
+    /// Height of the block that closed it.
+    pub closed_height: Option<u64>,
+}
+
+pub(crate) fn status_code(s: EscrowStatus) -> u8 {
+    match s {
+        EscrowStatus::Prepared => 0,
+        EscrowStatus::Fulfilled => 1,
+        EscrowStatus::Rejected => 2,
+        EscrowStatus::Expired => 3,
+    }
+}
+
+impl Escrow {
+    pub(crate) fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.id.0);
+        out.extend_from_slice(&self.payer.0);
+        out.extend_from_slice(&self.payee.0);
+        self.asset.encode(out);
+        out.extend_from_slice(&self.amount.to_be_bytes());
+        out.extend_from_slice(&self.condition);
+        out.extend_from_slice(&self.expires_at_ms.to_be_bytes());
+        out.extend_from_slice(&crate::crypto::sha256(&[&self.memo]));
+        out.extend_from_slice(&self.reference);
+        out.push(status_code(self.status));
+        match &self.fulfillment {
+            None => out.push(0),
+            Some(f) => {
+                out.push(1);
+                out.extend_from_slice(f);
+            }
+        }
+        out.extend_from_slice(&self.created_height.to_be_bytes());
+        out.extend_from_slice(&self.closed_height.unwrap_or(0).to_be_bytes());
+    }
+}
+
+/// A Merkle root of off-chain items recorded on the chain (identity attestations, journal
+/// checkpoints). Its id is the id of the transaction that recorded it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Anchor {
+    /// The recording transaction's id.
+    pub id: [u8; 32],
+    /// What the items are, e.g. `identity/attestations`.
+    pub namespace: String,
+    /// Merkle root of the items ([`crate::merkle`] rules).
+    pub root: [u8; 32],
+    /// How many items the root covers (informational).
+    pub items: u64,
+    /// Who recorded it.
+    pub submitter: AccountId,
+    /// Height of its block.
+    pub height: u64,
+}
+
+impl Anchor {
+    pub(crate) fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.id);
+        put_var_bytes(out, self.namespace.as_bytes());
+        out.extend_from_slice(&self.root);
+        out.extend_from_slice(&self.items.to_be_bytes());
+        out.extend_from_slice(&self.submitter.0);
+        out.extend_from_slice(&self.height.to_be_bytes());
+    }
+}
+
+/// Lower-case hex of bytes.
+pub fn hex_of(b: &[u8]) -> String {
+    const D: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(b.len() * 2);
+    for x in b {
+        s.push(D[usize::from(x >> 4)] as char);
+        s.push(D[usize::from(x & 15)] as char);
+    }
+    s
+}
+
+/// Parses exactly 64 hex characters.
+pub fn parse_hex32(s: &str) -> Option<[u8; 32]> {
+    let b = s.as_bytes();
+    if b.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, pair) in b.chunks(2).enumerate() {
+        let hi = (pair[0] as char).to_digit(16)?;
+        let lo = (pair[1] as char).to_digit(16)?;
+        out[i] = (hi * 16 + lo) as u8;
+    }
+    Some(out)
+}
