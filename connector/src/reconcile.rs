@@ -286,7 +286,7 @@ fn balance_at(statement: &Statement, t: Timestamp) -> i64 {
 
 /// Matches the statement of the connector's account on `ledger` (read for
 /// [`Period::widened`]) against the journal's movements (of every ledger; those of others are
-/// ignored). Pure.
+/// ignored; of two movements of the same transfer, the later one counts). Pure.
 pub fn reconcile_ledger(
     ledger: &LedgerId,
     period: &Period,
@@ -490,29 +490,21 @@ pub struct Report {
     pub ledgers: Vec<LedgerReport>,
 }
 
-/// Reconciles every ledger of `connector` for `period`: reads the journal (payments settled in
-/// and near the period, payments in flight) and each ledger's statement, then matches them.
-/// A ledger whose statement cannot be read is reported with its error; a journal failure fails
-/// the whole report.
+/// Reconciles every ledger of `connector` for `period`: reads each ledger's statement, then
+/// the journal (payments in flight, payments settled in and near the period), then matches
+/// them. A ledger whose statement cannot be read is reported with its error; a journal failure
+/// fails the whole report.
+///
+/// The order of the reads matters while payments are moving. A ledger books a leg before the
+/// journal records the payment final, so every booking in a statement read first belongs to a
+/// payment the journal, read after, has either in flight or settled. In-flight payments are
+/// read before settled ones: one that finishes between the two reads is then in both, and the
+/// settled record (later in `movements`) is the one matched.
 pub async fn report(connector: &Connector, period: Period) -> Result<Report, StoreError> {
     let store = connector.store();
     let (wide_since, wide_until) = period.widened();
-    let mut movements = settled_movements(
-        &store.settled_flows(period.since, period.until).await?,
-        Timing::InPeriod,
-    );
-    for (from, to) in [(wide_since, period.since), (period.until, wide_until)] {
-        if from < to {
-            movements.extend(settled_movements(
-                &store.settled_flows(from, to).await?,
-                Timing::NearPeriod,
-            ));
-        }
-    }
-    movements.extend(in_flight_movements(&store.unfinished().await?));
-
     let tables = connector.tables();
-    let mut ledgers = Vec::new();
+    let mut statements = Vec::new();
     for (id, entry) in &tables.ledgers {
         let statement = match connector.ledger(id) {
             Some(plugin) => plugin
@@ -521,6 +513,25 @@ pub async fn report(connector: &Connector, period: Period) -> Result<Report, Sto
                 .map_err(|e| e.to_string()),
             None => Err("not connected".to_owned()),
         };
+        statements.push((id, entry, statement));
+    }
+
+    let mut movements = in_flight_movements(&store.unfinished().await?);
+    movements.extend(settled_movements(
+        &store.settled_flows(period.since, period.until).await?,
+        Timing::InPeriod,
+    ));
+    for (from, to) in [(wide_since, period.since), (period.until, wide_until)] {
+        if from < to {
+            movements.extend(settled_movements(
+                &store.settled_flows(from, to).await?,
+                Timing::NearPeriod,
+            ));
+        }
+    }
+
+    let mut ledgers = Vec::new();
+    for (id, entry, statement) in statements {
         let mut section = LedgerReport {
             ledger: id.clone(),
             account: entry.account.clone(),
@@ -794,6 +805,18 @@ mod tests {
             vec![(DifferenceKind::UnknownToJournal, id(1).to_string())]
         );
         assert_eq!(r.totals.difference, 5);
+    }
+
+    #[test]
+    fn a_payment_read_in_flight_and_then_settled_counts_as_settled() {
+        let s = statement(0, &[(100, 5, "transfer", id(1).to_string())]);
+        let journal = [
+            movement(1, Direction::Credit, 5, Timing::InFlight),
+            movement(1, Direction::Credit, 5, Timing::InPeriod),
+        ];
+        let r = reconcile_ledger(&de(), &period(), &s, &journal);
+        assert_eq!((r.matched, kinds(&r)), (1, vec![]));
+        assert_eq!(r.totals.difference, 0);
     }
 
     #[test]
