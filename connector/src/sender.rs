@@ -54,6 +54,14 @@ pub enum PayError {
     /// The connector refused to quote.
     #[error("quote refused: {0}")]
     Quote(String),
+    /// The connector's API could not be reached (nothing was escrowed).
+    #[error("connector unreachable at {url}: {reason}")]
+    ConnectorUnreachable {
+        /// The API address.
+        url: String,
+        /// The transport error.
+        reason: String,
+    },
     /// The sender's ledger refused the escrow.
     #[error("escrow refused by the sender's ledger: {0}")]
     Ledger(#[from] PluginError),
@@ -157,7 +165,10 @@ impl Payer {
             .json(&request)
             .send()
             .await
-            .map_err(|e| PayError::Quote(e.to_string()))?;
+            .map_err(|e| PayError::ConnectorUnreachable {
+                url: self.connector_url.clone(),
+                reason: e.to_string(),
+            })?;
         if !response.status().is_success() {
             let status = response.status();
             let problem: Problem = response.json().await.unwrap_or(Problem {

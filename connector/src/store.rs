@@ -334,8 +334,8 @@ pub struct SettledFlow {
     pub outgoing_amount: u64,
 }
 
-/// Which payments to list.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Which payments to list. The default lists the latest 100 of any state.
+#[derive(Debug, Clone, Deserialize)]
 pub struct PaymentFilter {
     /// Only this state.
     pub state: Option<PaymentState>,
@@ -352,6 +352,18 @@ pub struct PaymentFilter {
 
 fn default_limit() -> u32 {
     100
+}
+
+impl Default for PaymentFilter {
+    fn default() -> Self {
+        PaymentFilter {
+            state: None,
+            uetr: None,
+            since: None,
+            until: None,
+            limit: default_limit(),
+        }
+    }
 }
 
 async fn write_loop(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Batch>) {

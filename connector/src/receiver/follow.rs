@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use htlc::{Address, Clock, EscrowStatus, Timestamp};
-use plugins::{AccountId, EventCursor, EventKind, LedgerEvent, LedgerPlugin, PluginError, TransferId};
+use plugins::{AccountId, EventKind, LedgerEvent, LedgerPlugin, PluginError, TransferId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -101,13 +101,26 @@ impl Receiver {
     /// Follows the ledger until the task is dropped.
     pub async fn run(self: Arc<Self>) -> Result<(), StoreError> {
         let cursor_key = LedgerId::new(format!("receiver:{}:{}", self.ledger, self.account));
-        let mut cursor = self
-            .store
-            .cursors()
-            .await?
-            .get(&cursor_key)
-            .copied()
-            .unwrap_or(EventCursor::START);
+        let saved = self.store.cursors().await?.get(&cursor_key).copied();
+        let mut cursor = match saved {
+            Some(cursor) => cursor,
+            // A new receiver acts on escrows from now on, not on the ledger's history.
+            None => {
+                let head = loop {
+                    match self.plugin.head().await {
+                        Ok(head) => break head,
+                        Err(error) => {
+                            tracing::warn!(%error, "receiver: reading the ledger's head failed; retrying");
+                            tokio::time::sleep(Duration::from_millis(200)).await;
+                        }
+                    }
+                };
+                self.store
+                    .commit(vec![Write::Cursor(cursor_key.clone(), head)])
+                    .await?;
+                head
+            }
+        };
         tracing::info!(address = %self.address, cursor = cursor.0, "receiver following its ledger");
         loop {
             let page = match self.plugin.events(cursor, 500, Duration::from_secs(10)).await {
