@@ -57,6 +57,13 @@ enum Command {
     /// Example: cypherlink pay --config fixtures/bank-a-payer.toml
     /// --to http://127.0.0.1:7300/.well-known/pay --amount 2000.00 --reference "invoice 7"
     Pay(cli::pay::PayArgs),
+    /// Run a validator (or a non-voting full node) of the committee chain.
+    ///
+    /// Example: cypherlink node --config fixtures/chain/node0.toml
+    Node(cli::node::NodeArgs),
+    /// Committee chain tools: write a local test network, verify an inclusion proof offline.
+    #[command(subcommand)]
+    Chain(cli::chain::ChainCommand),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +77,8 @@ fn main() -> ExitCode {
         Command::Receiver(args) => cli::receiver::run(args),
         Command::Quote(args) => cli::quote::run(args),
         Command::Pay(args) => cli::pay::run(args),
+        Command::Node(args) => cli::node::run(args),
+        Command::Chain(command) => cli::chain::run(command),
     };
     cli::exit_code(result)
 }

@@ -29,6 +29,8 @@
 //! time, and executes the returned actions (send frames, arm timers, store committed blocks).
 
 pub mod aggregator;
+#[cfg(feature = "client")]
+pub mod api;
 pub mod codec;
 pub mod committee;
 pub mod core;
@@ -39,7 +41,10 @@ pub mod light;
 pub mod mempool;
 pub mod merkle;
 pub mod messages;
+#[cfg(feature = "node")]
+pub mod node;
 pub mod pacemaker;
+pub mod proof;
 pub mod safety;
 #[cfg(feature = "sim")]
 pub mod sim;

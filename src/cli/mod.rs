@@ -5,8 +5,10 @@
 
 pub mod bank;
 pub mod cbdc;
+pub mod chain;
 pub mod connector;
 pub mod demo;
+pub mod node;
 pub mod packet;
 pub mod pay;
 pub mod quote;

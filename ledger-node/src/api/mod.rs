@@ -1,0 +1,8 @@
+//! The node's HTTP API as other crates use it (feature `client`): the JSON shapes ([`types`])
+//! and a Rust client ([`client`]). The server side is `crate::node::http` (feature `node`).
+
+pub mod client;
+pub mod types;
+
+pub use client::{ChainClient, ClientError, Signer};
+pub use types::*;

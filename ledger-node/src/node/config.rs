@@ -1,0 +1,275 @@
+//! The node's configuration file (TOML) and the genesis file it points to.
+//!
+//! ```toml
+//! genesis = "genesis.toml"          # relative paths are relative to this file
+//! data_dir = "data/node0"
+//! listen = "127.0.0.1:7400"          # validator-to-validator TCP
+//! api = "127.0.0.1:7500"             # HTTP API
+//!
+//! [validator]                        # omit for a non-voting full node
+//! index = 0
+//! key_file = "keys/validator0.key"   # 32+ bytes of BLS key material, hex
+//!
+//! [[peers]]
+//! index = 1
+//! address = "127.0.0.1:7401"
+//!
+//! [consensus]                        # optional tuning; defaults shown in ConsensusTuning
+//! base_timeout_ms = 1000
+//! ```
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::committee::ValidatorInfo;
+use crate::crypto::{KeyPair, PublicKey, Signature};
+use crate::genesis::Genesis;
+use crate::state::types::hex_of;
+
+/// A configuration problem, with the value at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("reading {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for this schema.
+    #[error("parsing {path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
+    /// A value is out of range or inconsistent.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// The validator identity of this node.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValidatorSection {
+    /// Index in the committee.
+    pub index: u16,
+    /// File holding the BLS key material (hex). Keep it secret; the fixtures' keys are for tests.
+    pub key_file: PathBuf,
+}
+
+/// A validator to connect to.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerSection {
+    /// Its committee index (its key is taken from the genesis).
+    pub index: u16,
+    /// Where it listens.
+    pub address: SocketAddr,
+}
+
+/// Consensus and batching knobs.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsensusTuning {
+    /// First view timeout.
+    pub base_timeout_ms: u64,
+    /// Largest block.
+    pub max_block_txs: usize,
+    /// A leader waits at most this long for transactions.
+    pub batch_delay_ms: u64,
+    /// An idle leader waits this long before an empty block.
+    pub idle_delay_ms: u64,
+    /// Committed blocks kept in memory for peers catching up.
+    pub retain_committed_blocks: usize,
+    /// Most pending transactions.
+    pub mempool_max: usize,
+}
+
+impl Default for ConsensusTuning {
+    fn default() -> Self {
+        Self {
+            base_timeout_ms: 1_000,
+            max_block_txs: 2_000,
+            batch_delay_ms: 2,
+            idle_delay_ms: 100,
+            retain_committed_blocks: 512,
+            mempool_max: 200_000,
+        }
+    }
+}
+
+/// The node's configuration file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeConfig {
+    /// The genesis file.
+    pub genesis: PathBuf,
+    /// Where the database lives.
+    pub data_dir: PathBuf,
+    /// Peer-to-peer listen address.
+    pub listen: SocketAddr,
+    /// HTTP API listen address.
+    pub api: SocketAddr,
+    /// This node's validator identity; absent for a full node.
+    #[serde(default)]
+    pub validator: Option<ValidatorSection>,
+    /// Validators to connect to.
+    #[serde(default)]
+    pub peers: Vec<PeerSection>,
+    /// Consensus tuning.
+    #[serde(default)]
+    pub consensus: ConsensusTuning,
+}
+
+impl NodeConfig {
+    /// Reads a configuration file, resolving relative paths against its directory.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.into(),
+            source,
+        })?;
+        let mut c: NodeConfig = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.into(),
+            message: e.to_string(),
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        c.genesis = base.join(&c.genesis);
+        c.data_dir = base.join(&c.data_dir);
+        if let Some(v) = &mut c.validator {
+            v.key_file = base.join(&v.key_file);
+        }
+        if c.consensus.max_block_txs == 0 || c.consensus.max_block_txs > crate::codec::MAX_TXS {
+            return Err(ConfigError::Invalid(format!(
+                "consensus.max_block_txs {} must be 1..={}",
+                c.consensus.max_block_txs,
+                crate::codec::MAX_TXS
+            )));
+        }
+        if c.consensus.base_timeout_ms < 50 {
+            return Err(ConfigError::Invalid(format!(
+                "consensus.base_timeout_ms {} is below 50",
+                c.consensus.base_timeout_ms
+            )));
+        }
+        Ok(c)
+    }
+
+    /// The database file.
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("chain.sqlite")
+    }
+}
+
+/// One member in the genesis file.
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisMember {
+    /// BLS public key, hex (48 bytes).
+    pub public_key: String,
+    /// Proof of possession, hex (96 bytes).
+    pub pop: String,
+    /// Operator (bank) name.
+    pub operator: String,
+}
+
+/// The genesis file.
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisFile {
+    /// First epoch.
+    pub epoch: u64,
+    /// Genesis time, ms since the Unix epoch.
+    pub timestamp_ms: u64,
+    /// The committee in index order.
+    pub members: Vec<GenesisMember>,
+}
+
+fn unhex(s: &str, what: &str) -> Result<Vec<u8>, ConfigError> {
+    hex::decode(s.trim()).map_err(|_| ConfigError::Invalid(format!("{what} is not hex: {s:?}")))
+}
+
+impl GenesisFile {
+    /// Reads a genesis file.
+    pub fn load(path: &Path) -> Result<Genesis, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.into(),
+            source,
+        })?;
+        let g: GenesisFile = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.into(),
+            message: e.to_string(),
+        })?;
+        g.to_genesis()
+    }
+
+    /// Decodes the keys.
+    pub fn to_genesis(&self) -> Result<Genesis, ConfigError> {
+        let members = self
+            .members
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                Ok(ValidatorInfo {
+                    public_key: PublicKey::from_bytes(&unhex(&m.public_key, "public_key")?)
+                        .map_err(|e| ConfigError::Invalid(format!("member {i}: {e}")))?,
+                    pop: Signature::from_bytes(&unhex(&m.pop, "pop")?)
+                        .map_err(|e| ConfigError::Invalid(format!("member {i}: {e}")))?,
+                    operator: m.operator.clone(),
+                })
+            })
+            .collect::<Result<Vec<_>, ConfigError>>()?;
+        Ok(Genesis {
+            epoch: self.epoch,
+            timestamp_ms: self.timestamp_ms,
+            members,
+        })
+    }
+
+    /// The file form of a genesis.
+    pub fn from_genesis(g: &Genesis) -> Self {
+        Self {
+            epoch: g.epoch,
+            timestamp_ms: g.timestamp_ms,
+            members: g
+                .members
+                .iter()
+                .map(|m| GenesisMember {
+                    public_key: hex_of(&m.public_key.to_bytes()),
+                    pop: hex_of(&m.pop.to_bytes()),
+                    operator: m.operator.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Reads a BLS key file (hex key material, at least 32 bytes).
+pub fn load_key(path: &Path) -> Result<KeyPair, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.into(),
+        source,
+    })?;
+    let ikm = unhex(
+        text.lines()
+            .find(|l| !l.trim_start().starts_with('#'))
+            .unwrap_or(""),
+        "key",
+    )?;
+    if ikm.len() < 32 {
+        return Err(ConfigError::Invalid(format!(
+            "{}: key material shorter than 32 bytes",
+            path.display()
+        )));
+    }
+    KeyPair::from_ikm(&ikm).map_err(|e| ConfigError::Invalid(e.to_string()))
+}
+
+/// The chain id: SHA-256 of the genesis encoding.
+pub fn chain_id(g: &Genesis) -> [u8; 32] {
+    crate::crypto::sha256(&[b"CYPHERLINK-CHAIN-V1", &crate::codec::encode_to_vec(g)])
+}

@@ -1,0 +1,577 @@
+//! The HTTP API (actix-web). Errors are `application/problem+json`, mapped in one place
+//! ([`ApiError`]). The OpenAPI document is generated from these handlers ([`openapi_json`]) and
+//! committed as `docs/openapi/chain-api.json`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+use crate::api::types::*;
+use crate::codec::encode_to_vec;
+use crate::merkle;
+use crate::node::driver::now_ms;
+use crate::node::{DriverInput, Shared};
+use crate::proof::InclusionProof;
+use crate::state::types::{hex_of, parse_hex32};
+use crate::state::{AccountId, EscrowId, FailReason};
+
+/// A problem document (RFC 7807).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Problem {
+    /// `urn:cypherlink:chain:<code>`.
+    #[serde(rename = "type")]
+    pub type_uri: String,
+    /// Summary.
+    pub title: String,
+    /// HTTP status.
+    pub status: u16,
+    /// Stable code: `malformed`, `bad_signature`, `wrong_chain`, `not_found`, `unavailable`,
+    /// `timeout`, `internal`.
+    pub code: String,
+    /// What happened.
+    pub detail: String,
+}
+
+/// Every way a request fails.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Malformed input.
+    #[error("{0}")]
+    Malformed(String),
+    /// A transaction refused before it reaches the mempool (bad signature, wrong chain).
+    #[error("{reason}")]
+    Refused {
+        /// The rule.
+        reason: FailReason,
+    },
+    /// Nothing with this id.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The node cannot take it now (full node, mempool full, shutting down).
+    #[error("{0}")]
+    Unavailable(String),
+    /// Storage failed.
+    #[error("storage: {0}")]
+    Internal(String),
+}
+
+impl From<crate::node::store::StoreError> for ApiError {
+    fn from(e: crate::node::store::StoreError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl ApiError {
+    fn code(&self) -> &'static str {
+        match self {
+            ApiError::Malformed(_) => "malformed",
+            ApiError::Refused { reason } => reason.code(),
+            ApiError::NotFound(_) => "not_found",
+            ApiError::Unavailable(_) => "unavailable",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Malformed(_) => StatusCode::BAD_REQUEST,
+            ApiError::Refused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let p = Problem {
+            type_uri: format!("urn:cypherlink:chain:{}", self.code()),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            code: self.code().to_owned(),
+            detail: self.to_string(),
+        };
+        HttpResponse::build(status)
+            .content_type("application/problem+json")
+            .json(p)
+    }
+}
+
+type Ctx = web::Data<Arc<Shared>>;
+
+fn id32(s: &str, what: &str) -> Result<[u8; 32], ApiError> {
+    parse_hex32(s).ok_or_else(|| ApiError::Malformed(format!("{what} must be 64 hex characters")))
+}
+
+/// Query of a submission.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SubmitQuery {
+    /// Wait until the transaction is in a committed block (or the timeout passes).
+    #[serde(default)]
+    pub wait: bool,
+    /// How long to wait, ms (default 30000, at most 120000).
+    pub timeout_ms: Option<u64>,
+}
+
+/// Submits a signed transaction. Answers 202 with `pending` once it is in the mempool, or with
+/// `wait=true`, 200 with its final status (`final` or `failed` with the reason) once its block is
+/// committed and stored. A transaction already committed answers its status (submitting is
+/// idempotent). Refused before the mempool: undecodable (400 `malformed`), another chain (422
+/// `wrong_chain`), a signature that does not verify (422 `bad_signature`).
+#[utoipa::path(post, path = "/v1/transactions", tag = "transactions", request_body = SubmitRequest,
+    params(SubmitQuery),
+    responses((status = 200, body = TxStatus, description = "Committed (final or failed)"),
+        (status = 202, body = TxStatus, description = "Pending"),
+        (status = 400, body = Problem), (status = 422, body = Problem), (status = 503, body = Problem)))]
+pub async fn submit(
+    ctx: Ctx,
+    q: web::Query<SubmitQuery>,
+    body: web::Json<SubmitRequest>,
+) -> Result<HttpResponse, ApiError> {
+    if body.tx.len() > 2 * crate::codec::MAX_TX_BYTES {
+        return Err(ApiError::Malformed("transaction too large".into()));
+    }
+    let bytes = hex::decode(&body.tx).map_err(|_| ApiError::Malformed("tx must be hex".into()))?;
+    let refused = |r: FailReason| {
+        ctx.metrics.refused.with_label_values(&[r.code()]).inc();
+        ApiError::Refused { reason: r }
+    };
+    let tx = match ctx.sigs.check(&[&bytes]).pop() {
+        Some(Ok(tx)) => tx,
+        Some(Err(FailReason::Malformed)) | None => {
+            ctx.metrics.refused.with_label_values(&["malformed"]).inc();
+            return Err(ApiError::Malformed("not a transaction".into()));
+        }
+        Some(Err(r)) => return Err(refused(r)),
+    };
+    if tx.body.chain_id != ctx.chain_id {
+        return Err(refused(FailReason::WrongChain));
+    }
+    if let Some(s) = ctx.reader.tx_status(&tx.id).await? {
+        return Ok(HttpResponse::Ok().json(s));
+    }
+    if ctx.identity.is_none() {
+        return Err(ApiError::Unavailable(
+            "a full node does not take transactions; submit to a validator".into(),
+        ));
+    }
+    let waiter = if q.wait {
+        let (tx_w, rx_w) = tokio::sync::oneshot::channel();
+        ctx.waiters
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(tx.id)
+            .or_default()
+            .push(tx_w);
+        Some(rx_w)
+    } else {
+        None
+    };
+    ctx.pending
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(tx.id, now_ms());
+    match ctx.inbox.try_send(DriverInput::Submit(bytes)) {
+        Ok(()) => ctx.metrics.submitted.inc(),
+        Err(_) => {
+            ctx.pending
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&tx.id);
+            return Err(ApiError::Unavailable("the node is overloaded; retry".into()));
+        }
+    }
+    if let Some(rx) = waiter {
+        let wait = Duration::from_millis(q.timeout_ms.unwrap_or(30_000).min(120_000));
+        // The block may have been stored between the status check and registering.
+        let done = match ctx.reader.tx_status(&tx.id).await? {
+            Some(s) => Some(s),
+            None => {
+                let _ = tokio::time::timeout(wait, rx).await;
+                ctx.reader.tx_status(&tx.id).await?
+            }
+        };
+        if let Some(s) = done {
+            return Ok(HttpResponse::Ok().json(s));
+        }
+    }
+    Ok(HttpResponse::Accepted().json(pending_status(&tx.id)))
+}
+
+fn pending_status(id: &[u8; 32]) -> TxStatus {
+    TxStatus {
+        id: hex_of(id),
+        status: TxState::Pending,
+        height: None,
+        index: None,
+        kind: None,
+        reason: None,
+        detail: None,
+    }
+}
+
+/// A transaction's status: pending (in this node's mempool), final with its height, or failed
+/// with its reason.
+#[utoipa::path(get, path = "/v1/transactions/{id}", tag = "transactions",
+    params(("id" = String, Path, description = "Transaction id, hex")),
+    responses((status = 200, body = TxStatus), (status = 404, body = Problem)))]
+pub async fn tx_status(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = id32(&id, "transaction id")?;
+    if let Some(s) = ctx.reader.tx_status(&id).await? {
+        return Ok(HttpResponse::Ok().json(s));
+    }
+    if ctx
+        .pending
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .contains_key(&id)
+    {
+        return Ok(HttpResponse::Ok().json(pending_status(&id)));
+    }
+    Err(ApiError::NotFound("transaction".into()))
+}
+
+/// An inclusion proof of a committed, successful transaction (an anchor too): the certified
+/// header, the Merkle path of the transaction and of its receipt, and the state commitment.
+/// Check it offline with `cypherlink chain verify-proof`.
+#[utoipa::path(get, path = "/v1/transactions/{id}/proof", tag = "proofs",
+    params(("id" = String, Path, description = "Transaction id, hex")),
+    responses((status = 200, body = InclusionProof), (status = 404, body = Problem)))]
+pub async fn tx_proof(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = id32(&id, "transaction id")?;
+    let (height, index) = ctx
+        .reader
+        .tx_location(&id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("transaction".into()))?;
+    let stored = ctx
+        .reader
+        .block(height)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("block".into()))?;
+    let payload = stored.block.payload();
+    let idx = index as usize;
+    let tx = payload
+        .get(idx)
+        .ok_or_else(|| ApiError::Internal("index out of range".into()))?;
+    let tx_path = merkle::path(payload, idx).unwrap_or_default();
+    let receipts: Vec<Vec<u8>> = ctx
+        .reader
+        .receipts(height)
+        .await?
+        .into_iter()
+        .enumerate()
+        .map(|(k, (tx_id, ok, reason))| encode_receipt(tx_id, k as u32, ok, reason.as_deref()))
+        .collect();
+    let receipt = receipts.get(idx).cloned().unwrap_or_default();
+    let receipt_path = merkle::path(&receipts, idx).unwrap_or_default();
+    let proof = InclusionProof::build(
+        &ctx.chain_id,
+        stored.block.header(),
+        &stored.qc,
+        tx,
+        &tx_path,
+        &receipt,
+        &receipt_path,
+        &stored.commitment,
+    );
+    Ok(HttpResponse::Ok().json(proof))
+}
+
+fn encode_receipt(tx_id: [u8; 32], index: u32, ok: bool, reason: Option<&str>) -> Vec<u8> {
+    // Same bytes as `state::exec::Receipt::encode`, rebuilt from stored columns.
+    let mut out = Vec::with_capacity(48);
+    out.extend_from_slice(&tx_id);
+    out.extend_from_slice(&index.to_be_bytes());
+    if ok {
+        out.push(0);
+    } else {
+        out.push(1);
+        crate::codec::put_var_bytes(&mut out, reason.unwrap_or("").as_bytes());
+    }
+    out
+}
+
+/// An account's nonce and balances.
+#[utoipa::path(get, path = "/v1/accounts/{account}", tag = "accounts",
+    params(("account" = String, Path, description = "Account (Ed25519 public key), hex")),
+    responses((status = 200, body = AccountView), (status = 400, body = Problem)))]
+pub async fn account(ctx: Ctx, account: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = AccountId(id32(&account, "account")?);
+    Ok(HttpResponse::Ok().json(ctx.reader.account(&id).await?))
+}
+
+/// Limit of a listing.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ListQuery {
+    /// At most this many (default 100, at most 1000).
+    pub limit: Option<u32>,
+}
+
+/// An account's committed transactions, newest first.
+#[utoipa::path(get, path = "/v1/accounts/{account}/transactions", tag = "accounts",
+    params(("account" = String, Path, description = "Account, hex"), ListQuery),
+    responses((status = 200, body = [TxStatus])))]
+pub async fn account_txs(
+    ctx: Ctx,
+    account: web::Path<String>,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let id = AccountId(id32(&account, "account")?);
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    Ok(HttpResponse::Ok().json(ctx.reader.account_txs(&id, limit).await?))
+}
+
+/// An asset: issuer, scale, supply.
+#[utoipa::path(get, path = "/v1/assets/{code}", tag = "accounts",
+    params(("code" = String, Path, description = "Asset code")),
+    responses((status = 200, body = AssetView), (status = 404, body = Problem)))]
+pub async fn asset(ctx: Ctx, code: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    match ctx.reader.asset(&code).await? {
+        Some(a) => Ok(HttpResponse::Ok().json(a)),
+        None => Err(ApiError::NotFound("asset".into())),
+    }
+}
+
+/// An escrow by id (`SHA-256("CYPHERLINK-ESCROW-V1" || payer || reference)`).
+#[utoipa::path(get, path = "/v1/escrows/{id}", tag = "escrows",
+    params(("id" = String, Path, description = "Escrow id, hex")),
+    responses((status = 200, body = EscrowView), (status = 404, body = Problem)))]
+pub async fn escrow(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = EscrowId(id32(&id, "escrow id")?);
+    match ctx.reader.escrow(&id).await? {
+        Some(e) => Ok(HttpResponse::Ok().json(EscrowView::from(&e))),
+        None => Err(ApiError::NotFound("escrow".into())),
+    }
+}
+
+/// An anchor by id (its transaction's id). Its inclusion proof is the transaction's.
+#[utoipa::path(get, path = "/v1/anchors/{id}", tag = "proofs",
+    params(("id" = String, Path, description = "Anchor id, hex")),
+    responses((status = 200, body = AnchorView), (status = 404, body = Problem)))]
+pub async fn anchor(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = id32(&id, "anchor id")?;
+    match ctx.reader.anchor(&id).await? {
+        Some(a) => Ok(HttpResponse::Ok().json(a)),
+        None => Err(ApiError::NotFound("anchor".into())),
+    }
+}
+
+/// A committed block by height, with the certificate that makes it final.
+#[utoipa::path(get, path = "/v1/blocks/{height}", tag = "blocks",
+    params(("height" = u64, Path, description = "Height (1 = first block after genesis)")),
+    responses((status = 200, body = BlockView), (status = 404, body = Problem)))]
+pub async fn block(ctx: Ctx, height: web::Path<u64>) -> Result<HttpResponse, ApiError> {
+    let s = ctx
+        .reader
+        .block(*height)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("block".into()))?;
+    let h = s.block.header();
+    Ok(HttpResponse::Ok().json(BlockView {
+        height: h.height,
+        hash: hex_of(&s.block.hash().0),
+        view: h.view,
+        timestamp_ms: h.timestamp_ms,
+        proposer: h.proposer,
+        parent_hash: hex_of(&h.parent_hash.0),
+        payload_root: hex_of(&h.payload_root),
+        state_root: hex_of(&h.state_root),
+        tx_ids: s.block.tx_ids().iter().map(|t| hex_of(t)).collect(),
+        qc_signers: s.qc.signers.iter().collect(),
+        block: hex_of(&encode_to_vec(s.block.as_ref())),
+        qc: hex_of(&encode_to_vec(&s.qc)),
+    }))
+}
+
+/// The committee: members, keys, epoch, and the genesis a light client needs.
+#[utoipa::path(get, path = "/v1/committee", tag = "blocks",
+    responses((status = 200, body = CommitteeView)))]
+pub async fn committee(ctx: Ctx) -> HttpResponse {
+    let c = &ctx.committee;
+    HttpResponse::Ok().json(CommitteeView {
+        epoch: c.epoch(),
+        chain_id: hex_of(&ctx.chain_id),
+        quorum: c.quorum(),
+        members: c
+            .members()
+            .iter()
+            .enumerate()
+            .map(|(i, m)| MemberView {
+                index: i as u16,
+                public_key: hex_of(&m.public_key.to_bytes()),
+                operator: m.operator.clone(),
+            })
+            .collect(),
+        genesis: hex_of(&encode_to_vec(&ctx.genesis)),
+    })
+}
+
+/// Feed position and wait.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct EventsQuery {
+    /// Events after this cursor (0 = from the start).
+    #[serde(default)]
+    pub after: u64,
+    /// At most this many (default 100, at most 1000).
+    pub limit: Option<u32>,
+    /// Wait up to this long for the first event, ms (long poll; default 0, at most 60000).
+    #[serde(default)]
+    pub wait_ms: u64,
+}
+
+/// The event feed: escrows created, fulfilled (with the preimage), rejected and refunded, and
+/// anchors, in commit order. Cursors are the same on every node. Long poll with `wait_ms`.
+#[utoipa::path(get, path = "/v1/events", tag = "events", params(EventsQuery),
+    responses((status = 200, body = EventPage)))]
+pub async fn events(ctx: Ctx, q: web::Query<EventsQuery>) -> Result<HttpResponse, ApiError> {
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let mut rx = ctx.committed.subscribe();
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(q.wait_ms.min(60_000));
+    loop {
+        let events = ctx.reader.events_after(q.after, limit).await?;
+        if !events.is_empty() || tokio::time::Instant::now() >= deadline {
+            let next = events.last().map_or(q.after, |e| e.cursor);
+            return Ok(HttpResponse::Ok().json(EventPage { events, next }));
+        }
+        if rx.borrow_and_update().last_event > q.after {
+            continue;
+        }
+        if tokio::time::timeout_at(deadline, rx.changed()).await.is_err() {
+            continue;
+        }
+    }
+}
+
+/// This node's view of the chain.
+#[utoipa::path(get, path = "/v1/status", tag = "ops", responses((status = 200, body = NodeStatus)))]
+pub async fn status(ctx: Ctx) -> HttpResponse {
+    use std::sync::atomic::Ordering;
+    let c = *ctx.committed.borrow();
+    HttpResponse::Ok().json(NodeStatus {
+        chain_id: hex_of(&ctx.chain_id),
+        validator: ctx.identity.as_ref().map(|(i, _)| *i),
+        committed_height: c.height,
+        state_root: hex_of(&c.state_root),
+        view: ctx.view.load(Ordering::Relaxed),
+        mempool: ctx.mempool.load(Ordering::Relaxed) as usize,
+        catching_up: ctx.catching_up.load(Ordering::Relaxed),
+    })
+}
+
+/// Prometheus metrics.
+#[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, body = String, content_type = "text/plain")))]
+pub async fn metrics(ctx: Ctx) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(ctx.metrics.render())
+}
+
+/// Liveness.
+#[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, body = String)))]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().body("ok")
+}
+
+async fn openapi() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(openapi_json())
+}
+
+async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound("endpoint (see /openapi.json)".into()))
+}
+
+/// The API description.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "CypherLink committee chain node API",
+        version = "1.0.0",
+        description = "Submit Ed25519-signed transactions to the committee chain and read what it \
+                       committed: transaction status, balances, escrows, blocks with their BLS quorum \
+                       certificates, the committee, an event feed with a resume cursor, and inclusion \
+                       proofs that a light client checks offline. Errors are application/problem+json."
+    ),
+    paths(submit, tx_status, tx_proof, account, account_txs, asset, escrow, anchor, block, committee,
+          events, status, metrics, healthz),
+    components(schemas(Problem, TxStatus, TxState, InclusionProof, crate::proof::Step,
+                       crate::proof::CommitmentJson, crate::proof::ItemProof)),
+    tags(
+        (name = "transactions", description = "Submitting and tracking transactions"),
+        (name = "accounts", description = "Balances, assets, account history"),
+        (name = "escrows", description = "Hash-time-locked escrows"),
+        (name = "events", description = "The event feed"),
+        (name = "blocks", description = "Blocks, certificates, the committee"),
+        (name = "proofs", description = "Anchors and inclusion proofs"),
+        (name = "ops", description = "Status, health, metrics"),
+    )
+)]
+pub struct ChainApi;
+
+/// The document as pretty JSON with a trailing newline.
+pub fn openapi_json() -> String {
+    let mut s = ChainApi::openapi().to_pretty_json().unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+fn json_error(err: actix_web::error::JsonPayloadError, _: &actix_web::HttpRequest) -> actix_web::Error {
+    ApiError::Malformed(format!("request body: {err}")).into()
+}
+
+fn query_error(err: actix_web::error::QueryPayloadError, _: &actix_web::HttpRequest) -> actix_web::Error {
+    ApiError::Malformed(format!("query: {err}")).into()
+}
+
+fn path_error(err: actix_web::error::PathError, _: &actix_web::HttpRequest) -> actix_web::Error {
+    ApiError::Malformed(format!("path: {err}")).into()
+}
+
+/// Binds the API server (not yet running: await or spawn the returned server).
+pub fn server(
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+) -> std::io::Result<(actix_web::dev::Server, SocketAddr)> {
+    let data = web::Data::new(shared);
+    let server = actix_web::HttpServer::new(move || {
+        actix_web::App::new()
+            .app_data(data.clone())
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(2 * crate::codec::MAX_TX_BYTES + 1024)
+                    .error_handler(json_error),
+            )
+            .app_data(web::QueryConfig::default().error_handler(query_error))
+            .app_data(web::PathConfig::default().error_handler(path_error))
+            .route("/healthz", web::get().to(healthz))
+            .route("/metrics", web::get().to(metrics))
+            .route("/openapi.json", web::get().to(openapi))
+            .route("/v1/status", web::get().to(status))
+            .route("/v1/transactions", web::post().to(submit))
+            .route("/v1/transactions/{id}", web::get().to(tx_status))
+            .route("/v1/transactions/{id}/proof", web::get().to(tx_proof))
+            .route("/v1/accounts/{account}", web::get().to(account))
+            .route("/v1/accounts/{account}/transactions", web::get().to(account_txs))
+            .route("/v1/assets/{code}", web::get().to(asset))
+            .route("/v1/escrows/{id}", web::get().to(escrow))
+            .route("/v1/anchors/{id}", web::get().to(anchor))
+            .route("/v1/blocks/{height}", web::get().to(block))
+            .route("/v1/committee", web::get().to(committee))
+            .route("/v1/events", web::get().to(events))
+            .default_service(web::to(not_found))
+    })
+    .workers(2)
+    .disable_signals()
+    .shutdown_timeout(2)
+    .bind(addr)?;
+    let bound = server.addrs().first().copied().unwrap_or(addr);
+    Ok((server.run(), bound))
+}

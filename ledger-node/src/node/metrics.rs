@@ -1,0 +1,106 @@
+//! Prometheus metrics of a node (served at `GET /metrics`).
+
+use prometheus::{Encoder, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+
+/// The node's metrics.
+#[derive(Clone, Debug)]
+pub struct Metrics {
+    registry: Registry,
+    /// Transactions accepted by the API.
+    pub submitted: IntCounter,
+    /// Transactions refused by the API, by reason.
+    pub refused: IntCounterVec,
+    /// Committed transactions, by outcome (ok / failed).
+    pub committed_txs: IntCounterVec,
+    /// Committed blocks persisted.
+    pub committed_blocks: IntCounter,
+    /// Height of the last persisted block.
+    pub height: IntGauge,
+    /// Current consensus view.
+    pub view: IntGauge,
+    /// Pending transactions.
+    pub mempool: IntGauge,
+    /// Connected validators.
+    pub peers: IntGauge,
+    /// Messages dropped on receipt, by reason.
+    pub drops: IntCounterVec,
+    /// Blocks applied while catching up.
+    pub synced_blocks: IntCounter,
+    /// Blocks per group commit to SQLite (last).
+    pub group_commit: IntGauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn counter(r: &Registry, name: &str, help: &str) -> IntCounter {
+    let c = IntCounter::new(name, help).unwrap_or_else(|_| unreachable!("static metric name"));
+    let _ = r.register(Box::new(c.clone()));
+    c
+}
+fn gauge(r: &Registry, name: &str, help: &str) -> IntGauge {
+    let g = IntGauge::new(name, help).unwrap_or_else(|_| unreachable!("static metric name"));
+    let _ = r.register(Box::new(g.clone()));
+    g
+}
+fn counter_vec(r: &Registry, name: &str, help: &str, label: &str) -> IntCounterVec {
+    let c = IntCounterVec::new(Opts::new(name, help), &[label])
+        .unwrap_or_else(|_| unreachable!("static metric name"));
+    let _ = r.register(Box::new(c.clone()));
+    c
+}
+
+impl Metrics {
+    /// Registers every metric.
+    pub fn new() -> Self {
+        let r = Registry::new();
+        Self {
+            submitted: counter(&r, "chain_tx_submitted_total", "Transactions accepted by the API"),
+            refused: counter_vec(
+                &r,
+                "chain_tx_refused_total",
+                "Transactions refused by the API",
+                "reason",
+            ),
+            committed_txs: counter_vec(
+                &r,
+                "chain_tx_committed_total",
+                "Committed transactions",
+                "outcome",
+            ),
+            committed_blocks: counter(&r, "chain_blocks_committed_total", "Committed blocks persisted"),
+            height: gauge(&r, "chain_height", "Height of the last persisted block"),
+            view: gauge(&r, "chain_view", "Current consensus view"),
+            mempool: gauge(&r, "chain_mempool", "Pending transactions"),
+            peers: gauge(&r, "chain_peers", "Connected validators"),
+            drops: counter_vec(
+                &r,
+                "chain_messages_dropped_total",
+                "Messages dropped on receipt",
+                "reason",
+            ),
+            synced_blocks: counter(
+                &r,
+                "chain_synced_blocks_total",
+                "Blocks applied while catching up",
+            ),
+            group_commit: gauge(&r, "chain_group_commit_blocks", "Blocks in the last group commit"),
+            registry: r,
+        }
+    }
+
+    /// Counts a dropped message.
+    pub fn dropped(&self, reason: &str) {
+        self.drops.with_label_values(&[reason]).inc();
+    }
+
+    /// The text exposition.
+    pub fn render(&self) -> String {
+        let mut out = Vec::new();
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+}

@@ -1,0 +1,789 @@
+//! SQLite storage (sqlx, WAL): committed blocks with their certificates, transactions with their
+//! outcomes, the committed state, the event feed, and the consensus safety record.
+//!
+//! One writer connection persists committed blocks in group commits (several blocks, one
+//! transaction); a small read pool answers the API and peers catching up. The safety record has
+//! its own connection with `synchronous = FULL`, so a vote leaves only after the record is on
+//! disk; chain data uses `NORMAL` (a crash of the process loses nothing; a power loss may lose
+//! the last blocks, which are fetched again from peers).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use htlc::EscrowStatus;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
+};
+use sqlx::{Connection, QueryBuilder, Row, SqlSafeStr, Sqlite};
+
+use crate::api::types::{
+    AccountView, AnchorView, AssetBalance, AssetView, EscrowView, EventView, TxState, TxStatus,
+};
+use crate::codec::{decode_exact, encode_to_vec};
+use crate::safety::{SafetyRecord, SafetyStorage};
+use crate::state::exec::{Event, StateCommitment};
+use crate::state::types::hex_of;
+use crate::state::{AccountId, AssetCode, AssetInfo, Escrow, EscrowId, Executed, State, Transaction};
+use crate::types::{Block, QuorumCert};
+
+/// The escrow columns, in the order `escrow_of` reads them.
+macro_rules! escrow_select {
+    ($where:literal) => {
+        concat!(
+            "SELECT id, payer, payee, asset, amount, condition, expires_at_ms, memo, reference, status, \
+             fulfillment, created_height, closed_height FROM escrows WHERE ",
+            $where
+        )
+    };
+}
+
+fn escrow_of(row: &sqlx::sqlite::SqliteRow) -> Result<Escrow, StoreError> {
+    let reference: &[u8] = row.get(8);
+    let fulfillment: Option<Vec<u8>> = row.get(10);
+    Ok(Escrow {
+        id: EscrowId(b32(row.get::<&[u8], _>(0))?),
+        payer: AccountId(b32(row.get::<&[u8], _>(1))?),
+        payee: AccountId(b32(row.get::<&[u8], _>(2))?),
+        asset: AssetCode::new(row.get::<String, _>(3)).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        amount: u(row.get(4)),
+        condition: b32(row.get::<&[u8], _>(5))?,
+        expires_at_ms: u(row.get(6)),
+        memo: row.get::<Vec<u8>, _>(7),
+        reference: reference
+            .try_into()
+            .map_err(|_| StoreError::Corrupt("reference".into()))?,
+        status: status_of(row.get::<&str, _>(9))?,
+        fulfillment: fulfillment.map(|f| b32(&f)).transpose()?,
+        created_height: u(row.get(11)),
+        closed_height: row.get::<Option<i64>, _>(12).map(u),
+    })
+}
+
+fn stored_block(row: &sqlx::sqlite::SqliteRow) -> Result<StoredBlock, StoreError> {
+    let block: Block =
+        decode_exact(row.get::<&[u8], _>(0)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let qc: QuorumCert =
+        decode_exact(row.get::<&[u8], _>(1)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(StoredBlock {
+        commitment: StateCommitment {
+            parent_root: b32(row.get::<&[u8], _>(2))?,
+            height: block.height(),
+            changes_digest: b32(row.get::<&[u8], _>(3))?,
+            receipts_root: b32(row.get::<&[u8], _>(4))?,
+        },
+        block: Arc::new(block),
+        qc,
+    })
+}
+
+impl Reader {
+    /// Copies WAL pages into the database without waiting (keeps the WAL short).
+    pub async fn checkpoint(&self) -> Result<(), StoreError> {
+        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Height of the last stored block (0 before the first commit).
+    pub async fn committed_height(&self) -> Result<u64, StoreError> {
+        let h: Option<i64> = sqlx::query_scalar("SELECT MAX(height) FROM blocks")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(h.map_or(0, u))
+    }
+
+    /// A committed transaction's status.
+    pub async fn tx_status(&self, id: &[u8; 32]) -> Result<Option<TxStatus>, StoreError> {
+        let row = sqlx::query(
+            "SELECT height, idx, kind, ok, reason, detail FROM txs WHERE id = ? ORDER BY height LIMIT 1",
+        )
+        .bind(&id[..])
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| TxStatus {
+            id: hex_of(id),
+            status: if r.get::<bool, _>(3) {
+                TxState::Final
+            } else {
+                TxState::Failed
+            },
+            height: Some(u(r.get(0))),
+            index: Some(r.get::<i64, _>(1) as u32),
+            kind: Some(r.get(2)),
+            reason: r.get(4),
+            detail: r.get(5),
+        }))
+    }
+
+    /// Where a committed transaction is: (height, index).
+    pub async fn tx_location(&self, id: &[u8; 32]) -> Result<Option<(u64, u32)>, StoreError> {
+        let row = sqlx::query("SELECT height, idx FROM txs WHERE id = ? ORDER BY height LIMIT 1")
+            .bind(&id[..])
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| (u(r.get(0)), r.get::<i64, _>(1) as u32)))
+    }
+
+    /// An account's committed state.
+    pub async fn account(&self, id: &AccountId) -> Result<AccountView, StoreError> {
+        let nonce: Option<i64> = sqlx::query_scalar("SELECT nonce FROM accounts WHERE id = ?")
+            .bind(&id.0[..])
+            .fetch_optional(&self.pool)
+            .await?;
+        let balances = sqlx::query("SELECT asset, amount FROM balances WHERE account = ? ORDER BY asset")
+            .bind(&id.0[..])
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|r| AssetBalance {
+                asset: r.get(0),
+                amount: u(r.get(1)),
+            })
+            .collect();
+        Ok(AccountView {
+            account: id.to_hex(),
+            nonce: nonce.map_or(0, u),
+            balances,
+        })
+    }
+
+    /// Committed transaction ids of an account, newest first.
+    pub async fn account_txs(&self, id: &AccountId, limit: u32) -> Result<Vec<TxStatus>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT t.id, t.height, t.idx, t.kind, t.ok, t.reason, t.detail FROM account_txs a \
+             JOIN txs t ON t.height = a.height AND t.idx = a.idx WHERE a.account = ? \
+             ORDER BY a.height DESC, a.idx DESC LIMIT ?",
+        )
+        .bind(&id.0[..])
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(TxStatus {
+                    id: hex_of(&b32(r.get::<&[u8], _>(0))?),
+                    status: if r.get::<bool, _>(4) {
+                        TxState::Final
+                    } else {
+                        TxState::Failed
+                    },
+                    height: Some(u(r.get(1))),
+                    index: Some(r.get::<i64, _>(2) as u32),
+                    kind: Some(r.get(3)),
+                    reason: r.get(5),
+                    detail: r.get(6),
+                })
+            })
+            .collect()
+    }
+
+    /// An asset.
+    pub async fn asset(&self, code: &str) -> Result<Option<AssetView>, StoreError> {
+        let row = sqlx::query("SELECT code, issuer, scale, supply FROM assets WHERE code = ?")
+            .bind(code)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(AssetView {
+                code: r.get(0),
+                issuer: hex_of(&b32(r.get::<&[u8], _>(1))?),
+                scale: r.get::<i64, _>(2) as u8,
+                supply: u(r.get(3)),
+            })
+        })
+        .transpose()
+    }
+
+    /// An escrow.
+    pub async fn escrow(&self, id: &EscrowId) -> Result<Option<Escrow>, StoreError> {
+        let row = sqlx::query(escrow_select!("id = ?"))
+            .bind(&id.0[..])
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(escrow_of).transpose()
+    }
+
+    /// An anchor.
+    pub async fn anchor(&self, id: &[u8; 32]) -> Result<Option<AnchorView>, StoreError> {
+        let row =
+            sqlx::query("SELECT id, namespace, root, items, submitter, height FROM anchors WHERE id = ?")
+                .bind(&id[..])
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|r| {
+            Ok(AnchorView {
+                id: hex_of(&b32(r.get::<&[u8], _>(0))?),
+                namespace: r.get(1),
+                root: hex_of(&b32(r.get::<&[u8], _>(2))?),
+                items: u(r.get(3)),
+                submitter: hex_of(&b32(r.get::<&[u8], _>(4))?),
+                height: u(r.get(5)),
+            })
+        })
+        .transpose()
+    }
+
+    /// A committed block by height.
+    pub async fn block(&self, height: u64) -> Result<Option<StoredBlock>, StoreError> {
+        let row = sqlx::query(
+            "SELECT block, qc, state_parent, changes_digest, receipts_root FROM blocks WHERE height = ?",
+        )
+        .bind(i(height))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(stored_block).transpose()
+    }
+
+    /// Committed blocks from `from` upwards, at most `max` of them and about `max_bytes`.
+    pub async fn blocks_from(
+        &self,
+        from: u64,
+        max: u32,
+        max_bytes: usize,
+    ) -> Result<Vec<StoredBlock>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT block, qc, state_parent, changes_digest, receipts_root FROM blocks WHERE height >= ? \
+             ORDER BY height LIMIT ?",
+        )
+        .bind(i(from))
+        .bind(i64::from(max))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::new();
+        let mut bytes = 0;
+        for r in &rows {
+            let b = stored_block(r)?;
+            bytes += b.block.payload_bytes() + 512;
+            out.push(b);
+            if bytes >= max_bytes {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// A committed block by hash.
+    pub async fn block_by_hash(&self, hash: &[u8; 32]) -> Result<Option<StoredBlock>, StoreError> {
+        let row = sqlx::query(
+            "SELECT block, qc, state_parent, changes_digest, receipts_root FROM blocks WHERE hash = ?",
+        )
+        .bind(&hash[..])
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(stored_block).transpose()
+    }
+
+    /// The receipts of the block at `height` in order: (tx id, ok, reason code).
+    pub async fn receipts(&self, height: u64) -> Result<Vec<([u8; 32], bool, Option<String>)>, StoreError> {
+        let rows = sqlx::query("SELECT id, ok, reason FROM txs WHERE height = ? ORDER BY idx")
+            .bind(i(height))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    b32(r.get::<&[u8], _>(0))?,
+                    r.get::<bool, _>(1),
+                    r.get::<Option<String>, _>(2),
+                ))
+            })
+            .collect()
+    }
+
+    /// Events after `after`, at most `limit`.
+    pub async fn events_after(&self, after: u64, limit: u32) -> Result<Vec<EventView>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, height, tx_id, kind, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+        )
+        .bind(i(after))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                let kind: String = r.get(3);
+                let data: &str = r.get(4);
+                let (escrow, anchor) = if kind == "anchored" {
+                    (None, serde_json::from_str(data).ok())
+                } else {
+                    (serde_json::from_str(data).ok(), None)
+                };
+                Ok(EventView {
+                    cursor: u(r.get(0)),
+                    height: u(r.get(1)),
+                    tx_id: hex_of(&b32(r.get::<&[u8], _>(2))?),
+                    kind,
+                    escrow,
+                    anchor,
+                })
+            })
+            .collect()
+    }
+
+    /// The cursor of the last event.
+    pub async fn last_event(&self) -> Result<u64, StoreError> {
+        let s: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM events")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(s.map_or(0, u))
+    }
+}
+const CHUNK: usize = 300;
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite said no.
+    #[error("database: {0}")]
+    Sql(#[from] sqlx::Error),
+    /// Migrations failed.
+    #[error("database migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored value does not decode.
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+}
+
+/// A block to persist: the block, its certificate and what executing it did.
+#[derive(Clone, Debug)]
+pub struct CommittedItem {
+    /// The block.
+    pub block: Arc<Block>,
+    /// The certificate certifying it.
+    pub qc: QuorumCert,
+    /// Its execution.
+    pub exec: Arc<Executed>,
+}
+
+/// What a restarted node resumes from.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The committed state.
+    pub state: State,
+    /// The last committed block and its certificate (none before the first commit).
+    pub last: Option<(Arc<Block>, QuorumCert)>,
+    /// Next event sequence number.
+    pub next_event: u64,
+}
+
+/// A stored block with its certificate and state commitment.
+#[derive(Clone, Debug)]
+pub struct StoredBlock {
+    /// The block.
+    pub block: Arc<Block>,
+    /// Its certificate.
+    pub qc: QuorumCert,
+    /// How its state root was formed.
+    pub commitment: StateCommitment,
+}
+
+fn i(x: u64) -> i64 {
+    x as i64
+}
+fn u(x: i64) -> u64 {
+    x as u64
+}
+
+fn b32(v: &[u8]) -> Result<[u8; 32], StoreError> {
+    v.try_into()
+        .map_err(|_| StoreError::Corrupt("expected 32 bytes".into()))
+}
+
+fn options(path: &Path, sync: SqliteSynchronous) -> SqliteConnectOptions {
+    SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(sync)
+        .busy_timeout(Duration::from_secs(10))
+        .statement_cache_capacity(1024)
+        .pragma("temp_store", "memory")
+        .pragma("cache_size", "-16384")
+}
+
+fn migrator() -> Migrator {
+    Migrator::with_migrations(vec![Migration::new(
+        1,
+        "chain schema".into(),
+        MigrationType::Simple,
+        include_str!("schema.sql").into_sql_str(),
+        false,
+    )])
+}
+
+/// The node's database.
+pub struct Store {
+    writer: SqliteConnection,
+    pool: SqlitePool,
+    next_event: u64,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("next_event", &self.next_event)
+            .finish()
+    }
+}
+
+/// The read side, cloneable into API handlers.
+#[derive(Clone, Debug)]
+pub struct Reader {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens (creating and migrating) the database at `path`.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let mut writer = SqliteConnection::connect_with(&options(path, SqliteSynchronous::Normal)).await?;
+        migrator().run(&mut writer).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .min_connections(1)
+            .connect_with(options(path, SqliteSynchronous::Normal))
+            .await?;
+        let next_event: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) + 1 FROM events")
+            .fetch_one(&mut writer)
+            .await?;
+        Ok(Self {
+            writer,
+            pool,
+            next_event: u(next_event),
+        })
+    }
+
+    /// A handle for reads.
+    pub fn reader(&self) -> Reader {
+        Reader {
+            pool: self.pool.clone(),
+        }
+    }
+
+    /// Loads the committed state and the last committed block.
+    pub async fn load(&mut self, chain_id: &[u8; 32]) -> Result<Loaded, StoreError> {
+        let mut state = State::genesis(chain_id);
+        for row in sqlx::query("SELECT id, nonce FROM accounts")
+            .fetch_all(&mut self.writer)
+            .await?
+        {
+            let id = AccountId(b32(row.get::<&[u8], _>(0))?);
+            state.accounts.entry(id).or_default().nonce = u(row.get(1));
+        }
+        for row in sqlx::query("SELECT account, asset, amount FROM balances")
+            .fetch_all(&mut self.writer)
+            .await?
+        {
+            let id = AccountId(b32(row.get::<&[u8], _>(0))?);
+            let asset =
+                AssetCode::new(row.get::<String, _>(1)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            state
+                .accounts
+                .entry(id)
+                .or_default()
+                .set_balance(&asset, u(row.get(2)));
+        }
+        for row in sqlx::query("SELECT code, issuer, scale, supply FROM assets")
+            .fetch_all(&mut self.writer)
+            .await?
+        {
+            let code =
+                AssetCode::new(row.get::<String, _>(0)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            state.assets.insert(
+                code,
+                AssetInfo {
+                    issuer: AccountId(b32(row.get::<&[u8], _>(1))?),
+                    scale: row.get::<i64, _>(2) as u8,
+                    supply: u(row.get(3)),
+                },
+            );
+        }
+        for row in sqlx::query("SELECT id, status FROM escrows WHERE status <> 'prepared'")
+            .fetch_all(&mut self.writer)
+            .await?
+        {
+            state.closed.insert(
+                EscrowId(b32(row.get::<&[u8], _>(0))?),
+                status_of(row.get::<&str, _>(1))?,
+            );
+        }
+        for row in sqlx::query(escrow_select!("status = 'prepared'"))
+            .fetch_all(&mut self.writer)
+            .await?
+        {
+            let e = escrow_of(&row)?;
+            state.open.insert(e.id, e);
+        }
+        let last = sqlx::query("SELECT block, qc FROM blocks ORDER BY height DESC LIMIT 1")
+            .fetch_optional(&mut self.writer)
+            .await?;
+        let last = match last {
+            None => None,
+            Some(row) => {
+                let block: Block =
+                    decode_exact(row.get::<&[u8], _>(0)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let qc: QuorumCert =
+                    decode_exact(row.get::<&[u8], _>(1)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                state.height = block.height();
+                state.root = block.header().state_root;
+                Some((Arc::new(block), qc))
+            }
+        };
+        Ok(Loaded {
+            state,
+            last,
+            next_event: self.next_event,
+        })
+    }
+
+    /// Persists committed blocks, in order, in one transaction. Returns the new last event
+    /// cursor.
+    pub async fn write(&mut self, items: &[CommittedItem]) -> Result<u64, StoreError> {
+        let mut next_event = self.next_event;
+        let mut tx = self.writer.begin().await?;
+        for it in items {
+            let b = &it.block;
+            let c = &it.exec.outcome.commitment;
+            sqlx::query(
+                "INSERT INTO blocks (height, hash, view, timestamp_ms, tx_count, block, qc, state_parent, \
+                 changes_digest, receipts_root) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(i(b.height()))
+            .bind(&b.hash().0[..])
+            .bind(i(b.view()))
+            .bind(i(b.timestamp_ms()))
+            .bind(b.payload().len() as i64)
+            .bind(encode_to_vec(b.as_ref()))
+            .bind(encode_to_vec(&it.qc))
+            .bind(&c.parent_root[..])
+            .bind(&c.changes_digest[..])
+            .bind(&c.receipts_root[..])
+            .execute(&mut *tx)
+            .await?;
+            // Transactions and the by-account index.
+            let decoded: Vec<Option<Transaction>> =
+                b.payload().iter().map(|t| Transaction::decode(t).ok()).collect();
+            let receipts = &it.exec.outcome.receipts;
+            for chunk in receipts.chunks(CHUNK) {
+                let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+                    "INSERT INTO txs (id, height, idx, signer, nonce, kind, ok, reason, detail) ",
+                );
+                q.push_values(chunk, |mut row, r| {
+                    let tx = decoded.get(r.index as usize).and_then(Option::as_ref);
+                    row.push_bind(r.tx_id.to_vec())
+                        .push_bind(i(b.height()))
+                        .push_bind(i64::from(r.index))
+                        .push_bind(tx.map(|t| t.body.signer.0.to_vec()))
+                        .push_bind(tx.map(|t| i(t.body.nonce)))
+                        .push_bind(tx.map_or("unknown", |t| t.body.op.kind()))
+                        .push_bind(r.outcome.is_ok())
+                        .push_bind(r.outcome.as_ref().err().map(|e| e.code()))
+                        .push_bind(r.outcome.as_ref().err().map(|e| e.to_string()));
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            let mut index_rows: Vec<([u8; 32], u32)> = Vec::new();
+            for (k, t) in decoded.iter().enumerate() {
+                if let Some(t) = t {
+                    index_rows.push((t.body.signer.0, k as u32));
+                    if let Some(cp) = t.body.op.counterparty()
+                        && cp != t.body.signer
+                    {
+                        index_rows.push((cp.0, k as u32));
+                    }
+                }
+            }
+            for chunk in index_rows.chunks(CHUNK) {
+                let mut q: QueryBuilder<Sqlite> =
+                    QueryBuilder::new("INSERT OR IGNORE INTO account_txs (account, height, idx) ");
+                q.push_values(chunk, |mut row, (a, k)| {
+                    row.push_bind(a.to_vec())
+                        .push_bind(i(b.height()))
+                        .push_bind(i64::from(*k));
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            // State.
+            let ch = &it.exec.outcome.changes;
+            let accts: Vec<_> = ch.accounts.iter().collect();
+            for chunk in accts.chunks(CHUNK) {
+                let mut q: QueryBuilder<Sqlite> =
+                    QueryBuilder::new("INSERT OR REPLACE INTO accounts (id, nonce) ");
+                q.push_values(chunk, |mut row, (id, a)| {
+                    row.push_bind(id.0.to_vec()).push_bind(i(a.nonce));
+                });
+                q.build().execute(&mut *tx).await?;
+                let mut del: QueryBuilder<Sqlite> =
+                    QueryBuilder::new("DELETE FROM balances WHERE account IN (");
+                let mut sep = del.separated(", ");
+                for (id, _) in chunk {
+                    sep.push_bind(id.0.to_vec());
+                }
+                del.push(")");
+                del.build().execute(&mut *tx).await?;
+                let bals: Vec<(&AccountId, &AssetCode, u64)> = chunk
+                    .iter()
+                    .flat_map(|(id, a)| a.balances.iter().map(move |(c, v)| (*id, c, *v)))
+                    .collect();
+                for bchunk in bals.chunks(CHUNK) {
+                    let mut q: QueryBuilder<Sqlite> =
+                        QueryBuilder::new("INSERT INTO balances (account, asset, amount) ");
+                    q.push_values(bchunk, |mut row, (id, c, v)| {
+                        row.push_bind(id.0.to_vec())
+                            .push_bind(c.as_str().to_owned())
+                            .push_bind(i(*v));
+                    });
+                    q.build().execute(&mut *tx).await?;
+                }
+            }
+            for (code, a) in &ch.assets {
+                sqlx::query(
+                    "INSERT OR REPLACE INTO assets (code, issuer, scale, supply) VALUES (?, ?, ?, ?)",
+                )
+                .bind(code.as_str())
+                .bind(&a.issuer.0[..])
+                .bind(i64::from(a.scale))
+                .bind(i(a.supply))
+                .execute(&mut *tx)
+                .await?;
+            }
+            for e in ch.escrows.values() {
+                sqlx::query(
+                    "INSERT OR REPLACE INTO escrows (id, payer, payee, asset, amount, condition, expires_at_ms, memo, \
+                     reference, status, fulfillment, created_height, closed_height) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(&e.id.0[..])
+                .bind(&e.payer.0[..])
+                .bind(&e.payee.0[..])
+                .bind(e.asset.as_str())
+                .bind(i(e.amount))
+                .bind(&e.condition[..])
+                .bind(i(e.expires_at_ms))
+                .bind(&e.memo[..])
+                .bind(&e.reference[..])
+                .bind(e.status.as_str())
+                .bind(e.fulfillment.map(|f| f.to_vec()))
+                .bind(i(e.created_height))
+                .bind(e.closed_height.map(i))
+                .execute(&mut *tx)
+                .await?;
+            }
+            for a in &ch.anchors {
+                sqlx::query(
+                    "INSERT OR IGNORE INTO anchors (id, namespace, root, items, submitter, height) VALUES (?, ?, ?, ?, ?, ?)",
+                )
+                .bind(&a.id[..])
+                .bind(&a.namespace)
+                .bind(&a.root[..])
+                .bind(i(a.items))
+                .bind(&a.submitter.0[..])
+                .bind(i(a.height))
+                .execute(&mut *tx)
+                .await?;
+            }
+            for ev in &it.exec.outcome.events {
+                let (kind, subject, tx_id, data) = match ev {
+                    Event::Escrow { tx_id, escrow } => (
+                        event_kind(escrow.status),
+                        escrow.id.0,
+                        *tx_id,
+                        serde_json::to_string(&EscrowView::from(escrow.as_ref())).unwrap_or_default(),
+                    ),
+                    Event::Anchored(a) => (
+                        "anchored",
+                        a.id,
+                        a.id,
+                        serde_json::to_string(&AnchorView::from(a)).unwrap_or_default(),
+                    ),
+                };
+                sqlx::query(
+                    "INSERT INTO events (seq, height, tx_id, kind, subject, data) VALUES (?, ?, ?, ?, ?, ?)",
+                )
+                .bind(i(next_event))
+                .bind(i(b.height()))
+                .bind(&tx_id[..])
+                .bind(kind)
+                .bind(&subject[..])
+                .bind(data)
+                .execute(&mut *tx)
+                .await?;
+                next_event += 1;
+            }
+        }
+        tx.commit().await?;
+        self.next_event = next_event;
+        Ok(next_event - 1)
+    }
+}
+
+fn event_kind(s: EscrowStatus) -> &'static str {
+    match s {
+        EscrowStatus::Prepared => "escrow_created",
+        EscrowStatus::Fulfilled => "escrow_fulfilled",
+        EscrowStatus::Rejected => "escrow_rejected",
+        EscrowStatus::Expired => "escrow_refunded",
+    }
+}
+
+fn status_of(s: &str) -> Result<EscrowStatus, StoreError> {
+    Ok(match s {
+        "prepared" => EscrowStatus::Prepared,
+        "fulfilled" => EscrowStatus::Fulfilled,
+        "rejected" => EscrowStatus::Rejected,
+        "expired" => EscrowStatus::Expired,
+        other => return Err(StoreError::Corrupt(format!("escrow status {other:?}"))),
+    })
+}
+
+/// The safety record in SQLite, behind the synchronous [`SafetyStorage`] trait. The consensus
+/// core runs on its own OS thread (never inside the async runtime), so `save` can block on the
+/// runtime to run the write, and returns only once SQLite has synced it (`synchronous = FULL`).
+pub struct SqliteSafety {
+    conn: SqliteConnection,
+    rt: tokio::runtime::Handle,
+}
+
+impl std::fmt::Debug for SqliteSafety {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SqliteSafety")
+    }
+}
+
+impl SqliteSafety {
+    /// Opens a FULL-sync connection to the (already migrated) database at `path`.
+    pub async fn open(path: &Path, rt: tokio::runtime::Handle) -> Result<Self, StoreError> {
+        let conn = SqliteConnection::connect_with(&options(path, SqliteSynchronous::Full)).await?;
+        Ok(Self { conn, rt })
+    }
+}
+
+impl SafetyStorage for SqliteSafety {
+    fn load(&mut self) -> crate::Result<Option<SafetyRecord>> {
+        let conn = &mut self.conn;
+        let row: Option<Vec<u8>> = self
+            .rt
+            .block_on(sqlx::query_scalar("SELECT record FROM safety WHERE id = 1").fetch_optional(conn))
+            .map_err(|e| crate::Error::Storage(e.to_string()))?;
+        row.map(|b| decode_exact::<SafetyRecord>(&b)).transpose()
+    }
+
+    fn save(&mut self, record: &SafetyRecord) -> crate::Result<()> {
+        let bytes = encode_to_vec(record);
+        let conn = &mut self.conn;
+        self.rt
+            .block_on(
+                sqlx::query("INSERT INTO safety (id, record) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET record = excluded.record")
+                    .bind(bytes)
+                    .execute(conn),
+            )
+            .map_err(|e| crate::Error::Storage(e.to_string()))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,169 @@
+//! `cypherlink chain ...`: tools around the committee chain: write a local test network's files,
+//! and verify an inclusion proof offline (a light client).
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Subcommand;
+use ledger_node::committee::ValidatorInfo;
+use ledger_node::crypto::KeyPair;
+use ledger_node::genesis::Genesis;
+use ledger_node::node::GenesisFile;
+use ledger_node::proof::InclusionProof;
+
+use crate::cli::{InputError, print_line};
+
+/// `cypherlink chain` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ChainCommand {
+    /// Write the files of a local test network: genesis.toml, TEST-ONLY validator keys, and
+    /// one node config per validator (validator i listens on base_port + i, its API on
+    /// api_base_port + i).
+    ///
+    /// Example: cypherlink chain init-testnet --dir fixtures/chain
+    InitTestnet {
+        /// Output directory.
+        #[arg(long)]
+        dir: PathBuf,
+        /// Committee size (3f+1).
+        #[arg(long, default_value_t = 4)]
+        validators: u16,
+        /// First peer-to-peer port.
+        #[arg(long, default_value_t = 7400)]
+        base_port: u16,
+        /// First API port.
+        #[arg(long, default_value_t = 7500)]
+        api_base_port: u16,
+        /// Seed of the (insecure, test-only) keys.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Check an inclusion proof (from GET /v1/transactions/{id}/proof) against the committee
+    /// of a genesis file, offline: the block's certificate, the transaction's inclusion, its
+    /// success, and for an anchor the item under the anchored root.
+    ///
+    /// Example: cypherlink chain verify-proof proof.json --genesis fixtures/chain/genesis.toml
+    VerifyProof {
+        /// The proof (JSON).
+        file: PathBuf,
+        /// The chain's genesis file.
+        #[arg(long)]
+        genesis: PathBuf,
+    },
+}
+
+/// Runs a chain subcommand.
+pub fn run(cmd: ChainCommand) -> anyhow::Result<()> {
+    match cmd {
+        ChainCommand::InitTestnet {
+            dir,
+            validators,
+            base_port,
+            api_base_port,
+            seed,
+        } => init_testnet(&dir, validators, base_port, api_base_port, seed),
+        ChainCommand::VerifyProof { file, genesis } => verify_proof(&file, &genesis),
+    }
+}
+
+fn verify_proof(file: &std::path::Path, genesis: &std::path::Path) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    if text.len() > 1 << 20 {
+        return Err(InputError("proof file larger than 1 MiB".into()).into());
+    }
+    let proof: InclusionProof = serde_json::from_str(&text)
+        .map_err(|e| InputError(format!("{}: not a proof: {e}", file.display())))?;
+    let g = GenesisFile::load(genesis).map_err(|e| InputError(e.to_string()))?;
+    let proven = proof
+        .verify(&g)
+        .map_err(|e| InputError(format!("proof does NOT hold: {e}")))?;
+    print_line(&format!(
+        "proof holds: transaction {} ({}) succeeded in block {} (time {} ms), certified by the committee of epoch {}",
+        hex::encode(ledger_node::merkle::leaf_hash(
+            &hex::decode(&proof.tx).unwrap_or_default()
+        )),
+        proven.tx.body.op.kind(),
+        proven.height,
+        proven.timestamp_ms,
+        g.epoch
+    ))?;
+    if let Some((ns, root, item)) = proven.anchor {
+        print_line(&format!(
+            "anchor: namespace {ns:?}, root {}{}",
+            hex::encode(root),
+            if item { ", item proven under it" } else { "" }
+        ))?;
+    }
+    Ok(())
+}
+
+/// Test-only key material for validator `i`.
+fn test_ikm(seed: u64, i: u64) -> [u8; 32] {
+    ledger_node::crypto::sha256(&[
+        b"cypherlink TEST-ONLY validator key",
+        &seed.to_be_bytes(),
+        &i.to_be_bytes(),
+    ])
+}
+
+fn init_testnet(
+    dir: &std::path::Path,
+    n: u16,
+    base_port: u16,
+    api_base_port: u16,
+    seed: u64,
+) -> anyhow::Result<()> {
+    if n < 4 || (n - 1) % 3 != 0 {
+        return Err(InputError(format!("--validators {n} must be 3f+1 and at least 4")).into());
+    }
+    std::fs::create_dir_all(dir.join("keys")).with_context(|| format!("creating {}", dir.display()))?;
+    let mut members = Vec::new();
+    for i in 0..n {
+        let ikm = test_ikm(seed, u64::from(i));
+        let k = KeyPair::from_ikm(&ikm).map_err(|e| anyhow::anyhow!("{e}"))?;
+        members.push(ValidatorInfo {
+            public_key: *k.public(),
+            pop: k.proof_of_possession(),
+            operator: format!("bank-{i}"),
+        });
+        std::fs::write(
+            dir.join(format!("keys/validator{i}.key")),
+            format!(
+                "# TEST ONLY: derived from a public seed; never use for a real network.\n{}\n",
+                hex::encode(ikm)
+            ),
+        )?;
+    }
+    let genesis = Genesis {
+        epoch: 1,
+        timestamp_ms: 1_767_225_600_000,
+        members,
+    };
+    let text = toml::to_string(&GenesisFile::from_genesis(&genesis))?;
+    std::fs::write(
+        dir.join("genesis.toml"),
+        format!("# The committee of a local TEST network (keys in keys/, test-only).\n{text}"),
+    )?;
+    for i in 0..n {
+        let mut c = format!(
+            "# Validator {i} of the local test network. Start with:\n#   cypherlink node --config {}\n\
+             genesis = \"genesis.toml\"\ndata_dir = \"data/node{i}\"\nlisten = \"127.0.0.1:{}\"\napi = \"127.0.0.1:{}\"\n\n\
+             [validator]\nindex = {i}\nkey_file = \"keys/validator{i}.key\"\n",
+            dir.join(format!("node{i}.toml")).display(),
+            base_port + i,
+            api_base_port + i
+        );
+        for j in (0..n).filter(|j| *j != i) {
+            c.push_str(&format!(
+                "\n[[peers]]\nindex = {j}\naddress = \"127.0.0.1:{}\"\n",
+                base_port + j
+            ));
+        }
+        std::fs::write(dir.join(format!("node{i}.toml")), c)?;
+    }
+    print_line(&format!(
+        "wrote a {n}-validator test network to {}",
+        dir.display()
+    ))?;
+    Ok(())
+}
