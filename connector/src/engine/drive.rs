@@ -102,11 +102,7 @@ impl Connector {
         };
         match plugin.prepare(request).await {
             Ok(transfer) => {
-                if let Some(next) = self.apply_outgoing_status(p.id, &transfer).await
-                    && next.state == PaymentState::Forwarded
-                {
-                    self.crash.reached(CrashPoint::AfterOutgoingPrepared);
-                }
+                self.apply_outgoing_status(p.id, &transfer).await;
                 Step::Again
             }
             Err(error) if error.is_retryable() => {

@@ -9,7 +9,7 @@ use htlc::{ErrorCode, Prepare};
 use plugins::{EventCursor, EventKind, LedgerEvent};
 use uuid::Uuid;
 
-use super::{Connector, CrashPoint, trail};
+use super::{Connector, trail};
 use crate::LedgerId;
 use crate::layers::validate::IncomingLeg as PacketLeg;
 use crate::payment::{IncomingLeg, OutgoingLeg, Payment, PaymentState, outgoing_transfer_id, payment_id};
@@ -22,8 +22,6 @@ use crate::switch::{self, Incoming, SwitchTables};
 struct PageEffects {
     writes: Vec<Write>,
     drive: Vec<Uuid>,
-    new_incoming: bool,
-    outgoing_fulfilled: bool,
 }
 
 pub(super) async fn follow(connector: Arc<Connector>, ledger: LedgerId, mut cursor: EventCursor) {
@@ -69,12 +67,6 @@ pub(super) async fn follow(connector: Arc<Connector>, ledger: LedgerId, mut curs
             return;
         }
         cursor = next;
-        if effects.new_incoming {
-            connector.crash.reached(CrashPoint::AfterIncomingRecorded);
-        }
-        if effects.outgoing_fulfilled {
-            connector.crash.reached(CrashPoint::AfterOutgoingFulfilled);
-        }
         for id in effects.drive {
             connector.spawn_driver(id);
         }
@@ -182,13 +174,10 @@ impl Connector {
                 }
             }
         });
-        if let Some(p) = staged {
-            if p.state == PaymentState::Fulfilling {
-                effects.outgoing_fulfilled = true;
-            }
-            if matches!(p.state, PaymentState::Fulfilling | PaymentState::Rejecting) {
-                effects.drive.push(p.id);
-            }
+        if let Some(p) = staged
+            && matches!(p.state, PaymentState::Fulfilling | PaymentState::Rejecting)
+        {
+            effects.drive.push(p.id);
         }
     }
 
@@ -314,6 +303,5 @@ impl Connector {
         effects.writes.push(Write::Payment(Box::new(payment)));
         effects.writes.push(Write::Trail { payment: id, entry });
         effects.drive.push(id);
-        effects.new_incoming = true;
     }
 }

@@ -30,7 +30,7 @@ pub use crash::CrashPoint;
 
 use crate::LedgerId;
 use crate::metrics::Metrics;
-use crate::payment::{Payment, TrailEntry};
+use crate::payment::{Payment, PaymentState, TrailEntry};
 use crate::store::{Store, StoreError, Write};
 use crate::switch::SwitchTables;
 use crash::CrashPoints;
@@ -127,19 +127,44 @@ impl Connector {
         for id in ids {
             self.spawn_driver(id);
         }
+        let mut starts = Vec::new();
+        for (ledger, plugin) in &self.ledgers {
+            let after = match cursors.get(ledger) {
+                Some(cursor) => *cursor,
+                None => self.first_cursor(ledger, plugin.as_ref()).await?,
+            };
+            starts.push((ledger.clone(), after));
+        }
         let mut followers = self.followers.lock().unwrap_or_else(|e| e.into_inner());
-        for ledger in self.ledgers.keys() {
-            let after = cursors
-                .get(ledger)
-                .copied()
-                .unwrap_or(plugins::EventCursor::START);
-            followers.push(tokio::spawn(follow::follow(
-                Arc::clone(self),
-                ledger.clone(),
-                after,
-            )));
+        for (ledger, after) in starts {
+            followers.push(tokio::spawn(follow::follow(Arc::clone(self), ledger, after)));
         }
         Ok(())
+    }
+
+    /// Where a new journal starts on a ledger: its current head, saved at once, so the
+    /// connector acts on escrows from now on and not on the ledger's history.
+    async fn first_cursor(
+        &self,
+        ledger: &LedgerId,
+        plugin: &dyn LedgerPlugin,
+    ) -> Result<plugins::EventCursor, StoreError> {
+        let mut delay = self.options.retry_delay;
+        let head = loop {
+            match plugin.head().await {
+                Ok(head) => break head,
+                Err(error) => {
+                    tracing::warn!(%ledger, %error, "reading the ledger's head failed; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(self.options.max_retry_delay);
+                }
+            }
+        };
+        tracing::info!(%ledger, cursor = head.0, "new journal: following from the ledger's head");
+        self.store
+            .commit(vec![Write::Cursor(ledger.clone(), head)])
+            .await?;
+        Ok(head)
     }
 
     /// Stops following the ledgers (payment drivers finish their current step and stop when
@@ -275,6 +300,15 @@ impl Connector {
             .collect();
         match self.store.commit(writes).await {
             Ok(()) => {
+                // Crash points follow what was recorded, whichever path recorded it.
+                for payment in &changed {
+                    match payment.state {
+                        PaymentState::Forwarding => self.crash.reached(CrashPoint::AfterIncomingRecorded),
+                        PaymentState::Forwarded => self.crash.reached(CrashPoint::AfterOutgoingPrepared),
+                        PaymentState::Fulfilling => self.crash.reached(CrashPoint::AfterOutgoingFulfilled),
+                        _ => {}
+                    }
+                }
                 if self.updates.receiver_count() > 0 {
                     for payment in changed {
                         let _ = self.updates.send(payment);
