@@ -1,0 +1,381 @@
+//! The committee chain as four `cypherlink node` processes on 127.0.0.1: a central bank creates
+//! and issues DC/EP, banks transfer and escrow it; forged, replayed, overdrawn, wrongly
+//! fulfilled and early-refunded transactions each fail with their reason; the leader of the
+//! moment is killed with SIGKILL and the chain goes on; the killed validator is restarted,
+//! catches up from its peers and ends with the same blocks and state root as the others.
+//!
+//! Every wait is on something the API answers: a submission that waits until final, or the
+//! event feed's long poll. Nothing sleeps to let time pass, and nothing asserts on timing.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use ed25519_dalek::SigningKey;
+use ledger_node::api::{ChainClient, ClientError, Signer, TxState, TxStatus};
+use ledger_node::committee::ValidatorInfo;
+use ledger_node::crypto::{KeyPair, sha256};
+use ledger_node::genesis::Genesis;
+use ledger_node::node::GenesisFile;
+use ledger_node::state::{AssetCode, EscrowId, Op, account_of};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// Far above what any step needs; only so that a bug fails the test instead of hanging it.
+const PATIENCE: Duration = Duration::from_secs(90);
+const N: usize = 4;
+
+struct Net {
+    dir: PathBuf,
+    api_ports: Vec<u16>,
+    nodes: Vec<Option<Child>>,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn write_network(dir: &Path) -> Vec<u16> {
+    std::fs::create_dir_all(dir.join("keys")).unwrap();
+    let mut members = Vec::new();
+    for i in 0..N {
+        let ikm = sha256(&[b"chain_network test validator", &[i as u8]]);
+        std::fs::write(dir.join(format!("keys/v{i}.key")), hex::encode(ikm)).unwrap();
+        let k = KeyPair::from_ikm(&ikm).unwrap();
+        members.push(ValidatorInfo {
+            public_key: *k.public(),
+            pop: k.proof_of_possession(),
+            operator: format!("bank-{i}"),
+        });
+    }
+    let g = Genesis {
+        epoch: 1,
+        timestamp_ms: 1_767_225_600_000,
+        members,
+    };
+    std::fs::write(
+        dir.join("genesis.toml"),
+        toml::to_string(&GenesisFile::from_genesis(&g)).unwrap(),
+    )
+    .unwrap();
+    let p2p: Vec<u16> = (0..N).map(|_| free_port()).collect();
+    let api: Vec<u16> = (0..N).map(|_| free_port()).collect();
+    for i in 0..N {
+        let mut c = format!(
+            "genesis = \"genesis.toml\"\ndata_dir = \"data{i}\"\nlisten = \"127.0.0.1:{}\"\napi = \"127.0.0.1:{}\"\n\
+             [validator]\nindex = {i}\nkey_file = \"keys/v{i}.key\"\n[consensus]\nbase_timeout_ms = 400\n",
+            p2p[i], api[i]
+        );
+        for j in (0..N).filter(|&j| j != i) {
+            c.push_str(&format!(
+                "[[peers]]\nindex = {j}\naddress = \"127.0.0.1:{}\"\n",
+                p2p[j]
+            ));
+        }
+        std::fs::write(dir.join(format!("node{i}.toml")), c).unwrap();
+    }
+    api
+}
+
+impl Net {
+    async fn start(&mut self, i: usize) {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cypherlink"))
+            .args(["node", "--config"])
+            .arg(self.dir.join(format!("node{i}.toml")))
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start cypherlink node");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        tokio::time::timeout(PATIENCE, async {
+            while let Some(line) = lines.next_line().await.expect("read stdout") {
+                if line.contains("running:") {
+                    return;
+                }
+            }
+            panic!("node {i} exited before it was running");
+        })
+        .await
+        .expect("node started");
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        self.nodes[i] = Some(child);
+    }
+
+    /// SIGKILL: no chance to flush or say goodbye.
+    async fn kill(&mut self, i: usize) {
+        let mut child = self.nodes[i].take().expect("running");
+        child.start_kill().expect("SIGKILL");
+        child.wait().await.expect("reaped");
+    }
+
+    fn client(&self, i: usize) -> ChainClient {
+        ChainClient::new(format!("http://127.0.0.1:{}", self.api_ports[i]))
+    }
+}
+
+async fn final_ok(c: &ChainClient, tx: &[u8]) -> TxStatus {
+    let s = tokio::time::timeout(PATIENCE, c.submit_and_wait(tx, PATIENCE))
+        .await
+        .expect("in time")
+        .expect("submitted");
+    assert_eq!(s.status, TxState::Final, "transaction failed: {s:?}");
+    s
+}
+
+async fn final_failed(c: &ChainClient, tx: &[u8], reason: &str) {
+    let s = tokio::time::timeout(PATIENCE, c.submit_and_wait(tx, PATIENCE))
+        .await
+        .expect("in time")
+        .expect("submitted");
+    assert_eq!(s.status, TxState::Failed, "expected {reason}, got {s:?}");
+    assert_eq!(s.reason.as_deref(), Some(reason), "{s:?}");
+}
+
+fn key(name: &str) -> SigningKey {
+    SigningKey::from_bytes(&sha256(&[b"chain_network account", name.as_bytes()]))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_processes_commit_survive_a_killed_leader_and_catch_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_path_buf();
+    let api_ports = write_network(&dir);
+    let mut net = Net {
+        dir,
+        api_ports,
+        nodes: (0..N).map(|_| None).collect(),
+    };
+    for i in 0..N {
+        net.start(i).await;
+    }
+    let c0 = net.client(0);
+    let chain_id = c0.chain_id().await.unwrap();
+    let dcep = AssetCode::new("DCEP").unwrap();
+    let mut pboc = Signer::new(key("central bank"), chain_id, 0);
+    let mut bank_a = Signer::new(key("bank a"), chain_id, 0);
+    let mut bank_b = Signer::new(key("bank b"), chain_id, 0);
+
+    // The central bank creates DC/EP and issues 10,000.00 to bank A.
+    final_ok(
+        &c0,
+        &pboc.sign(Op::CreateAsset {
+            code: dcep.clone(),
+            scale: 2,
+        }),
+    )
+    .await;
+    final_ok(
+        &c0,
+        &pboc.sign(Op::Issue {
+            asset: dcep.clone(),
+            to: bank_a.account(),
+            amount: 1_000_000,
+        }),
+    )
+    .await;
+    // A transfer, submitted to another validator.
+    let c1 = net.client(1);
+    final_ok(
+        &c1,
+        &bank_a.sign(Op::Transfer {
+            asset: dcep.clone(),
+            to: bank_b.account(),
+            amount: 10_000,
+        }),
+    )
+    .await;
+    assert_eq!(c1.balance(&bank_b.account(), "DCEP").await.unwrap(), 10_000);
+
+    // An escrow from A to B, fulfilled by B with the preimage; the feed shows both steps.
+    let after = c0.events(0, 1000, Duration::ZERO).await.unwrap().next;
+    let preimage = [7u8; 32];
+    let reference = [1u8; 16];
+    let created = final_ok(
+        &c0,
+        &bank_a.sign(Op::EscrowCreate {
+            reference,
+            asset: dcep.clone(),
+            payee: bank_b.account(),
+            amount: 200_000,
+            condition: sha256(&[&preimage]),
+            expires_at_ms: now_ms() + 3_600_000,
+            memo: b"ILP Prepare".to_vec(),
+        }),
+    )
+    .await;
+    let escrow = EscrowId::derive(&bank_a.account(), &reference);
+    let c2 = net.client(2);
+    final_ok(
+        &c2,
+        &bank_b.sign(Op::EscrowFulfill {
+            escrow,
+            fulfillment: preimage,
+        }),
+    )
+    .await;
+    let page = c0.events(after, 10, PATIENCE).await.unwrap();
+    let kinds: Vec<&str> = page.events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["escrow_created", "escrow_fulfilled"]);
+    assert_eq!(page.events[0].tx_id, created.id);
+    let fulfilled = page.events[1].escrow.as_ref().unwrap();
+    assert_eq!(
+        fulfilled.fulfillment.as_deref(),
+        Some(hex::encode(preimage).as_str())
+    );
+    assert_eq!(c2.balance(&bank_b.account(), "DCEP").await.unwrap(), 210_000);
+    let proof = c0.proof(&hex32(&created.id)).await.unwrap().expect("a proof");
+    let genesis = ledger_node::node::GenesisFile::load(&net.dir.join("genesis.toml")).unwrap();
+    proof.verify(&genesis).expect("the inclusion proof holds offline");
+
+    // Each rule violation fails with its reason and moves nothing.
+    let before = c0.account(&bank_a.account()).await.unwrap();
+    let forged = ledger_node::state::TxBody {
+        chain_id,
+        signer: bank_a.account(),
+        nonce: bank_a.next_nonce(),
+        op: Op::Transfer {
+            asset: dcep.clone(),
+            to: account_of(&key("thief")),
+            amount: 1,
+        },
+    }
+    .sign(&key("thief"));
+    match c0.submit(&forged).await {
+        Err(ClientError::Problem {
+            status: 422, code, ..
+        }) => assert_eq!(code, "bad_signature"),
+        other => panic!("a forged transaction must be refused, got {other:?}"),
+    }
+    let replay = bank_a.sign_with_nonce(
+        1,
+        Op::Transfer {
+            asset: dcep.clone(),
+            to: bank_b.account(),
+            amount: 5,
+        },
+    );
+    final_failed(&c0, &replay, "nonce_reused").await;
+    let overdraft = bank_a.sign(Op::Transfer {
+        asset: dcep.clone(),
+        to: bank_b.account(),
+        amount: 1_000_000,
+    });
+    final_failed(&c0, &overdraft, "insufficient_funds").await;
+    let reference2 = [2u8; 16];
+    final_ok(
+        &c0,
+        &bank_a.sign(Op::EscrowCreate {
+            reference: reference2,
+            asset: dcep.clone(),
+            payee: bank_b.account(),
+            amount: 1_000,
+            condition: sha256(&[&[9u8; 32]]),
+            expires_at_ms: now_ms() + 3_600_000,
+            memo: vec![],
+        }),
+    )
+    .await;
+    let escrow2 = EscrowId::derive(&bank_a.account(), &reference2);
+    final_failed(
+        &c1,
+        &bank_b.sign(Op::EscrowFulfill {
+            escrow: escrow2,
+            fulfillment: [8u8; 32],
+        }),
+        "wrong_fulfillment",
+    )
+    .await;
+    final_failed(
+        &c1,
+        &pboc.sign(Op::EscrowRefund { escrow: escrow2 }),
+        "not_yet_expired",
+    )
+    .await;
+    let after_failures = c0.account(&bank_a.account()).await.unwrap();
+    assert_eq!(
+        after_failures.balances,
+        vec![ledger_node::api::AssetBalance {
+            asset: "DCEP".into(),
+            amount: before.balances[0].amount - 1_000
+        }]
+    );
+    assert_eq!(c0.escrow(&escrow2).await.unwrap().unwrap().status, "prepared");
+
+    // SIGKILL the leader of the current view; the others go on committing.
+    let view = c0.status().await.unwrap().view;
+    let victim = (view % N as u64) as usize;
+    net.kill(victim).await;
+    let live = (0..N).find(|&i| i != victim).unwrap();
+    let cl = net.client(live);
+    for _ in 0..3 {
+        final_ok(
+            &cl,
+            &bank_a.sign(Op::Transfer {
+                asset: dcep.clone(),
+                to: bank_b.account(),
+                amount: 1,
+            }),
+        )
+        .await;
+    }
+    // An escrow created while it is down: the restarted node must learn it from its peers.
+    let reference3 = [3u8; 16];
+    let marker = final_ok(
+        &cl,
+        &bank_a.sign(Op::EscrowCreate {
+            reference: reference3,
+            asset: dcep.clone(),
+            payee: bank_b.account(),
+            amount: 77,
+            condition: [0; 32],
+            expires_at_ms: now_ms() + 3_600_000,
+            memo: vec![],
+        }),
+    )
+    .await;
+    let marker_height = marker.height.unwrap();
+    let cursor = cl.events(0, 1000, Duration::ZERO).await.unwrap().next;
+
+    // Restart it: it catches up from its peers' storage and its state matches theirs.
+    net.start(victim).await;
+    let cv = net.client(victim);
+    let page = cv.events(cursor - 1, 1, PATIENCE).await.unwrap();
+    assert_eq!(page.events.len(), 1, "the restarted node never learnt the escrow");
+    assert_eq!(page.events[0].tx_id, marker.id);
+    let mut roots = Vec::new();
+    for i in 0..N {
+        let b = net.client(i).block(marker_height).await.unwrap().expect("block");
+        roots.push((b.hash, b.state_root));
+    }
+    assert!(roots.iter().all(|r| *r == roots[0]), "nodes disagree: {roots:?}");
+    assert_eq!(
+        cv.account(&bank_b.account()).await.unwrap(),
+        cl.account(&bank_b.account()).await.unwrap()
+    );
+    // And it takes part again: a transaction submitted to it becomes final.
+    final_ok(
+        &cv,
+        &bank_b.sign(Op::Transfer {
+            asset: dcep.clone(),
+            to: bank_a.account(),
+            amount: 1,
+        }),
+    )
+    .await;
+}
+
+fn hex32(s: &str) -> [u8; 32] {
+    ledger_node::state::types::parse_hex32(s).unwrap()
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
