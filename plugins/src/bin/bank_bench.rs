@@ -8,7 +8,7 @@
 //! measured round (flat memory = no growth per request).
 //!
 //! ```text
-//! cargo run --release -p plugins --bin bank-bench -- [--seconds 10] [--rounds 2] [--clients 16] [--durability full|normal] [--page-size 4096]
+//! cargo run --release -p plugins --bin bank-bench -- [--seconds 10] [--rounds 2] [--clients 16] [--durability full|normal] [--page-size 4096] [--workers 2]
 //! ```
 
 use std::io::{BufRead, BufReader, Write};
@@ -28,6 +28,7 @@ struct Options {
     durability: Durability,
     warmup: u64,
     page_size: u32,
+    workers: usize,
 }
 
 fn parse() -> Result<Options, String> {
@@ -38,6 +39,7 @@ fn parse() -> Result<Options, String> {
         durability: Durability::Full,
         warmup: 8,
         page_size: 4096,
+        workers: 2,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
@@ -48,6 +50,7 @@ fn parse() -> Result<Options, String> {
             "--rounds" => o.rounds = value()?.parse().map_err(|e| format!("--rounds: {e}"))?,
             "--clients" => o.clients = value()?.parse().map_err(|e| format!("--clients: {e}"))?,
             "--warmup" => o.warmup = value()?.parse().map_err(|e| format!("--warmup: {e}"))?,
+            "--workers" => o.workers = value()?.parse().map_err(|e| format!("--workers: {e}"))?,
             "--page-size" => o.page_size = value()?.parse().map_err(|e| format!("--page-size: {e}"))?,
             "--durability" => {
                 o.durability = match value()?.as_str() {
@@ -67,12 +70,18 @@ fn parse() -> Result<Options, String> {
 /// the nonce store reach its steady size during warm-up (it is bounded either way).
 const BENCH_WINDOW_SECS: u64 = 5;
 
-fn bench_config(database: &str, durability: Durability, page_size: u32) -> Result<LedgerConfig, String> {
+fn bench_config(
+    database: &str,
+    durability: Durability,
+    page_size: u32,
+    workers: usize,
+) -> Result<LedgerConfig, String> {
     LedgerConfig::from_toml_with(fixtures::BANK, |f| {
         f.server.listen = "127.0.0.1:0".parse().unwrap_or_else(|_| unreachable!());
         f.server.database = Some(database.into());
         f.server.durability = durability;
         f.server.page_size = page_size;
+        f.server.workers = workers;
         f.auth.window_secs = BENCH_WINDOW_SECS;
         // Enough for a long run: 10^12 minor units each.
         for a in &mut f.accounts {
@@ -83,13 +92,14 @@ fn bench_config(database: &str, durability: Durability, page_size: u32) -> Resul
 }
 
 /// Child mode: run the bank until stdin closes.
-fn serve(database: &str, durability: &str, page_size: &str) -> ExitCode {
+fn serve(database: &str, durability: &str, page_size: &str, workers: &str) -> ExitCode {
     let durability = if durability == "normal" {
         Durability::Normal
     } else {
         Durability::Full
     };
     let page_size = page_size.parse().unwrap_or(4096);
+    let workers = workers.parse().unwrap_or(2);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -102,7 +112,7 @@ fn serve(database: &str, durability: &str, page_size: &str) -> ExitCode {
         }
     };
     runtime.block_on(async {
-        let config = match bench_config(database, durability, page_size) {
+        let config = match bench_config(database, durability, page_size, workers) {
             Ok(c) => c,
             Err(e) => {
                 eprintln!("config: {e}");
@@ -250,13 +260,14 @@ fn main() -> ExitCode {
             raw.get(2).map(String::as_str).unwrap_or(""),
             raw.get(3).map(String::as_str).unwrap_or("full"),
             raw.get(4).map(String::as_str).unwrap_or("4096"),
+            raw.get(5).map(String::as_str).unwrap_or("2"),
         );
     }
     let options = match parse() {
         Ok(o) => o,
         Err(e) => {
             eprintln!(
-                "{e}\nusage: bank-bench [--seconds 10] [--rounds 2] [--clients 64] [--warmup 8] [--durability full|normal]"
+                "{e}\nusage: bank-bench [--seconds 10] [--rounds 2] [--clients 16] [--warmup 8] [--durability full|normal] [--page-size 4096] [--workers 2]"
             );
             return ExitCode::from(2);
         }
@@ -286,7 +297,13 @@ fn drive(o: &Options, database: &str) -> ExitCode {
         "normal"
     };
     let mut child = match Command::new(exe)
-        .args(["--serve", database, durability, &o.page_size.to_string()])
+        .args([
+            "--serve",
+            database,
+            durability,
+            &o.page_size.to_string(),
+            &o.workers.to_string(),
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -319,7 +336,7 @@ fn drive(o: &Options, database: &str) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let config = match bench_config(database, o.durability, o.page_size) {
+    let config = match bench_config(database, o.durability, o.page_size, o.workers) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
