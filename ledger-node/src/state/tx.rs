@@ -480,3 +480,20 @@ mod tests {
         assert!(Transaction::decode(&extra).is_err());
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn decoding_arbitrary_bytes_never_panics_and_round_trips(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            if let Ok(tx) = Transaction::decode(&bytes) {
+                let mut again = tx.body.encode();
+                again.extend_from_slice(&tx.signature);
+                prop_assert_eq!(again, bytes);
+            }
+        }
+    }
+}

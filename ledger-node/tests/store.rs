@@ -1,0 +1,240 @@
+//! Storage: committed blocks written in group commits come back exactly after a reopen (the
+//! state a restarted node resumes from), the read side answers what the API serves, and the
+//! safety record survives.
+
+use std::sync::Arc;
+
+use ed25519_dalek::SigningKey;
+use ledger_node::committee::{Committee, LeaderRule, ValidatorInfo};
+use ledger_node::core::Application;
+use ledger_node::crypto::{KeyPair, sha256};
+use ledger_node::node::store::{CommittedItem, SqliteSafety, Store};
+use ledger_node::safety::{SafetyRecord, SafetyStorage};
+use ledger_node::state::exec::genesis_state_root;
+use ledger_node::state::{AssetCode, EscrowId, Ledger, Op, SigCache, State, TxBody, account_of};
+use ledger_node::types::{Block, BlockHeader, QuorumCert};
+
+const CHAIN: [u8; 32] = [5; 32];
+
+fn committee() -> Committee {
+    let members = (0..4)
+        .map(|i| {
+            let k = KeyPair::for_test(3, i);
+            ValidatorInfo {
+                public_key: *k.public(),
+                pop: k.proof_of_possession(),
+                operator: format!("op{i}"),
+            }
+        })
+        .collect();
+    Committee::new(1, members, LeaderRule::RoundRobin).unwrap()
+}
+
+fn key(i: u8) -> SigningKey {
+    SigningKey::from_bytes(&[i + 10; 32])
+}
+
+fn tx(who: u8, nonce: u64, op: Op) -> Vec<u8> {
+    TxBody {
+        chain_id: CHAIN,
+        signer: account_of(&key(who)),
+        nonce,
+        op,
+    }
+    .sign(&key(who))
+}
+
+/// Builds the child of `parent` carrying `txs`, with the state root the ledger computes.
+fn child(ledger: &mut Ledger, c: &Committee, parent: &Arc<Block>, txs: Vec<Vec<u8>>) -> Arc<Block> {
+    let ts = parent.timestamp_ms() + 1_000;
+    let root = ledger.state_root(parent, &txs, ts);
+    let h = parent.height() + 1;
+    Arc::new(Block::new(
+        BlockHeader {
+            epoch: c.epoch(),
+            view: h,
+            height: h,
+            timestamp_ms: ts,
+            parent_hash: parent.hash(),
+            payload_root: [0; 32],
+            state_root: root,
+            proposer: 0,
+            qc: QuorumCert::genesis(c.epoch(), parent.hash(), c.size()),
+        },
+        txs,
+    ))
+}
+
+#[tokio::test]
+async fn committed_blocks_reload_exactly_and_reads_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chain.sqlite");
+    let c = committee();
+    let genesis = Block::genesis(&c, 1_000_000, genesis_state_root(&CHAIN));
+    let mut ledger = Ledger::new(
+        CHAIN,
+        State::genesis(&CHAIN),
+        genesis.hash(),
+        Arc::new(SigCache::new(100)),
+    );
+    let mut store = Store::open(&path).await.unwrap();
+    let dcep = AssetCode::new("DCEP").unwrap();
+    let a = account_of(&key(1));
+    let b = account_of(&key(2));
+    let escrow = EscrowId::derive(&a, &[4; 16]);
+    let blocks_txs = vec![
+        vec![
+            tx(
+                0,
+                1,
+                Op::CreateAsset {
+                    code: dcep.clone(),
+                    scale: 2,
+                },
+            ),
+            tx(
+                0,
+                2,
+                Op::Issue {
+                    asset: dcep.clone(),
+                    to: a,
+                    amount: 5_000,
+                },
+            ),
+        ],
+        vec![
+            tx(
+                1,
+                1,
+                Op::Transfer {
+                    asset: dcep.clone(),
+                    to: b,
+                    amount: 700,
+                },
+            ),
+            tx(
+                1,
+                2,
+                Op::Transfer {
+                    asset: dcep.clone(),
+                    to: b,
+                    amount: 70_000,
+                },
+            ),
+            tx(
+                1,
+                3,
+                Op::EscrowCreate {
+                    reference: [4; 16],
+                    asset: dcep.clone(),
+                    payee: b,
+                    amount: 300,
+                    condition: sha256(&[&[1u8; 32]]),
+                    expires_at_ms: 10_000_000,
+                    memo: b"memo".to_vec(),
+                },
+            ),
+            tx(
+                1,
+                4,
+                Op::EscrowCreate {
+                    reference: [5; 16],
+                    asset: dcep.clone(),
+                    payee: b,
+                    amount: 1,
+                    condition: [0; 32],
+                    expires_at_ms: 10_000_000,
+                    memo: vec![],
+                },
+            ),
+        ],
+        vec![
+            tx(
+                2,
+                1,
+                Op::EscrowFulfill {
+                    escrow,
+                    fulfillment: [1; 32],
+                },
+            ),
+            tx(
+                3,
+                1,
+                Op::Anchor {
+                    namespace: "identity".into(),
+                    root: [9; 32],
+                    items: 3,
+                },
+            ),
+        ],
+    ];
+    let mut parent = genesis.clone();
+    let mut items = Vec::new();
+    for txs in blocks_txs {
+        let b = child(&mut ledger, &c, &parent, txs);
+        assert!(ledger.check_block(&parent, &b));
+        let exec = ledger.commit(&b).unwrap();
+        items.push(CommittedItem {
+            block: b.clone(),
+            qc: QuorumCert::genesis(c.epoch(), b.hash(), c.size()),
+            exec,
+        });
+        parent = b;
+    }
+    // Two group commits.
+    store.write(&items[..1]).await.unwrap();
+    let last_event = store.write(&items[1..]).await.unwrap();
+    assert_eq!(last_event, 4, "two escrows created, one fulfilled, one anchor");
+    let reader = store.reader();
+    drop(store);
+
+    let mut reopened = Store::open(&path).await.unwrap();
+    let loaded = reopened.load(&CHAIN).await.unwrap();
+    let want = ledger.state();
+    assert_eq!(loaded.state.accounts, want.accounts);
+    assert_eq!(loaded.state.assets, want.assets);
+    assert_eq!(loaded.state.open, want.open);
+    assert_eq!(loaded.state.closed, want.closed);
+    assert_eq!((loaded.state.height, loaded.state.root), (want.height, want.root));
+    assert_eq!(loaded.last.unwrap().0.hash(), parent.hash());
+    assert_eq!(loaded.next_event, 5);
+
+    assert_eq!(reader.committed_height().await.unwrap(), 3);
+    let overdraft = ledger_node::merkle::leaf_hash(&items[1].block.payload()[1]);
+    let s = reader.tx_status(&overdraft).await.unwrap().unwrap();
+    assert_eq!(s.reason.as_deref(), Some("insufficient_funds"));
+    let acct = reader.account(&b).await.unwrap();
+    assert_eq!(acct.balances[0].amount, 1_000);
+    assert_eq!(reader.account_txs(&b, 10).await.unwrap().len(), 5);
+    let e = reader.escrow(&escrow).await.unwrap().unwrap();
+    assert_eq!(e.fulfillment, Some([1; 32]));
+    let events = reader.events_after(0, 10).await.unwrap();
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["escrow_created", "escrow_created", "escrow_fulfilled", "anchored"]
+    );
+    assert_eq!(reader.blocks_from(2, 10, 1 << 20).await.unwrap().len(), 2);
+    assert_eq!(reader.receipts(2).await.unwrap().len(), 4);
+
+    // The safety record, through the synchronous trait (as the consensus thread calls it).
+    let rt = tokio::runtime::Handle::current();
+    let p = path.clone();
+    let rec = SafetyRecord {
+        last_voted_view: 9,
+        last_proposed_view: 8,
+        ..SafetyRecord::initial(1, QuorumCert::genesis(1, genesis.hash(), 4))
+    };
+    let r2 = rec.clone();
+    let loaded = std::thread::spawn(move || {
+        let mut s = rt.block_on(SqliteSafety::open(&p, rt.clone())).unwrap();
+        assert_eq!(s.load().unwrap(), None);
+        s.save(&r2).unwrap();
+        let mut again = rt.block_on(SqliteSafety::open(&p, rt.clone())).unwrap();
+        again.load().unwrap()
+    });
+    let loaded = tokio::task::spawn_blocking(move || loaded.join().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(loaded, Some(rec));
+}
