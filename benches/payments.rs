@@ -114,6 +114,11 @@ impl ConnectorProcess {
         (field("VmRSS:"), field("VmHWM:"))
     }
 
+    /// CPU seconds (user + system) the connector has used.
+    fn cpu_seconds(&self) -> f64 {
+        cpu_seconds(&format!("/proc/{}/stat", self.child.id().unwrap_or(0)))
+    }
+
     async fn in_flight(&self, http: &reqwest::Client) -> u64 {
         let health: serde_json::Value = http
             .get(format!("{}/healthz", self.url))
@@ -209,6 +214,15 @@ impl BulkPayer {
     }
 }
 
+/// User + system CPU seconds of a process, from its `/proc/.../stat` (clock ticks of 1/100 s).
+fn cpu_seconds(stat_path: &str) -> f64 {
+    let stat = std::fs::read_to_string(stat_path).unwrap_or_default();
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i].as_secs_f64() * 1000.0
@@ -255,9 +269,12 @@ async fn throughput(o: &Options) {
         }
     };
     run(o.concurrency * 2).await; // warm-up
+    let (connector_cpu, own_cpu) = (connector.cpu_seconds(), cpu_seconds("/proc/self/stat"));
     let started = Instant::now();
     let mut latencies = run(o.payments).await;
     let elapsed = started.elapsed();
+    let connector_cpu = connector.cpu_seconds() - connector_cpu;
+    let own_cpu = cpu_seconds("/proc/self/stat") - own_cpu;
     latencies.sort();
     let (rss, peak) = connector.memory_mib();
     println!(
@@ -271,6 +288,11 @@ async fn throughput(o: &Options) {
         percentile(&latencies, 1.0),
     );
     println!("  connector memory: {rss:.1} MiB resident, {peak:.1} MiB peak");
+    println!(
+        "  CPU per payment: connector {:.0} µs; ledgers + receiver + payer {:.0} µs",
+        connector_cpu / o.payments as f64 * 1e6,
+        own_cpu / o.payments as f64 * 1e6
+    );
     drop(connector);
     ledgers.stop().await;
 }

@@ -244,7 +244,12 @@ impl Payer {
             }
             EscrowStatus::Expired => Err(PayError::Expired { uetr }),
             _ => {
-                let (code, message) = self.rejection_reason(uetr).await;
+                // The connector states the ILP code on the rejected escrow; older ledgers may
+                // drop it, so fall back to asking the connector.
+                let (code, message) = match transfer.reject_reason.as_deref().and_then(split_reason) {
+                    Some(found) => found,
+                    None => self.rejection_reason(uetr).await,
+                };
                 Err(PayError::Rejected { code, message, uetr })
             }
         }
@@ -282,4 +287,10 @@ impl Payer {
             })
             .unwrap_or_else(|| (String::new(), "refused before reaching the connector".into()))
     }
+}
+
+/// `"F05 message"` as (`"F05"`, `"message"`).
+fn split_reason(text: &str) -> Option<(String, String)> {
+    let code = htlc::ErrorCode::parse(text.get(..3)?).ok()?;
+    Some((code.as_str().to_owned(), text[3..].trim().to_owned()))
 }

@@ -3,7 +3,7 @@
 //! or a real bank's implementation — signing every request and retrying on network failures.
 //!
 //! Retries are safe because every POST carries an `Idempotency-Key` derived from what it does
-//! (`prepare-<transfer id>`, `reject-<transfer id>`, `fulfill-<transfer id>-<preimage tag>`), so a
+//! (`prepare-<transfer id>`, `reject-<transfer id>-<reason digest>`, `fulfill-<transfer id>-<preimage tag>`), so a
 //! retry — even from a restarted process — gets the first answer instead of acting twice.
 
 use std::sync::{Arc, Once};
@@ -328,11 +328,14 @@ impl LedgerPlugin for RestPlugin {
         .await
     }
 
-    async fn reject(&self, id: TransferId) -> Result<Transfer, PluginError> {
-        let key = format!("reject-{id}");
+    async fn reject(&self, id: TransferId, reason: Option<String>) -> Result<Transfer, PluginError> {
+        // A retry with the same reason replays the first answer; a reject with another reason
+        // is a new request, which the ledger answers with the transfer as already rejected.
+        let digest = <sha2::Sha256 as sha2::Digest>::digest(reason.as_deref().unwrap_or("").as_bytes());
+        let key = format!("reject-{id}-{}", hex::encode(&digest[..8]));
         self.post(
             &format!("/v1/transfers/{id}/reject"),
-            &RejectRequest::default(),
+            &RejectRequest { reason },
             &key,
         )
         .await

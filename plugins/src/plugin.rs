@@ -21,6 +21,8 @@ use crate::error::PluginError;
 
 /// The longest account identifier a ledger accepts.
 pub const MAX_ACCOUNT_ID_LEN: usize = 64;
+/// The longest reject reason a ledger keeps.
+pub const MAX_REJECT_REASON_LEN: usize = 512;
 /// The largest memo (it carries an ILP Prepare, whose data alone may be 32 KiB).
 pub const MAX_MEMO_LEN: usize = 40 * 1024;
 
@@ -203,6 +205,10 @@ pub struct Transfer {
     /// When it reached its final state.
     #[schema(value_type = Option<String>, format = DateTime)]
     pub finalized_at: Option<Timestamp>,
+    /// Why the payee rejected it, as the payee stated. Connectors put the ILP error code
+    /// first (`"F05 condition does not match"`) so the payer learns the real cause.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reject_reason: Option<String>,
 }
 
 /// An account's funds.
@@ -276,8 +282,9 @@ pub trait LedgerPlugin: Send + Sync {
     /// Releases a transfer to its payee with the preimage. Only the payee's side calls this.
     async fn fulfill(&self, id: TransferId, fulfillment: Fulfillment) -> Result<Transfer, PluginError>;
 
-    /// Declines a transfer before expiry; the funds return to the payer.
-    async fn reject(&self, id: TransferId) -> Result<Transfer, PluginError>;
+    /// Declines a transfer before expiry; the funds return to the payer, who can read
+    /// `reason` (at most [`MAX_REJECT_REASON_LEN`] bytes) on the transfer.
+    async fn reject(&self, id: TransferId, reason: Option<String>) -> Result<Transfer, PluginError>;
 
     /// Looks a transfer up (used after a restart to learn what happened meanwhile).
     async fn transfer(&self, id: TransferId) -> Result<Transfer, PluginError>;

@@ -204,7 +204,11 @@ async fn e_cny_tier_limits_per_payment_daily_annual_and_balance() {
         .prepare(escrow(&l, liu, "clearing-bank", units(500), &f))
         .await
         .unwrap();
-    l.plugin("clearing-bank-k1").await.reject(t.id).await.unwrap();
+    l.plugin("clearing-bank-k1")
+        .await
+        .reject(t.id, None)
+        .await
+        .unwrap();
     pay(&bank_a, liu, "bank-a", units(500)).await.unwrap(); // 9,500
     pay(&bank_a, "bank-a", liu, units(500)).await.unwrap();
     pay(&bank_a, liu, "bank-a", units(500)).await.unwrap(); // 10,000

@@ -155,6 +155,8 @@ impl Connector {
     async fn apply_outgoing_status(&self, id: Uuid, transfer: &Transfer) -> Option<Payment> {
         let status = transfer.status;
         let fulfillment = transfer.fulfillment;
+        let (relayed_code, relayed_message) =
+            super::follow::next_hop_reason(transfer.reject_reason.as_deref());
         self.transition(id, |p, now| {
             if !matches!(p.state, PaymentState::Forwarding | PaymentState::Forwarded) {
                 return None;
@@ -179,12 +181,13 @@ impl Connector {
                 EscrowStatus::Rejected | EscrowStatus::Expired => {
                     p.state = PaymentState::Rejecting;
                     let expired = status == EscrowStatus::Expired;
-                    p.reject_code = Some(if expired {
-                        ErrorCode::R00_TRANSFER_TIMED_OUT
+                    if expired {
+                        p.reject_code = Some(ErrorCode::R00_TRANSFER_TIMED_OUT);
+                        p.reject_message = Some("the next hop did not fulfil before expiry".into());
                     } else {
-                        ErrorCode::F99_APPLICATION_ERROR
-                    });
-                    p.reject_message = Some(format!("outgoing escrow {}", status.as_str()));
+                        p.reject_code = Some(relayed_code);
+                        p.reject_message = Some(relayed_message.clone());
+                    }
                     Some(trail(
                         now,
                         "outgoing_final",
@@ -270,7 +273,14 @@ impl Connector {
         let Some(plugin) = self.ledger(&p.incoming.ledger) else {
             return Step::Retry;
         };
-        let detail = match plugin.reject(p.incoming.transfer).await {
+        let reason = p.reject_code.map(|code| {
+            let message = p.reject_message.as_deref().unwrap_or(code.name());
+            let text = format!("{} {message}", code.as_str());
+            text.chars()
+                .take(plugins::plugin::MAX_REJECT_REASON_LEN / 4)
+                .collect::<String>()
+        });
+        let detail = match plugin.reject(p.incoming.transfer, reason).await {
             Ok(_) => "incoming escrow rejected".to_owned(),
             Err(PluginError::AlreadyFinal { status, .. }) => {
                 format!("incoming escrow already {}", status.as_str())

@@ -153,9 +153,11 @@ impl Connector {
                     ))
                 }
                 EventKind::Rejected => {
+                    // Relay the next hop's own ILP code when it stated one.
+                    let (code, message) = next_hop_reason(transfer.reject_reason.as_deref());
                     p.state = PaymentState::Rejecting;
-                    p.reject_code = Some(ErrorCode::F99_APPLICATION_ERROR);
-                    p.reject_message = Some("rejected by the next hop".into());
+                    p.reject_code = Some(code);
+                    p.reject_message = Some(message);
                     Some(trail(
                         now,
                         "outgoing_rejected",
@@ -303,5 +305,53 @@ impl Connector {
         effects.writes.push(Write::Payment(Box::new(payment)));
         effects.writes.push(Write::Trail { payment: id, entry });
         effects.drive.push(id);
+    }
+}
+
+/// The ILP code and message a next hop gave when it rejected (`"F05 condition ..."`), or
+/// F99 when it gave none that parses.
+pub(super) fn next_hop_reason(reason: Option<&str>) -> (ErrorCode, String) {
+    let parsed = reason.and_then(|text| {
+        let code = ErrorCode::parse(text.get(..3)?).ok()?;
+        let class_letter = matches!(code.as_bytes()[0], b'F' | b'T' | b'R');
+        let digits = code.as_bytes()[1..].iter().all(u8::is_ascii_digit);
+        (class_letter && digits).then(|| (code, text[3..].trim().to_owned()))
+    });
+    match parsed {
+        Some((code, message)) if !message.is_empty() => (code, format!("next hop: {message}")),
+        Some((code, _)) => (code, format!("next hop: {}", code.name())),
+        None => (
+            ErrorCode::F99_APPLICATION_ERROR,
+            match reason {
+                Some(text) => format!("rejected by the next hop: {text}"),
+                None => "rejected by the next hop".into(),
+            },
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_hop_codes_are_relayed() {
+        assert_eq!(
+            next_hop_reason(Some("F05 condition does not match")),
+            (
+                ErrorCode::F05_WRONG_CONDITION,
+                "next hop: condition does not match".into()
+            )
+        );
+        assert_eq!(
+            next_hop_reason(Some("T04")).0,
+            ErrorCode::T04_INSUFFICIENT_LIQUIDITY
+        );
+        assert_eq!(
+            next_hop_reason(Some("no thanks")).0,
+            ErrorCode::F99_APPLICATION_ERROR
+        );
+        assert_eq!(next_hop_reason(None).0, ErrorCode::F99_APPLICATION_ERROR);
+        assert_eq!(next_hop_reason(Some("é")).0, ErrorCode::F99_APPLICATION_ERROR);
     }
 }

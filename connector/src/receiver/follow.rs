@@ -196,7 +196,8 @@ impl Receiver {
             }
             Err(rejection) => {
                 tracing::info!(transfer = %t.id, code = %rejection.code, message = %rejection.message, "payment refused");
-                if let Err(error) = self.plugin.reject(t.id).await {
+                let reason = format!("{} {}", rejection.code.as_str(), rejection.message);
+                if let Err(error) = self.plugin.reject(t.id, Some(reason)).await {
                     tracing::warn!(transfer = %t.id, %error, "could not reject an escrow; it will expire");
                 }
                 record.outcome = "rejected".into();

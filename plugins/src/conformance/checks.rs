@@ -150,15 +150,18 @@ pub async fn prepare_then_reject(h: &dyn Harness) {
     let f = preimage(&mut rng);
     let req = request(h, h.payer_account(), h.payee_account(), 500, &f);
     payer.prepare(req.clone()).await.expect("prepare");
-    let r = payee.reject(req.id).await.expect("reject");
+    let reason = "F05 condition does not match".to_owned();
+    let r = payee.reject(req.id, Some(reason.clone())).await.expect("reject");
     assert_eq!(r.status, EscrowStatus::Rejected);
     assert_eq!(
         balance(&*payer, &h.payer_account()).await,
         before,
         "refunded in full"
     );
+    let seen = payer.transfer(req.id).await.expect("the payer sees it");
+    assert_eq!(seen.reject_reason, Some(reason), "the payer learns why");
     let again = payee
-        .reject(req.id)
+        .reject(req.id, None)
         .await
         .expect("repeating a reject answers the same");
     assert_eq!(again.status, EscrowStatus::Rejected);
@@ -261,7 +264,7 @@ pub async fn double_fulfil_is_idempotent(h: &dyn Harness) {
         before.available + 2_000,
         "paid once"
     );
-    match payee.reject(req.id).await {
+    match payee.reject(req.id, None).await {
         Err(PluginError::AlreadyFinal { status, .. }) => assert_eq!(status, EscrowStatus::Fulfilled),
         other => panic!("rejecting a fulfilled transfer must fail, got {other:?}"),
     }
@@ -396,7 +399,7 @@ pub async fn events_resume_without_gaps_or_repeats(h: &dyn Harness) {
     } // disconnect
     for _ in 0..2 {
         let (id, _) = prepare(&mut rng).await;
-        payee.reject(id).await.expect("reject");
+        payee.reject(id, None).await.expect("reject");
         expected.push((id, EventKind::Prepared));
         expected.push((id, EventKind::Rejected));
     }
@@ -465,7 +468,7 @@ pub async fn random_sequence_conserves_money(h: &dyn Harness) {
             }
             7 if !open.is_empty() => {
                 let (id, to, _) = open.swap_remove(rng.gen_range(0..open.len()));
-                let _ = parties[to].0.reject(id).await;
+                let _ = parties[to].0.reject(id, None).await;
                 finals.insert(id);
             }
             _ => h.advance(rng.gen_range(1_000..12_000)).await,

@@ -533,6 +533,7 @@ impl Engine {
             fulfillment: None,
             prepared_at: now,
             finalized_at: None,
+            reject_reason: None,
         };
         self.live.insert(transfer.id, transfer.clone());
         self.by_expiry.insert((transfer.expires_at, transfer.id));
@@ -615,11 +616,12 @@ impl Engine {
         &mut self,
         caller: &str,
         id: TransferId,
+        reason: Option<String>,
         now: Timestamp,
         stage: &mut Stage,
         stored: &HashMap<TransferId, Transfer>,
     ) -> Result<Outcome, PluginError> {
-        let transfer = self.payee_side(caller, id, stage, stored)?;
+        let mut transfer = self.payee_side(caller, id, stage, stored)?;
         if transfer.status == EscrowStatus::Rejected {
             return Ok(Outcome::Transfer {
                 transfer,
@@ -629,6 +631,7 @@ impl Engine {
         let mut escrow = Self::restore(&transfer)?;
         match escrow.reject(&At(now)) {
             Ok(_) => {
+                transfer.reject_reason = reason;
                 let done = self.refund(transfer, EscrowStatus::Rejected, now, stage);
                 Ok(Outcome::Transfer {
                     transfer: done,

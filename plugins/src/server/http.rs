@@ -298,10 +298,22 @@ pub async fn reject(
 ) -> Result<HttpResponse, ApiError> {
     let id = transfer_id(&path)?;
     change(&state, &req, payload, |_, body| {
-        if !body.is_empty() {
-            let _: RejectRequest = json(body)?;
+        let reason = if body.is_empty() {
+            None
+        } else {
+            let request: RejectRequest = json(body)?;
+            request.reason
+        };
+        if reason
+            .as_ref()
+            .is_some_and(|r| r.len() > crate::plugin::MAX_REJECT_REASON_LEN)
+        {
+            return Err(malformed(format!(
+                "reason is longer than {} bytes",
+                crate::plugin::MAX_REJECT_REASON_LEN
+            )));
         }
-        Ok(Op::Reject(id))
+        Ok(Op::Reject(id, reason))
     })
     .await
 }

@@ -97,13 +97,22 @@ pub async fn checkpoint(pool: &SqlitePool) -> Result<(), StoreError> {
 }
 
 fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        "ledger schema".into(),
-        MigrationType::Simple,
-        include_str!("schema.sql").into_sql_str(),
-        false,
-    )])
+    Migrator::with_migrations(vec![
+        Migration::new(
+            1,
+            "ledger schema".into(),
+            MigrationType::Simple,
+            include_str!("schema.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            2,
+            "payees' reject reasons".into(),
+            MigrationType::Simple,
+            "ALTER TABLE transfers ADD COLUMN reject_reason TEXT".into_sql_str(),
+            false,
+        ),
+    ])
 }
 
 /// Opens the writer connection (running migrations) and the read pool.
@@ -197,6 +206,7 @@ fn transfer_row(row: &SqliteRow) -> Result<Transfer, StoreError> {
             .map_err(corrupt)?,
         prepared_at: ts(row.try_get("prepared_at")?)?,
         finalized_at: finalized_at.map(ts).transpose()?,
+        reject_reason: row.try_get("reject_reason")?,
     })
 }
 
@@ -318,7 +328,7 @@ pub async fn commit(
     let transfers: Vec<&Transfer> = stage.transfers.values().collect();
     for chunk in transfers.chunks(CHUNK) {
         qb.push(
-            " INSERT INTO transfers (id, payer, payee, amount, condition, expires_at, memo, status, fulfillment, prepared_at, finalized_at) ",
+            " INSERT INTO transfers (id, payer, payee, amount, condition, expires_at, memo, status, fulfillment, prepared_at, finalized_at, reject_reason) ",
         );
         qb.push_values(chunk, |mut b, t| {
             b.push_bind(t.id.to_string())
@@ -331,10 +341,11 @@ pub async fn commit(
                 .push_bind(t.status.as_str())
                 .push_bind(t.fulfillment.map(|f| f.to_hex()))
                 .push_bind(t.prepared_at.unix_millis())
-                .push_bind(t.finalized_at.map(|f| f.unix_millis()));
+                .push_bind(t.finalized_at.map(|f| f.unix_millis()))
+                .push_bind(t.reject_reason.clone());
         });
         qb.push(
-            " ON CONFLICT (id) DO UPDATE SET status = excluded.status, fulfillment = excluded.fulfillment, finalized_at = excluded.finalized_at;",
+            " ON CONFLICT (id) DO UPDATE SET status = excluded.status, fulfillment = excluded.fulfillment, finalized_at = excluded.finalized_at, reject_reason = excluded.reject_reason;",
         );
     }
     for chunk in events.chunks(CHUNK) {

@@ -32,7 +32,7 @@ pub enum Op {
     /// Release an escrow with its preimage.
     Fulfill(TransferId, Fulfillment),
     /// Decline an escrow.
-    Reject(TransferId),
+    Reject(TransferId, Option<String>),
     /// Immediate payment.
     Pay(PaymentRequest),
     /// Central bank issuance.
@@ -60,7 +60,7 @@ impl Op {
         match self {
             Op::Prepare(_) => "prepare",
             Op::Fulfill(..) => "fulfill",
-            Op::Reject(_) => "reject",
+            Op::Reject(..) => "reject",
             Op::Pay(_) => "payment",
             Op::Issue(_) => "issuance",
             Op::Redeem(_) => "redemption",
@@ -291,7 +291,7 @@ impl Writer {
                 }
                 let id = match op {
                     Op::Prepare(p) => Some(p.id),
-                    Op::Fulfill(id, _) | Op::Reject(id) => Some(*id),
+                    Op::Fulfill(id, _) | Op::Reject(id, _) => Some(*id),
                     _ => None,
                 };
                 if let Some(id) = id.filter(|id| self.engine.live(id).is_none()) {
@@ -473,8 +473,8 @@ impl Writer {
                 }
                 r
             }
-            Op::Reject(id) => {
-                let r = self.engine.reject(caller, id, now, stage, stored);
+            Op::Reject(id, reason) => {
+                let r = self.engine.reject(caller, id, reason, now, stage, stored);
                 if let Err(e) = &r {
                     tracing::debug!(%ledger, transfer = %id, participant = caller, code = e.code(), "reject refused");
                 } else {
