@@ -83,6 +83,18 @@ pub enum PluginError {
         /// What is wrong.
         reason: String,
     },
+    /// The request body is larger than the ledger accepts.
+    #[error("request body larger than {limit} bytes")]
+    TooLarge {
+        /// The ledger's limit, bytes.
+        limit: usize,
+    },
+    /// The ledger does not offer this operation or endpoint.
+    #[error("unsupported: {what}")]
+    Unsupported {
+        /// What was asked for.
+        what: String,
+    },
     /// The ledger could not be reached or answered with an unexpected failure; retry later.
     #[error("ledger unavailable: {reason}")]
     Unavailable {
@@ -106,6 +118,8 @@ impl PluginError {
             PluginError::Unauthorized { .. } => "unauthorized",
             PluginError::Forbidden { .. } => "forbidden",
             PluginError::Malformed { .. } => "malformed",
+            PluginError::TooLarge { .. } => "too_large",
+            PluginError::Unsupported { .. } => "unsupported",
             PluginError::Unavailable { .. } => "unavailable",
         }
     }

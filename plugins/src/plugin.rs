@@ -329,9 +329,9 @@ pub trait LedgerPlugin: Send + Sync {
         to: Timestamp,
     ) -> Result<crate::api::Statement, PluginError> {
         let _ = (from, to);
-        Err(PluginError::Forbidden {
-            reason: format!(
-                "unsupported: the {} ledger plugin does not provide statements (asked for {account})",
+        Err(PluginError::Unsupported {
+            what: format!(
+                "the {} ledger plugin does not provide statements (asked for {account})",
                 self.info().ledger_id
             ),
         })

@@ -261,13 +261,19 @@ async fn errors_are_problem_json_with_stable_codes() {
         .await;
     assert_eq!(
         (status, p["code"].as_str()),
-        (400, Some("malformed")),
+        (413, Some("too_large")),
         "over the body limit"
     );
     let (status, _, p) = l
         .send("bank-a-k1", "GET", "/v1/transfers/not-a-uuid", b"", &[])
         .await;
     assert_eq!((status, p["code"].as_str()), (400, Some("malformed")));
+    let (status, _, p) = l.send("bank-a-k1", "GET", "/v1/no-such-thing", b"", &[]).await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (404, Some("unsupported")),
+        "an unknown endpoint"
+    );
 }
 
 #[tokio::test]

@@ -60,6 +60,8 @@ pub struct Problem {
 pub fn http_status(error: &PluginError) -> u16 {
     match error {
         PluginError::Malformed { .. } => 400,
+        PluginError::Unsupported { .. } => 404,
+        PluginError::TooLarge { .. } => 413,
         PluginError::Unauthorized { .. } => 401,
         PluginError::Forbidden { .. } => 403,
         PluginError::UnknownAccount { .. } | PluginError::UnknownTransfer { .. } => 404,
@@ -86,6 +88,8 @@ fn title(code: &str) -> &'static str {
         "unauthorized" => "Unauthorized",
         "forbidden" => "Forbidden",
         "malformed" => "Malformed request",
+        "too_large" => "Request body too large",
+        "unsupported" => "Not offered by this ledger",
         _ => "Ledger unavailable",
     }
 }
@@ -136,6 +140,8 @@ impl From<&PluginError> for Problem {
             | PluginError::Forbidden { reason }
             | PluginError::Malformed { reason }
             | PluginError::Unavailable { reason } => p.reason = Some(reason.clone()),
+            PluginError::Unsupported { what } => p.reason = Some(what.clone()),
+            PluginError::TooLarge { limit } => p.reason = Some(limit.to_string()),
         }
         p
     }
@@ -189,6 +195,11 @@ impl Problem {
             "unauthorized" => PluginError::Unauthorized { reason: reason() },
             "forbidden" => PluginError::Forbidden { reason: reason() },
             "malformed" => PluginError::Malformed { reason: reason() },
+            "unsupported" => PluginError::Unsupported { what: reason() },
+            "too_large" => match self.reason.as_deref().and_then(|r| r.parse().ok()) {
+                Some(limit) => PluginError::TooLarge { limit },
+                None => broken("reason (the limit)"),
+            },
             _ => PluginError::Unavailable { reason: reason() },
         }
     }

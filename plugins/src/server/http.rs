@@ -115,7 +115,7 @@ async fn read_body(
     mut payload: web::Payload,
 ) -> Result<Bytes, ApiError> {
     let limit = state.config.server.max_body_bytes;
-    let too_big = || malformed(format!("request body larger than {limit} bytes"));
+    let too_big = || ApiError(PluginError::TooLarge { limit });
     let declared = req
         .headers()
         .get("content-length")
@@ -622,8 +622,8 @@ async fn openapi_json() -> HttpResponse {
 }
 
 async fn not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError(PluginError::Malformed {
-        reason: "no such endpoint; see /openapi.json".into(),
+    Err(ApiError(PluginError::Unsupported {
+        what: "no such endpoint; see /openapi.json".into(),
     }))
 }
 
