@@ -319,3 +319,21 @@ async fn wrong_amounts_are_rejected_and_refunded() {
     );
     net.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_above_the_payees_capacity_is_refused_at_quote_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let net = LocalNetwork::start(dir.path(), clock() as Arc<dyn Clock>, NetworkOptions::default())
+        .await
+        .unwrap();
+    // Liu Yang's tier-4 e-CNY wallet holds 800.00 of its 1,000.00 balance limit.
+    let wallet = htlc::Address::new("test.ecny.wallet-t4-liu.invoice-9").unwrap();
+    let err = net.payer.quote(&wallet, 30_000).await.unwrap_err();
+    assert!(
+        matches!(&err, PayError::Quote(m) if m.contains("payee_cannot_receive") && m.contains("20000")),
+        "{err}"
+    );
+    let ok = net.payer.quote(&wallet, 15_000).await.unwrap();
+    assert_eq!(ok.destination_amount, 15_000);
+    net.stop().await;
+}

@@ -346,6 +346,19 @@ impl LedgerPlugin for RestPlugin {
             .await
     }
 
+    async fn receivable(&self, account: &AccountId) -> Result<Option<u64>, PluginError> {
+        let answer: crate::api::Receivable = self
+            .call(
+                Method::GET,
+                &format!("/v1/accounts/{account}/receivable"),
+                None,
+                None,
+                None,
+            )
+            .await?;
+        Ok(answer.receivable)
+    }
+
     async fn balance(&self, account: &AccountId) -> Result<Balance, PluginError> {
         self.call(
             Method::GET,

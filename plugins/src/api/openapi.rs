@@ -37,7 +37,7 @@ impl Modify for Security {
     ),
     paths(
         http::info, http::prepare, http::get_transfer, http::fulfill, http::reject, http::pay,
-        http::issue, http::redeem, http::supply, http::lookup, http::balance, http::statement,
+        http::issue, http::redeem, http::supply, http::lookup, http::balance, http::receivable, http::statement,
         feed::long_poll, feed::stream, http::register_webhook, http::get_webhook, http::remove_webhook,
         http::healthz, http::metrics,
     ),

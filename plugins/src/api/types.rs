@@ -114,6 +114,16 @@ pub enum NameMatch {
     NoMatch,
 }
 
+/// `GET /v1/accounts/{id}/receivable`: how much more an account can receive now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Receivable {
+    /// The account.
+    pub account: AccountId,
+    /// Minor units it can still receive (wallet tier or holding limit, less its balance and
+    /// pending incoming escrows); absent when no limit applies.
+    pub receivable: Option<u64>,
+}
+
 /// `GET /v1/accounts/{id}`: account lookup and name check (confirmation of payee).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct AccountLookup {

@@ -26,6 +26,15 @@ impl DigitalEuroRules {
 }
 
 impl LedgerRules for DigitalEuroRules {
+    fn receivable(&self, payee: &AccountState) -> Option<u64> {
+        // Linked wallets sweep any excess to their bank account: no limit on what they receive.
+        if !is_wallet(payee) || payee.linked_account.is_some() {
+            return None;
+        }
+        let holds = i128::from(payee.balance) + i128::from(payee.incoming);
+        Some(u64::try_from((i128::from(self.limit_of(payee)) - holds).max(0)).unwrap_or(u64::MAX))
+    }
+
     fn check_incoming(&self, payee: &AccountState, amount: u64) -> Result<(), PluginError> {
         if !is_wallet(payee) || payee.linked_account.is_some() {
             return Ok(());

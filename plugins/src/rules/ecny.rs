@@ -108,6 +108,12 @@ impl LedgerRules for ECnyRules {
         }
     }
 
+    fn receivable(&self, payee: &AccountState) -> Option<u64> {
+        let (_, limits) = self.tier(payee).filter(|_| is_wallet(payee))?;
+        let holds = i128::from(payee.balance) + i128::from(payee.incoming);
+        Some(u64::try_from((i128::from(limits.balance) - holds).max(0)).unwrap_or(u64::MAX))
+    }
+
     fn check_incoming(&self, payee: &AccountState, amount: u64) -> Result<(), PluginError> {
         let Some((tier, limits)) = self.tier(payee).filter(|_| is_wallet(payee)) else {
             return Ok(());

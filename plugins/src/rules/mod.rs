@@ -51,6 +51,12 @@ pub trait LedgerRules: Send + Sync + 'static {
         Ok(())
     }
 
+    /// How much more `payee` can receive now (its limit less its balance and pending incoming
+    /// escrows), or `None` if no limit applies. Connectors ask before quoting.
+    fn receivable(&self, _payee: &AccountState) -> Option<u64> {
+        None
+    }
+
     /// How much to move from the payer's linked account into it before paying `amount`.
     fn shortfall_pull(&self, _payer: &AccountState, _amount: u64) -> u64 {
         0

@@ -472,6 +472,33 @@ fn owned_account(state: &AppState, caller: &Caller, text: &str) -> Result<Accoun
     Ok(id)
 }
 
+/// How much more an account can receive now. Any participant may ask (a connector quoting a
+/// payment checks the payee's capacity before promising anything); nothing private is shown.
+#[utoipa::path(get, path = "/v1/accounts/{id}/receivable", tag = "accounts",
+    params(("id" = String, Path, description = "Account id")),
+    responses(
+        (status = 200, body = api::Receivable),
+        (status = "4XX", body = api::Problem, content_type = "application/problem+json"),
+    ),
+    security(("signature" = [])))]
+pub async fn receivable(
+    state: Data,
+    req: HttpRequest,
+    payload: web::Payload,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    signed(&state, &req, payload).await?;
+    let id = AccountId::new(path.into_inner()).map_err(ApiError)?;
+    let account = store::account(&state.pool, &id)
+        .await?
+        .ok_or_else(|| PluginError::UnknownAccount { account: id.clone() })?;
+    let receivable = crate::rules::for_config(&state.config).receivable(&account);
+    Ok(ok_json(&api::Receivable {
+        account: id,
+        receivable,
+    }))
+}
+
 /// Balance of an account the caller operates.
 #[utoipa::path(get, path = "/v1/accounts/{id}/balance", tag = "accounts",
     params(("id" = String, Path, description = "Account id")),
@@ -651,6 +678,7 @@ pub fn serve(
             .route("/v1/supply", web::get().to(supply))
             .route("/v1/accounts/{id}", web::get().to(lookup))
             .route("/v1/accounts/{id}/balance", web::get().to(balance))
+            .route("/v1/accounts/{id}/receivable", web::get().to(receivable))
             .route("/v1/accounts/{id}/statement", web::get().to(statement))
             .route("/v1/events", web::get().to(feed::long_poll))
             .route("/v1/events/stream", web::get().to(feed::stream))
