@@ -1,4 +1,4 @@
-//! # ledger-node: the CypherBFT consensus core
+//! # ledger-node: the committee chain (CypherBFT consensus, state machine, node process)
 //!
 //! CypherBFT is the committee consensus of CypherLink's own chain: chained HotStuff among
 //! n = 3f+1 validators, with BLS12-381 aggregate signatures so that a quorum certificate (2f+1
@@ -24,7 +24,16 @@
 //! - `sim` (feature `sim`): a deterministic simulated network driving many `Core`s, with faults
 //!   and Byzantine validators.
 //!
-//! A node process (part 2) owns a `Core`, verifies incoming frames with
+//! On top of the core, what the chain records and how it runs:
+//! - [`state`]: the state machine (signed transactions, assets, transfers, hash-time-locked
+//!   escrows, anchors; failures with reasons; the state root), pure and deterministic, plugged
+//!   into the core as its [`core::Application`];
+//! - [`proof`]: inclusion proofs a light client checks offline with the genesis keys;
+//! - `api` (feature `client`): the HTTP API's JSON shapes and a Rust client for other crates;
+//! - `node` (feature `node`): the node process: SQLite storage, authenticated TCP links, the
+//!   consensus thread with catching up, the HTTP API (`cypherlink node`).
+//!
+//! The node owns a `Core`, verifies incoming frames with
 //! `UnverifiedMessage::decode(..)?.verify(&committee)`, feeds them to `Core::handle` with the
 //! time, and executes the returned actions (send frames, arm timers, store committed blocks).
 

@@ -177,6 +177,7 @@ pub struct SafetyRules {
     me: ValidatorIndex,
     record: SafetyRecord,
     storage: Box<dyn SafetyStorage>,
+    unsaved: bool,
 }
 
 impl std::fmt::Debug for SafetyRules {
@@ -207,6 +208,7 @@ impl SafetyRules {
             me,
             record,
             storage,
+            unsaved: false,
         })
     }
 
@@ -258,11 +260,13 @@ impl SafetyRules {
         next.last_vote = Some(vote.clone());
         self.storage.save(&next)?;
         self.record = next;
+        self.unsaved = false;
         Ok(vote)
     }
 
-    /// Records durably that we propose in `view`; refuses a view at or below the last one we
-    /// proposed in (also across restarts).
+    /// Notes that we propose in `view`; refuses a view at or below the last one we proposed in
+    /// (also across restarts). The note is saved with our vote for the proposal, or by
+    /// [`SafetyRules::flush`], before the proposal may leave: one disk write per view, not two.
     pub fn note_proposal(&mut self, view: View) -> Result<()> {
         if view <= self.record.last_proposed_view {
             return Err(Error::Unsafe {
@@ -270,10 +274,17 @@ impl SafetyRules {
                 view,
             });
         }
-        let mut next = self.record.clone();
-        next.last_proposed_view = view;
-        self.storage.save(&next)?;
-        self.record = next;
+        self.record.last_proposed_view = view;
+        self.unsaved = true;
+        Ok(())
+    }
+
+    /// Saves the record if a note is not yet on disk.
+    pub fn flush(&mut self) -> Result<()> {
+        if self.unsaved {
+            self.storage.save(&self.record)?;
+            self.unsaved = false;
+        }
         Ok(())
     }
 

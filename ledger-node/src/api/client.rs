@@ -144,6 +144,38 @@ impl ChainClient {
         .await
     }
 
+    /// Submits up to 1000 transactions in order; with `wait`, answers when all are committed.
+    /// Each item is a status or, for a refused transaction, the refusal's code and detail.
+    pub async fn submit_batch(
+        &self,
+        txs: &[Vec<u8>],
+        wait: Option<Duration>,
+    ) -> Result<Vec<Result<TxStatus, (String, String)>>, ClientError> {
+        #[derive(serde::Deserialize)]
+        struct Item {
+            status: Option<TxStatus>,
+            error: Option<ProblemBody>,
+        }
+        let body = serde_json::json!({ "txs": txs.iter().map(|t| hex_of(t)).collect::<Vec<_>>() });
+        let url = match wait {
+            Some(w) => format!(
+                "{}/v1/transactions/batch?wait=true&timeout_ms={}",
+                self.base,
+                w.as_millis()
+            ),
+            None => format!("{}/v1/transactions/batch", self.base),
+        };
+        let items: Vec<Item> = Self::parse(self.http.post(url).json(&body).send().await?).await?;
+        Ok(items
+            .into_iter()
+            .map(|i| match (i.status, i.error) {
+                (Some(s), _) => Ok(s),
+                (None, Some(p)) => Err((p.code, p.detail)),
+                (None, None) => Err(("unexpected".into(), String::new())),
+            })
+            .collect())
+    }
+
     /// A transaction's status (`None` if this node never saw it).
     pub async fn tx(&self, id: &[u8; 32]) -> Result<Option<TxStatus>, ClientError> {
         self.get_opt(&format!("/v1/transactions/{}", hex_of(id))).await

@@ -545,8 +545,14 @@ impl Core {
         self.proposed_view = v;
         self.stats.proposals += 1;
         let p = Proposal { block, tc };
+        let at = self.actions.len();
         self.broadcast(Message::Proposal(p.clone()));
         self.on_proposal(self.me, p);
+        // Our vote saved the proposal view with it; if we did not vote, save it now. Either way
+        // the record is on disk before the driver sends anything.
+        if self.safety.flush().is_err() {
+            self.actions.remove(at);
+        }
     }
 
     fn on_proposal(&mut self, from: ValidatorIndex, p: Proposal) {

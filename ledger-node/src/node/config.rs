@@ -163,6 +163,11 @@ impl NodeConfig {
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("chain.sqlite")
     }
+
+    /// The safety record's database file.
+    pub fn safety_path(&self) -> PathBuf {
+        self.data_dir.join("safety.sqlite")
+    }
 }
 
 /// One member in the genesis file.

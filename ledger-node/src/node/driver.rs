@@ -36,7 +36,7 @@ pub struct Driver {
     pub(crate) rt: tokio::runtime::Handle,
     pub(crate) config: Config,
     pub(crate) key: Option<KeyPair>,
-    pub(crate) db_path: std::path::PathBuf,
+    pub(crate) safety_path: std::path::PathBuf,
     pub(crate) ledger: Arc<Mutex<Ledger>>,
     pub(crate) inbox: mpsc::Receiver<DriverInput>,
     pub(crate) sync_rx: mpsc::UnboundedReceiver<SyncReply>,
@@ -123,7 +123,7 @@ impl Driver {
         };
         let storage = match self
             .rt
-            .block_on(SqliteSafety::open(&self.db_path, self.rt.clone()))
+            .block_on(SqliteSafety::open(&self.safety_path, self.rt.clone()))
         {
             Ok(s) => s,
             Err(e) => fatal(&format!("opening the safety record: {e}")),
@@ -157,6 +157,7 @@ impl Driver {
             DriverInput::Submit(tx) => Input::Submit(tx),
             DriverInput::Message(m) => {
                 if let VerifiedBody::Proposal(p) = m.body() {
+                    tracing::debug!(view = p.inner().block.view(), from = m.from(), "proposal in");
                     let behind = p
                         .inner()
                         .block
@@ -194,7 +195,17 @@ impl Driver {
         for a in actions {
             match a {
                 Action::Send { to, msg } => self.shared.peers.send(to, wire(&msg)),
-                Action::Broadcast(msg) => self.shared.peers.broadcast(wire(&msg)),
+                Action::Broadcast(msg) => {
+                    match &msg {
+                        Message::Proposal(p) => {
+                            tracing::debug!(view = p.block.view(), txs = p.block.payload().len(), "propose")
+                        }
+                        Message::Vote(v) => tracing::debug!(view = v.view, "vote"),
+                        Message::Timeout(t) => tracing::debug!(view = t.view, "timeout"),
+                        _ => {}
+                    }
+                    self.shared.peers.broadcast(wire(&msg))
+                }
                 Action::SetTimer { timer, at_ms } => {
                     self.timer_seq += 1;
                     self.timers.insert((at_ms, self.timer_seq), timer);

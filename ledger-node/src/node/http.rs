@@ -67,6 +67,18 @@ impl From<crate::node::store::StoreError> for ApiError {
 }
 
 impl ApiError {
+    /// The problem document.
+    pub fn problem(&self) -> Problem {
+        let status = self.status_code();
+        Problem {
+            type_uri: format!("urn:cypherlink:chain:{}", self.code()),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            code: self.code().to_owned(),
+            detail: self.to_string(),
+        }
+    }
+
     fn code(&self) -> &'static str {
         match self {
             ApiError::Malformed(_) => "malformed",
@@ -89,17 +101,9 @@ impl ResponseError for ApiError {
         }
     }
     fn error_response(&self) -> HttpResponse {
-        let status = self.status_code();
-        let p = Problem {
-            type_uri: format!("urn:cypherlink:chain:{}", self.code()),
-            title: status.canonical_reason().unwrap_or("Error").to_owned(),
-            status: status.as_u16(),
-            code: self.code().to_owned(),
-            detail: self.to_string(),
-        };
-        HttpResponse::build(status)
+        HttpResponse::build(self.status_code())
             .content_type("application/problem+json")
-            .json(p)
+            .json(self.problem())
     }
 }
 
@@ -134,74 +138,179 @@ pub async fn submit(
     q: web::Query<SubmitQuery>,
     body: web::Json<SubmitRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    if body.tx.len() > 2 * crate::codec::MAX_TX_BYTES {
+    let bytes = decode_hex_tx(&body.tx)?;
+    let mut admitted = admit(&ctx, vec![bytes], q.wait).await;
+    let (status, waiter) = admitted
+        .pop()
+        .ok_or_else(|| ApiError::Internal("no result".into()))??;
+    let status = match waiter {
+        Some(rx) => await_final(&ctx, status, rx, q.timeout_ms).await?,
+        None => status,
+    };
+    Ok(respond(status))
+}
+
+fn respond(status: TxStatus) -> HttpResponse {
+    if status.is_committed() {
+        HttpResponse::Ok().json(status)
+    } else {
+        HttpResponse::Accepted().json(status)
+    }
+}
+
+fn decode_hex_tx(tx: &str) -> Result<Vec<u8>, ApiError> {
+    if tx.len() > 2 * crate::codec::MAX_TX_BYTES {
         return Err(ApiError::Malformed("transaction too large".into()));
     }
-    let bytes = hex::decode(&body.tx).map_err(|_| ApiError::Malformed("tx must be hex".into()))?;
-    let refused = |r: FailReason| {
-        ctx.metrics.refused.with_label_values(&[r.code()]).inc();
-        ApiError::Refused { reason: r }
-    };
-    let tx = match ctx.sigs.check(&[&bytes]).pop() {
-        Some(Ok(tx)) => tx,
-        Some(Err(FailReason::Malformed)) | None => {
-            ctx.metrics.refused.with_label_values(&["malformed"]).inc();
-            return Err(ApiError::Malformed("not a transaction".into()));
+    hex::decode(tx).map_err(|_| ApiError::Malformed("tx must be hex".into()))
+}
+
+type Admitted = Result<(TxStatus, Option<tokio::sync::oneshot::Receiver<TxStatus>>), ApiError>;
+
+/// Checks transactions (signatures in one batch) and hands the good ones to consensus, in
+/// order. Each result is the status now (committed already, or pending) and, when asked, a
+/// receiver for the final status.
+async fn admit(ctx: &Shared, txs: Vec<Vec<u8>>, wait: bool) -> Vec<Admitted> {
+    let refs: Vec<&[u8]> = txs.iter().map(Vec::as_slice).collect();
+    let checked = ctx.sigs.check(&refs);
+    let mut out = Vec::with_capacity(txs.len());
+    for (bytes, c) in txs.into_iter().zip(checked) {
+        let refused = |r: FailReason| {
+            ctx.metrics.refused.with_label_values(&[r.code()]).inc();
+            ApiError::Refused { reason: r }
+        };
+        let tx = match c {
+            Ok(tx) => tx,
+            Err(FailReason::Malformed) => {
+                ctx.metrics.refused.with_label_values(&["malformed"]).inc();
+                out.push(Err(ApiError::Malformed("not a transaction".into())));
+                continue;
+            }
+            Err(r) => {
+                out.push(Err(refused(r)));
+                continue;
+            }
+        };
+        if tx.body.chain_id != ctx.chain_id {
+            out.push(Err(refused(FailReason::WrongChain)));
+            continue;
         }
-        Some(Err(r)) => return Err(refused(r)),
-    };
-    if tx.body.chain_id != ctx.chain_id {
-        return Err(refused(FailReason::WrongChain));
-    }
-    if let Some(s) = ctx.reader.tx_status(&tx.id).await? {
-        return Ok(HttpResponse::Ok().json(s));
-    }
-    if ctx.identity.is_none() {
-        return Err(ApiError::Unavailable(
-            "a full node does not take transactions; submit to a validator".into(),
-        ));
-    }
-    let waiter = if q.wait {
-        let (tx_w, rx_w) = tokio::sync::oneshot::channel();
-        ctx.waiters
+        match ctx.reader.tx_status(&tx.id).await {
+            Ok(Some(s)) => {
+                out.push(Ok((s, None)));
+                continue;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                out.push(Err(e.into()));
+                continue;
+            }
+        }
+        if ctx.identity.is_none() {
+            out.push(Err(ApiError::Unavailable(
+                "a full node does not take transactions; submit to a validator".into(),
+            )));
+            continue;
+        }
+        let waiter = wait.then(|| {
+            let (tx_w, rx_w) = tokio::sync::oneshot::channel();
+            ctx.waiters
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .entry(tx.id)
+                .or_default()
+                .push(tx_w);
+            rx_w
+        });
+        ctx.pending
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .entry(tx.id)
-            .or_default()
-            .push(tx_w);
-        Some(rx_w)
-    } else {
-        None
-    };
-    ctx.pending
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(tx.id, now_ms());
-    match ctx.inbox.try_send(DriverInput::Submit(bytes)) {
-        Ok(()) => ctx.metrics.submitted.inc(),
-        Err(_) => {
+            .insert(tx.id, now_ms());
+        if ctx.inbox.try_send(DriverInput::Submit(bytes)).is_err() {
             ctx.pending
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .remove(&tx.id);
-            return Err(ApiError::Unavailable("the node is overloaded; retry".into()));
+            out.push(Err(ApiError::Unavailable("the node is overloaded; retry".into())));
+            continue;
         }
+        ctx.metrics.submitted.inc();
+        out.push(Ok((pending_status(&tx.id), waiter)));
     }
-    if let Some(rx) = waiter {
-        let wait = Duration::from_millis(q.timeout_ms.unwrap_or(30_000).min(120_000));
-        // The block may have been stored between the status check and registering.
-        let done = match ctx.reader.tx_status(&tx.id).await? {
-            Some(s) => Some(s),
-            None => {
-                let _ = tokio::time::timeout(wait, rx).await;
-                ctx.reader.tx_status(&tx.id).await?
-            }
-        };
-        if let Some(s) = done {
-            return Ok(HttpResponse::Ok().json(s));
-        }
+    out
+}
+
+/// Waits for the writer to report the transaction final (or the timeout).
+async fn await_final(
+    ctx: &Shared,
+    pending: TxStatus,
+    rx: tokio::sync::oneshot::Receiver<TxStatus>,
+    timeout_ms: Option<u64>,
+) -> Result<TxStatus, ApiError> {
+    let wait = Duration::from_millis(timeout_ms.unwrap_or(30_000).min(120_000));
+    if let Ok(Ok(s)) = tokio::time::timeout(wait, rx).await {
+        return Ok(s);
     }
-    Ok(HttpResponse::Accepted().json(pending_status(&tx.id)))
+    // Committed before we registered, or still pending.
+    let id = parse_hex32(&pending.id).unwrap_or_default();
+    Ok(ctx.reader.tx_status(&id).await?.unwrap_or(pending))
+}
+
+/// Several transactions at once.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct SubmitBatchRequest {
+    /// Transactions (hex), at most 1000; submitted in this order.
+    pub txs: Vec<String>,
+}
+
+/// One result of a batch: a status, or why the transaction was refused.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct BatchItem {
+    /// The status (pending, final or failed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<TxStatus>,
+    /// The refusal (`malformed`, `bad_signature`, `wrong_chain`, `unavailable`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<Problem>,
+}
+
+/// Submits up to 1000 transactions in order (signatures checked in one batch). With
+/// `wait=true` answers when all are committed (or the timeout passes).
+#[utoipa::path(post, path = "/v1/transactions/batch", tag = "transactions", request_body = SubmitBatchRequest,
+    params(SubmitQuery),
+    responses((status = 200, body = [BatchItem]), (status = 400, body = Problem)))]
+pub async fn submit_batch(
+    ctx: Ctx,
+    q: web::Query<SubmitQuery>,
+    body: web::Json<SubmitBatchRequest>,
+) -> Result<HttpResponse, ApiError> {
+    if body.txs.len() > 1000 {
+        return Err(ApiError::Malformed("at most 1000 transactions per batch".into()));
+    }
+    let txs = body
+        .txs
+        .iter()
+        .map(|t| decode_hex_tx(t))
+        .collect::<Result<Vec<_>, _>>()?;
+    let admitted = admit(&ctx, txs, q.wait).await;
+    let mut out = Vec::with_capacity(admitted.len());
+    for a in admitted {
+        out.push(match a {
+            Ok((s, Some(rx))) => BatchItem {
+                status: Some(await_final(&ctx, s, rx, q.timeout_ms).await?),
+                error: None,
+            },
+            Ok((s, None)) => BatchItem {
+                status: Some(s),
+                error: None,
+            },
+            Err(e) => BatchItem {
+                status: None,
+                error: Some(e.problem()),
+            },
+        });
+    }
+    Ok(HttpResponse::Ok().json(out))
 }
 
 fn pending_status(id: &[u8; 32]) -> TxStatus {
@@ -500,9 +609,9 @@ async fn not_found() -> Result<HttpResponse, ApiError> {
                        certificates, the committee, an event feed with a resume cursor, and inclusion \
                        proofs that a light client checks offline. Errors are application/problem+json."
     ),
-    paths(submit, tx_status, tx_proof, account, account_txs, asset, escrow, anchor, block, committee,
+    paths(submit, submit_batch, tx_status, tx_proof, account, account_txs, asset, escrow, anchor, block, committee,
           events, status, metrics, healthz),
-    components(schemas(Problem, TxStatus, TxState, InclusionProof, crate::proof::Step,
+    components(schemas(Problem, BatchItem, TxStatus, TxState, InclusionProof, crate::proof::Step,
                        crate::proof::CommitmentJson, crate::proof::ItemProof)),
     tags(
         (name = "transactions", description = "Submitting and tracking transactions"),
@@ -546,7 +655,7 @@ pub fn server(
             .app_data(data.clone())
             .app_data(
                 web::JsonConfig::default()
-                    .limit(2 * crate::codec::MAX_TX_BYTES + 1024)
+                    .limit(16 * 1024 * 1024)
                     .error_handler(json_error),
             )
             .app_data(web::QueryConfig::default().error_handler(query_error))
@@ -556,6 +665,7 @@ pub fn server(
             .route("/openapi.json", web::get().to(openapi))
             .route("/v1/status", web::get().to(status))
             .route("/v1/transactions", web::post().to(submit))
+            .route("/v1/transactions/batch", web::post().to(submit_batch))
             .route("/v1/transactions/{id}", web::get().to(tx_status))
             .route("/v1/transactions/{id}/proof", web::get().to(tx_proof))
             .route("/v1/accounts/{account}", web::get().to(account))

@@ -88,7 +88,7 @@ pub struct Shared {
     /// The last persisted commit.
     pub committed: watch::Sender<Committed>,
     /// Transactions someone waits on, until final.
-    pub waiters: Mutex<HashMap<TxId, Vec<oneshot::Sender<()>>>>,
+    pub waiters: Mutex<HashMap<TxId, Vec<oneshot::Sender<crate::api::types::TxStatus>>>>,
     /// Transactions accepted here and not yet committed (with acceptance time, ms).
     pub pending: Mutex<HashMap<TxId, u64>>,
     /// Current view (for status).
@@ -264,7 +264,7 @@ pub async fn start(config: NodeConfig) -> Result<NodeHandle, StartError> {
         rt: tokio::runtime::Handle::current(),
         config: core_config(&config),
         key: key.map(|(_, k)| k),
-        db_path,
+        safety_path: config.safety_path(),
         ledger,
         inbox: inbox_rx,
         sync_rx,

@@ -95,8 +95,5 @@ CREATE TABLE events (
     data    TEXT NOT NULL
 );
 
--- The consensus safety record (one row), written with synchronous=FULL before a vote leaves.
-CREATE TABLE safety (
-    id     INTEGER PRIMARY KEY CHECK (id = 1),
-    record BLOB NOT NULL
-);
+-- (The consensus safety record lives in safety.sqlite beside this database, written with
+-- synchronous = FULL before a vote leaves; see SqliteSafety.)

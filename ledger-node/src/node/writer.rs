@@ -6,8 +6,11 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
+use crate::api::types::{TxState, TxStatus};
 use crate::node::store::{CommittedItem, Store};
 use crate::node::{Committed, Shared};
+use crate::state::Transaction;
+use crate::state::types::hex_of;
 
 /// Most blocks in one group commit.
 const MAX_GROUP: usize = 256;
@@ -39,6 +42,7 @@ pub async fn run(mut store: Store, mut rx: mpsc::UnboundedReceiver<CommittedItem
             let mut waiters = shared.waiters.lock().unwrap_or_else(|p| p.into_inner());
             let mut pending = shared.pending.lock().unwrap_or_else(|p| p.into_inner());
             for it in &items {
+                let height = it.block.height();
                 for r in &it.exec.outcome.receipts {
                     if r.outcome.is_ok() {
                         ok += 1;
@@ -47,8 +51,27 @@ pub async fn run(mut store: Store, mut rx: mpsc::UnboundedReceiver<CommittedItem
                     }
                     pending.remove(&r.tx_id);
                     if let Some(ws) = waiters.remove(&r.tx_id) {
+                        let kind = it
+                            .block
+                            .payload()
+                            .get(r.index as usize)
+                            .and_then(|t| Transaction::decode(t).ok())
+                            .map(|t| t.body.op.kind().to_owned());
+                        let status = TxStatus {
+                            id: hex_of(&r.tx_id),
+                            status: if r.outcome.is_ok() {
+                                TxState::Final
+                            } else {
+                                TxState::Failed
+                            },
+                            height: Some(height),
+                            index: Some(r.index),
+                            kind,
+                            reason: r.outcome.as_ref().err().map(|e| e.code().to_owned()),
+                            detail: r.outcome.as_ref().err().map(|e| e.to_string()),
+                        };
                         for w in ws {
-                            let _ = w.send(());
+                            let _ = w.send(status.clone());
                         }
                     }
                 }
