@@ -42,7 +42,8 @@ CREATE TABLE account_txs (
 
 CREATE TABLE accounts (
     id    BLOB PRIMARY KEY,
-    nonce INTEGER NOT NULL
+    nonce INTEGER NOT NULL,
+    used  INTEGER NOT NULL
 ) WITHOUT ROWID;
 
 CREATE TABLE balances (

@@ -469,12 +469,14 @@ impl Store {
     /// Loads the committed state and the last committed block.
     pub async fn load(&mut self, chain_id: &[u8; 32]) -> Result<Loaded, StoreError> {
         let mut state = State::genesis(chain_id);
-        for row in sqlx::query("SELECT id, nonce FROM accounts")
+        for row in sqlx::query("SELECT id, nonce, used FROM accounts")
             .fetch_all(&mut self.writer)
             .await?
         {
             let id = AccountId(b32(row.get::<&[u8], _>(0))?);
-            state.accounts.entry(id).or_default().nonce = u(row.get(1));
+            let a = state.accounts.entry(id).or_default();
+            a.nonce = u(row.get(1));
+            a.used = u(row.get(2));
         }
         for row in sqlx::query("SELECT account, asset, amount FROM balances")
             .fetch_all(&mut self.writer)
@@ -614,9 +616,11 @@ impl Store {
             let accts: Vec<_> = ch.accounts.iter().collect();
             for chunk in accts.chunks(CHUNK) {
                 let mut q: QueryBuilder<Sqlite> =
-                    QueryBuilder::new("INSERT OR REPLACE INTO accounts (id, nonce) ");
+                    QueryBuilder::new("INSERT OR REPLACE INTO accounts (id, nonce, used) ");
                 q.push_values(chunk, |mut row, (id, a)| {
-                    row.push_bind(id.0.to_vec()).push_bind(i(a.nonce));
+                    row.push_bind(id.0.to_vec())
+                        .push_bind(i(a.nonce))
+                        .push_bind(i(a.used));
                 });
                 q.build().execute(&mut *tx).await?;
                 let mut del: QueryBuilder<Sqlite> =

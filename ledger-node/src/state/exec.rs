@@ -351,8 +351,11 @@ fn apply_tx(
     if body.chain_id != ctx.chain_id {
         return (None, Err(FailReason::WrongChain));
     }
+    let fresh = view
+        .account(&body.signer)
+        .is_none_or(|a| a.nonce_is_fresh(body.nonce));
     let last = view.account(&body.signer).map_or(0, |a| a.nonce);
-    if body.nonce <= last {
+    if !fresh {
         return (
             None,
             Err(FailReason::NonceReused {
@@ -362,12 +365,12 @@ fn apply_tx(
         );
     }
     let mut s = Scratch::default();
-    s.account(view, &body.signer).nonce = body.nonce;
+    s.account(view, &body.signer).use_nonce(body.nonce);
     match apply_op(view, ctx, tx, &mut s) {
         Ok(()) => (Some(s), Ok(())),
         Err(reason) => {
             let mut only_nonce = Scratch::default();
-            only_nonce.account(view, &body.signer).nonce = body.nonce;
+            only_nonce.account(view, &body.signer).use_nonce(body.nonce);
             (Some(only_nonce), Err(reason))
         }
     }

@@ -19,7 +19,7 @@ use crate::state::exec::{
     genesis_state_root,
 };
 use crate::state::reason::FailReason;
-use crate::state::tx::{Transaction, verify_signatures};
+use crate::state::tx::{Transaction, verify_signatures_with};
 use crate::state::types::{Account, AccountId, AssetCode, AssetInfo, Escrow, EscrowId};
 use crate::types::{Block, BlockHash};
 
@@ -98,6 +98,7 @@ type KnownIds = (HashSet<[u8; 32]>, VecDeque<[u8; 32]>);
 #[derive(Debug)]
 pub struct SigCache {
     inner: Mutex<KnownIds>,
+    keys: Mutex<HashMap<[u8; 32], ed25519_dalek::VerifyingKey>>,
     capacity: usize,
 }
 
@@ -106,6 +107,7 @@ impl SigCache {
     pub fn new(capacity: usize) -> Self {
         Self {
             inner: Mutex::new((HashSet::new(), VecDeque::new())),
+            keys: Mutex::new(HashMap::new()),
             capacity: capacity.max(1),
         }
     }
@@ -129,6 +131,20 @@ impl SigCache {
         }
     }
 
+    fn key(&self, bytes: &[u8; 32]) -> Option<ed25519_dalek::VerifyingKey> {
+        if let Some(k) = self.keys.lock().ok().and_then(|m| m.get(bytes).copied()) {
+            return Some(k);
+        }
+        let k = ed25519_dalek::VerifyingKey::from_bytes(bytes).ok()?;
+        if let Ok(mut m) = self.keys.lock() {
+            if m.len() >= 100_000 {
+                m.clear();
+            }
+            m.insert(*bytes, k);
+        }
+        Some(k)
+    }
+
     /// Decodes transactions and checks the signatures not already known good (in one batch),
     /// remembering the good ones.
     pub fn check(&self, txs: &[&[u8]]) -> Vec<Result<Transaction, FailReason>> {
@@ -148,7 +164,7 @@ impl SigCache {
             .iter()
             .filter_map(|&i| decoded[i].as_ref().map(|t| (t, txs[i])))
             .collect();
-        let verdicts = verify_signatures(&pairs);
+        let verdicts = verify_signatures_with(&pairs, |k| self.key(k));
         let mut good = Vec::new();
         for (k, &i) in todo.iter().enumerate() {
             if verdicts[k] {

@@ -9,8 +9,9 @@
 //!   consensus hook that fills and checks state roots.
 //!
 //! Rules, in one place:
-//! - every transaction is signed by its account and carries a nonce strictly above the
-//!   account's last one; a replay fails (`nonce_reused`) and changes nothing;
+//! - every transaction is signed by its account and carries a nonce the account never used,
+//!   at most 63 below its highest (so pipelined transactions may be ordered differently than
+//!   signed); a replay fails (`nonce_reused`) and changes nothing;
 //! - an asset is created by an issuer account; only it issues (to anyone) and redeems (from its
 //!   own balance); per asset, balances plus open escrows always equal the supply;
 //! - an escrow locks the payer's funds under a SHA-256 hash lock until an expiry: fulfil with

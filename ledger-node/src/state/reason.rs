@@ -17,8 +17,9 @@ pub enum FailReason {
     /// Signed for another chain.
     #[error("transaction is for another chain")]
     WrongChain,
-    /// The nonce is not above the signer's last nonce (a replay, or a stale transaction).
-    #[error("nonce {nonce} already used (last nonce {last})")]
+    /// The nonce was used already, or is more than the window below the highest used (a
+    /// replay, or a stale transaction).
+    #[error("nonce {nonce} already used or too old (highest nonce used {last})")]
     NonceReused {
         /// The transaction's nonce.
         nonce: u64,

@@ -9,6 +9,7 @@ use proptest::prelude::*;
 use super::exec::{BlockContext, execute_block};
 use super::*;
 use crate::crypto::sha256;
+use crate::state::types::NONCE_WINDOW;
 
 const CHAIN: [u8; 32] = [42; 32];
 
@@ -316,6 +317,20 @@ fn replays_forgeries_and_other_chains_change_nothing() {
 }
 
 #[test]
+fn nonces_may_arrive_out_of_order_within_the_window_but_never_twice() {
+    let mut a = Account::default();
+    for n in [3, 1, 2, 70, 8, 7] {
+        assert!(a.nonce_is_fresh(n), "{n}");
+        a.use_nonce(n);
+    }
+    for n in [0, 1, 2, 3, 7, 8, 70] {
+        assert!(!a.nonce_is_fresh(n), "{n} reused");
+    }
+    assert!(a.nonce_is_fresh(9) && a.nonce_is_fresh(69) && a.nonce_is_fresh(71));
+    assert!(!a.nonce_is_fresh(70 - NONCE_WINDOW), "older than the window");
+}
+
+#[test]
 fn escrow_fulfil_before_expiry_pays_the_payee() {
     let mut h = Harness::new();
     h.setup_dcep();
@@ -561,7 +576,7 @@ proptest! {
                     let mut expected = prev.clone();
                     if reason.consumes_nonce() {
                         let tx = Transaction::decode(t).unwrap();
-                        expected.accounts.entry(tx.body.signer).or_default().nonce = tx.body.nonce;
+                        expected.accounts.entry(tx.body.signer).or_default().use_nonce(tx.body.nonce);
                     }
                     let mut after = prev.clone();
                     after.apply(&single.changes, prev.height, prev.root);

@@ -118,16 +118,51 @@ impl fmt::Debug for EscrowId {
     }
 }
 
-/// One account's state: the last nonce it used and its balances.
+/// How far below the highest used nonce a transaction's nonce may be: clients that pipeline
+/// transactions through several validators see them ordered differently than signed, so the
+/// chain accepts any unused nonce within this window. Each nonce is still used at most once.
+pub const NONCE_WINDOW: u64 = 64;
+
+/// One account's state: the nonces it used and its balances.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Account {
-    /// Highest nonce consumed; a transaction must carry a greater one.
+    /// Highest nonce consumed.
     pub nonce: u64,
+    /// Which of the [`NONCE_WINDOW`] nonces ending at `nonce` are used: bit i is `nonce - i`.
+    pub used: u64,
     /// Minor units per asset (zero balances are removed).
     pub balances: BTreeMap<AssetCode, u64>,
 }
 
 impl Account {
+    /// Whether `n` may still be used: not used yet, and within the window below the highest.
+    pub fn nonce_is_fresh(&self, n: u64) -> bool {
+        if n > self.nonce {
+            return true;
+        }
+        let back = self.nonce - n;
+        n > 0 && back < NONCE_WINDOW && self.used & (1u64 << back) == 0
+    }
+
+    /// Marks `n` used (callers check [`Account::nonce_is_fresh`] first).
+    pub fn use_nonce(&mut self, n: u64) {
+        if n > self.nonce {
+            let shift = n - self.nonce;
+            self.used = if shift >= NONCE_WINDOW {
+                0
+            } else {
+                self.used << shift
+            };
+            self.used |= 1;
+            self.nonce = n;
+        } else {
+            let back = self.nonce - n;
+            if back < NONCE_WINDOW {
+                self.used |= 1u64 << back;
+            }
+        }
+    }
+
     /// Balance of `asset` (zero if none).
     pub fn balance(&self, asset: &AssetCode) -> u64 {
         self.balances.get(asset).copied().unwrap_or(0)
@@ -141,6 +176,7 @@ impl Account {
     }
     pub(crate) fn encode(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.nonce.to_be_bytes());
+        out.extend_from_slice(&self.used.to_be_bytes());
         out.extend_from_slice(&(self.balances.len() as u32).to_be_bytes());
         for (a, v) in &self.balances {
             a.encode(out);
