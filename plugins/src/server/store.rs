@@ -123,10 +123,13 @@ pub async fn open(config: &LedgerConfig) -> Result<(SqliteConnection, SqlitePool
     let opts = options(config);
     let mut writer = SqliteConnection::connect_with(&opts).await?;
     migrator().run(&mut writer).await?;
+    // Readers keep a small page cache: in WAL mode a reader discards its whole cache whenever
+    // the database changed since its last read (every batch here), and discarding a large cache
+    // costs more than re-reading the few pages a query touches.
     let pool = SqlitePoolOptions::new()
         .max_connections(4)
         .min_connections(1)
-        .connect_with(opts)
+        .connect_with(opts.pragma("cache_size", "-1024"))
         .await?;
     Ok((writer, pool))
 }
