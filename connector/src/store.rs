@@ -452,12 +452,21 @@ async fn apply(conn: &mut SqliteConnection, batches: &[Batch]) -> Result<(), Sto
 async fn upsert_payment(conn: &mut SqliteConnection, p: &Payment) -> Result<(), StoreError> {
     let out = p.outgoing.as_ref();
     sqlx::query(
-        "INSERT OR REPLACE INTO payments (
+        // An upsert that updates in place: `INSERT OR REPLACE` would delete and re-insert the
+        // row on every state change, rewriting every index.
+        "INSERT INTO payments (
             id, uetr, state, condition, destination,
             in_ledger, in_transfer, in_from, in_amount, in_expires_at,
             out_ledger, out_transfer, out_from, out_to, out_amount, out_expires_at, out_memo,
             fee, fulfillment, reject_code, reject_message, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET
+            state = excluded.state, in_expires_at = excluded.in_expires_at,
+            out_ledger = excluded.out_ledger, out_transfer = excluded.out_transfer,
+            out_from = excluded.out_from, out_to = excluded.out_to, out_amount = excluded.out_amount,
+            out_expires_at = excluded.out_expires_at, out_memo = excluded.out_memo, fee = excluded.fee,
+            fulfillment = excluded.fulfillment, reject_code = excluded.reject_code,
+            reject_message = excluded.reject_message, updated_at = excluded.updated_at",
     )
     .bind(p.id.to_string())
     .bind(p.uetr.map(|u| u.to_string()))
