@@ -113,7 +113,7 @@ fn init_testnet(
     api_base_port: u16,
     seed: u64,
 ) -> anyhow::Result<()> {
-    if n < 4 || (n - 1) % 3 != 0 {
+    if n < 4 || !(n - 1).is_multiple_of(3) {
         return Err(InputError(format!("--validators {n} must be 3f+1 and at least 4")).into());
     }
     std::fs::create_dir_all(dir.join("keys")).with_context(|| format!("creating {}", dir.display()))?;
