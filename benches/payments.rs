@@ -11,7 +11,8 @@
 //!    pending; the connector's resident memory is read with all of them in flight.
 //!
 //! Run: `cargo bench -p cypherlink --bench payments` (options after `--`:
-//! `--payments N --concurrency C --in-flight M`). Results in BENCHMARKS.md.
+//! `--payments N --concurrency C --in-flight M --durability full|normal`; `normal` applies to
+//! every SQLite file: ledgers, receiver and connector). Results in BENCHMARKS.md.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -34,6 +35,7 @@ struct Options {
     payments: usize,
     concurrency: usize,
     in_flight: usize,
+    durability: Durability,
 }
 
 fn options() -> Options {
@@ -41,6 +43,7 @@ fn options() -> Options {
         payments: 20_000,
         concurrency: 200,
         in_flight: 10_000,
+        durability: Durability::Full,
     };
     let args: Vec<String> = std::env::args().collect();
     let value = |name: &str| {
@@ -57,6 +60,13 @@ fn options() -> Options {
     }
     if let Some(v) = value("--in-flight") {
         o.in_flight = v;
+    }
+    if let Some(i) = args.iter().position(|a| a == "--durability") {
+        o.durability = match args.get(i + 1).map(String::as_str) {
+            Some("normal") => Durability::Normal,
+            Some("full") => Durability::Full,
+            other => panic!("--durability full|normal, not {other:?}"),
+        };
     }
     o
 }
@@ -231,7 +241,7 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 async fn throughput(o: &Options) {
     let dir = tempfile::tempdir().expect("temp dir");
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let ledgers = Ledgers::start(dir.path(), clock, true, Durability::Full)
+    let ledgers = Ledgers::start(dir.path(), clock, true, o.durability)
         .await
         .expect("ledgers");
     let connector = ConnectorProcess::start(&ledgers, dir.path()).await;
@@ -300,7 +310,7 @@ async fn throughput(o: &Options) {
 async fn in_flight(o: &Options) {
     let dir = tempfile::tempdir().expect("temp dir");
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let ledgers = Ledgers::start(dir.path(), clock, false, Durability::Full)
+    let ledgers = Ledgers::start(dir.path(), clock, false, o.durability)
         .await
         .expect("ledgers");
     let connector = ConnectorProcess::start(&ledgers, dir.path()).await;

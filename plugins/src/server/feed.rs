@@ -7,13 +7,16 @@ use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::Bytes;
+use sqlx::SqlitePool;
 use tokio::time::Instant;
 
 use crate::api::{EventsQuery, StreamQuery};
 use crate::error::PluginError;
-use crate::plugin::{EventCursor, EventPage};
+use crate::plugin::{EventCursor, EventPage, LedgerEvent};
+use crate::server::AppState;
 use crate::server::http::{ApiError, signed_request};
-use crate::server::{AppState, store};
+use crate::server::store::{self, StoreError};
+use crate::server::tail::EventTail;
 
 /// Most events one page carries.
 pub const MAX_PAGE: u32 = 500;
@@ -23,6 +26,21 @@ fn malformed(e: impl std::fmt::Display) -> ApiError {
     ApiError(PluginError::Malformed {
         reason: e.to_string(),
     })
+}
+
+/// Up to `limit` events after `after` that `participant` may see: from the in-memory tail when
+/// it still holds them, otherwise from SQLite.
+pub async fn events_after(
+    pool: &SqlitePool,
+    tail: &EventTail,
+    participant: &str,
+    after: EventCursor,
+    limit: u32,
+) -> Result<Vec<LedgerEvent>, StoreError> {
+    match tail.after(participant, after, limit as usize) {
+        Some(events) => Ok(events),
+        None => store::events_after(pool, participant, after, limit).await,
+    }
 }
 
 /// Events after a cursor, waiting up to `wait_ms` for the first.
@@ -45,7 +63,14 @@ pub async fn long_poll(
     loop {
         // Mark the current commit as seen before reading, so a commit after the read wakes us.
         signal.borrow_and_update();
-        let events = store::events_after(&state.pool, &caller.participant, after, limit).await?;
+        let events = events_after(
+            &state.pool,
+            &state.signals.tail,
+            &caller.participant,
+            after,
+            limit,
+        )
+        .await?;
         if !events.is_empty() || Instant::now() >= deadline {
             let next = events.last().map(|e| e.cursor).unwrap_or(after);
             return Ok(HttpResponse::Ok().json(EventPage { events, next }));
@@ -94,7 +119,8 @@ pub async fn stream(
                 }
                 loop {
                     signal.borrow_and_update();
-                    let events = match store::events_after(&state.pool, &participant, after, 100).await {
+                    let read = events_after(&state.pool, &state.signals.tail, &participant, after, 100);
+                    let events = match read.await {
                         Ok(e) => e,
                         Err(e) => {
                             let chunk = Bytes::from(format!("event: error\ndata: {e}\n\n"));

@@ -6,6 +6,7 @@
 //! - [`store`] — SQLite (WAL, embedded migrations): commits and read queries.
 //! - [`http`] — actix-web routes: authentication, body limits, problem+json.
 //! - [`feed`] — the event feed as long poll and server-sent events.
+//! - [`tail`] — the most recent events in memory, so the feed's subscribers rarely query SQLite.
 //! - [`webhooks`] — signed webhook deliveries with retries.
 //! - [`sweeper`] — refunds expired escrows.
 //! - [`metrics`] — Prometheus.
@@ -18,6 +19,7 @@ pub mod http;
 pub mod metrics;
 pub mod store;
 pub mod sweeper;
+pub mod tail;
 pub mod webhooks;
 pub mod writer;
 
@@ -151,9 +153,10 @@ pub async fn run_with_clock(
         config.clone(),
         clock.clone(),
         pool.clone(),
+        signals.tail.clone(),
         metrics.clone(),
     ));
-    let webhook_task = webhooks.clone().spawn(signals.events.clone());
+    let webhook_task = webhooks.clone().spawn(signals.clone());
 
     let listen = config.server.listen;
     let (server, addr) =

@@ -11,14 +11,17 @@ use std::time::Duration;
 
 use htlc::Clock;
 use sqlx::SqlitePool;
-use tokio::sync::{Mutex, watch};
+use tokio::sync::Mutex;
 
 use crate::api::Webhook;
 use crate::auth;
 use crate::config::LedgerConfig;
 use crate::plugin::LedgerEvent;
+use crate::server::feed::events_after;
 use crate::server::metrics::Metrics;
 use crate::server::store;
+use crate::server::tail::EventTail;
+use crate::server::writer::Signals;
 
 /// Header carrying the event's unique id.
 pub const EVENT_ID_HEADER: &str = "CypherLink-Event-Id";
@@ -30,6 +33,7 @@ pub struct WebhookWorker {
     config: Arc<LedgerConfig>,
     clock: Arc<dyn Clock>,
     pool: SqlitePool,
+    tail: Arc<EventTail>,
     metrics: Arc<Metrics>,
     http: reqwest::Client,
     round: Mutex<()>,
@@ -41,6 +45,7 @@ impl WebhookWorker {
         config: Arc<LedgerConfig>,
         clock: Arc<dyn Clock>,
         pool: SqlitePool,
+        tail: Arc<EventTail>,
         metrics: Arc<Metrics>,
     ) -> Self {
         let http = crate::client::http_client(Duration::from_millis(config.webhooks.timeout_ms));
@@ -48,20 +53,33 @@ impl WebhookWorker {
             config,
             clock,
             pool,
+            tail,
             metrics,
             http,
             round: Mutex::new(()),
         }
     }
 
-    /// Runs delivery rounds after every commit and at least once a second (for retries).
-    pub fn spawn(self: Arc<Self>, mut events: watch::Receiver<u64>) -> tokio::task::JoinHandle<()> {
+    /// Runs a delivery round when a webhook is registered, after every commit while any is
+    /// registered, and at least once a second (for retries).
+    pub fn spawn(self: Arc<Self>, signals: Signals) -> tokio::task::JoinHandle<()> {
+        let (mut events, mut registrations) = (signals.events, signals.webhooks);
         tokio::spawn(async move {
             loop {
-                self.deliver_due().await;
-                tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                    changed = events.changed() => if changed.is_err() { return },
+                let (_, any_registered) = self.delivery_round().await;
+                loop {
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => break,
+                        changed = registrations.changed() => {
+                            if changed.is_err() { return }
+                            break;
+                        }
+                        changed = events.changed() => {
+                            if changed.is_err() { return }
+                            // With no webhook registered a commit has nobody to notify.
+                            if any_registered { break }
+                        }
+                    }
                 }
             }
         })
@@ -69,14 +87,20 @@ impl WebhookWorker {
 
     /// Delivers everything due now; returns how many deliveries were acknowledged.
     pub async fn deliver_due(&self) -> usize {
+        self.delivery_round().await.0
+    }
+
+    /// One delivery round: (deliveries acknowledged, whether any webhook is registered).
+    async fn delivery_round(&self) -> (usize, bool) {
         let _round = self.round.lock().await;
         let hooks = match store::webhooks(&self.pool).await {
             Ok(h) => h,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read webhooks");
-                return 0;
+                return (0, true);
             }
         };
+        let any_registered = !hooks.is_empty();
         let mut delivered = 0;
         for (participant, mut hook) in hooks {
             let now = self.clock.now();
@@ -84,11 +108,11 @@ impl WebhookWorker {
                 continue;
             }
             'hook: loop {
-                let events =
-                    match store::events_after(&self.pool, &participant, hook.delivered_through, 50).await {
-                        Ok(e) if !e.is_empty() => e,
-                        _ => break,
-                    };
+                let read = events_after(&self.pool, &self.tail, &participant, hook.delivered_through, 50);
+                let events = match read.await {
+                    Ok(e) if !e.is_empty() => e,
+                    _ => break,
+                };
                 for event in events {
                     let attempt = hook.attempts + 1;
                     let outcome = self.post(&hook, &event, attempt).await;
@@ -127,7 +151,7 @@ impl WebhookWorker {
                 }
             }
         }
-        delivered
+        (delivered, any_registered)
     }
 
     async fn post(&self, hook: &Webhook, event: &LedgerEvent, attempt: u32) -> Result<(), String> {

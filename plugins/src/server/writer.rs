@@ -23,6 +23,7 @@ use crate::rules;
 use crate::server::engine::{AccountState, Engine, Outcome, Stage};
 use crate::server::metrics::Metrics;
 use crate::server::store::{self, Extra, IdemRecord, StoreError, WebhookRow};
+use crate::server::tail::{EventTail, TAIL_CAPACITY};
 
 /// A change a caller asks for.
 #[derive(Debug, Clone)]
@@ -135,6 +136,10 @@ pub struct Signals {
     pub events: watch::Receiver<u64>,
     /// Earliest expiry among live escrows.
     pub next_expiry: watch::Receiver<Option<Timestamp>>,
+    /// Bumped when a webhook is registered or removed.
+    pub webhooks: watch::Receiver<u64>,
+    /// The most recent committed events, appended before `events` moves.
+    pub tail: Arc<EventTail>,
 }
 
 /// How the rest of the server talks to the writer.
@@ -185,6 +190,8 @@ pub struct Writer {
     engine: Engine,
     events_tx: watch::Sender<u64>,
     expiry_tx: watch::Sender<Option<Timestamp>>,
+    webhooks_tx: watch::Sender<u64>,
+    tail: Arc<EventTail>,
     metrics: Arc<Metrics>,
 }
 
@@ -240,6 +247,8 @@ pub async fn start(
 
     let (events_tx, events) = watch::channel(engine.last_cursor());
     let (expiry_tx, next_expiry) = watch::channel(engine.next_expiry());
+    let (webhooks_tx, webhooks) = watch::channel(0);
+    let tail = Arc::new(EventTail::new(engine.last_cursor(), TAIL_CAPACITY));
     metrics.live_escrows.set(engine.live_count() as i64);
     let (tx, rx) = mpsc::channel(16 * 1024);
     let writer = Writer {
@@ -249,10 +258,21 @@ pub async fn start(
         engine,
         events_tx,
         expiry_tx,
+        webhooks_tx,
+        tail: Arc::clone(&tail),
         metrics,
     };
     let task = tokio::spawn(writer.run(rx));
-    Ok((WriterHandle { tx }, Signals { events, next_expiry }, task))
+    Ok((
+        WriterHandle { tx },
+        Signals {
+            events,
+            next_expiry,
+            webhooks,
+            tail,
+        },
+        task,
+    ))
 }
 
 impl Writer {
@@ -412,6 +432,10 @@ impl Writer {
                     let _ = reply.send(Ok(n));
                 }
                 self.metrics.events.inc_by(stage.events.len() as u64);
+                self.tail.append(&stage.events);
+                if !extra.webhooks.is_empty() || !extra.webhook_removals.is_empty() {
+                    self.webhooks_tx.send_modify(|n| *n += 1);
+                }
                 self.metrics.live_escrows.set(self.engine.live_count() as i64);
                 let last = self.engine.last_cursor();
                 self.events_tx
