@@ -122,6 +122,9 @@ impl Receiver {
             }
         };
         tracing::info!(address = %self.address, cursor = cursor.0, "receiver following its ledger");
+        // A page with no offer changes nothing but the cursor; its events are harmless to see
+        // again after a restart, so such cursor moves are saved at most once a second.
+        let mut cursor_saved_at = std::time::Instant::now();
         loop {
             let page = match self.plugin.events(cursor, 500, Duration::from_secs(10)).await {
                 Ok(page) => page,
@@ -146,10 +149,12 @@ impl Receiver {
                 .unwrap_or(cursor)
                 .max(page.next);
             let mut writes: Vec<Write> = outcomes.into_iter().map(Write::Received).collect();
-            if next > cursor {
+            let cursor_due = cursor_saved_at.elapsed() >= Duration::from_secs(1);
+            if next > cursor && (!writes.is_empty() || cursor_due) {
                 writes.push(Write::Cursor(cursor_key.clone(), next));
+                self.store.commit(writes).await?;
+                cursor_saved_at = std::time::Instant::now();
             }
-            self.store.commit(writes).await?;
             cursor = next;
         }
     }
