@@ -19,8 +19,7 @@ use std::time::{Duration, Instant};
 
 use ed25519_dalek::SigningKey;
 use ledger_node::api::{ChainClient, Signer, TxState};
-use ledger_node::committee::ValidatorInfo;
-use ledger_node::crypto::{KeyPair, sha256};
+use ledger_node::crypto::sha256;
 use ledger_node::genesis::Genesis;
 use ledger_node::node::{GenesisFile, NodeConfig};
 use ledger_node::state::{AssetCode, Op};
@@ -78,22 +77,13 @@ fn free_port() -> u16 {
 
 async fn start_network(dir: &Path) -> (Vec<Child>, Vec<ChainClient>) {
     std::fs::create_dir_all(dir).unwrap();
-    let mut members = Vec::new();
-    for i in 0..N {
-        let ikm = sha256(&[b"bench validator", &[i as u8]]);
-        std::fs::write(dir.join(format!("v{i}.key")), hex::encode(ikm)).unwrap();
-        let k = KeyPair::from_ikm(&ikm).unwrap();
-        members.push(ValidatorInfo {
-            public_key: *k.public(),
-            pop: k.proof_of_possession(),
-            operator: format!("bank-{i}"),
-        });
+    let seeds: Vec<[u8; 32]> = (0..N)
+        .map(|i| sha256(&[b"bench validator", &[i as u8]]))
+        .collect();
+    for (i, seed) in seeds.iter().enumerate() {
+        std::fs::write(dir.join(format!("v{i}.key")), hex::encode(seed)).unwrap();
     }
-    let g = Genesis {
-        epoch: 1,
-        timestamp_ms: 1_767_225_600_000,
-        members,
-    };
+    let g = Genesis::for_test_keys(&seeds).unwrap();
     std::fs::write(
         dir.join("genesis.toml"),
         toml::to_string(&GenesisFile::from_genesis(&g)).unwrap(),

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::codec::{Decode, Encode, Reader, put_var_bytes};
 use crate::committee::{Committee, LeaderRule, MAX_COMMITTEE, MAX_OPERATOR_LEN, ValidatorInfo};
 use crate::core::Recovery;
-use crate::crypto::{PublicKey, Signature};
+use crate::crypto::{KeyPair, PublicKey, Signature};
 use crate::error::{Error, Result};
 use crate::types::Block;
 
@@ -21,7 +21,33 @@ pub struct Genesis {
     pub members: Vec<ValidatorInfo>,
 }
 
+/// Start time of the local test networks (2026-01-01T00:00:00Z).
+pub const TEST_GENESIS_MS: u64 = 1_767_225_600_000;
+
 impl Genesis {
+    /// A first committee (epoch 1) of the validators with these BLS key seeds, operated by
+    /// `bank-0`, `bank-1`, ... in order, starting at [`TEST_GENESIS_MS`]: the local test
+    /// networks, their fixtures and benchmarks.
+    pub fn for_test_keys(seeds: &[[u8; 32]]) -> Result<Genesis> {
+        let members = seeds
+            .iter()
+            .enumerate()
+            .map(|(i, seed)| {
+                let k = KeyPair::from_ikm(seed)?;
+                Ok(ValidatorInfo {
+                    public_key: *k.public(),
+                    pop: k.proof_of_possession(),
+                    operator: format!("bank-{i}"),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Genesis {
+            epoch: 1,
+            timestamp_ms: TEST_GENESIS_MS,
+            members,
+        })
+    }
+
     /// Forms the committee (checking proofs of possession and the operator rule).
     pub fn committee(&self) -> Result<Committee> {
         Committee::new(self.epoch, self.members.clone(), LeaderRule::RoundRobin)

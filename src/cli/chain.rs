@@ -5,8 +5,6 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Subcommand;
-use ledger_node::committee::ValidatorInfo;
-use ledger_node::crypto::KeyPair;
 use ledger_node::genesis::Genesis;
 use ledger_node::node::GenesisFile;
 use ledger_node::proof::InclusionProof;
@@ -117,15 +115,8 @@ fn init_testnet(
         return Err(InputError(format!("--validators {n} must be 3f+1 and at least 4")).into());
     }
     std::fs::create_dir_all(dir.join("keys")).with_context(|| format!("creating {}", dir.display()))?;
-    let mut members = Vec::new();
-    for i in 0..n {
-        let ikm = test_ikm(seed, u64::from(i));
-        let k = KeyPair::from_ikm(&ikm).map_err(|e| anyhow::anyhow!("{e}"))?;
-        members.push(ValidatorInfo {
-            public_key: *k.public(),
-            pop: k.proof_of_possession(),
-            operator: format!("bank-{i}"),
-        });
+    let seeds: Vec<[u8; 32]> = (0..n).map(|i| test_ikm(seed, u64::from(i))).collect();
+    for (i, ikm) in seeds.iter().enumerate() {
         std::fs::write(
             dir.join(format!("keys/validator{i}.key")),
             format!(
@@ -134,11 +125,7 @@ fn init_testnet(
             ),
         )?;
     }
-    let genesis = Genesis {
-        epoch: 1,
-        timestamp_ms: 1_767_225_600_000,
-        members,
-    };
+    let genesis = Genesis::for_test_keys(&seeds).map_err(|e| anyhow::anyhow!("{e}"))?;
     let text = toml::to_string(&GenesisFile::from_genesis(&genesis))?;
     std::fs::write(
         dir.join("genesis.toml"),
