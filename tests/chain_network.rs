@@ -292,8 +292,10 @@ async fn four_processes_commit_survive_a_killed_leader_and_catch_up() {
         after_failures.balances,
         vec![ledger_node::api::AssetBalance {
             asset: "DCEP".into(),
-            amount: before.balances[0].amount - 1_000
-        }]
+            amount: before.balances[0].amount - 1_000,
+            held: 1_000,
+        }],
+        "the open escrow holds its amount"
     );
     assert_eq!(c0.escrow(&escrow2).await.unwrap().unwrap().status, "prepared");
 

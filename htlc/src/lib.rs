@@ -32,4 +32,4 @@ pub use money::{Asset, AssetCode, MoneyError, Rate};
 pub use packet::{
     AmountTooLarge, Fulfill, Packet, PacketError, PacketType, Prepare, PrepareBytesMut, Reject,
 };
-pub use time::{Clock, ManualClock, SystemClock, Timestamp, TimestampError};
+pub use time::{Clock, ManualClock, OffsetClock, SystemClock, Timestamp, TimestampError};

@@ -309,6 +309,33 @@ impl Clock for ManualClock {
     }
 }
 
+/// The wall clock moved forward by an adjustable offset. For tests of processes that run on
+/// real time (consensus timers, HTTP timeouts) but must reach an expiry without waiting for it.
+#[derive(Debug, Default)]
+pub struct OffsetClock(AtomicI64);
+
+impl OffsetClock {
+    /// The wall clock, not yet moved.
+    pub fn new() -> Self {
+        OffsetClock(AtomicI64::new(0))
+    }
+
+    /// Moves the clock forward by `millis` (on top of the time that passes anyway).
+    pub fn advance_millis(&self, millis: i64) {
+        self.0.fetch_add(millis.max(0), Ordering::SeqCst);
+    }
+}
+
+impl Clock for OffsetClock {
+    fn now(&self) -> Timestamp {
+        let wall = SystemClock.now().0;
+        Timestamp(
+            wall.saturating_add(self.0.load(Ordering::SeqCst))
+                .clamp(MIN_MS, MAX_MS),
+        )
+    }
+}
+
 impl<C: Clock + ?Sized> Clock for std::sync::Arc<C> {
     fn now(&self) -> Timestamp {
         (**self).now()

@@ -16,11 +16,15 @@
 //!   in-process and returns its address.
 //! - [`config`]: the TOML configuration ([`LedgerConfig::from_file`]).
 //!
+//! With the `chain` feature, [`chain`] is the committee chain as a `LedgerPlugin`.
+//!
 //! With the `conformance` feature, [`conformance`] is the behaviour suite every `LedgerPlugin`
 //! must pass.
 
 pub mod api;
 pub mod auth;
+#[cfg(feature = "chain")]
+pub mod chain;
 pub mod client;
 pub mod config;
 #[cfg(feature = "conformance")]

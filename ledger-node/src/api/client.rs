@@ -201,9 +201,29 @@ impl ChainClient {
             .map_or(0, |b| b.amount))
     }
 
+    /// An asset (`None` if the chain has no asset with this code).
+    pub async fn asset(&self, code: &str) -> Result<Option<AssetView>, ClientError> {
+        self.get_opt(&format!("/v1/assets/{code}")).await
+    }
+
     /// An escrow.
     pub async fn escrow(&self, id: &EscrowId) -> Result<Option<EscrowView>, ClientError> {
         self.get_opt(&format!("/v1/escrows/{}", id.to_hex())).await
+    }
+
+    /// Escrows created with `reference` by any payer, oldest first.
+    pub async fn escrows_by_reference(&self, reference: &[u8; 16]) -> Result<Vec<EscrowView>, ClientError> {
+        self.get(&format!("/v1/escrows?reference={}", hex_of(reference)))
+            .await
+    }
+
+    /// `payer`'s open escrows, earliest expiry first (at most `limit`).
+    pub async fn open_escrows(&self, payer: &AccountId, limit: u32) -> Result<Vec<EscrowView>, ClientError> {
+        self.get(&format!(
+            "/v1/escrows?open_payer={}&limit={limit}",
+            payer.to_hex()
+        ))
+        .await
     }
 
     /// Events after `after`, waiting up to `wait` for the first.

@@ -63,8 +63,11 @@ impl TxStatus {
 pub struct AssetBalance {
     /// Asset code.
     pub asset: String,
-    /// Minor units.
+    /// Minor units available.
     pub amount: u64,
+    /// Minor units locked in escrows this account pays that are still open (not in `amount`).
+    #[serde(default)]
+    pub held: u64,
 }
 
 /// An account's committed state.
@@ -122,6 +125,15 @@ pub struct EscrowView {
     /// Height of the closing block.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closed_height: Option<u64>,
+    /// Why the payee rejected it (rejected escrows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reject_reason: Option<String>,
+    /// Timestamp of the creating block (ms since the Unix epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at_ms: Option<u64>,
+    /// Timestamp of the closing block.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at_ms: Option<u64>,
 }
 
 impl From<&Escrow> for EscrowView {
@@ -141,6 +153,9 @@ impl From<&Escrow> for EscrowView {
             fulfillment: e.fulfillment.map(|f| hex_of(&f)),
             created_height: e.created_height,
             closed_height: e.closed_height,
+            reject_reason: e.reject_reason.clone(),
+            created_at_ms: None,
+            closed_at_ms: None,
         }
     }
 }
@@ -182,6 +197,9 @@ pub struct EventView {
     pub cursor: u64,
     /// Height of the block.
     pub height: u64,
+    /// The block's timestamp (ms since the Unix epoch): when it happened, in chain time.
+    #[serde(default)]
+    pub time_ms: u64,
     /// The transaction that caused it (hex).
     pub tx_id: String,
     /// escrow_created, escrow_fulfilled, escrow_rejected, escrow_refunded or anchored.
@@ -276,4 +294,7 @@ pub struct NodeStatus {
     pub mempool: usize,
     /// Whether the node is fetching old blocks from peers.
     pub catching_up: bool,
+    /// Cursor of the last event stored here (a new follower starts after it).
+    #[serde(default)]
+    pub last_event: u64,
 }

@@ -57,6 +57,11 @@ pub fn now_ms() -> u64 {
 }
 
 impl Driver {
+    /// The node's time (ms since the Unix epoch): block timestamps and timers follow it.
+    fn now(&self) -> u64 {
+        u64::try_from(self.shared.clock.now().unix_millis()).unwrap_or(0)
+    }
+
     /// Runs until the inbox closes (the node is shutting down).
     pub fn run(mut self) {
         self.catch_up();
@@ -67,7 +72,7 @@ impl Driver {
         loop {
             let deadline = self.timers.keys().next().map(|(at, _)| *at);
             let wait = deadline.map_or(Duration::from_millis(500), |at| {
-                Duration::from_millis(at.saturating_sub(now_ms()))
+                Duration::from_millis(at.saturating_sub(self.now()))
             });
             let inbox = &mut self.inbox;
             let got = self
@@ -146,7 +151,7 @@ impl Driver {
             Ok(c) => c,
             Err(e) => fatal(&format!("starting consensus: {e}")),
         };
-        let actions = core.start(now_ms());
+        let actions = core.start(self.now());
         self.core = Some(core);
         self.act(actions);
     }
@@ -171,12 +176,14 @@ impl Driver {
                 Input::Message(m)
             }
         };
-        let actions = core.handle(now_ms(), input);
+        let now = self.now();
+        let Some(core) = self.core.as_mut() else { return };
+        let actions = core.handle(now, input);
         self.act(actions);
     }
 
     fn fire_timers(&mut self) {
-        let now = now_ms();
+        let now = self.now();
         while let Some((&(at, seq), _)) = self.timers.iter().next() {
             if at > now {
                 break;

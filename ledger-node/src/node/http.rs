@@ -454,10 +454,48 @@ pub async fn asset(ctx: Ctx, code: web::Path<String>) -> Result<HttpResponse, Ap
     responses((status = 200, body = EscrowView), (status = 404, body = Problem)))]
 pub async fn escrow(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = EscrowId(id32(&id, "escrow id")?);
-    match ctx.reader.escrow(&id).await? {
-        Some(e) => Ok(HttpResponse::Ok().json(EscrowView::from(&e))),
+    match ctx.reader.escrow_view(&id).await? {
+        Some(e) => Ok(HttpResponse::Ok().json(e)),
         None => Err(ApiError::NotFound("escrow".into())),
     }
+}
+
+/// Which escrows to list: exactly one of `reference` or `open_payer`.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct EscrowsQuery {
+    /// Escrows created with this 16-byte reference (hex), by any payer: how a payee that
+    /// was told a transfer id finds the escrow.
+    pub reference: Option<String>,
+    /// The open (prepared) escrows this account pays, earliest expiry first: what a payer
+    /// refunds once they expire.
+    pub open_payer: Option<String>,
+    /// At most this many (default 100, at most 1000).
+    pub limit: Option<u32>,
+}
+
+/// Escrows by reference, or a payer's open escrows.
+#[utoipa::path(get, path = "/v1/escrows", tag = "escrows", params(EscrowsQuery),
+    responses((status = 200, body = [EscrowView]), (status = 400, body = Problem)))]
+pub async fn escrows(ctx: Ctx, q: web::Query<EscrowsQuery>) -> Result<HttpResponse, ApiError> {
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let found = match (&q.reference, &q.open_payer) {
+        (Some(r), None) => {
+            let bytes = hex::decode(r).ok().and_then(|b| <[u8; 16]>::try_from(b).ok());
+            let reference =
+                bytes.ok_or_else(|| ApiError::Malformed("reference must be 32 hex characters".into()))?;
+            ctx.reader.escrows_by_reference(&reference, limit).await?
+        }
+        (None, Some(p)) => {
+            let payer = AccountId(id32(p, "open_payer")?);
+            ctx.reader.open_escrows_of(&payer, limit).await?
+        }
+        _ => {
+            return Err(ApiError::Malformed(
+                "give exactly one of `reference` and `open_payer`".into(),
+            ));
+        }
+    };
+    Ok(HttpResponse::Ok().json(found))
 }
 
 /// An anchor by id (its transaction's id). Its inclusion proof is the transaction's.
@@ -571,6 +609,7 @@ pub async fn status(ctx: Ctx) -> HttpResponse {
         view: ctx.view.load(Ordering::Relaxed),
         mempool: ctx.mempool.load(Ordering::Relaxed) as usize,
         catching_up: ctx.catching_up.load(Ordering::Relaxed),
+        last_event: c.last_event,
     })
 }
 
@@ -609,7 +648,7 @@ async fn not_found() -> Result<HttpResponse, ApiError> {
                        certificates, the committee, an event feed with a resume cursor, and inclusion \
                        proofs that a light client checks offline. Errors are application/problem+json."
     ),
-    paths(submit, submit_batch, tx_status, tx_proof, account, account_txs, asset, escrow, anchor, block, committee,
+    paths(submit, submit_batch, tx_status, tx_proof, account, account_txs, asset, escrow, escrows, anchor, block, committee,
           events, status, metrics, healthz),
     components(schemas(Problem, BatchItem, TxStatus, TxState, InclusionProof, crate::proof::Step,
                        crate::proof::CommitmentJson, crate::proof::ItemProof)),
@@ -671,6 +710,7 @@ pub fn server(
             .route("/v1/accounts/{account}", web::get().to(account))
             .route("/v1/accounts/{account}/transactions", web::get().to(account_txs))
             .route("/v1/assets/{code}", web::get().to(asset))
+            .route("/v1/escrows", web::get().to(escrows))
             .route("/v1/escrows/{id}", web::get().to(escrow))
             .route("/v1/anchors/{id}", web::get().to(anchor))
             .route("/v1/blocks/{height}", web::get().to(block))

@@ -99,6 +99,8 @@ pub struct Shared {
     pub catching_up: AtomicBool,
     /// Metrics.
     pub metrics: metrics::Metrics,
+    /// The node's time: the wall clock in production; tests move it to reach expiries.
+    pub clock: Arc<dyn htlc::Clock>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -174,6 +176,17 @@ fn core_config(c: &NodeConfig) -> Config {
 /// Starts a node from its configuration: opens storage, loads the state, binds the sockets,
 /// starts the links, the consensus thread, the writer and the API.
 pub async fn start(config: NodeConfig) -> Result<NodeHandle, StartError> {
+    start_with_clock(config, Arc::new(htlc::SystemClock)).await
+}
+
+/// [`start`] with the time source the consensus thread uses for block timestamps and timers.
+/// Every validator of a committee must read the same time (block timestamps more than
+/// `max_clock_skew_ms` ahead of a validator's clock are refused), so tests that jump over
+/// expiries give all of them one shared [`htlc::OffsetClock`].
+pub async fn start_with_clock(
+    config: NodeConfig,
+    clock: Arc<dyn htlc::Clock>,
+) -> Result<NodeHandle, StartError> {
     let genesis = GenesisFile::load(&config.genesis)?;
     let committee = genesis.committee()?;
     let chain_id = chain_id(&genesis);
@@ -234,6 +247,7 @@ pub async fn start(config: NodeConfig) -> Result<NodeHandle, StartError> {
         mempool: AtomicU64::new(0),
         catching_up: AtomicBool::new(true),
         metrics,
+        clock,
     });
 
     let listener = tokio::net::TcpListener::bind(config.listen)

@@ -29,12 +29,33 @@ use crate::state::types::hex_of;
 use crate::state::{AccountId, AssetCode, AssetInfo, Escrow, EscrowId, Executed, State, Transaction};
 use crate::types::{Block, QuorumCert};
 
+/// An escrow with the timestamps of its creating and closing blocks, from `escrows e`.
+macro_rules! escrow_view_select {
+    ($where:literal) => {
+        concat!(
+            "SELECT e.id, e.payer, e.payee, e.asset, e.amount, e.condition, e.expires_at_ms, e.memo, \
+             e.reference, e.status, e.fulfillment, e.created_height, e.closed_height, e.reject_reason, \
+             cb.timestamp_ms, xb.timestamp_ms FROM escrows e \
+             LEFT JOIN blocks cb ON cb.height = e.created_height \
+             LEFT JOIN blocks xb ON xb.height = e.closed_height WHERE ",
+            $where
+        )
+    };
+}
+
+fn escrow_view_of(row: &sqlx::sqlite::SqliteRow) -> Result<EscrowView, StoreError> {
+    let mut view = EscrowView::from(&escrow_of(row)?);
+    view.created_at_ms = row.get::<Option<i64>, _>(14).map(u);
+    view.closed_at_ms = row.get::<Option<i64>, _>(15).map(u);
+    Ok(view)
+}
+
 /// The escrow columns, in the order `escrow_of` reads them.
 macro_rules! escrow_select {
     ($where:literal) => {
         concat!(
             "SELECT id, payer, payee, asset, amount, condition, expires_at_ms, memo, reference, status, \
-             fulfillment, created_height, closed_height FROM escrows WHERE ",
+             fulfillment, created_height, closed_height, reject_reason FROM escrows WHERE ",
             $where
         )
     };
@@ -59,6 +80,7 @@ fn escrow_of(row: &sqlx::sqlite::SqliteRow) -> Result<Escrow, StoreError> {
         fulfillment: fulfillment.map(|f| b32(&f)).transpose()?,
         created_height: u(row.get(11)),
         closed_height: row.get::<Option<i64>, _>(12).map(u),
+        reject_reason: row.get(13),
     })
 }
 
@@ -134,16 +156,25 @@ impl Reader {
             .bind(&id.0[..])
             .fetch_optional(&self.pool)
             .await?;
-        let balances = sqlx::query("SELECT asset, amount FROM balances WHERE account = ? ORDER BY asset")
-            .bind(&id.0[..])
-            .fetch_all(&self.pool)
-            .await?
-            .into_iter()
-            .map(|r| AssetBalance {
-                asset: r.get(0),
-                amount: u(r.get(1)),
-            })
-            .collect();
+        // Balances, and what the account's open escrows hold (the partial index of migration 2
+        // covers the second part).
+        let balances = sqlx::query(
+            "SELECT asset, SUM(amount), SUM(held) FROM ( \
+               SELECT asset, amount, 0 AS held FROM balances WHERE account = ?1 \
+               UNION ALL \
+               SELECT asset, 0, amount FROM escrows WHERE payer = ?1 AND status = 'prepared' \
+             ) GROUP BY asset ORDER BY asset",
+        )
+        .bind(&id.0[..])
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(|r| AssetBalance {
+            asset: r.get(0),
+            amount: u(r.get(1)),
+            held: u(r.get(2)),
+        })
+        .collect();
         Ok(AccountView {
             account: id.to_hex(),
             nonce: nonce.map_or(0, u),
@@ -205,6 +236,47 @@ impl Reader {
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(escrow_of).transpose()
+    }
+
+    /// An escrow with its block times.
+    pub async fn escrow_view(&self, id: &EscrowId) -> Result<Option<EscrowView>, StoreError> {
+        let row = sqlx::query(escrow_view_select!("e.id = ?"))
+            .bind(&id.0[..])
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(escrow_view_of).transpose()
+    }
+
+    /// Escrows created with `reference` (by any payer), oldest first.
+    pub async fn escrows_by_reference(
+        &self,
+        reference: &[u8; 16],
+        limit: u32,
+    ) -> Result<Vec<EscrowView>, StoreError> {
+        let rows = sqlx::query(escrow_view_select!(
+            "e.reference = ? ORDER BY e.created_height LIMIT ?"
+        ))
+        .bind(&reference[..])
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(escrow_view_of).collect()
+    }
+
+    /// `payer`'s escrows that are still open, earliest expiry first (what a payer refunds).
+    pub async fn open_escrows_of(
+        &self,
+        payer: &AccountId,
+        limit: u32,
+    ) -> Result<Vec<EscrowView>, StoreError> {
+        let rows = sqlx::query(escrow_view_select!(
+            "e.payer = ? AND e.status = 'prepared' ORDER BY e.expires_at_ms LIMIT ?"
+        ))
+        .bind(&payer.0[..])
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(escrow_view_of).collect()
     }
 
     /// An anchor.
@@ -296,8 +368,13 @@ impl Reader {
 
     /// Events after `after`, at most `limit`.
     pub async fn events_after(&self, after: u64, limit: u32) -> Result<Vec<EventView>, StoreError> {
+        // The block times: of the event, and of the escrow's creation (its height is in the
+        // stored view; anchors have none, so that join finds nothing).
         let rows = sqlx::query(
-            "SELECT seq, height, tx_id, kind, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+            "SELECT ev.seq, ev.height, ev.tx_id, ev.kind, ev.data, b.timestamp_ms, cb.timestamp_ms \
+             FROM events ev LEFT JOIN blocks b ON b.height = ev.height \
+             LEFT JOIN blocks cb ON cb.height = json_extract(ev.data, '$.created_height') \
+             WHERE ev.seq > ? ORDER BY ev.seq LIMIT ?",
         )
         .bind(i(after))
         .bind(i64::from(limit))
@@ -307,14 +384,21 @@ impl Reader {
             .map(|r| {
                 let kind: String = r.get(3);
                 let data: &str = r.get(4);
+                let time_ms = r.get::<Option<i64>, _>(5).map_or(0, u);
                 let (escrow, anchor) = if kind == "anchored" {
                     (None, serde_json::from_str(data).ok())
                 } else {
-                    (serde_json::from_str(data).ok(), None)
+                    let escrow = serde_json::from_str::<EscrowView>(data).ok().map(|mut e| {
+                        e.created_at_ms = r.get::<Option<i64>, _>(6).map(u);
+                        e.closed_at_ms = e.closed_height.map(|_| time_ms);
+                        e
+                    });
+                    (escrow, None)
                 };
                 Ok(EventView {
                     cursor: u(r.get(0)),
                     height: u(r.get(1)),
+                    time_ms,
                     tx_id: hex_of(&b32(r.get::<&[u8], _>(2))?),
                     kind,
                     escrow,
@@ -406,13 +490,19 @@ fn options(path: &Path, sync: SqliteSynchronous) -> SqliteConnectOptions {
 }
 
 fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        "chain schema".into(),
-        MigrationType::Simple,
-        include_str!("schema.sql").into_sql_str(),
-        false,
-    )])
+    let step = |version, name: &str, sql: &'static str| {
+        Migration::new(
+            version,
+            name.to_owned().into(),
+            MigrationType::Simple,
+            sql.into_sql_str(),
+            false,
+        )
+    };
+    Migrator::with_migrations(vec![
+        step(1, "chain schema", include_str!("schema.sql")),
+        step(2, "escrow lookups", include_str!("schema_2_escrow_lookups.sql")),
+    ])
 }
 
 /// The node's database.
@@ -660,8 +750,8 @@ impl Store {
             for e in ch.escrows.values() {
                 sqlx::query(
                     "INSERT OR REPLACE INTO escrows (id, payer, payee, asset, amount, condition, expires_at_ms, memo, \
-                     reference, status, fulfillment, created_height, closed_height) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     reference, status, fulfillment, created_height, closed_height, reject_reason) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 )
                 .bind(&e.id.0[..])
                 .bind(&e.payer.0[..])
@@ -676,6 +766,7 @@ impl Store {
                 .bind(e.fulfillment.map(|f| f.to_vec()))
                 .bind(i(e.created_height))
                 .bind(e.closed_height.map(i))
+                .bind(e.reject_reason.as_deref())
                 .execute(&mut *tx)
                 .await?;
             }

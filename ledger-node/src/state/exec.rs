@@ -472,6 +472,7 @@ fn apply_op(
                 fulfillment: None,
                 created_height: ctx.height,
                 closed_height: None,
+                reject_reason: None,
             };
             s.events.push(Event::Escrow {
                 tx_id: tx.id,
@@ -496,7 +497,7 @@ fn apply_op(
             e.fulfillment = Some(*fulfillment);
             close(s, tx, e, ctx);
         }
-        Op::EscrowReject { escrow } => {
+        Op::EscrowReject { escrow, reason } => {
             let e = open_escrow(view, escrow)?;
             if e.payee != signer {
                 return Err(FailReason::NotPayee);
@@ -510,6 +511,7 @@ fn apply_op(
             let mut e = e.clone();
             s.credit(view, &e.payer, &e.asset, e.amount);
             e.status = EscrowStatus::Rejected;
+            e.reject_reason = Some(reason.clone());
             close(s, tx, e, ctx);
         }
         Op::EscrowRefund { escrow } => {

@@ -431,13 +431,26 @@ fn only_the_payee_rejects_and_only_before_expiry() {
     h.setup_dcep();
     let id = h.escrow(1, 2, 300, [1; 32], 1_000_000);
     assert_eq!(
-        h.one(3, Op::EscrowReject { escrow: id }),
+        h.one(
+            3,
+            Op::EscrowReject {
+                escrow: id,
+                reason: String::new()
+            }
+        ),
         Err(FailReason::NotPayee)
     );
-    assert_eq!(h.one(2, Op::EscrowReject { escrow: id }), Ok(()));
+    let reason = "F05 condition does not match".to_owned();
+    assert_eq!(h.one(2, Op::EscrowReject { escrow: id, reason }), Ok(()));
     assert_eq!(h.bal(1, "DCEP"), 10_000);
     assert_eq!(
-        h.one(2, Op::EscrowReject { escrow: id }),
+        h.one(
+            2,
+            Op::EscrowReject {
+                escrow: id,
+                reason: String::new()
+            }
+        ),
         Err(FailReason::EscrowFinal(EscrowStatus::Rejected))
     );
     let unknown = EscrowId([0; 32]);
@@ -552,7 +565,7 @@ proptest! {
                         let f = if good { preimage(r) } else { [0xee; 32] };
                         h.tx(3, Op::EscrowFulfill { escrow: id, fulfillment: f })
                     }
-                    Step::Reject(w, r) => h.tx(r % 4, Op::EscrowReject { escrow: EscrowId::derive(&acct(w), &[r; 16]) }),
+                    Step::Reject(w, r) => h.tx(r % 4, Op::EscrowReject { escrow: EscrowId::derive(&acct(w), &[r; 16]), reason: format!("F99 {r}") }),
                     Step::Refund(w, r) => h.tx(2, Op::EscrowRefund { escrow: EscrowId::derive(&acct(w), &[r; 16]) }),
                     Step::Replay => match &last { Some(t) => t.clone(), None => continue },
                     Step::Forge(w) => TxBody { chain_id: CHAIN, signer: acct(w), nonce: 1_000_000,

@@ -20,7 +20,9 @@ use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use crate::codec::{Reader, put_var_bytes};
 use crate::error::{Error, Result};
 use crate::merkle::leaf_hash;
-use crate::state::types::{AccountId, AssetCode, EscrowId, MAX_MEMO_LEN, MAX_NAMESPACE_LEN};
+use crate::state::types::{
+    AccountId, AssetCode, EscrowId, MAX_MEMO_LEN, MAX_NAMESPACE_LEN, MAX_REJECT_REASON_LEN,
+};
 
 /// Domain tag of transaction signatures.
 pub const TX_SIGNING_TAG: &[u8] = b"CYPHERLINK-TX-V1";
@@ -92,6 +94,9 @@ pub enum Op {
     EscrowReject {
         /// Which escrow.
         escrow: EscrowId,
+        /// Why, for the payer (UTF-8, at most [`MAX_REJECT_REASON_LEN`] bytes; may be empty).
+        /// Connectors put the ILP error code first, e.g. `F05 condition does not match`.
+        reason: String,
     },
     /// At or after expiry, anyone: funds back to the payer.
     EscrowRefund {
@@ -207,9 +212,10 @@ impl Op {
                 out.extend_from_slice(&escrow.0);
                 out.extend_from_slice(fulfillment);
             }
-            Op::EscrowReject { escrow } => {
+            Op::EscrowReject { escrow, reason } => {
                 out.push(OP_ESCROW_REJECT);
                 out.extend_from_slice(&escrow.0);
+                put_var_bytes(out, reason.as_bytes());
             }
             Op::EscrowRefund { escrow } => {
                 out.push(OP_ESCROW_REFUND);
@@ -274,9 +280,17 @@ impl Op {
                 escrow: EscrowId(r.bytes32("escrow")?),
                 fulfillment: r.bytes32("fulfillment")?,
             },
-            OP_ESCROW_REJECT => Op::EscrowReject {
-                escrow: EscrowId(r.bytes32("escrow")?),
-            },
+            OP_ESCROW_REJECT => {
+                let escrow = EscrowId(r.bytes32("escrow")?);
+                let reason = r.var_bytes("reject reason", MAX_REJECT_REASON_LEN)?;
+                let reason = std::str::from_utf8(reason)
+                    .map_err(|_| Error::Decode {
+                        what: "reject reason",
+                        at: 0,
+                    })?
+                    .to_owned();
+                Op::EscrowReject { escrow, reason }
+            }
             OP_ESCROW_REFUND => Op::EscrowRefund {
                 escrow: EscrowId(r.bytes32("escrow")?),
             },

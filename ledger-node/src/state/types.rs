@@ -17,6 +17,8 @@ pub const MAX_SCALE: u8 = 18;
 pub const MAX_MEMO_LEN: usize = 40 * 1024;
 /// Longest anchor namespace.
 pub const MAX_NAMESPACE_LEN: usize = 64;
+/// The longest reason a payee may give when rejecting an escrow.
+pub const MAX_REJECT_REASON_LEN: usize = 512;
 
 /// An account: the Ed25519 public key that signs its transactions. Accounts need no
 /// registration; one exists as soon as it holds something or has signed something.
@@ -235,6 +237,8 @@ pub struct Escrow {
     pub created_height: u64,
     /// Height of the block that closed it.
     pub closed_height: Option<u64>,
+    /// Why the payee rejected it, as the payee said (rejected escrows only; may be empty).
+    pub reject_reason: Option<String>,
 }
 
 pub(crate) fn status_code(s: EscrowStatus) -> u8 {
@@ -267,6 +271,13 @@ impl Escrow {
         }
         out.extend_from_slice(&self.created_height.to_be_bytes());
         out.extend_from_slice(&self.closed_height.unwrap_or(0).to_be_bytes());
+        match &self.reject_reason {
+            None => out.push(0),
+            Some(r) => {
+                out.push(1);
+                out.extend_from_slice(&crate::crypto::sha256(&[r.as_bytes()]));
+            }
+        }
     }
 }
 
