@@ -20,6 +20,17 @@
 //! account = "clearing-bank"
 //! liquidity_floor = "10000.00"
 //!
+//! [[ledgers]]                           # the committee chain, through a node's API
+//! id = "dcep-chain"
+//! kind = "chain"
+//! url = "http://127.0.0.1:7500"
+//! key_secret = "<64 hex: the account's Ed25519 seed>"
+//! account = "<64 hex: its public key>"
+//! [ledgers.chain]
+//! asset = "DCEP"
+//! ilp_prefix = "test.dcep"
+//! expected_finality_ms = 1000            # default
+//!
 //! [[corridors]]
 //! from = "digital-euro"
 //! to = "e-cny"
@@ -120,14 +131,22 @@ impl Default for ApiSection {
 pub struct LedgerSection {
     /// The connector's name for it.
     pub id: LedgerId,
-    /// Base URL of its REST plugin API.
+    /// How the ledger is reached: `rest` (the REST plugin API; default) or `chain` (a
+    /// committee chain node's API, with a `[ledgers.chain]` table).
+    #[serde(default)]
+    pub kind: LedgerKind,
+    /// Base URL of its REST plugin API, or of a chain node's API.
     pub url: String,
-    /// Signing key id.
+    /// REST: the signing key id (unused for a chain).
+    #[serde(default)]
     pub key_id: String,
-    /// Signing key secret.
+    /// REST: the HMAC secret. Chain: the account's Ed25519 seed, 64 hex characters.
     pub key_secret: String,
-    /// The connector's account there.
+    /// The connector's account there (on a chain: its public key, hex).
     pub account: AccountId,
+    /// Chain ledgers only: the asset and how the connector reaches payees through it.
+    #[serde(default)]
+    pub chain: Option<ChainLedgerSection>,
     /// Alert when the available balance drops below this (decimal, ledger asset).
     #[serde(default)]
     pub liquidity_floor: Option<String>,
@@ -138,6 +157,41 @@ pub struct LedgerSection {
 
 fn yes() -> bool {
     true
+}
+
+/// How a ledger is reached.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LedgerKind {
+    /// The REST plugin API (bank core ledgers, the CBDC ledgers).
+    #[default]
+    Rest,
+    /// The committee chain, through a node's API.
+    Chain,
+}
+
+/// `[ledgers.chain]`: what a chain ledger does not describe itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainLedgerSection {
+    /// The asset the connector moves on this chain (e.g. `DCEP`).
+    pub asset: String,
+    /// ILP address prefix of the accounts reached through it.
+    pub ilp_prefix: Address,
+    /// Submission-to-finality time the timeout ladder plans with (ms).
+    #[serde(default = "default_chain_finality_ms")]
+    pub expected_finality_ms: u64,
+    /// How often the connector refunds its expired escrows (ms).
+    #[serde(default = "default_refund_every_ms")]
+    pub refund_every_ms: u64,
+}
+
+fn default_chain_finality_ms() -> u64 {
+    1_000
+}
+
+fn default_refund_every_ms() -> u64 {
+    1_000
 }
 
 /// `[[routes]]`
@@ -262,6 +316,20 @@ impl ConnectorConfig {
                     ledger.id
                 )));
             }
+            let problem = match (ledger.kind, &ledger.chain) {
+                (LedgerKind::Rest, Some(_)) => Some("a [ledgers.chain] table needs kind = \"chain\""),
+                (LedgerKind::Rest, None) if ledger.key_id.is_empty() => Some("key_id is required"),
+                (LedgerKind::Chain, None) => Some("kind = \"chain\" needs a [ledgers.chain] table"),
+                (LedgerKind::Chain, Some(_))
+                    if hex::decode(&ledger.key_secret).map(|k| k.len()) != Ok(32) =>
+                {
+                    Some("key_secret of a chain ledger must be an Ed25519 seed of 64 hex characters")
+                }
+                _ => None,
+            };
+            if let Some(problem) = problem {
+                return Err(ConfigError::Invalid(format!("ledger {}: {problem}", ledger.id)));
+            }
         }
         for c in &self.corridors {
             if !known(&c.from) || !known(&c.to) {
@@ -324,6 +392,36 @@ mod tests {
         rate = "2"
         fee_fixed = "1.00"
     "#;
+
+    fn with_chain(table: &str, seed: &str) -> String {
+        MINIMAL.replacen(
+            "        [[corridors]]",
+            &format!(
+                "        [[ledgers]]\n        id = \"dcep-chain\"\n        kind = \"chain\"\n        \
+                 url = \"http://127.0.0.1:7500\"\n        key_secret = \"{seed}\"\n        \
+                 account = \"{acct}\"\n{table}\n        [[corridors]]",
+                acct = "ab".repeat(32)
+            ),
+            1,
+        )
+    }
+
+    #[test]
+    fn chain_ledgers_need_their_table_and_a_seed() {
+        let table = "        [ledgers.chain]\n        asset = \"DCEP\"\n        ilp_prefix = \"test.dcep\"";
+        let c = ConnectorConfig::from_toml(&with_chain(table, &"07".repeat(32))).unwrap();
+        let chain = &c.ledgers[2];
+        assert_eq!(chain.kind, LedgerKind::Chain);
+        let section = chain.chain.as_ref().unwrap();
+        assert_eq!(
+            (section.asset.as_str(), section.expected_finality_ms),
+            ("DCEP", 1_000)
+        );
+        assert_eq!(c.ledgers[0].kind, LedgerKind::Rest, "rest is the default");
+        let err = |text: &str| ConnectorConfig::from_toml(text).unwrap_err().to_string();
+        assert!(err(&with_chain("", &"07".repeat(32))).contains("needs a [ledgers.chain] table"));
+        assert!(err(&with_chain(table, "not-hex")).contains("64 hex characters"));
+    }
 
     #[test]
     fn defaults_fill_everything_optional() {

@@ -8,11 +8,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use htlc::{Clock, Rate, money};
+use plugins::chain::{ChainPlugin, ChainPluginConfig, signing_key_from_hex};
 use plugins::{LedgerPlugin, PluginError, RestPlugin, RestPluginConfig};
 
 use crate::LedgerId;
 use crate::api::{self, ApiState};
-use crate::config::ConnectorConfig;
+use crate::config::{ChainLedgerSection, ConnectorConfig, LedgerKind, LedgerSection};
 use crate::engine::{Connector, EngineOptions};
 use crate::layers::limits::AccountLimits;
 use crate::layers::pricing::{Pricing, PricingError};
@@ -72,24 +73,62 @@ impl RunningConnector {
     }
 }
 
-/// Connects to every configured ledger over the REST plugin API.
+/// Connects to every configured ledger: over the REST plugin API, or to a chain node (whose
+/// plugin then refunds the connector's expired escrows in the background).
 pub async fn connect_ledgers(
     config: &ConnectorConfig,
     clock: Arc<dyn Clock>,
 ) -> Result<BTreeMap<LedgerId, Arc<dyn LedgerPlugin>>, StartError> {
     let mut ledgers: BTreeMap<LedgerId, Arc<dyn LedgerPlugin>> = BTreeMap::new();
     for section in &config.ledgers {
-        let plugin_config =
-            RestPluginConfig::new(&section.url, &section.key_id, section.key_secret.as_bytes());
-        let plugin = RestPlugin::connect_with_clock(plugin_config, Arc::clone(&clock))
-            .await
-            .map_err(|source| StartError::Ledger {
-                ledger: section.id.clone(),
-                source,
-            })?;
-        ledgers.insert(section.id.clone(), Arc::new(plugin));
+        let failed = |source| StartError::Ledger {
+            ledger: section.id.clone(),
+            source,
+        };
+        let plugin: Arc<dyn LedgerPlugin> = match (section.kind, &section.chain) {
+            (LedgerKind::Chain, Some(chain)) => {
+                let plugin = Arc::new(connect_chain(section, chain, &clock).await.map_err(failed)?);
+                if plugin.account() != &section.account {
+                    return Err(StartError::Config(format!(
+                        "ledger {}: account {} is not the key's account {}",
+                        section.id,
+                        section.account,
+                        plugin.account()
+                    )));
+                }
+                plugin.spawn_refunder(Duration::from_millis(chain.refund_every_ms.max(100)));
+                plugin
+            }
+            _ => {
+                let plugin_config =
+                    RestPluginConfig::new(&section.url, &section.key_id, section.key_secret.as_bytes());
+                Arc::new(
+                    RestPlugin::connect_with_clock(plugin_config, Arc::clone(&clock))
+                        .await
+                        .map_err(failed)?,
+                )
+            }
+        };
+        ledgers.insert(section.id.clone(), plugin);
     }
     Ok(ledgers)
+}
+
+async fn connect_chain(
+    section: &LedgerSection,
+    chain: &ChainLedgerSection,
+    clock: &Arc<dyn Clock>,
+) -> Result<ChainPlugin, PluginError> {
+    let config = ChainPluginConfig {
+        node_url: section.url.clone(),
+        key: signing_key_from_hex(&section.key_secret)?,
+        asset: chain.asset.clone(),
+        ledger_id: section.id.to_string(),
+        ilp_prefix: chain.ilp_prefix.clone(),
+        expected_finality_ms: chain.expected_finality_ms,
+        finality_timeout: Duration::from_secs(30),
+    };
+    ChainPlugin::connect_with_clock(config, Arc::clone(clock)).await
 }
 
 /// The switching tables the configuration describes, given the ledgers' own descriptions.

@@ -18,9 +18,7 @@ use ed25519_dalek::SigningKey;
 use htlc::{Address, Clock, ManualClock, OffsetClock, Timestamp};
 use ledger_node::api::{ChainClient, Signer, TxState};
 use ledger_node::crypto::sha256;
-use ledger_node::genesis::Genesis;
-use ledger_node::node::config::{ConsensusTuning, PeerSection, ValidatorSection};
-use ledger_node::node::{GenesisFile, NodeConfig};
+use ledger_node::node::local::start_local_committee;
 use ledger_node::state::{AssetCode, Op, account_of};
 use plugins::chain::{ChainPlugin, ChainPluginConfig};
 use plugins::conformance::{Harness, MIN_FUNDING};
@@ -67,41 +65,11 @@ async fn start_network() -> Network {
     let seeds: Vec<[u8; 32]> = (0..VALIDATORS)
         .map(|i| sha256(&[b"chain conformance validator", &[i as u8]]))
         .collect();
-    let genesis = Genesis::for_test_keys(&seeds).expect("genesis");
-    let genesis_path = dir.join("genesis.toml");
-    std::fs::write(
-        &genesis_path,
-        toml::to_string(&GenesisFile::from_genesis(&genesis)).expect("genesis toml"),
-    )
-    .expect("write genesis");
     let node_clock = Arc::new(OffsetClock::new());
-    // Lower indexes dial higher ones, so start from the top and hand each its peers' ports.
-    let mut peers = Vec::new();
-    let mut apis = Vec::new();
-    for i in (0..VALIDATORS).rev() {
-        let key_file = dir.join(format!("v{i}.key"));
-        std::fs::write(&key_file, hex::encode(seeds[usize::from(i)])).expect("write key");
-        let config = NodeConfig {
-            genesis: genesis_path.clone(),
-            data_dir: dir.join(format!("data{i}")),
-            listen: "127.0.0.1:0".parse().expect("addr"),
-            api: "127.0.0.1:0".parse().expect("addr"),
-            validator: Some(ValidatorSection { index: i, key_file }),
-            peers: peers.clone(),
-            consensus: ConsensusTuning::default(),
-        };
-        let node = ledger_node::node::start_with_clock(config, node_clock.clone() as Arc<dyn Clock>)
-            .await
-            .expect("node starts");
-        peers.push(PeerSection {
-            index: i,
-            address: node.p2p_addr,
-        });
-        apis.push(node.api_addr);
-        // The API serves only while its server future is polled.
-        tokio::spawn(node.server);
-    }
-    let api = format!("http://{}", apis[VALIDATORS as usize - 1]);
+    let committee = start_local_committee(&dir, &seeds, node_clock.clone() as Arc<dyn Clock>)
+        .await
+        .expect("the committee starts");
+    let api = committee.api_url(usize::from(VALIDATORS) - 1);
     let issuer = sha256(&[b"chain conformance central bank"]);
     let client = ChainClient::new(api.clone());
     let chain_id = client.chain_id().await.expect("chain id");

@@ -6,7 +6,8 @@
 //! - [`frame`], [`handshake`], [`peers`]: authenticated TCP links with bounded per-peer queues;
 //! - [`driver`]: the consensus thread (the sans-IO core, timers, commits, catching up);
 //! - [`writer`]: group commits to SQLite and notifications;
-//! - [`http`]: the HTTP API (see `docs/openapi/chain-api.json`), with [`metrics`].
+//! - [`http`]: the HTTP API (see `docs/openapi/chain-api.json`), with [`metrics`];
+//! - [`local`]: a whole committee inside one process (the demo network, tests).
 //!
 //! Data flow: frames are decoded and verified on the network tasks (certificates checked,
 //! transaction signatures batch-verified into a shared cache), then handed to the driver, which
@@ -18,6 +19,7 @@ pub mod driver;
 pub mod frame;
 pub mod handshake;
 pub mod http;
+pub mod local;
 pub mod metrics;
 pub mod peers;
 pub mod store;

@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use ed25519_dalek::SigningKey;
+pub use ed25519_dalek::SigningKey;
 use htlc::{Address, Asset, Clock, EscrowStatus, Fulfillment, SystemClock, Timestamp};
 use ledger_node::api::types::EscrowView;
 use ledger_node::api::{ChainClient, Signer};
@@ -57,6 +57,18 @@ pub struct ChainPluginConfig {
     /// How long a call waits for its transaction to be final before answering "unavailable"
     /// (a retry is safe: the transfer id makes `prepare` idempotent).
     pub finality_timeout: Duration,
+}
+
+/// An account key from its 32-byte Ed25519 seed written as 64 hex characters (how
+/// configuration files hold it).
+pub fn signing_key_from_hex(text: &str) -> Result<SigningKey, PluginError> {
+    hex::decode(text.trim())
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .map(|seed| SigningKey::from_bytes(&seed))
+        .ok_or_else(|| PluginError::Malformed {
+            reason: "a chain account key is an Ed25519 seed of 64 hex characters".into(),
+        })
 }
 
 impl std::fmt::Debug for ChainPluginConfig {

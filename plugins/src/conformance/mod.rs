@@ -1,5 +1,6 @@
 //! The behaviour every [`LedgerPlugin`] must show, written once and run against every
-//! implementation (the mock bank and both CBDC ledgers over HTTP here; the chain plugin later).
+//! implementation (the mock bank and both CBDC ledgers over HTTP here; the chain plugin in
+//! `plugins/tests/chain_conformance.rs`).
 //!
 //! An implementation provides a [`Harness`]: two plugins acting for two different operators,
 //! each operating one funded account, and a way to move the ledger's time forward and let it
