@@ -114,6 +114,14 @@ pub enum Op {
     },
 }
 
+/// A length-prefixed UTF-8 string of at most `max` bytes.
+fn var_text(r: &mut Reader<'_>, what: &'static str, max: usize) -> Result<String> {
+    let bytes = r.var_bytes(what, max)?;
+    std::str::from_utf8(bytes)
+        .map(str::to_owned)
+        .map_err(|_| Error::Decode { what, at: 0 })
+}
+
 /// The unsigned part of a transaction.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TxBody {
@@ -282,26 +290,14 @@ impl Op {
             },
             OP_ESCROW_REJECT => {
                 let escrow = EscrowId(r.bytes32("escrow")?);
-                let reason = r.var_bytes("reject reason", MAX_REJECT_REASON_LEN)?;
-                let reason = std::str::from_utf8(reason)
-                    .map_err(|_| Error::Decode {
-                        what: "reject reason",
-                        at: 0,
-                    })?
-                    .to_owned();
+                let reason = var_text(r, "reject reason", MAX_REJECT_REASON_LEN)?;
                 Op::EscrowReject { escrow, reason }
             }
             OP_ESCROW_REFUND => Op::EscrowRefund {
                 escrow: EscrowId(r.bytes32("escrow")?),
             },
             OP_ANCHOR => {
-                let ns = r.var_bytes("namespace", MAX_NAMESPACE_LEN)?;
-                let namespace = std::str::from_utf8(ns)
-                    .map_err(|_| Error::Decode {
-                        what: "namespace",
-                        at: 0,
-                    })?
-                    .to_owned();
+                let namespace = var_text(r, "namespace", MAX_NAMESPACE_LEN)?;
                 if namespace.is_empty() {
                     return Err(Error::Malformed {
                         what: "anchor",
