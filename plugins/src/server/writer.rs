@@ -425,14 +425,16 @@ impl Writer {
         };
         match committed {
             Ok(()) => {
+                // The tail first: a caller that reads the feed right after its answer must
+                // find the events its request produced.
+                self.tail.append(&stage.events);
+                self.metrics.events.inc_by(stage.events.len() as u64);
                 for (reply, answer) in replies {
                     let _ = reply.send(answer);
                 }
                 for (reply, n) in sweeps {
                     let _ = reply.send(Ok(n));
                 }
-                self.metrics.events.inc_by(stage.events.len() as u64);
-                self.tail.append(&stage.events);
                 if !extra.webhooks.is_empty() || !extra.webhook_removals.is_empty() {
                     self.webhooks_tx.send_modify(|n| *n += 1);
                 }
