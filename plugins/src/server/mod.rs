@@ -3,7 +3,8 @@
 //!
 //! - [`engine`] — balances, holds and the ledger rules, in memory, owned by the writer.
 //! - [`writer`] — the single writer task: group commit, idempotency, notifications.
-//! - [`store`] — SQLite (WAL, embedded migrations): commits and read queries.
+//! - [`store`] — SQLite (WAL, embedded migrations): opening, loading and read queries.
+//! - [`batch`] — the writer's prefetch and commit of a batch, as constant SQL scripts.
 //! - [`http`] — actix-web routes: authentication, body limits, problem+json.
 //! - [`feed`] — the event feed as long poll and server-sent events.
 //! - [`tail`] — the most recent events in memory, so the feed's subscribers rarely query SQLite.
@@ -13,6 +14,7 @@
 //!
 //! Start one with [`run`] (wall clock) or [`run_with_clock`] (tests pass a `ManualClock`).
 
+pub mod batch;
 pub mod engine;
 pub mod feed;
 pub mod http;

@@ -4,7 +4,6 @@
 //! The writer task owns one connection and is the only one that moves money; reads go through
 //! a small pool and see committed state only (WAL readers never block the writer).
 
-use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -14,15 +13,12 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use sqlx::{Connection, QueryBuilder, Row, SqlSafeStr, Sqlite};
+use sqlx::{Connection, Row, SqlSafeStr};
 
 use crate::api::{CreditDebit, StatementEntry, Webhook};
 use crate::config::{AccountKind, Durability, LedgerConfig};
 use crate::plugin::{AccountId, EventCursor, LedgerEvent, Transfer, TransferId};
-use crate::server::engine::{AccountState, Stage};
-
-/// Rows per multi-row INSERT (well under SQLite's bound-parameter limit).
-const CHUNK: usize = 400;
+use crate::server::engine::AccountState;
 
 /// A database failure.
 #[derive(Debug, thiserror::Error)]
@@ -75,8 +71,6 @@ fn options(config: &LedgerConfig) -> SqliteConnectOptions {
         .synchronous(sync)
         .busy_timeout(Duration::from_secs(10))
         .foreign_keys(false)
-        // Multi-row statements differ by row count; keep them all prepared.
-        .statement_cache_capacity(2048)
         // Statement journals of multi-row upserts stay in memory instead of temp files.
         .pragma("temp_store", "memory")
         // 16 MiB of page cache per connection (the default is 2 MiB): index pages of random
@@ -134,7 +128,7 @@ pub async fn open(config: &LedgerConfig) -> Result<(SqliteConnection, SqlitePool
     Ok((writer, pool))
 }
 
-fn corrupt(what: impl std::fmt::Display) -> StoreError {
+pub(crate) fn corrupt(what: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(what.to_string())
 }
 
@@ -190,7 +184,7 @@ fn account_row(row: &SqliteRow) -> Result<AccountState, StoreError> {
     })
 }
 
-fn transfer_row(row: &SqliteRow) -> Result<Transfer, StoreError> {
+pub(crate) fn transfer_row(row: &SqliteRow) -> Result<Transfer, StoreError> {
     let id: String = row.try_get("id")?;
     let fulfillment: Option<String> = row.try_get("fulfillment")?;
     let finalized_at: Option<i64> = row.try_get("finalized_at")?;
@@ -253,54 +247,6 @@ pub async fn load(conn: &mut SqliteConnection) -> Result<Loaded, StoreError> {
     })
 }
 
-/// What the writer reads before applying a batch: the stored first answers of the batch's
-/// idempotency keys and the stored transfers among the ids it refers to, in one round trip.
-pub async fn prefetch(
-    conn: &mut SqliteConnection,
-    keys: &[String],
-    ids: &[TransferId],
-) -> Result<(HashMap<String, IdemRecord>, HashMap<TransferId, Transfer>), StoreError> {
-    let mut records = HashMap::new();
-    let mut transfers = HashMap::new();
-    if keys.is_empty() && ids.is_empty() {
-        return Ok((records, transfers));
-    }
-    let mut qb = QueryBuilder::<Sqlite>::new("");
-    for chunk in keys.chunks(CHUNK) {
-        qb.push("SELECT 'idem' AS src, scope_key, request_hash, status, body FROM idempotency WHERE scope_key IN (");
-        let mut sep = qb.separated(", ");
-        for k in chunk {
-            sep.push_bind(k.clone());
-        }
-        qb.push(");");
-    }
-    for chunk in ids.chunks(CHUNK) {
-        qb.push("SELECT 'transfer' AS src, * FROM transfers WHERE id IN (");
-        let mut sep = qb.separated(", ");
-        for id in chunk {
-            sep.push_bind(id.to_string());
-        }
-        qb.push(");");
-    }
-    for row in qb.build().persistent(false).fetch_all(&mut *conn).await? {
-        if row.try_get::<String, _>("src")? == "idem" {
-            let status: i64 = row.try_get("status")?;
-            records.insert(
-                row.try_get("scope_key")?,
-                IdemRecord {
-                    request_hash: row.try_get("request_hash")?,
-                    status: u16::try_from(status).map_err(corrupt)?,
-                    body: row.try_get("body")?,
-                },
-            );
-        } else {
-            let t = transfer_row(&row)?;
-            transfers.insert(t.id, t);
-        }
-    }
-    Ok((records, transfers))
-}
-
 /// What one batch commits besides the engine's rows.
 #[derive(Default)]
 pub struct Extra {
@@ -310,142 +256,6 @@ pub struct Extra {
     pub webhooks: Vec<WebhookRow>,
     /// Webhook removals (key ids).
     pub webhook_removals: Vec<String>,
-}
-
-/// Commits a batch in one transaction, sent to SQLite as a single multi-statement script
-/// (`BEGIN; INSERT ...; ...; COMMIT`) so the whole batch costs one round trip to SQLite's
-/// thread. If any statement fails the transaction is rolled back and nothing is written.
-pub async fn commit(
-    conn: &mut SqliteConnection,
-    stage: &Stage,
-    accounts: &[AccountState],
-    supply: i64,
-    extra: &Extra,
-    now: Timestamp,
-) -> Result<(), StoreError> {
-    let mut events = Vec::with_capacity(stage.events.len());
-    for e in &stage.events {
-        events.push((e, serde_json::to_string(&e.event).map_err(corrupt)?));
-    }
-    let mut qb = QueryBuilder::<Sqlite>::new("BEGIN;");
-    let transfers: Vec<&Transfer> = stage.transfers.values().collect();
-    for chunk in transfers.chunks(CHUNK) {
-        qb.push(
-            " INSERT INTO transfers (id, payer, payee, amount, condition, expires_at, memo, status, fulfillment, prepared_at, finalized_at, reject_reason) ",
-        );
-        qb.push_values(chunk, |mut b, t| {
-            b.push_bind(t.id.to_string())
-                .push_bind(t.from.as_str().to_owned())
-                .push_bind(t.to.as_str().to_owned())
-                .push_bind(t.amount as i64)
-                .push_bind(t.condition.to_hex())
-                .push_bind(t.expires_at.unix_millis())
-                .push_bind(t.memo.clone())
-                .push_bind(t.status.as_str())
-                .push_bind(t.fulfillment.map(|f| f.to_hex()))
-                .push_bind(t.prepared_at.unix_millis())
-                .push_bind(t.finalized_at.map(|f| f.unix_millis()))
-                .push_bind(t.reject_reason.clone());
-        });
-        qb.push(
-            " ON CONFLICT (id) DO UPDATE SET status = excluded.status, fulfillment = excluded.fulfillment, finalized_at = excluded.finalized_at, reject_reason = excluded.reject_reason;",
-        );
-    }
-    for chunk in events.chunks(CHUNK) {
-        qb.push(" INSERT INTO events (cursor, payer_owner, payee_owner, body) ");
-        qb.push_values(chunk, |mut b, (e, body)| {
-            b.push_bind(e.event.cursor.0 as i64)
-                .push_bind(e.payer_owner.clone())
-                .push_bind(e.payee_owner.clone())
-                .push_bind(body.clone());
-        });
-        qb.push(";");
-    }
-    for chunk in stage.entries.chunks(CHUNK) {
-        qb.push(" INSERT INTO entries (account, booked_at, amount, balance_after, kind, reference, counterparty) ");
-        qb.push_values(chunk, |mut b, e| {
-            b.push_bind(e.account.as_str().to_owned())
-                .push_bind(e.booked_at.unix_millis())
-                .push_bind(e.amount)
-                .push_bind(e.balance_after)
-                .push_bind(e.kind)
-                .push_bind(e.reference.clone())
-                .push_bind(e.counterparty.as_ref().map(|c| c.as_str().to_owned()));
-        });
-        qb.push(";");
-    }
-    for chunk in extra.idempotency.chunks(CHUNK) {
-        qb.push(" INSERT INTO idempotency (scope_key, request_hash, status, body, created_at) ");
-        qb.push_values(chunk, |mut b, (key, rec)| {
-            b.push_bind(key.clone())
-                .push_bind(rec.request_hash.clone())
-                .push_bind(i64::from(rec.status))
-                .push_bind(rec.body.clone())
-                .push_bind(now.unix_millis());
-        });
-        qb.push(";");
-    }
-    for chunk in accounts.chunks(CHUNK) {
-        qb.push(
-            " INSERT INTO accounts (id, name, owner, kind, overdraft_limit, tier, linked_account, merchant, balance, held, incoming, spent_day_key, spent_day, spent_year_key, spent_year) ",
-        );
-        qb.push_values(chunk, |mut b, a| {
-            b.push_bind(a.id.as_str().to_owned())
-                .push_bind(a.name.clone())
-                .push_bind(a.owner.clone())
-                .push_bind(a.kind.as_str())
-                .push_bind(a.overdraft_limit as i64)
-                .push_bind(a.tier.map(i64::from))
-                .push_bind(a.linked_account.as_ref().map(|l| l.as_str().to_owned()))
-                .push_bind(i64::from(a.merchant))
-                .push_bind(a.balance)
-                .push_bind(a.held as i64)
-                .push_bind(a.incoming as i64)
-                .push_bind(a.spent_day_key)
-                .push_bind(a.spent_day as i64)
-                .push_bind(a.spent_year_key)
-                .push_bind(a.spent_year as i64);
-        });
-        qb.push(
-            " ON CONFLICT (id) DO UPDATE SET name = excluded.name, owner = excluded.owner, kind = excluded.kind, \
-             overdraft_limit = excluded.overdraft_limit, tier = excluded.tier, linked_account = excluded.linked_account, \
-             merchant = excluded.merchant, balance = excluded.balance, held = excluded.held, incoming = excluded.incoming, \
-             spent_day_key = excluded.spent_day_key, spent_day = excluded.spent_day, \
-             spent_year_key = excluded.spent_year_key, spent_year = excluded.spent_year;",
-        );
-    }
-    if stage.supply_changed {
-        qb.push(" INSERT INTO meta (key, value) VALUES ('supply', ");
-        qb.push_bind(supply);
-        qb.push(") ON CONFLICT (key) DO UPDATE SET value = excluded.value;");
-    }
-    for w in &extra.webhooks {
-        qb.push(" INSERT INTO webhooks (key_id, participant, url, cursor, attempts, next_attempt_at, last_error) VALUES (");
-        qb.push_bind(w.key_id.clone());
-        qb.push(", ");
-        qb.push_bind(w.participant.clone());
-        qb.push(", ");
-        qb.push_bind(w.url.clone());
-        qb.push(", ");
-        qb.push_bind(w.cursor as i64);
-        qb.push(
-            ", 0, NULL, NULL) ON CONFLICT (key_id) DO UPDATE SET participant = excluded.participant, url = excluded.url, \
-             cursor = excluded.cursor, attempts = 0, next_attempt_at = NULL, last_error = NULL;",
-        );
-    }
-    for key in &extra.webhook_removals {
-        qb.push(" DELETE FROM webhooks WHERE key_id = ");
-        qb.push_bind(key.clone());
-        qb.push(";");
-    }
-    qb.push(" COMMIT;");
-    // Each batch's script differs (row counts), so it is not kept in the statement cache.
-    if let Err(e) = qb.build().persistent(false).execute(&mut *conn).await {
-        // A failed statement leaves the transaction open; undo everything of this batch.
-        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-        return Err(e.into());
-    }
-    Ok(())
 }
 
 /// A transfer by id (read pool).

@@ -20,6 +20,7 @@ use crate::config::LedgerConfig;
 use crate::error::PluginError;
 use crate::plugin::{EventCursor, PrepareTransfer, TransferId};
 use crate::rules;
+use crate::server::batch;
 use crate::server::engine::{AccountState, Engine, Outcome, Stage};
 use crate::server::metrics::Metrics;
 use crate::server::store::{self, Extra, IdemRecord, StoreError, WebhookRow};
@@ -235,7 +236,7 @@ pub async fn start(
         .iter()
         .filter_map(|id| engine.account(id).cloned())
         .collect();
-    store::commit(
+    batch::commit(
         &mut conn,
         &stage,
         &touched,
@@ -319,7 +320,7 @@ impl Writer {
                 }
             }
         }
-        store::prefetch(&mut self.conn, &keys, &ids).await
+        batch::prefetch(&mut self.conn, &keys, &ids).await
     }
 
     async fn process(&mut self, batch: &mut Vec<Msg>) {
@@ -413,7 +414,7 @@ impl Writer {
                 .iter()
                 .filter_map(|id| self.engine.account(id).cloned())
                 .collect();
-            store::commit(
+            batch::commit(
                 &mut self.conn,
                 &stage,
                 &touched,
