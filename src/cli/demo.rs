@@ -2,7 +2,9 @@
 //! digital-euro ledger, an e-CNY ledger, the clearing bank's connector with wholesale accounts on
 //! both, Bank B's receiver and Bank A's payer — every part a real server on a free 127.0.0.1
 //! port with its SQLite file in a temporary directory — and runs one payment, printing each step
-//! as it happens and every account's balance before and after.
+//! as it happens and every account's balance before and after. With `--chain`, DC/EP settles
+//! on the committee chain instead: four validators run in the demo process, the central bank
+//! issues DC/EP on it, and the connector and Bank B use the chain in place of the e-CNY ledger.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -11,9 +13,11 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use connector::network::{AccountBalance, LocalNetwork, NetworkOptions};
+use connector::chain_network::ChainNetwork;
+use connector::network::{AccountBalance, LocalNetwork, NetworkError, NetworkOptions};
 use connector::payment::{Payment, PaymentState};
-use connector::sender::{PayError, Progress};
+use connector::runtime::RunningConnector;
+use connector::sender::{PayError, Payer, Progress};
 use htlc::{Asset, Clock, SystemClock, money};
 
 /// A way for the demo payment to fail.
@@ -37,6 +41,98 @@ pub struct DemoArgs {
     /// Keep the ledgers' and connector's SQLite files here instead of a temporary directory.
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Settle DC/EP on the committee chain (four validators started by the demo) instead of
+    /// the e-CNY ledger.
+    #[arg(long)]
+    pub chain: bool,
+}
+
+/// The demo network: DC/EP on the e-CNY ledger, or on the committee chain.
+enum Network {
+    Cbdc(Box<LocalNetwork>),
+    Chain(Box<ChainNetwork>),
+}
+
+impl Network {
+    fn payer(&self) -> &Payer {
+        match self {
+            Network::Cbdc(net) => &net.payer,
+            Network::Chain(net) => &net.payer,
+        }
+    }
+
+    fn receiver_url(&self) -> &str {
+        match self {
+            Network::Cbdc(net) => &net.ledgers.receiver_url,
+            Network::Chain(net) => &net.receiver_url,
+        }
+    }
+
+    fn connector(&self) -> &RunningConnector {
+        match self {
+            Network::Cbdc(net) => &net.connector,
+            Network::Chain(net) => &net.connector,
+        }
+    }
+
+    /// Where DC/EP settles, for the narration.
+    fn dcep_ledger(&self) -> &'static str {
+        match self {
+            Network::Cbdc(_) => "e-CNY",
+            Network::Chain(_) => "the chain",
+        }
+    }
+
+    /// What runs where, one line each.
+    fn describe(&self) -> Vec<String> {
+        let connector = format!(
+            "  clearing bank's connector    {}   (operator API token: {})",
+            self.connector().base_url(),
+            match self {
+                Network::Cbdc(net) => &net.connector_config.api.operator_token,
+                Network::Chain(net) => &net.connector_config.api.operator_token,
+            }
+        );
+        let mut lines = match self {
+            Network::Cbdc(net) => vec![
+                format!(
+                    "  digital-euro ledger (DE)     {}",
+                    net.ledgers.digital_euro.base_url()
+                ),
+                format!("  e-CNY ledger (DC/EP)         {}", net.ledgers.e_cny.base_url()),
+            ],
+            Network::Chain(net) => {
+                let mut lines = vec![format!(
+                    "  digital-euro ledger (DE)     {}",
+                    net.digital_euro.base_url()
+                )];
+                for i in 0..net.committee.apis.len() {
+                    lines.push(format!(
+                        "  chain validator {i} (DC/EP)   {}",
+                        net.committee.api_url(i)
+                    ));
+                }
+                lines
+            }
+        };
+        lines.push(connector);
+        lines.push(format!("  Bank B's receiver            {}", self.receiver_url()));
+        lines
+    }
+
+    async fn balances(&self) -> Result<Vec<AccountBalance>, NetworkError> {
+        match self {
+            Network::Cbdc(net) => net.balances().await,
+            Network::Chain(net) => net.balances().await,
+        }
+    }
+
+    async fn stop(self) {
+        match self {
+            Network::Cbdc(net) => (*net).stop().await,
+            Network::Chain(net) => (*net).stop().await,
+        }
+    }
 }
 
 struct Narrator {
@@ -69,27 +165,24 @@ async fn demo(args: DemoArgs, amount: u64) -> anyhow::Result<()> {
         ..NetworkOptions::default()
     };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let net = LocalNetwork::start(&dir, clock, options)
-        .await
-        .context("starting the demo network")?;
+    let net = if args.chain {
+        n.say("Starting four chain validators and issuing DC/EP on the chain...");
+        Network::Chain(Box::new(
+            ChainNetwork::start(&dir, clock, options)
+                .await
+                .context("starting the demo network")?,
+        ))
+    } else {
+        Network::Cbdc(Box::new(
+            LocalNetwork::start(&dir, clock, options)
+                .await
+                .context("starting the demo network")?,
+        ))
+    };
     n.say("The network is up:");
-    n.say(format!(
-        "  digital-euro ledger (DE)     {}",
-        net.ledgers.digital_euro.base_url()
-    ));
-    n.say(format!(
-        "  e-CNY ledger (DC/EP)         {}",
-        net.ledgers.e_cny.base_url()
-    ));
-    n.say(format!(
-        "  clearing bank's connector    {}   (operator API token: {})",
-        net.connector.base_url(),
-        net.connector_config.api.operator_token
-    ));
-    n.say(format!(
-        "  Bank B's receiver            {}",
-        net.ledgers.receiver_url
-    ));
+    for line in net.describe() {
+        n.say(line);
+    }
     n.say(format!("  data files                   {}", dir.display()));
     let before = net.balances().await.context("reading balances")?;
 
@@ -108,14 +201,14 @@ async fn demo(args: DemoArgs, amount: u64) -> anyhow::Result<()> {
     }
 }
 
-async fn pay(net: &LocalNetwork, n: &Narrator, args: &DemoArgs, amount: u64) -> Result<(), PayError> {
-    let mut spsp = net.payer.setup(&net.ledgers.receiver_url).await?;
+async fn pay(net: &Network, n: &Narrator, args: &DemoArgs, amount: u64) -> Result<(), PayError> {
+    let mut spsp = net.payer().setup(net.receiver_url()).await?;
     n.say(format!(
         "Step 1     Bank B gives Bank A its address {} and a shared secret",
         spsp.destination_account
     ));
     if args.fail == Some(FailCase::ReceiverRejects) {
-        spsp.shared_secret = net.payer.setup(&net.ledgers.receiver_url).await?.shared_secret;
+        spsp.shared_secret = net.payer().setup(net.receiver_url()).await?.shared_secret;
         n.say("           (the demo swaps in another connection's secret: Bank B will not recognise the packet)");
     }
     if args.fail == Some(FailCase::ReceiverOffline) {
@@ -123,16 +216,16 @@ async fn pay(net: &LocalNetwork, n: &Narrator, args: &DemoArgs, amount: u64) -> 
     }
 
     // Narrate the connector's side as its journal commits each step.
-    let mut updates = net.connector.connector.payment_updates();
+    let mut updates = net.connector().connector.payment_updates();
     let narrate = async {
-        let tables = net.connector.connector.tables();
+        let tables = net.connector().connector.tables();
         while let Ok(p) = updates.recv().await {
             let asset = p
                 .outgoing
                 .as_ref()
                 .and_then(|o| tables.ledgers.get(&o.ledger))
                 .map(|l| l.info.asset.clone());
-            narrate_connector(n, &p, asset.as_ref());
+            narrate_connector(n, &p, asset.as_ref(), net.dcep_ledger());
             if p.state.is_final() {
                 break;
             }
@@ -157,9 +250,12 @@ async fn pay(net: &LocalNetwork, n: &Narrator, args: &DemoArgs, amount: u64) -> 
         )),
     }
     };
-    let (result, ()) = tokio::join!(net.payer.pay(&spsp, amount, "demo invoice 1", progress), async {
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(60), narrate).await;
-    });
+    let (result, ()) = tokio::join!(
+        net.payer().pay(&spsp, amount, "demo invoice 1", progress),
+        async {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(60), narrate).await;
+        }
+    );
     let receipt = result?;
     n.say(format!(
         "Step 13    Bank A's escrow is fulfilled; the preimage is its proof that Bank B was paid (UETR {})",
@@ -168,7 +264,7 @@ async fn pay(net: &LocalNetwork, n: &Narrator, args: &DemoArgs, amount: u64) -> 
     Ok(())
 }
 
-fn narrate_connector(n: &Narrator, p: &Payment, outgoing_asset: Option<&Asset>) {
+fn narrate_connector(n: &Narrator, p: &Payment, outgoing_asset: Option<&Asset>, dcep_ledger: &str) {
     let out = p.outgoing.as_ref();
     match p.state {
         PaymentState::Forwarding => n.say(format!(
@@ -187,9 +283,9 @@ fn narrate_connector(n: &Narrator, p: &Payment, outgoing_asset: Option<&Asset>) 
             out.map_or("?".into(), |o| o.expires_at.to_string()),
             p.incoming.expires_at
         )),
-        PaymentState::Fulfilling => n.say(
-            "Step 8-11  Bank B re-derives the fulfillment, checks the amount and fulfils on e-CNY; the connector learns the preimage",
-        ),
+        PaymentState::Fulfilling => n.say(format!(
+            "Step 8-11  Bank B re-derives the fulfillment, checks the amount and fulfils on {dcep_ledger}; the connector learns the preimage"
+        )),
         PaymentState::Fulfilled => n.say("Step 12    The connector fulfils Bank A's escrow with the same preimage and is paid"),
         PaymentState::Rejecting => n.say(format!(
             "           The connector gives up: {} {}",
@@ -220,7 +316,7 @@ fn print_balances(before: &[AccountBalance], after: &[AccountBalance]) -> anyhow
         super::print_line(&format!(
             "{:<13} {:<16} {:<24} {:>18} {:>18} {:>14}",
             b.ledger.as_str(),
-            b.account.as_str(),
+            short_id(b.account.as_str(), 16),
             truncate(&b.name, 24),
             signed(&b.asset, was),
             signed(&b.asset, b.available),
@@ -232,6 +328,18 @@ fn print_balances(before: &[AccountBalance], after: &[AccountBalance]) -> anyhow
         ))?;
     }
     Ok(())
+}
+
+/// `id` in at most `width` characters: long ones (chain accounts are 64 hex digits) keep their
+/// start and end.
+fn short_id(id: &str, width: usize) -> String {
+    if id.chars().count() <= width {
+        return id.to_owned();
+    }
+    let keep = (width - 1) / 2;
+    let head: String = id.chars().take(keep).collect();
+    let tail: String = id.chars().skip(id.chars().count() - keep).collect();
+    format!("{head}…{tail}")
 }
 
 fn truncate(text: &str, width: usize) -> String {

@@ -34,6 +34,10 @@ pub type SyncReply = (u16, Vec<(Vec<u8>, Vec<u8>)>);
 pub struct Driver {
     pub(crate) shared: Arc<Shared>,
     pub(crate) rt: tokio::runtime::Handle,
+    /// The driver's own small runtime for its waits (inbox with a timeout, sync replies). Its
+    /// timers outlive the node's runtime: when that shuts down, the inbox closes and the driver
+    /// returns, instead of a timer of the stopping runtime panicking on this thread.
+    pub(crate) waits: tokio::runtime::Runtime,
     pub(crate) config: Config,
     pub(crate) key: Option<KeyPair>,
     pub(crate) safety_path: std::path::PathBuf,
@@ -76,7 +80,7 @@ impl Driver {
             });
             let inbox = &mut self.inbox;
             let got = self
-                .rt
+                .waits
                 .block_on(async { tokio::time::timeout(wait, inbox.recv()).await });
             match got {
                 Ok(None) => return,
@@ -109,7 +113,7 @@ impl Driver {
         loop {
             self.catch_up();
             let inbox = &mut self.inbox;
-            let closed = self.rt.block_on(async {
+            let closed = self.waits.block_on(async {
                 matches!(
                     tokio::time::timeout(Duration::from_millis(200), inbox.recv()).await,
                     Ok(None)
@@ -279,7 +283,7 @@ impl Driver {
                 ),
             );
             let rx = &mut self.sync_rx;
-            let reply = self.rt.block_on(async {
+            let reply = self.waits.block_on(async {
                 let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
                 loop {
                     match tokio::time::timeout_at(deadline, rx.recv()).await {

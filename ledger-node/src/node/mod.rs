@@ -275,9 +275,17 @@ pub async fn start_with_clock(
         source,
     })?;
 
+    let waits = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .map_err(|source| StartError::Bind {
+            addr: config.listen,
+            source,
+        })?;
     let driver = driver::Driver {
         shared: shared.clone(),
         rt: tokio::runtime::Handle::current(),
+        waits,
         config: core_config(&config),
         key: key.map(|(_, k)| k),
         safety_path: config.safety_path(),

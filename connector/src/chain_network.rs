@@ -1,0 +1,340 @@
+//! The demo network with the DC/EP leg on the committee chain (cargo feature `local-chain`):
+//! the digital-euro ledger as in [`crate::network`], four validators of the committee chain in
+//! this process (real TCP links between them, SQLite, HTTP APIs on free 127.0.0.1 ports), the
+//! central bank issuing DC/EP on the chain to the clearing bank and to Bank B, the clearing
+//! bank's connector configured with a `kind = "chain"` ledger, Bank B's receiver on the chain
+//! and Bank A paying from its digital-euro account.
+//!
+//! Block times are the machine's clock, so this network runs on the wall clock only.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use htlc::{Address, Clock};
+use ledger_node::api::{ChainClient, Signer, TxState};
+use ledger_node::crypto::sha256;
+use ledger_node::node::local::{LocalCommittee, start_local_committee};
+use ledger_node::state::{AssetCode, Op, account_of};
+use plugins::chain::{ChainPlugin, ChainPluginConfig, SigningKey};
+use plugins::config::{LedgerConfig, fixtures};
+use plugins::server::{self, RunningLedger};
+use plugins::{AccountId, LedgerPlugin, RestPlugin, RestPluginConfig};
+
+use crate::LedgerId;
+use crate::config::ConnectorConfig;
+use crate::network::{AccountBalance, CONNECTOR_FIXTURE, NetworkError, NetworkOptions, ledger_config};
+use crate::receiver::{Receiver, ReceiverSeed, http as receiver_http};
+use crate::runtime::{self, RunningConnector};
+use crate::sender::Payer;
+use crate::store::Store;
+
+/// The chain's ledger id in the connector, and its asset.
+pub const CHAIN_LEDGER: &str = "dcep-chain";
+/// DC/EP's asset code on the chain.
+pub const DCEP: &str = "DCEP";
+/// DC/EP the central bank issues to the clearing bank (minor units: 1,000,000.00).
+pub const CLEARING_BANK_DCEP: u64 = 100_000_000;
+/// DC/EP the central bank issues to Bank B, so its account exists (10.00).
+pub const BANK_B_DCEP: u64 = 1_000;
+/// Validators in the local committee.
+pub const VALIDATORS: usize = 4;
+/// Longest wait for one setup transaction to become final.
+const SETUP_FINALITY: Duration = Duration::from_secs(30);
+
+/// A demo key, derived from a name (published: test use only).
+pub fn demo_seed(name: &str) -> [u8; 32] {
+    sha256(&[b"cypherlink demo chain", name.as_bytes()])
+}
+
+fn chain_error(what: &str) -> impl Fn(ledger_node::api::ClientError) -> NetworkError + '_ {
+    move |e| NetworkError::Ledger(format!("chain: {what}: {e}"))
+}
+
+/// The chain plugin settings the demo's parties use on validator `node_url`.
+pub fn chain_plugin_config(node_url: &str, key: &SigningKey) -> ChainPluginConfig {
+    ChainPluginConfig {
+        node_url: node_url.to_owned(),
+        key: key.clone(),
+        asset: DCEP.into(),
+        ledger_id: CHAIN_LEDGER.into(),
+        ilp_prefix: Address::new("test.dcep").expect("a valid ILP prefix"),
+        expected_finality_ms: 1_000,
+        finality_timeout: SETUP_FINALITY,
+    }
+}
+
+/// The connector fixture with its e-CNY ledger replaced by the chain, as an operator writes it.
+pub fn chain_connector_config(
+    dir: &Path,
+    digital_euro: SocketAddr,
+    chain_url: &str,
+    key: &SigningKey,
+    options: &NetworkOptions,
+) -> ConnectorConfig {
+    let fixture = CONNECTOR_FIXTURE.replace("\"e-cny\"", &format!("\"{CHAIN_LEDGER}\""));
+    let mut config = ConnectorConfig::from_toml(&fixture).expect("the connector fixture is valid");
+    let chain_section = format!(
+        r#"
+        [connector]
+        ilp_address = "test.clearing"
+        [[ledgers]]
+        id = "{CHAIN_LEDGER}"
+        kind = "chain"
+        url = "{chain_url}"
+        key_secret = "{seed}"
+        account = "{account}"
+        liquidity_floor = "200000.00"
+        [ledgers.chain]
+        asset = "{DCEP}"
+        ilp_prefix = "test.dcep"
+        expected_finality_ms = 1000
+        "#,
+        seed = hex::encode(key.to_bytes()),
+        account = account_of(key).to_hex(),
+    );
+    let chain_ledger = ConnectorConfig::from_toml(&chain_section)
+        .expect("the chain ledger section is valid")
+        .ledgers
+        .remove(0);
+    for ledger in &mut config.ledgers {
+        if ledger.id.as_str() == CHAIN_LEDGER {
+            *ledger = chain_ledger.clone();
+        } else {
+            ledger.url = format!("http://{digital_euro}");
+        }
+    }
+    config.connector.database = dir.join("connector.sqlite");
+    config.connector.durability = options.durability;
+    config.api.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+    config
+}
+
+/// The central bank creates DC/EP on the chain and issues it to each `(key, amount)`.
+async fn issue_dcep(chain: &ChainClient, to: &[(&SigningKey, u64)]) -> Result<(), NetworkError> {
+    let central_bank = SigningKey::from_bytes(&demo_seed("central bank"));
+    let chain_id = chain
+        .chain_id()
+        .await
+        .map_err(chain_error("reading the chain id"))?;
+    let mut signer = Signer::new(central_bank, chain_id, 0);
+    let asset = AssetCode::new(DCEP).map_err(|e| NetworkError::Ledger(e.to_string()))?;
+    let mut txs = vec![signer.sign(Op::CreateAsset {
+        code: asset.clone(),
+        scale: 2,
+    })];
+    for (key, amount) in to {
+        txs.push(signer.sign(Op::Issue {
+            asset: asset.clone(),
+            to: account_of(key),
+            amount: *amount,
+        }));
+    }
+    for tx in txs {
+        let status = chain
+            .submit_and_wait(&tx, SETUP_FINALITY)
+            .await
+            .map_err(chain_error("issuing DC/EP"))?;
+        if status.status != TxState::Final {
+            return Err(NetworkError::Ledger(format!(
+                "chain: issuing DC/EP failed: {status:?}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The running network. Dropping it stops nothing; call [`ChainNetwork::stop`]. The validators
+/// run until the process (or the test's runtime) ends.
+pub struct ChainNetwork {
+    /// The digital-euro ledger.
+    pub digital_euro: RunningLedger,
+    /// The four validators.
+    pub committee: LocalCommittee,
+    /// The clearing bank's connector.
+    pub connector: RunningConnector,
+    /// The connector configuration in use (with the real ports).
+    pub connector_config: ConnectorConfig,
+    /// Bank A paying from its digital-euro account.
+    pub payer: Payer,
+    /// Bank B's receiver on the chain.
+    pub receiver: Arc<Receiver>,
+    /// Bank B's setup URL (`.../.well-known/pay`).
+    pub receiver_url: String,
+    de_config: LedgerConfig,
+    de_readers: BTreeMap<String, Arc<RestPlugin>>,
+    /// (holder name, plugin) of each chain account shown in reports.
+    chain_accounts: Vec<(&'static str, Arc<ChainPlugin>)>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    receiver_server: actix_web::dev::ServerHandle,
+}
+
+impl std::fmt::Debug for ChainNetwork {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChainNetwork")
+            .field("digital_euro", &self.digital_euro.addr())
+            .field("validators", &self.committee.apis)
+            .field("connector", &self.connector.api_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ChainNetwork {
+    /// Starts everything with its files under `dir`, on `clock` (the wall clock: block times are).
+    pub async fn start(
+        dir: &Path,
+        clock: Arc<dyn Clock>,
+        options: NetworkOptions,
+    ) -> Result<Self, NetworkError> {
+        let de_config = ledger_config(fixtures::DIGITAL_EURO, dir, options.durability)?;
+        let digital_euro = server::run_with_clock(de_config.clone(), Arc::clone(&clock))
+            .await
+            .map_err(|e| NetworkError::Ledger(e.to_string()))?;
+        let mut de_readers = BTreeMap::new();
+        for (key_id, key) in &de_config.keys {
+            let plugin_config = RestPluginConfig::new(
+                format!("http://{}", digital_euro.addr()),
+                key_id,
+                key.secret.clone(),
+            );
+            let reader = RestPlugin::connect_with_clock(plugin_config, Arc::clone(&clock)).await?;
+            de_readers.insert(key.participant.clone(), Arc::new(reader));
+        }
+
+        let seeds: Vec<[u8; 32]> = (0..VALIDATORS)
+            .map(|i| demo_seed(&format!("validator {i}")))
+            .collect();
+        let committee = start_local_committee(&dir.join("chain"), &seeds, Arc::clone(&clock))
+            .await
+            .map_err(|e| NetworkError::Ledger(format!("chain: {e}")))?;
+        let clearing_key = SigningKey::from_bytes(&demo_seed("clearing bank"));
+        let bank_b_key = SigningKey::from_bytes(&demo_seed("bank b"));
+        issue_dcep(
+            &ChainClient::new(committee.api_url(0)),
+            &[(&clearing_key, CLEARING_BANK_DCEP), (&bank_b_key, BANK_B_DCEP)],
+        )
+        .await?;
+
+        let connector_config = chain_connector_config(
+            dir,
+            digital_euro.addr(),
+            &committee.api_url(0),
+            &clearing_key,
+            &options,
+        );
+        let connector = runtime::start(&connector_config, Arc::clone(&clock), options.engine.clone()).await?;
+
+        // Bank B reaches the chain through another validator than the connector.
+        let bank_b_chain = Arc::new(
+            ChainPlugin::connect_with_clock(
+                chain_plugin_config(&committee.api_url(VALIDATORS - 1), &bank_b_key),
+                Arc::clone(&clock),
+            )
+            .await?,
+        );
+        let clearing_chain = Arc::new(
+            ChainPlugin::connect_with_clock(
+                chain_plugin_config(&committee.api_url(0), &clearing_key),
+                Arc::clone(&clock),
+            )
+            .await?,
+        );
+        let receiver_store = Store::open(&dir.join("bank-b-receiver.sqlite"), options.durability)
+            .await
+            .map_err(|e| NetworkError::Ledger(e.to_string()))?;
+        let receiver = Receiver::new(
+            Arc::clone(&bank_b_chain) as Arc<dyn LedgerPlugin>,
+            bank_b_chain.account().clone(),
+            ReceiverSeed::random(),
+            receiver_store,
+            Arc::clone(&clock),
+        )
+        .map_err(|e| NetworkError::Ledger(e.to_string()))?;
+        let (server, receiver_addr) =
+            receiver_http::serve(Arc::clone(&receiver), SocketAddr::from(([127, 0, 0, 1], 0)))
+                .map_err(|e| NetworkError::Ledger(e.to_string()))?;
+        let receiver_server = server.handle();
+        let mut tasks = vec![tokio::spawn(async move {
+            let _ = server.await;
+        })];
+        if options.receiver_online {
+            let running = Arc::clone(&receiver);
+            tasks.push(tokio::spawn(async move {
+                if let Err(error) = running.run().await {
+                    tracing::error!(%error, "receiver stopped");
+                }
+            }));
+        }
+
+        let bank_a = de_readers
+            .get("bank-a")
+            .cloned()
+            .ok_or_else(|| NetworkError::Ledger("no bank-a key on digital-euro".into()))?;
+        let payer = Payer::new(
+            bank_a,
+            LedgerId::new("digital-euro"),
+            AccountId::new("bank-a")?,
+            connector.base_url(),
+            clock,
+        );
+        Ok(ChainNetwork {
+            digital_euro,
+            committee,
+            connector,
+            connector_config,
+            payer,
+            receiver,
+            receiver_url: format!("http://{receiver_addr}/.well-known/pay"),
+            de_config,
+            de_readers,
+            chain_accounts: vec![("Clearing bank", clearing_chain), ("Bank B", bank_b_chain)],
+            tasks,
+            receiver_server,
+        })
+    }
+
+    /// Every digital-euro account, then the clearing bank's and Bank B's DC/EP on the chain.
+    pub async fn balances(&self) -> Result<Vec<AccountBalance>, NetworkError> {
+        let mut out = Vec::new();
+        let ledger = LedgerId::new(self.de_config.info.ledger_id.clone());
+        for account in &self.de_config.accounts {
+            let Some(reader) = self.de_readers.get(&account.owner) else {
+                continue;
+            };
+            let balance = reader.balance(&account.id).await?;
+            out.push(AccountBalance {
+                ledger: ledger.clone(),
+                account: account.id.clone(),
+                name: account.name.clone(),
+                asset: self.de_config.info.asset.clone(),
+                available: balance.available,
+                held: balance.held,
+            });
+        }
+        for (name, plugin) in &self.chain_accounts {
+            let balance = plugin.balance(plugin.account()).await?;
+            out.push(AccountBalance {
+                ledger: LedgerId::new(CHAIN_LEDGER),
+                account: plugin.account().clone(),
+                name: (*name).to_owned(),
+                asset: plugin.info().asset.clone(),
+                available: balance.available,
+                held: balance.held,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Stops the connector, the receiver and the digital-euro ledger.
+    pub async fn stop(self) {
+        self.connector.stop().await;
+        for task in &self.tasks {
+            task.abort();
+        }
+        self.receiver_server.stop(false).await;
+        self.digital_euro.stop_handle().stop(false).await;
+        let _ = self.digital_euro.wait().await;
+    }
+}
