@@ -87,3 +87,35 @@ async fn bank_a_pays_bank_b_2000_dcep_settled_on_the_chain() {
     );
     net.stop().await;
 }
+
+/// Bank B's receiver is down: nobody claims the chain escrow. At its expiry the connector
+/// refunds it on the chain (nobody else would), then rejects Bank A's escrow with R00, and
+/// every account on both ledgers ends where it started. About ten seconds of real time (the
+/// escrows' expiries).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receiver_offline_is_refunded_on_the_chain_and_the_digital_euro_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let offline = NetworkOptions {
+        receiver_online: false,
+        ..options()
+    };
+    let net = ChainNetwork::start(dir.path(), clock, offline).await.unwrap();
+    let before = by_holder(&net.balances().await.unwrap());
+
+    let spsp = net.payer.setup(&net.receiver_url).await.unwrap();
+    let error = net
+        .payer
+        .pay(&spsp, 200_000, "nobody home", |_| {})
+        .await
+        .unwrap_err();
+    match error {
+        connector::sender::PayError::Rejected { code, .. } => assert_eq!(code, "R00"),
+        other => panic!("expected R00, got {other}"),
+    }
+
+    // The connector's chain escrow was refunded before Bank A's rejection reached Bank A.
+    let after = by_holder(&net.balances().await.unwrap());
+    assert_eq!(after, before, "every balance back where it was, nothing held");
+    net.stop().await;
+}
