@@ -21,15 +21,17 @@ use ledger_node::state::{AssetCode, Op, account_of};
 use plugins::chain::{ChainPlugin, ChainPluginConfig, SigningKey};
 use plugins::config::{LedgerConfig, fixtures};
 use plugins::server::{self, RunningLedger};
-use plugins::{AccountId, LedgerPlugin, RestPlugin, RestPluginConfig};
+use plugins::{AccountId, LedgerPlugin, RestPlugin};
 
 use crate::LedgerId;
 use crate::config::ConnectorConfig;
-use crate::network::{AccountBalance, CONNECTOR_FIXTURE, NetworkError, NetworkOptions, ledger_config};
-use crate::receiver::{Receiver, ReceiverSeed, http as receiver_http};
+use crate::network::{
+    AccountBalance, BankB, CONNECTOR_FIXTURE, NetworkError, NetworkOptions, ledger_balances, ledger_config,
+    ledger_readers,
+};
+use crate::receiver::Receiver;
 use crate::runtime::{self, RunningConnector};
 use crate::sender::Payer;
-use crate::store::Store;
 
 /// The chain's ledger id in the connector, and its asset.
 pub const CHAIN_LEDGER: &str = "dcep-chain";
@@ -167,8 +169,7 @@ pub struct ChainNetwork {
     de_readers: BTreeMap<String, Arc<RestPlugin>>,
     /// (holder name, plugin) of each chain account shown in reports.
     chain_accounts: Vec<(&'static str, Arc<ChainPlugin>)>,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
-    receiver_server: actix_web::dev::ServerHandle,
+    bank_b: BankB,
 }
 
 impl std::fmt::Debug for ChainNetwork {
@@ -192,16 +193,7 @@ impl ChainNetwork {
         let digital_euro = server::run_with_clock(de_config.clone(), Arc::clone(&clock))
             .await
             .map_err(|e| NetworkError::Ledger(e.to_string()))?;
-        let mut de_readers = BTreeMap::new();
-        for (key_id, key) in &de_config.keys {
-            let plugin_config = RestPluginConfig::new(
-                format!("http://{}", digital_euro.addr()),
-                key_id,
-                key.secret.clone(),
-            );
-            let reader = RestPlugin::connect_with_clock(plugin_config, Arc::clone(&clock)).await?;
-            de_readers.insert(key.participant.clone(), Arc::new(reader));
-        }
+        let de_readers = ledger_readers(&de_config, digital_euro.addr(), &clock).await?;
 
         let seeds: Vec<[u8; 32]> = (0..VALIDATORS)
             .map(|i| demo_seed(&format!("validator {i}")))
@@ -241,32 +233,15 @@ impl ChainNetwork {
             )
             .await?,
         );
-        let receiver_store = Store::open(&dir.join("bank-b-receiver.sqlite"), options.durability)
-            .await
-            .map_err(|e| NetworkError::Ledger(e.to_string()))?;
-        let receiver = Receiver::new(
+        let bank_b = BankB::start(
             Arc::clone(&bank_b_chain) as Arc<dyn LedgerPlugin>,
             bank_b_chain.account().clone(),
-            ReceiverSeed::random(),
-            receiver_store,
+            dir,
+            options.durability,
             Arc::clone(&clock),
+            options.receiver_online,
         )
-        .map_err(|e| NetworkError::Ledger(e.to_string()))?;
-        let (server, receiver_addr) =
-            receiver_http::serve(Arc::clone(&receiver), SocketAddr::from(([127, 0, 0, 1], 0)))
-                .map_err(|e| NetworkError::Ledger(e.to_string()))?;
-        let receiver_server = server.handle();
-        let mut tasks = vec![tokio::spawn(async move {
-            let _ = server.await;
-        })];
-        if options.receiver_online {
-            let running = Arc::clone(&receiver);
-            tasks.push(tokio::spawn(async move {
-                if let Err(error) = running.run().await {
-                    tracing::error!(%error, "receiver stopped");
-                }
-            }));
-        }
+        .await?;
 
         let bank_a = de_readers
             .get("bank-a")
@@ -285,34 +260,18 @@ impl ChainNetwork {
             connector,
             connector_config,
             payer,
-            receiver,
-            receiver_url: format!("http://{receiver_addr}/.well-known/pay"),
+            receiver: Arc::clone(&bank_b.receiver),
+            receiver_url: bank_b.url.clone(),
             de_config,
             de_readers,
             chain_accounts: vec![("Clearing bank", clearing_chain), ("Bank B", bank_b_chain)],
-            tasks,
-            receiver_server,
+            bank_b,
         })
     }
 
     /// Every digital-euro account, then the clearing bank's and Bank B's DC/EP on the chain.
     pub async fn balances(&self) -> Result<Vec<AccountBalance>, NetworkError> {
-        let mut out = Vec::new();
-        let ledger = LedgerId::new(self.de_config.info.ledger_id.clone());
-        for account in &self.de_config.accounts {
-            let Some(reader) = self.de_readers.get(&account.owner) else {
-                continue;
-            };
-            let balance = reader.balance(&account.id).await?;
-            out.push(AccountBalance {
-                ledger: ledger.clone(),
-                account: account.id.clone(),
-                name: account.name.clone(),
-                asset: self.de_config.info.asset.clone(),
-                available: balance.available,
-                held: balance.held,
-            });
-        }
+        let mut out = ledger_balances(&self.de_config, &self.de_readers).await?;
         for (name, plugin) in &self.chain_accounts {
             let balance = plugin.balance(plugin.account()).await?;
             out.push(AccountBalance {
@@ -330,10 +289,7 @@ impl ChainNetwork {
     /// Stops the connector, the receiver and the digital-euro ledger.
     pub async fn stop(self) {
         self.connector.stop().await;
-        for task in &self.tasks {
-            task.abort();
-        }
-        self.receiver_server.stop(false).await;
+        self.bank_b.stop().await;
         self.digital_euro.stop_handle().stop(false).await;
         let _ = self.digital_euro.wait().await;
     }

@@ -119,19 +119,99 @@ pub fn connector_config(
     config
 }
 
-async fn client(
+/// A client of the ledger at `addr` for each key in `config`, by participant (e.g. `bank-a`).
+pub(crate) async fn ledger_readers(
     config: &LedgerConfig,
     addr: SocketAddr,
-    key_id: &str,
     clock: &Arc<dyn Clock>,
-) -> Result<RestPlugin, NetworkError> {
-    let secret = config
-        .keys
-        .get(key_id)
-        .map(|k| k.secret.clone())
-        .ok_or_else(|| NetworkError::Ledger(format!("no key {key_id} in {}", config.info.ledger_id)))?;
-    let plugin_config = RestPluginConfig::new(format!("http://{addr}"), key_id, secret);
-    Ok(RestPlugin::connect_with_clock(plugin_config, Arc::clone(clock)).await?)
+) -> Result<BTreeMap<String, Arc<RestPlugin>>, NetworkError> {
+    let mut readers = BTreeMap::new();
+    for (key_id, key) in &config.keys {
+        let plugin_config = RestPluginConfig::new(format!("http://{addr}"), key_id, key.secret.clone());
+        let reader = RestPlugin::connect_with_clock(plugin_config, Arc::clone(clock)).await?;
+        readers.insert(key.participant.clone(), Arc::new(reader));
+    }
+    Ok(readers)
+}
+
+/// The balance of every account in `config`, each read with its owner's client.
+pub(crate) async fn ledger_balances(
+    config: &LedgerConfig,
+    readers: &BTreeMap<String, Arc<RestPlugin>>,
+) -> Result<Vec<AccountBalance>, NetworkError> {
+    let ledger = LedgerId::new(config.info.ledger_id.clone());
+    let mut out = Vec::new();
+    for account in &config.accounts {
+        let Some(reader) = readers.get(&account.owner) else {
+            continue;
+        };
+        let balance = reader.balance(&account.id).await?;
+        out.push(AccountBalance {
+            ledger: ledger.clone(),
+            account: account.id.clone(),
+            name: account.name.clone(),
+            asset: config.info.asset.clone(),
+            available: balance.available,
+            held: balance.held,
+        });
+    }
+    Ok(out)
+}
+
+/// Bank B's receiver: its setup endpoint serving, and following its ledger when `online`.
+pub(crate) struct BankB {
+    pub(crate) receiver: Arc<Receiver>,
+    /// `.../.well-known/pay`.
+    pub(crate) url: String,
+    pub(crate) tasks: Vec<tokio::task::JoinHandle<()>>,
+    pub(crate) server: actix_web::dev::ServerHandle,
+}
+
+impl BankB {
+    /// Starts Bank B's receiver for `account` on `plugin`'s ledger, its journal under `dir`.
+    pub(crate) async fn start(
+        plugin: Arc<dyn LedgerPlugin>,
+        account: AccountId,
+        dir: &Path,
+        durability: Durability,
+        clock: Arc<dyn Clock>,
+        online: bool,
+    ) -> Result<BankB, NetworkError> {
+        let failed = |e: &dyn std::fmt::Display| NetworkError::Ledger(format!("Bank B's receiver: {e}"));
+        let store = Store::open(&dir.join("bank-b-receiver.sqlite"), durability)
+            .await
+            .map_err(|e| failed(&e))?;
+        let receiver =
+            Receiver::new(plugin, account, ReceiverSeed::random(), store, clock).map_err(|e| failed(&e))?;
+        let (server, addr) =
+            receiver_http::serve(Arc::clone(&receiver), any_port()).map_err(|e| failed(&e))?;
+        let handle = server.handle();
+        let mut tasks = vec![tokio::spawn(async move {
+            let _ = server.await;
+        })];
+        if online {
+            let running = Arc::clone(&receiver);
+            tasks.push(tokio::spawn(async move {
+                if let Err(error) = running.run().await {
+                    tracing::error!(%error, "receiver stopped");
+                }
+            }));
+        }
+        Ok(BankB {
+            receiver,
+            url: format!("http://{addr}/.well-known/pay"),
+            tasks,
+            server: handle,
+        })
+    }
+
+    /// Stops the receiver's tasks and server.
+    pub(crate) async fn stop(self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+        self.server.stop(false).await;
+    }
 }
 
 /// The two CBDC ledgers with Bank A and Bank B on them, Bank B's receiver running (or not):
@@ -150,10 +230,9 @@ pub struct Ledgers {
     /// Where the SQLite files are.
     pub dir: PathBuf,
     durability: Durability,
-    readers: BTreeMap<(LedgerId, String), Arc<RestPlugin>>,
-    configs: BTreeMap<LedgerId, LedgerConfig>,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
-    receiver_server: actix_web::dev::ServerHandle,
+    /// Per ledger: its configuration and a client per participant.
+    ledgers: BTreeMap<LedgerId, (LedgerConfig, BTreeMap<String, Arc<RestPlugin>>)>,
+    bank_b: BankB,
 }
 
 impl std::fmt::Debug for Ledgers {
@@ -184,55 +263,37 @@ impl Ledgers {
             .await
             .map_err(ledger_error)?;
 
-        let bank_b = client(&ecny_config, e_cny.addr(), "bank-b-k1", &clock).await?;
-        let receiver_store = Store::open(&dir.join("bank-b-receiver.sqlite"), durability)
-            .await
-            .map_err(|e| NetworkError::Ledger(e.to_string()))?;
-        let receiver = Receiver::new(
-            Arc::new(bank_b),
-            AccountId::new("bank-b")?,
-            ReceiverSeed::random(),
-            receiver_store,
-            Arc::clone(&clock),
-        )
-        .map_err(|e| NetworkError::Ledger(e.to_string()))?;
-        let (server, receiver_addr) = receiver_http::serve(Arc::clone(&receiver), any_port())
-            .map_err(|e| NetworkError::Ledger(e.to_string()))?;
-        let receiver_server = server.handle();
-        let mut tasks = vec![tokio::spawn(async move {
-            let _ = server.await;
-        })];
-        if receiver_online {
-            let running = Arc::clone(&receiver);
-            tasks.push(tokio::spawn(async move {
-                if let Err(error) = running.run().await {
-                    tracing::error!(%error, "receiver stopped");
-                }
-            }));
-        }
-
-        let mut readers = BTreeMap::new();
-        let mut configs = BTreeMap::new();
+        let mut ledgers = BTreeMap::new();
         for (config, addr) in [(&de_config, digital_euro.addr()), (&ecny_config, e_cny.addr())] {
-            let ledger = LedgerId::new(config.info.ledger_id.clone());
-            for (key_id, key) in &config.keys {
-                let reader = client(config, addr, key_id, &clock).await?;
-                readers.insert((ledger.clone(), key.participant.clone()), Arc::new(reader));
-            }
-            configs.insert(ledger, config.clone());
+            let readers = ledger_readers(config, addr, &clock).await?;
+            ledgers.insert(
+                LedgerId::new(config.info.ledger_id.clone()),
+                (config.clone(), readers),
+            );
         }
+        let bank_b_plugin = ledgers
+            .get(&LedgerId::new("e-cny"))
+            .and_then(|(_, readers)| readers.get("bank-b").cloned())
+            .ok_or_else(|| NetworkError::Ledger("no bank-b key on e-cny".into()))?;
+        let bank_b = BankB::start(
+            bank_b_plugin,
+            AccountId::new("bank-b")?,
+            dir,
+            durability,
+            Arc::clone(&clock),
+            receiver_online,
+        )
+        .await?;
         Ok(Ledgers {
             clock,
             digital_euro,
             e_cny,
-            receiver,
-            receiver_url: format!("http://{receiver_addr}/.well-known/pay"),
+            receiver: Arc::clone(&bank_b.receiver),
+            receiver_url: bank_b.url.clone(),
             dir: dir.to_owned(),
             durability,
-            readers,
-            configs,
-            tasks,
-            receiver_server,
+            ledgers,
+            bank_b,
         })
     }
 
@@ -257,17 +318,15 @@ impl Ledgers {
 
     /// A client of ledger `ledger` signing as `participant` (e.g. `bank-a`).
     pub fn client(&self, ledger: &str, participant: &str) -> Option<Arc<RestPlugin>> {
-        self.readers
-            .get(&(LedgerId::new(ledger), participant.to_owned()))
-            .cloned()
+        self.ledgers
+            .get(&LedgerId::new(ledger))
+            .and_then(|(_, readers)| readers.get(participant).cloned())
     }
 
     /// Bank A paying from its digital-euro account through the connector API at `connector_url`.
     pub fn payer(&self, connector_url: &str) -> Result<Payer, NetworkError> {
         let bank_a = self
-            .readers
-            .get(&(LedgerId::new("digital-euro"), "bank-a".to_owned()))
-            .cloned()
+            .client("digital-euro", "bank-a")
             .ok_or_else(|| NetworkError::Ledger("no bank-a key on digital-euro".into()))?;
         Ok(Payer::new(
             bank_a,
@@ -281,31 +340,15 @@ impl Ledgers {
     /// Every account on both ledgers, read with its owner's key.
     pub async fn balances(&self) -> Result<Vec<AccountBalance>, NetworkError> {
         let mut out = Vec::new();
-        for (ledger, config) in &self.configs {
-            for account in &config.accounts {
-                let Some(reader) = self.readers.get(&(ledger.clone(), account.owner.clone())) else {
-                    continue;
-                };
-                let balance = reader.balance(&account.id).await?;
-                out.push(AccountBalance {
-                    ledger: ledger.clone(),
-                    account: account.id.clone(),
-                    name: account.name.clone(),
-                    asset: config.info.asset.clone(),
-                    available: balance.available,
-                    held: balance.held,
-                });
-            }
+        for (config, readers) in self.ledgers.values() {
+            out.extend(ledger_balances(config, readers).await?);
         }
         Ok(out)
     }
 
     /// Stops every server and task.
     pub async fn stop(self) {
-        for task in &self.tasks {
-            task.abort();
-        }
-        self.receiver_server.stop(false).await;
+        self.bank_b.stop().await;
         // Not graceful: idle long polls would hold a graceful stop for their full wait.
         for ledger in [self.digital_euro, self.e_cny] {
             ledger.stop_handle().stop(false).await;
