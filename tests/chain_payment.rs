@@ -80,7 +80,11 @@ async fn bank_a_pays_bank_b_2000_dcep_settled_on_the_chain() {
             (key(CHAIN_LEDGER, "Bank B"), 200_000),
         ])
     );
-    let received = net.receiver.received(receipt.uetr).await.unwrap();
+    let received = net
+        .receiver
+        .wait_received(receipt.uetr, std::time::Duration::from_secs(10))
+        .await
+        .unwrap();
     assert_eq!(
         (received.len(), received[0].amount, received[0].outcome.as_str()),
         (1, 200_000, "fulfilled")

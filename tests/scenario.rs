@@ -81,14 +81,39 @@ async fn bank_a_pays_bank_b_2000_dcep_through_the_clearing_bank() {
     .collect();
     assert_eq!(change(&before, &after), expected);
 
-    // Bank B recorded it under the same end-to-end id, with the reference.
-    let received = net.ledgers.receiver.received(receipt.uetr).await.unwrap();
+    // Bank B recorded it under the same end-to-end id, with the reference, and says so on its
+    // API (held until decided: the payer can hear of the fulfilment before Bank B records it).
+    let receiver_api = net
+        .ledgers
+        .receiver_url
+        .trim_end_matches("/.well-known/pay")
+        .to_owned();
+    let http = reqwest::Client::new();
+    let response = http
+        .get(format!(
+            "{receiver_api}/v1/received/{}?wait_ms=10000",
+            receipt.uetr
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let received: Vec<connector::receiver::ReceivedPayment> = response.json().await.unwrap();
     assert_eq!(received.len(), 1);
     assert_eq!(
         (received[0].amount, received[0].outcome.as_str()),
         (200_000, "fulfilled")
     );
     assert_eq!(received[0].reference, "invoice 2026-11");
+    let unknown = http
+        .get(format!(
+            "{receiver_api}/v1/received/00000000-0000-0000-0000-000000000000?wait_ms=20"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+    assert_eq!(unknown.headers()["content-type"], "application/problem+json");
 
     // The connector's journal has it fulfilled, with its trail, under the same UETR.
     let store = net.connector.connector.store();

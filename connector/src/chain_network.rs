@@ -167,8 +167,12 @@ pub struct ChainNetwork {
     pub receiver_url: String,
     de_config: LedgerConfig,
     de_readers: BTreeMap<String, Arc<RestPlugin>>,
-    /// (holder name, plugin) of each chain account shown in reports.
-    chain_accounts: Vec<(&'static str, Arc<ChainPlugin>)>,
+    /// Reads every chain account in reports through one validator (the connector's), so a
+    /// report is one node's view at one height: through two nodes, one may still be a block
+    /// behind the other and show a payment half done.
+    chain_reader: Arc<ChainPlugin>,
+    /// (holder name, account) of each chain account shown in reports.
+    chain_accounts: Vec<(&'static str, AccountId)>,
     bank_b: BankB,
 }
 
@@ -264,7 +268,11 @@ impl ChainNetwork {
             receiver_url: bank_b.url.clone(),
             de_config,
             de_readers,
-            chain_accounts: vec![("Clearing bank", clearing_chain), ("Bank B", bank_b_chain)],
+            chain_accounts: vec![
+                ("Clearing bank", clearing_chain.account().clone()),
+                ("Bank B", bank_b_chain.account().clone()),
+            ],
+            chain_reader: clearing_chain,
             bank_b,
         })
     }
@@ -272,13 +280,14 @@ impl ChainNetwork {
     /// Every digital-euro account, then the clearing bank's and Bank B's DC/EP on the chain.
     pub async fn balances(&self) -> Result<Vec<AccountBalance>, NetworkError> {
         let mut out = ledger_balances(&self.de_config, &self.de_readers).await?;
-        for (name, plugin) in &self.chain_accounts {
-            let balance = plugin.balance(plugin.account()).await?;
+        let reader = &self.chain_reader;
+        for (name, account) in &self.chain_accounts {
+            let balance = reader.balance(account).await?;
             out.push(AccountBalance {
                 ledger: LedgerId::new(CHAIN_LEDGER),
-                account: plugin.account().clone(),
+                account: account.clone(),
                 name: (*name).to_owned(),
-                asset: plugin.info().asset.clone(),
+                asset: reader.info().asset.clone(),
                 available: balance.available,
                 held: balance.held,
             });

@@ -45,6 +45,8 @@ pub struct Receiver {
     seed: ReceiverSeed,
     store: Store,
     clock: Arc<dyn Clock>,
+    /// Bumped after every commit of decided payments, so callers can await an outcome.
+    decided: tokio::sync::watch::Sender<u64>,
 }
 
 impl std::fmt::Debug for Receiver {
@@ -77,6 +79,7 @@ impl Receiver {
             seed,
             store,
             clock,
+            decided: tokio::sync::watch::Sender::new(0),
         }))
     }
 
@@ -96,6 +99,31 @@ impl Receiver {
     /// Payments received with this end-to-end id.
     pub async fn received(&self, uetr: Uuid) -> Result<Vec<ReceivedPayment>, StoreError> {
         self.store.received_by_uetr(uetr).await
+    }
+
+    /// Payments received with this end-to-end id, waiting up to `timeout` for the first one
+    /// to be decided and recorded. The payer can hear of its fulfilment before the receiver has
+    /// written its record (the connector may learn the preimage first), so a caller that has
+    /// just been paid awaits the record here instead of polling. Empty if none came in time.
+    pub async fn wait_received(
+        &self,
+        uetr: Uuid,
+        timeout: Duration,
+    ) -> Result<Vec<ReceivedPayment>, StoreError> {
+        let mut decided = self.decided.subscribe();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            decided.mark_unchanged();
+            let found = self.received(uetr).await?;
+            if !found.is_empty() {
+                return Ok(found);
+            }
+            match tokio::time::timeout_at(deadline, decided.changed()).await {
+                Ok(Ok(())) => continue,
+                // Timed out, or the receiver is gone.
+                Ok(Err(_)) | Err(_) => return Ok(Vec::new()),
+            }
+        }
     }
 
     /// Follows the ledger until the task is dropped.
@@ -151,9 +179,13 @@ impl Receiver {
             let mut writes: Vec<Write> = outcomes.into_iter().map(Write::Received).collect();
             let cursor_due = cursor_saved_at.elapsed() >= Duration::from_secs(1);
             if next > cursor && (!writes.is_empty() || cursor_due) {
+                let decided_some = !writes.is_empty();
                 writes.push(Write::Cursor(cursor_key.clone(), next));
                 self.store.commit(writes).await?;
                 cursor_saved_at = std::time::Instant::now();
+                if decided_some {
+                    self.decided.send_modify(|n| *n += 1);
+                }
             }
             cursor = next;
         }

@@ -1,8 +1,10 @@
 //! The receiving bank's small HTTP API: `GET /.well-known/pay` (the SPSP-style setup a payer
-//! calls first), `GET /v1/received/{uetr}` (what happened to a payment), `GET /healthz`.
+//! calls first), `GET /v1/received/{uetr}` (what happened to a payment; `?wait_ms=` holds the
+//! request until the payment is decided, up to 30 s), `GET /healthz`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::{HttpResponse, web};
 use uuid::Uuid;
@@ -16,8 +18,21 @@ async fn setup(receiver: web::Data<Arc<Receiver>>) -> HttpResponse {
         .json(receiver.setup())
 }
 
-async fn received(receiver: web::Data<Arc<Receiver>>, uetr: web::Path<Uuid>) -> HttpResponse {
-    match receiver.received(*uetr).await {
+/// The longest a `GET /v1/received/{uetr}?wait_ms=` is held.
+const MAX_WAIT: Duration = Duration::from_secs(30);
+
+#[derive(serde::Deserialize)]
+struct WaitQuery {
+    wait_ms: Option<u64>,
+}
+
+async fn received(
+    receiver: web::Data<Arc<Receiver>>,
+    uetr: web::Path<Uuid>,
+    query: web::Query<WaitQuery>,
+) -> HttpResponse {
+    let wait = Duration::from_millis(query.wait_ms.unwrap_or(0)).min(MAX_WAIT);
+    match receiver.wait_received(*uetr, wait).await {
         Ok(found) if found.is_empty() => HttpResponse::NotFound()
             .content_type("application/problem+json")
             .json(serde_json::json!({
