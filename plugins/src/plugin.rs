@@ -95,9 +95,11 @@ impl<'de> Deserialize<'de> for AccountId {
 pub struct TransferId(pub Uuid);
 
 impl TransferId {
-    /// A fresh random id.
+    /// A fresh id: time-ordered (UUIDv7: milliseconds since 1970, then 74 random bits), so a
+    /// ledger's indexes keyed by transfer id (and the idempotency keys derived from it) grow at
+    /// their right edge instead of touching a random page per transfer.
     pub fn random() -> Self {
-        TransferId(Uuid::new_v4())
+        TransferId(Uuid::now_v7())
     }
 }
 

@@ -197,7 +197,7 @@ async fn run_round(
                 let mut seed = [0u8; 32];
                 seed[..8].copy_from_slice(&n.to_le_bytes());
                 seed[8..16].copy_from_slice(&(c as u64).to_le_bytes());
-                seed[16..32].copy_from_slice(TransferId::random().0.as_bytes());
+                seed[16..32].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
                 let fulfillment = Fulfillment::from_bytes(seed);
                 let request = PrepareTransfer {
                     id: TransferId::random(),
