@@ -16,23 +16,30 @@ use crate::LedgerId;
 use crate::store::{Store, StoreError, Write};
 
 /// A payment the receiver was offered, and what it did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReceivedPayment {
     /// The escrow on the receiver's ledger.
+    #[schema(value_type = String, example = "0b7d7a49-3c55-5d56-9a3b-8f1b2e6f1d22")]
     pub transfer: TransferId,
     /// End-to-end id, if the data carried one.
+    #[schema(value_type = Option<String>, example = "1c9a5f3e-2b7d-4e8a-9f61-0d3c5b7a9e21")]
     pub uetr: Option<Uuid>,
     /// Minor units offered.
+    #[schema(example = 200000)]
     pub amount: u64,
     /// The payer's reference.
+    #[schema(example = "invoice 2026-11")]
     pub reference: String,
-    /// `fulfilled` or `rejected`.
+    /// `fulfilled`, `rejected`, or `failed` (accepted, but claiming it at the ledger failed).
+    #[schema(example = "fulfilled")]
     pub outcome: String,
     /// ILP code of a rejection.
+    #[schema(example = "F04")]
     pub reject_code: Option<String>,
-    /// Why it was rejected.
+    /// Why it was rejected (or why the claim failed).
     pub reject_message: Option<String>,
     /// When it was decided.
+    #[schema(value_type = String, format = DateTime)]
     pub at: Timestamp,
 }
 

@@ -1,6 +1,7 @@
 //! The receiving bank's small HTTP API: `GET /.well-known/pay` (the SPSP-style setup a payer
 //! calls first), `GET /v1/received/{uetr}` (what happened to a payment; `?wait_ms=` holds the
-//! request until the payment is decided, up to 30 s), `GET /healthz`.
+//! request until the payment is decided, up to 30 s), `GET /healthz`, and `GET /openapi.json`
+//! (its OpenAPI 3 document, [`super::openapi`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -10,7 +11,14 @@ use actix_web::{HttpResponse, web};
 use uuid::Uuid;
 
 use super::Receiver;
+use crate::api::ApiError;
 
+/// A new connection for a payer: an address to pay and the shared secret its packets use.
+#[utoipa::path(get, path = "/.well-known/pay", tag = "payee",
+    responses(
+        (status = 200, description = "A fresh connection (never cached: each one has its own secret)",
+         body = super::SpspResponse, content_type = "application/spsp4+json"),
+    ))]
 async fn setup(receiver: web::Data<Arc<Receiver>>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/spsp4+json")
@@ -26,26 +34,38 @@ struct WaitQuery {
     wait_ms: Option<u64>,
 }
 
+/// What the receiver did with the payments carrying this end-to-end id. A payer can hear of
+/// its fulfilment before the receiver has recorded it, so `wait_ms` holds the request until
+/// one is decided instead of making the payer poll.
+#[utoipa::path(get, path = "/v1/received/{uetr}", tag = "payee",
+    params(
+        ("uetr" = String, Path, description = "End-to-end id (UUID) from the payment data"),
+        ("wait_ms" = Option<u64>, Query,
+         description = "Hold the request up to this long (ms, capped at 30000) until a payment with this id is decided; default 0"),
+    ),
+    responses(
+        (status = 200, description = "The receiver's records of it, one per escrow offered", body = [super::ReceivedPayment]),
+        (status = 404, description = "none (yet, after waiting)", body = crate::api::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "the receiver's store is unavailable", body = crate::api::Problem, content_type = "application/problem+json"),
+    ))]
 async fn received(
     receiver: web::Data<Arc<Receiver>>,
     uetr: web::Path<Uuid>,
     query: web::Query<WaitQuery>,
-) -> HttpResponse {
+) -> Result<HttpResponse, ApiError> {
     let wait = Duration::from_millis(query.wait_ms.unwrap_or(0)).min(MAX_WAIT);
-    match receiver.wait_received(*uetr, wait).await {
-        Ok(found) if found.is_empty() => HttpResponse::NotFound()
-            .content_type("application/problem+json")
-            .json(serde_json::json!({
-                "title": "Not found", "status": 404, "code": "not_found",
-                "detail": format!("no payment with UETR {uetr}"),
-            })),
-        Ok(found) => HttpResponse::Ok().json(found),
-        Err(e) => HttpResponse::ServiceUnavailable()
-            .content_type("application/problem+json")
-            .json(serde_json::json!({
-                "title": "Unavailable", "status": 503, "code": "unavailable", "detail": e.to_string(),
-            })),
+    let found = receiver.wait_received(*uetr, wait).await?;
+    if found.is_empty() {
+        return Err(ApiError::not_found(format!("no payment with UETR {uetr}")));
     }
+    Ok(HttpResponse::Ok().json(found))
+}
+
+/// Liveness.
+#[utoipa::path(get, path = "/healthz", tag = "monitoring",
+    responses((status = 200, body = super::openapi::HealthDoc)))]
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
 /// Binds the receiver API at `listen` (port 0 picks one).
@@ -59,10 +79,8 @@ pub fn serve(
             .app_data(data.clone())
             .route("/.well-known/pay", web::get().to(setup))
             .route("/v1/received/{uetr}", web::get().to(received))
-            .route(
-                "/healthz",
-                web::get().to(|| async { HttpResponse::Ok().json(serde_json::json!({"status": "ok"})) }),
-            )
+            .route("/healthz", web::get().to(healthz))
+            .route("/openapi.json", web::get().to(super::openapi::document))
     })
     .workers(1)
     .disable_signals()

@@ -11,6 +11,7 @@
 pub mod config;
 mod follow;
 pub mod http;
+pub mod openapi;
 
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
@@ -31,15 +32,18 @@ const SHARED_SECRET_LABEL: &[u8] = b"ilp_stream_shared_secret";
 const TAG_BYTES: usize = 18;
 
 /// The setup response, as SPSP's JSON (`application/spsp4+json`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SpspResponse {
     /// Where to send packets: the receiver's address plus a connection tag.
+    #[schema(value_type = String, example = "test.ecny.bank-b.nB3xS1c0dYhRk2oUaWp4ZgQe")]
     pub destination_account: Address,
     /// 32 bytes, base64: the fulfillment of every packet derives from it.
+    #[schema(example = "q4Vb0mJ3m1Qe8l2rYzT5wN7cXhU9aKpD6sFgHjLoPiE=")]
     pub shared_secret: String,
     /// The asset the receiver is paid in (as early SPSP versions carried it), so a payer can
     /// read amounts like "2000.00" in the receiver's units.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::api::schema::AssetDoc>)]
     pub asset_info: Option<Asset>,
 }
 
