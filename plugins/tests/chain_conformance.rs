@@ -61,7 +61,11 @@ fn network() -> &'static Network {
 }
 
 async fn start_network() -> Network {
-    let dir = tempfile::tempdir().expect("temp dir").keep();
+    // The committee lives as long as the test binary (a static never drops, so a `TempDir`
+    // would never be removed): its files go to cargo's per-target scratch directory instead,
+    // replaced by the next run rather than piling up in /tmp.
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("chain-conformance");
+    let _ = std::fs::remove_dir_all(&dir);
     let seeds: Vec<[u8; 32]> = (0..VALIDATORS)
         .map(|i| sha256(&[b"chain conformance validator", &[i as u8]]))
         .collect();
