@@ -2,8 +2,11 @@
 //! documented shapes must be the ones the API actually sends. Regenerate the file with
 //! `UPDATE_OPENAPI=1 cargo test -p connector --test openapi`.
 
+mod common;
+
 use std::collections::BTreeSet;
 
+use common::assert_documented;
 use connector::LedgerId;
 use connector::payment::{IncomingLeg, OutgoingLeg, Payment, PaymentState, TrailEntry};
 use connector::quote::{Quote, QuoteRequest};
@@ -18,17 +21,10 @@ fn document() -> Value {
 
 #[test]
 fn committed_openapi_document_is_current() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/openapi/connector-api.json");
-    let generated = connector::api::openapi::json();
-    if std::env::var_os("UPDATE_OPENAPI").is_some() {
-        std::fs::create_dir_all(path.parent().expect("docs/openapi")).expect("create docs/openapi");
-        std::fs::write(&path, &generated).expect("write the document");
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == generated,
-        "{} is stale: run `UPDATE_OPENAPI=1 cargo test -p connector --test openapi` and commit it",
-        path.display()
+    common::assert_committed_document_is_current(
+        "connector-api.json",
+        &connector::api::openapi::json(),
+        "openapi",
     );
 }
 
@@ -124,36 +120,6 @@ fn payment() -> Payment {
         reject_message: Some("expired".into()),
         created_at: t(),
         updated_at: t(),
-    }
-}
-
-/// The documented properties of a component schema, and its required ones.
-fn documented(doc: &Value, name: &str) -> (BTreeSet<String>, BTreeSet<String>) {
-    let schema = &doc["components"]["schemas"][name];
-    let properties = schema["properties"]
-        .as_object()
-        .unwrap_or_else(|| panic!("schema {name} has properties"))
-        .keys()
-        .cloned()
-        .collect();
-    let required = schema["required"]
-        .as_array()
-        .map(|r| r.iter().map(|v| v.as_str().unwrap().to_owned()).collect())
-        .unwrap_or_default();
-    (properties, required)
-}
-
-fn keys(value: &Value) -> BTreeSet<String> {
-    value.as_object().unwrap().keys().cloned().collect()
-}
-
-/// The fields the real type sends are exactly the documented ones, and every documented
-/// required field is one the type always sends with a value.
-fn assert_documented(doc: &Value, name: &str, sent: &Value) {
-    let (properties, required) = documented(doc, name);
-    assert_eq!(keys(sent), properties, "{name}: sent fields vs documented fields");
-    for field in &required {
-        assert!(!sent[field].is_null(), "{name}.{field} is documented as required");
     }
 }
 

@@ -2,9 +2,12 @@
 //! every route the receiver serves, and the documented shapes must be the ones it actually
 //! sends. Regenerate the file with `UPDATE_OPENAPI=1 cargo test -p connector --test receiver_openapi`.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use common::assert_documented;
 use connector::network::Ledgers;
 use connector::receiver::{ReceivedPayment, ReceiverSeed};
 use connector::store::Durability;
@@ -19,17 +22,10 @@ fn document() -> Value {
 
 #[test]
 fn committed_openapi_document_is_current() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/openapi/receiver-api.json");
-    let generated = connector::receiver::openapi::json();
-    if std::env::var_os("UPDATE_OPENAPI").is_some() {
-        std::fs::create_dir_all(path.parent().expect("docs/openapi")).expect("create docs/openapi");
-        std::fs::write(&path, &generated).expect("write the document");
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == generated,
-        "{} is stale: run `UPDATE_OPENAPI=1 cargo test -p connector --test receiver_openapi` and commit it",
-        path.display()
+    common::assert_committed_document_is_current(
+        "receiver-api.json",
+        &connector::receiver::openapi::json(),
+        "receiver_openapi",
     );
 }
 
@@ -84,36 +80,6 @@ fn every_route_is_documented() {
 
 fn t() -> Timestamp {
     Timestamp::parse_rfc3339("2026-11-21T10:00:00Z").unwrap()
-}
-
-/// The documented properties of a component schema, and its required ones.
-fn documented(doc: &Value, name: &str) -> (BTreeSet<String>, BTreeSet<String>) {
-    let schema = &doc["components"]["schemas"][name];
-    let properties = schema["properties"]
-        .as_object()
-        .unwrap_or_else(|| panic!("schema {name} has properties"))
-        .keys()
-        .cloned()
-        .collect();
-    let required = schema["required"]
-        .as_array()
-        .map(|r| r.iter().map(|v| v.as_str().unwrap().to_owned()).collect())
-        .unwrap_or_default();
-    (properties, required)
-}
-
-fn keys(value: &Value) -> BTreeSet<String> {
-    value.as_object().unwrap().keys().cloned().collect()
-}
-
-/// The fields the real type sends are exactly the documented ones, and every documented
-/// required field is one the type always sends with a value.
-fn assert_documented(doc: &Value, name: &str, sent: &Value) {
-    let (properties, required) = documented(doc, name);
-    assert_eq!(keys(sent), properties, "{name}: sent fields vs documented fields");
-    for field in &required {
-        assert!(!sent[field].is_null(), "{name}.{field} is documented as required");
-    }
 }
 
 #[test]

@@ -67,7 +67,12 @@ pub struct ConnectorApi;
 
 /// The document as pretty JSON, with a trailing newline.
 pub fn json() -> String {
-    let mut text = ConnectorApi::openapi().to_pretty_json().unwrap_or_default();
+    pretty(ConnectorApi::openapi())
+}
+
+/// An OpenAPI document as committed under `docs/openapi/`: pretty JSON, trailing newline.
+pub(crate) fn pretty(document: utoipa::openapi::OpenApi) -> String {
+    let mut text = document.to_pretty_json().unwrap_or_default();
     text.push('\n');
     text
 }

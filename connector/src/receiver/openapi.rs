@@ -43,9 +43,7 @@ pub struct ReceiverApi;
 
 /// The document as pretty JSON, with a trailing newline.
 pub fn json() -> String {
-    let mut text = ReceiverApi::openapi().to_pretty_json().unwrap_or_default();
-    text.push('\n');
-    text
+    crate::api::openapi::pretty(ReceiverApi::openapi())
 }
 
 /// This document.
