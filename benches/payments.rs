@@ -14,6 +14,10 @@
 //! `--payments N --concurrency C --in-flight M --durability full|normal`; `normal` applies to
 //! every SQLite file: ledgers, receiver and connector). Results in BENCHMARKS.md.
 
+/// The same allocator as the `cypherlink` binary, for the ledgers hosted here.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::Stdio;
@@ -87,7 +91,10 @@ impl ConnectorProcess {
         }
         let path = dir.join("connector.toml");
         std::fs::write(&path, toml::to_string(&config).expect("config")).expect("write config");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_cypherlink"))
+        // CYPHERLINK_BIN runs another build's connector (for A/B comparisons).
+        let binary =
+            std::env::var_os("CYPHERLINK_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_cypherlink").into());
+        let mut child = Command::new(binary)
             .args(["connector", "--config"])
             .arg(&path)
             .env("RUST_LOG", "error")

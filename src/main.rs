@@ -3,6 +3,11 @@
 
 mod cli;
 
+/// Every process the CLI starts (ledgers, connector, node) allocates per request and per
+/// event; mimalloc spends about half of what glibc's malloc does on that (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};

@@ -661,4 +661,70 @@ mod tests {
         };
         assert_eq!(store.payments(&by_uetr).await.unwrap(), vec![a]);
     }
+
+    #[tokio::test]
+    async fn one_commit_applies_its_writes_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("connector.sqlite");
+        let store = Store::open(&path, Durability::Normal).await.unwrap();
+        let forwarding = sample(1, PaymentState::Forwarding);
+        let mut rejected = forwarding.clone();
+        rejected.state = PaymentState::Rejected;
+        rejected.outgoing_memo = None;
+        rejected.fulfillment = None;
+        rejected.reject_code = Some(ErrorCode::F05_WRONG_CONDITION);
+        rejected.reject_message = Some("next hop: \"wrong\" condition".into());
+        let step = |kind: &str| TrailEntry {
+            at: forwarding.created_at,
+            kind: kind.into(),
+            detail: format!("{kind} detail"),
+        };
+        let received = ReceivedPayment {
+            transfer: TransferId(Uuid::from_u128(77)),
+            uetr: Some(Uuid::from_u128(88)),
+            amount: 200_000,
+            reference: "invoice 7".into(),
+            outcome: "rejected".into(),
+            reject_code: Some("F04".into()),
+            reject_message: Some("too little".into()),
+            at: forwarding.created_at,
+        };
+        store
+            .commit(vec![
+                Write::Payment(Box::new(forwarding.clone())),
+                Write::Trail {
+                    payment: forwarding.id,
+                    entry: step("incoming_seen"),
+                },
+                Write::Payment(Box::new(rejected.clone())),
+                Write::Trail {
+                    payment: forwarding.id,
+                    entry: step("incoming_rejected"),
+                },
+                Write::Cursor(LedgerId::new("e-cny"), EventCursor(9)),
+                Write::Cursor(LedgerId::new("e-cny"), EventCursor(4)),
+                Write::Received(received.clone()),
+            ])
+            .await
+            .unwrap();
+
+        assert_eq!(
+            store.payment(forwarding.id).await.unwrap(),
+            Some(rejected),
+            "the later state wins"
+        );
+        assert_eq!(
+            store.trail(forwarding.id).await.unwrap(),
+            vec![step("incoming_seen"), step("incoming_rejected")]
+        );
+        assert!(store.unfinished().await.unwrap().is_empty());
+        assert_eq!(
+            store.cursors().await.unwrap().get(&LedgerId::new("e-cny")),
+            Some(&EventCursor(9))
+        );
+        assert_eq!(
+            store.received_by_uetr(Uuid::from_u128(88)).await.unwrap(),
+            vec![received]
+        );
+    }
 }
