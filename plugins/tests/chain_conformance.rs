@@ -15,14 +15,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use ed25519_dalek::SigningKey;
-use htlc::{Address, Clock, ManualClock, OffsetClock, Timestamp};
+use htlc::{Address, Clock, Fulfillment, ManualClock, OffsetClock, Timestamp};
 use ledger_node::api::{ChainClient, Signer, TxState};
 use ledger_node::crypto::sha256;
 use ledger_node::node::local::start_local_committee;
 use ledger_node::state::{AssetCode, Op, account_of};
 use plugins::chain::{ChainPlugin, ChainPluginConfig};
 use plugins::conformance::{Harness, MIN_FUNDING};
-use plugins::{AccountId, LedgerPlugin};
+use plugins::{AccountId, LedgerPlugin, PrepareTransfer, TransferId};
 use rand::Rng;
 
 const VALIDATORS: u16 = 4;
@@ -189,3 +189,41 @@ impl Harness for ChainHarness {
 }
 
 plugins::conformance_suite!(chain, crate::harness());
+
+/// A payer whose receiver went offline with many payments pending gets every one back in a
+/// single refund round, with nothing left over and no money lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_round_refunds_many_expired_escrows() {
+    const ESCROWS: usize = 30;
+    const EXPIRY_MS: i64 = 30_000;
+    let h = harness().await;
+    let before = h.payer.balance(h.payer.account()).await.expect("balance");
+    let expires_at = h.now().checked_add_millis(EXPIRY_MS).expect("expiry in range");
+    let prepares = (0..ESCROWS).map(|i| {
+        let fulfillment = Fulfillment::from_bytes(sha256(&[b"refund round", &[i as u8]]));
+        h.payer.prepare(PrepareTransfer {
+            id: TransferId::random(),
+            from: h.payer_account(),
+            to: h.payee_account(),
+            amount: 100 + i as u64,
+            condition: fulfillment.condition(),
+            expires_at,
+            memo: Vec::new(),
+        })
+    });
+    for prepared in futures::future::join_all(prepares).await {
+        prepared.expect("prepare");
+    }
+    let held = h.payer.balance(h.payer.account()).await.expect("balance");
+    assert_eq!(held.held, (0..ESCROWS as u64).map(|i| 100 + i).sum::<u64>());
+
+    h.clock.advance_millis(EXPIRY_MS);
+    network().node_clock.advance_millis(EXPIRY_MS);
+    assert_eq!(h.payer.refund_expired().await.expect("refund round"), ESCROWS);
+    assert_eq!(h.payer.balance(h.payer.account()).await.expect("balance"), before);
+    assert_eq!(
+        h.payer.refund_expired().await.expect("second round"),
+        0,
+        "nothing left"
+    );
+}

@@ -27,6 +27,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 pub use ed25519_dalek::SigningKey;
+use futures::StreamExt;
 use htlc::{Address, Asset, Clock, EscrowStatus, Fulfillment, SystemClock, Timestamp};
 use ledger_node::api::types::EscrowView;
 use ledger_node::api::{ChainClient, Signer};
@@ -38,6 +39,10 @@ use crate::plugin::{
     MAX_REJECT_REASON_LEN, PrepareTransfer, Transfer, TransferId,
 };
 use convert::{client_error, event_of, outcome, transfer_of};
+
+/// Refunds one [`ChainPlugin::refund_expired`] round keeps waiting for at once: well inside
+/// the chain's nonce window (64), leaving room for the plugin's other transactions.
+const REFUNDS_IN_FLIGHT: usize = 16;
 
 /// How to reach the chain and whom to act for.
 #[derive(Clone)]
@@ -185,29 +190,45 @@ impl ChainPlugin {
     /// Refunds this account's escrows whose expiry has passed (by the plugin's clock; one the
     /// chain's block time has not reached yet stays for the next round). Returns how many
     /// were refunded.
+    ///
+    /// Up to [`REFUNDS_IN_FLIGHT`] refunds wait for finality at once, so a receiver that went
+    /// offline with many payments pending gets them all back within a few blocks, not one
+    /// block per escrow. A round whose refunds all failed returns the first error; partial
+    /// failures are logged and retried next round.
     pub async fn refund_expired(&self) -> Result<usize, PluginError> {
         let now = self.clock.now();
-        let due: Vec<EscrowView> = self
+        let due: Vec<EscrowId> = self
             .client
             .open_escrows(&self.me, 1000)
             .await
             .map_err(client_error)?
             .into_iter()
             .filter(|e| e.asset == self.asset.as_str() && now.unix_millis() >= e.expires_at_ms as i64)
+            .filter_map(|e| EscrowId::from_hex(&e.id))
             .collect();
+        let outcomes: Vec<(EscrowId, Result<Applied, PluginError>)> = futures::stream::iter(due)
+            .map(|id| async move { (id, self.submit(Op::EscrowRefund { escrow: id }).await) })
+            .buffer_unordered(REFUNDS_IN_FLIGHT)
+            .collect()
+            .await;
         let mut refunded = 0;
-        for escrow in due {
-            let Some(id) = EscrowId::from_hex(&escrow.id) else {
-                continue;
-            };
-            match self.submit(Op::EscrowRefund { escrow: id }).await? {
-                Applied::Ok => refunded += 1,
-                Applied::Failed { reason, detail } => {
-                    tracing::debug!(escrow = %escrow.id, %reason, %detail, "refund not applied");
+        let mut first_error = None;
+        for (id, outcome) in outcomes {
+            match outcome {
+                Ok(Applied::Ok) => refunded += 1,
+                Ok(Applied::Failed { reason, detail }) => {
+                    tracing::debug!(escrow = %id.to_hex(), %reason, %detail, "refund not applied");
+                }
+                Err(e) => {
+                    tracing::warn!(escrow = %id.to_hex(), error = %e, "refund failed; retried next round");
+                    first_error.get_or_insert(e);
                 }
             }
         }
-        Ok(refunded)
+        match first_error {
+            Some(e) if refunded == 0 => Err(e),
+            _ => Ok(refunded),
+        }
     }
 
     /// Runs [`ChainPlugin::refund_expired`] every `period` until the task is aborted.
