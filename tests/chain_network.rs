@@ -170,16 +170,39 @@ async fn four_processes_commit_survive_a_killed_leader_and_catch_up() {
     .await;
     // A transfer, submitted to another validator.
     let c1 = net.client(1);
-    final_ok(
-        &c1,
-        &bank_a.sign(Op::Transfer {
+    let transfer = bank_a.sign(Op::Transfer {
+        asset: dcep.clone(),
+        to: bank_b.account(),
+        amount: 10_000,
+    });
+    let committed = final_ok(&c1, &transfer).await;
+    assert_eq!(c1.balance(&bank_b.account(), "DCEP").await.unwrap(), 10_000);
+    // Submitting is idempotent: in a batch, the committed transfer answers its final status
+    // at once (found in one lookup with the others), a forged one is refused, and the new one
+    // becomes final; the transfer is not applied twice.
+    let mut forged_in_batch = bank_a.sign_with_nonce(
+        bank_a.next_nonce(),
+        Op::Transfer {
             asset: dcep.clone(),
             to: bank_b.account(),
-            amount: 10_000,
-        }),
-    )
-    .await;
-    assert_eq!(c1.balance(&bank_b.account(), "DCEP").await.unwrap(), 10_000);
+            amount: 1,
+        },
+    );
+    let last = forged_in_batch.len() - 1;
+    forged_in_batch[last] ^= 1;
+    let fresh = bank_a.sign(Op::Transfer {
+        asset: dcep.clone(),
+        to: bank_b.account(),
+        amount: 5,
+    });
+    let answers = c1
+        .submit_batch(&[transfer, forged_in_batch, fresh], Some(PATIENCE))
+        .await
+        .expect("batch answered");
+    assert_eq!(answers[0].as_ref().expect("known"), &committed);
+    assert_eq!(answers[1].as_ref().expect_err("forged").0, "bad_signature");
+    assert_eq!(answers[2].as_ref().expect("fresh").status, TxState::Final);
+    assert_eq!(c1.balance(&bank_b.account(), "DCEP").await.unwrap(), 10_005);
 
     // An escrow from A to B, fulfilled by B with the preimage; the feed shows both steps.
     let after = c0.events(0, 1000, Duration::ZERO).await.unwrap().next;
@@ -218,7 +241,7 @@ async fn four_processes_commit_survive_a_killed_leader_and_catch_up() {
         fulfilled.fulfillment.as_deref(),
         Some(hex::encode(preimage).as_str())
     );
-    assert_eq!(c2.balance(&bank_b.account(), "DCEP").await.unwrap(), 210_000);
+    assert_eq!(c2.balance(&bank_b.account(), "DCEP").await.unwrap(), 210_005);
     let proof = c0.proof(&hex32(&created.id)).await.unwrap().expect("a proof");
     let genesis = ledger_node::node::GenesisFile::load(&net.dir.join("genesis.toml")).unwrap();
     proof.verify(&genesis).expect("the inclusion proof holds offline");

@@ -8,7 +8,9 @@
 //! `cargo bench -p ledger-node --bench chain_network` (env: `BENCH_RATES=1000,10000,40000`,
 //! `BENCH_SECONDS=10`, `BENCH_ACCOUNTS=2000`, `BENCH_INFLIGHT=8192` transactions outstanding at
 //! most, `BENCH_TOTAL=1000000` to keep going at the last rate until that many transfers are
-//! committed, for the memory figure).
+//! committed, for the memory figure; `BENCH_CONSENSUS="batch_delay_ms = 0;..."` adds lines to
+//! the nodes' `[consensus]` section; `BENCH_NODE_LOG=ledger_node=debug` with
+//! `BENCH_LOG_DIR=<dir>` writes every node's log there, for per-view timelines).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -68,6 +70,27 @@ fn run_node(config: &Path) {
     });
 }
 
+/// Where node `i` logs: `BENCH_LOG_DIR/node<i>.log` for every node when set, else node 0 to
+/// our stderr and the others nowhere.
+fn node_log(i: usize) -> Stdio {
+    match std::env::var("BENCH_LOG_DIR") {
+        Ok(dir) => Stdio::from(std::fs::File::create(format!("{dir}/node{i}.log")).expect("node log file")),
+        Err(_) if i == 0 => Stdio::inherit(),
+        Err(_) => Stdio::null(),
+    }
+}
+
+/// An error with its chain of causes ("error sending request" alone says little).
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut msg = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        msg.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    msg
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -95,8 +118,12 @@ async fn start_network(dir: &Path) -> (Vec<Child>, Vec<ChainClient>) {
     for i in 0..N {
         let mut c = format!(
             "genesis = \"genesis.toml\"\ndata_dir = \"data{i}\"\nlisten = \"127.0.0.1:{}\"\napi = \"127.0.0.1:{}\"\n\
-             [validator]\nindex = {i}\nkey_file = \"v{i}.key\"\n[consensus]\nbase_timeout_ms = 1000\n",
-            p2p[i], api[i]
+             [validator]\nindex = {i}\nkey_file = \"v{i}.key\"\n[consensus]\nbase_timeout_ms = 1000\n{}",
+            p2p[i],
+            api[i],
+            std::env::var("BENCH_CONSENSUS")
+                .unwrap_or_default()
+                .replace(';', "\n")
         );
         for j in (0..N).filter(|&j| j != i) {
             c.push_str(&format!(
@@ -113,7 +140,7 @@ async fn start_network(dir: &Path) -> (Vec<Child>, Vec<ChainClient>) {
                 "RUST_LOG",
                 std::env::var("BENCH_NODE_LOG").unwrap_or_else(|_| "error".into()),
             )
-            .stderr(if i == 0 { Stdio::inherit() } else { Stdio::null() })
+            .stderr(node_log(i))
             .stdout(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
@@ -236,7 +263,10 @@ async fn phase(clients: &[ChainClient], txs: Vec<(usize, Vec<u8>)>, rate: u64) -
                                 }
                             }
                         }
-                        Err(e) => *g.1.entry(format!("request: {e}")).or_insert(0) += chunk.len() as u64,
+                        Err(e) => {
+                            *g.1.entry(format!("request: {}", with_causes(&e))).or_insert(0) +=
+                                chunk.len() as u64
+                        }
                     }
                     drop(permit);
                 }));

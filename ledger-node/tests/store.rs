@@ -203,6 +203,29 @@ async fn committed_blocks_reload_exactly_and_reads_answer() {
     let overdraft = ledger_node::merkle::leaf_hash(&items[1].block.payload()[1]);
     let s = reader.tx_status(&overdraft).await.unwrap().unwrap();
     assert_eq!(s.reason.as_deref(), Some("insufficient_funds"));
+    // Many ids at once, more than one lookup's worth: each committed one answers with the
+    // status a single lookup gives, and unknown ones are absent.
+    let committed: Vec<[u8; 32]> = items
+        .iter()
+        .flat_map(|i| {
+            i.block
+                .payload()
+                .iter()
+                .map(|t| ledger_node::merkle::leaf_hash(t))
+        })
+        .collect();
+    let mut ids: Vec<[u8; 32]> = (0..1_200u32)
+        .map(|i| sha256(&[b"never submitted", &i.to_be_bytes()]))
+        .collect();
+    for (k, id) in committed.iter().enumerate() {
+        ids.insert(k * 150, *id);
+    }
+    let found = reader.tx_statuses(&ids).await.unwrap();
+    assert_eq!(found.len(), committed.len());
+    for id in &committed {
+        assert_eq!(Some(&found[id]), reader.tx_status(id).await.unwrap().as_ref());
+    }
+    assert_eq!(found[&overdraft], s);
     let acct = reader.account(&b).await.unwrap();
     assert_eq!(acct.balances[0].amount, 1_000);
     assert_eq!(reader.account_txs(&b, 10).await.unwrap().len(), 5);

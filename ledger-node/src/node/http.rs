@@ -18,7 +18,7 @@ use crate::node::driver::now_ms;
 use crate::node::{DriverInput, Shared};
 use crate::proof::InclusionProof;
 use crate::state::types::{hex_of, parse_hex32};
-use crate::state::{AccountId, EscrowId, FailReason};
+use crate::state::{AccountId, EscrowId, FailReason, Transaction};
 
 /// A problem document (RFC 7807).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -123,6 +123,14 @@ pub struct SubmitQuery {
     pub timeout_ms: Option<u64>,
 }
 
+impl SubmitQuery {
+    /// When waiting ends: `timeout_ms` from now (default 30 s, at most 120 s).
+    fn deadline(&self) -> tokio::time::Instant {
+        let wait = Duration::from_millis(self.timeout_ms.unwrap_or(30_000).min(120_000));
+        tokio::time::Instant::now() + wait
+    }
+}
+
 /// Submits a signed transaction. Answers 202 with `pending` once it is in the mempool, or with
 /// `wait=true`, 200 with its final status (`final` or `failed` with the reason) once its block is
 /// committed and stored. A transaction already committed answers its status (submitting is
@@ -144,7 +152,7 @@ pub async fn submit(
         .pop()
         .ok_or_else(|| ApiError::Internal("no result".into()))??;
     let status = match waiter {
-        Some(rx) => await_final(&ctx, status, rx, q.timeout_ms).await?,
+        Some(rx) => await_final(&ctx, status, rx, q.deadline()).await?,
         None => status,
     };
     Ok(respond(status))
@@ -167,77 +175,82 @@ fn decode_hex_tx(tx: &str) -> Result<Vec<u8>, ApiError> {
 
 type Admitted = Result<(TxStatus, Option<tokio::sync::oneshot::Receiver<TxStatus>>), ApiError>;
 
-/// Checks transactions (signatures in one batch) and hands the good ones to consensus, in
-/// order. Each result is the status now (committed already, or pending) and, when asked, a
-/// receiver for the final status.
+/// Checks transactions (signatures in one batch, committed ones in one lookup) and hands the
+/// good ones to consensus, in order. Each result is the status now (committed already, or
+/// pending) and, when asked, a receiver for the final status.
 async fn admit(ctx: &Shared, txs: Vec<Vec<u8>>, wait: bool) -> Vec<Admitted> {
     let refs: Vec<&[u8]> = txs.iter().map(Vec::as_slice).collect();
-    let checked = ctx.sigs.check(&refs);
-    let mut out = Vec::with_capacity(txs.len());
-    for (bytes, c) in txs.into_iter().zip(checked) {
-        let refused = |r: FailReason| {
-            ctx.metrics.refused.with_label_values(&[r.code()]).inc();
-            ApiError::Refused { reason: r }
-        };
-        let tx = match c {
-            Ok(tx) => tx,
-            Err(FailReason::Malformed) => {
-                ctx.metrics.refused.with_label_values(&["malformed"]).inc();
-                out.push(Err(ApiError::Malformed("not a transaction".into())));
-                continue;
+    let checked: Vec<Result<Transaction, ApiError>> = ctx
+        .sigs
+        .check(&refs)
+        .into_iter()
+        .map(|c| refuse_early(ctx, c))
+        .collect();
+    let ids: Vec<[u8; 32]> = checked.iter().flatten().map(|tx| tx.id).collect();
+    let committed = ctx.reader.tx_statuses(&ids).await.map_err(|e| e.to_string());
+    txs.into_iter()
+        .zip(checked)
+        .map(|(bytes, tx)| {
+            let tx = tx?;
+            match &committed {
+                Err(e) => Err(ApiError::Internal(e.clone())),
+                Ok(found) => match found.get(&tx.id) {
+                    Some(s) => Ok((s.clone(), None)),
+                    None => hand_to_consensus(ctx, &tx, bytes, wait),
+                },
             }
-            Err(r) => {
-                out.push(Err(refused(r)));
-                continue;
-            }
-        };
-        if tx.body.chain_id != ctx.chain_id {
-            out.push(Err(refused(FailReason::WrongChain)));
-            continue;
+        })
+        .collect()
+}
+
+/// The refusals decided before the mempool: undecodable, bad signature, another chain.
+fn refuse_early(ctx: &Shared, checked: Result<Transaction, FailReason>) -> Result<Transaction, ApiError> {
+    let refused = |r: FailReason| {
+        ctx.metrics.refused.with_label_values(&[r.code()]).inc();
+        ApiError::Refused { reason: r }
+    };
+    match checked {
+        Err(FailReason::Malformed) => {
+            ctx.metrics.refused.with_label_values(&["malformed"]).inc();
+            Err(ApiError::Malformed("not a transaction".into()))
         }
-        match ctx.reader.tx_status(&tx.id).await {
-            Ok(Some(s)) => {
-                out.push(Ok((s, None)));
-                continue;
-            }
-            Ok(None) => {}
-            Err(e) => {
-                out.push(Err(e.into()));
-                continue;
-            }
-        }
-        if ctx.identity.is_none() {
-            out.push(Err(ApiError::Unavailable(
-                "a full node does not take transactions; submit to a validator".into(),
-            )));
-            continue;
-        }
-        let waiter = wait.then(|| {
-            let (tx_w, rx_w) = tokio::sync::oneshot::channel();
-            ctx.waiters
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .entry(tx.id)
-                .or_default()
-                .push(tx_w);
-            rx_w
-        });
+        Err(r) => Err(refused(r)),
+        Ok(tx) if tx.body.chain_id != ctx.chain_id => Err(refused(FailReason::WrongChain)),
+        Ok(tx) => Ok(tx),
+    }
+}
+
+/// Queues a checked, not yet committed transaction for consensus (registering its waiter first,
+/// so the final status cannot slip past it).
+fn hand_to_consensus(ctx: &Shared, tx: &Transaction, bytes: Vec<u8>, wait: bool) -> Admitted {
+    if ctx.identity.is_none() {
+        return Err(ApiError::Unavailable(
+            "a full node does not take transactions; submit to a validator".into(),
+        ));
+    }
+    let waiter = wait.then(|| {
+        let (tx_w, rx_w) = tokio::sync::oneshot::channel();
+        ctx.waiters
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(tx.id)
+            .or_default()
+            .push(tx_w);
+        rx_w
+    });
+    ctx.pending
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(tx.id, now_ms());
+    if ctx.inbox.try_send(DriverInput::Submit(bytes)).is_err() {
         ctx.pending
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(tx.id, now_ms());
-        if ctx.inbox.try_send(DriverInput::Submit(bytes)).is_err() {
-            ctx.pending
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&tx.id);
-            out.push(Err(ApiError::Unavailable("the node is overloaded; retry".into())));
-            continue;
-        }
-        ctx.metrics.submitted.inc();
-        out.push(Ok((pending_status(&tx.id), waiter)));
+            .remove(&tx.id);
+        return Err(ApiError::Unavailable("the node is overloaded; retry".into()));
     }
-    out
+    ctx.metrics.submitted.inc();
+    Ok((pending_status(&tx.id), waiter))
 }
 
 /// Waits for the writer to report the transaction final (or the timeout).
@@ -245,10 +258,9 @@ async fn await_final(
     ctx: &Shared,
     pending: TxStatus,
     rx: tokio::sync::oneshot::Receiver<TxStatus>,
-    timeout_ms: Option<u64>,
+    deadline: tokio::time::Instant,
 ) -> Result<TxStatus, ApiError> {
-    let wait = Duration::from_millis(timeout_ms.unwrap_or(30_000).min(120_000));
-    if let Ok(Ok(s)) = tokio::time::timeout(wait, rx).await {
+    if let Ok(Ok(s)) = tokio::time::timeout_at(deadline, rx).await {
         return Ok(s);
     }
     // Committed before we registered, or still pending.
@@ -293,11 +305,13 @@ pub async fn submit_batch(
         .map(|t| decode_hex_tx(t))
         .collect::<Result<Vec<_>, _>>()?;
     let admitted = admit(&ctx, txs, q.wait).await;
+    // One deadline for the whole batch, not one timeout per transaction in turn.
+    let deadline = q.deadline();
     let mut out = Vec::with_capacity(admitted.len());
     for a in admitted {
         out.push(match a {
             Ok((s, Some(rx))) => BatchItem {
-                status: Some(await_final(&ctx, s, rx, q.timeout_ms).await?),
+                status: Some(await_final(&ctx, s, rx, deadline).await?),
                 error: None,
             },
             Ok((s, None)) => BatchItem {
@@ -719,6 +733,9 @@ pub fn server(
             .default_service(web::to(not_found))
     })
     .workers(2)
+    // Longer than clients keep idle connections (the Rust clients: 30 s), so a client never
+    // sends a request on a connection the server is closing at that moment.
+    .keep_alive(Duration::from_secs(75))
     .disable_signals()
     .shutdown_timeout(2)
     .bind(addr)?;

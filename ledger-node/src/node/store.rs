@@ -7,6 +7,7 @@
 //! disk; chain data uses `NORMAL` (a crash of the process loses nothing; a power loss may lose
 //! the last blocks, which are fetched again from peers).
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,6 +29,9 @@ use crate::state::exec::{Event, StateCommitment};
 use crate::state::types::hex_of;
 use crate::state::{AccountId, AssetCode, AssetInfo, Escrow, EscrowId, Executed, State, Transaction};
 use crate::types::{Block, QuorumCert};
+
+/// Most transaction ids bound in one `IN (...)` lookup (SQLite allows 32,766 variables).
+const IDS_PER_LOOKUP: usize = 500;
 
 /// An escrow with the timestamps of its creating and closing blocks, from `escrows e`.
 macro_rules! escrow_view_select {
@@ -120,25 +124,43 @@ impl Reader {
 
     /// A committed transaction's status.
     pub async fn tx_status(&self, id: &[u8; 32]) -> Result<Option<TxStatus>, StoreError> {
-        let row = sqlx::query(
-            "SELECT height, idx, kind, ok, reason, detail FROM txs WHERE id = ? ORDER BY height LIMIT 1",
-        )
-        .bind(&id[..])
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|r| TxStatus {
-            id: hex_of(id),
-            status: if r.get::<bool, _>(3) {
-                TxState::Final
-            } else {
-                TxState::Failed
-            },
-            height: Some(u(r.get(0))),
-            index: Some(r.get::<i64, _>(1) as u32),
-            kind: Some(r.get(2)),
-            reason: r.get(4),
-            detail: r.get(5),
-        }))
+        Ok(self.tx_statuses(std::slice::from_ref(id)).await?.remove(id))
+    }
+
+    /// The statuses of those of `ids` that are committed, in one query per
+    /// [`IDS_PER_LOOKUP`] ids: admitting a batch of a thousand transactions costs a few
+    /// round trips to SQLite instead of a thousand. An id committed more than once keeps its
+    /// first (lowest) height.
+    pub async fn tx_statuses(&self, ids: &[[u8; 32]]) -> Result<HashMap<[u8; 32], TxStatus>, StoreError> {
+        let mut found = HashMap::new();
+        for chunk in ids.chunks(IDS_PER_LOOKUP) {
+            let mut q: QueryBuilder<Sqlite> =
+                QueryBuilder::new("SELECT id, height, idx, kind, ok, reason, detail FROM txs WHERE id IN (");
+            let mut list = q.separated(", ");
+            for id in chunk {
+                list.push_bind(&id[..]);
+            }
+            q.push(") ORDER BY height");
+            for r in q.build().fetch_all(&self.pool).await? {
+                let Ok(id) = <[u8; 32]>::try_from(r.get::<&[u8], _>(0)) else {
+                    continue;
+                };
+                found.entry(id).or_insert_with(|| TxStatus {
+                    id: hex_of(&id),
+                    status: if r.get::<bool, _>(4) {
+                        TxState::Final
+                    } else {
+                        TxState::Failed
+                    },
+                    height: Some(u(r.get(1))),
+                    index: Some(r.get::<i64, _>(2) as u32),
+                    kind: Some(r.get(3)),
+                    reason: r.get(5),
+                    detail: r.get(6),
+                });
+            }
+        }
+        Ok(found)
     }
 
     /// Where a committed transaction is: (height, index).
