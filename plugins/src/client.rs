@@ -27,6 +27,11 @@ use crate::plugin::{
 
 static RUSTLS: Once = Once::new();
 
+/// How long our HTTP servers keep an idle connection: longer than [`http_client`] keeps one
+/// (30 s), so a client never sends a request on a connection the server is closing at that
+/// moment (actix's default of 5 s lost a request now and then under load).
+pub const SERVER_KEEP_ALIVE: Duration = Duration::from_secs(75);
+
 /// An HTTP client with the process-wide rustls provider installed (reqwest is built without
 /// one, to keep the build lean).
 pub fn http_client(timeout: Duration) -> reqwest::Client {

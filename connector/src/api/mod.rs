@@ -278,6 +278,7 @@ pub fn serve(
             }))
     })
     .workers(2)
+    .keep_alive(plugins::client::SERVER_KEEP_ALIVE)
     .disable_signals()
     .bind(listen)?;
     let addr = server.addrs().first().copied().unwrap_or(listen);

@@ -83,6 +83,7 @@ pub fn serve(
             .route("/openapi.json", web::get().to(super::openapi::document))
     })
     .workers(1)
+    .keep_alive(plugins::client::SERVER_KEEP_ALIVE)
     .disable_signals()
     .bind(listen)?;
     let addr = server.addrs().first().copied().unwrap_or(listen);

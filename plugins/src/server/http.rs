@@ -688,6 +688,7 @@ pub fn serve(
             .default_service(web::to(not_found))
     })
     .workers(workers)
+    .keep_alive(crate::client::SERVER_KEEP_ALIVE)
     .disable_signals()
     .shutdown_timeout(5)
     .bind(listen)?;
