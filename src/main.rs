@@ -17,7 +17,12 @@ use clap::{Parser, Subcommand};
 /// A payment is a chain of hash-locked escrows, one per ledger, all released by one preimage or
 /// all refunded after their expiries.
 #[derive(Debug, Parser)]
-#[command(name = "cypherlink", version, propagate_version = true)]
+#[command(
+    name = "cypherlink",
+    version,
+    propagate_version = true,
+    after_help = "Environment:\n  RUST_LOG              log filter (e.g. info, connector=debug); logs go to stderr\n  TOKIO_WORKER_THREADS  async worker threads (default: one per core)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -1,4 +1,5 @@
-//! The `cypherlink packet` subcommands as a user runs them: real process, real exit codes.
+//! The `cypherlink packet` subcommands (and the top-level `--help`) as a user runs them: real
+//! process, real exit codes.
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
@@ -62,4 +63,21 @@ fn bad_input_exits_with_status_2_and_says_why() {
 
     let out = cypherlink(&["packet", "frobnicate"], "");
     assert_eq!(out.status.code(), Some(2), "clap usage errors also exit 2");
+}
+
+#[test]
+fn help_lists_the_subcommands_and_the_environment() {
+    let help = cypherlink(&["--help"], "");
+    assert!(help.status.success(), "{help:?}");
+    let text = String::from_utf8_lossy(&help.stdout);
+    for word in [
+        "demo",
+        "connector",
+        "packet",
+        "node",
+        "RUST_LOG",
+        "TOKIO_WORKER_THREADS",
+    ] {
+        assert!(text.contains(word), "--help lacks {word}:\n{text}");
+    }
 }
