@@ -173,11 +173,15 @@ fn decode_hex_tx(tx: &str) -> Result<Vec<u8>, ApiError> {
     hex::decode(tx).map_err(|_| ApiError::Malformed("tx must be hex".into()))
 }
 
-type Admitted = Result<(TxStatus, Option<tokio::sync::oneshot::Receiver<TxStatus>>), ApiError>;
+type Admitted = Result<(TxStatus, Option<Waiter>), ApiError>;
 
 /// Checks transactions (signatures in one batch, committed ones in one lookup) and hands the
 /// good ones to consensus, in order. Each result is the status now (committed already, or
 /// pending) and, when asked, a receiver for the final status.
+///
+/// Waiters are registered before the lookup: a transaction already on its way (submitted
+/// earlier, perhaps elsewhere) that the writer stores between the lookup and the registration
+/// would otherwise leave its waiter to the timeout.
 async fn admit(ctx: &Shared, txs: Vec<Vec<u8>>, wait: bool) -> Vec<Admitted> {
     let refs: Vec<&[u8]> = txs.iter().map(Vec::as_slice).collect();
     let checked: Vec<Result<Transaction, ApiError>> = ctx
@@ -186,21 +190,82 @@ async fn admit(ctx: &Shared, txs: Vec<Vec<u8>>, wait: bool) -> Vec<Admitted> {
         .into_iter()
         .map(|c| refuse_early(ctx, c))
         .collect();
+    let takes_txs = ctx.identity.is_some();
+    let waiters: Vec<Option<Waiter>> = checked
+        .iter()
+        .map(|tx| match tx {
+            Ok(tx) if wait && takes_txs => Some(register_waiter(ctx, tx.id)),
+            _ => None,
+        })
+        .collect();
     let ids: Vec<[u8; 32]> = checked.iter().flatten().map(|tx| tx.id).collect();
     let committed = ctx.reader.tx_statuses(&ids).await.map_err(|e| e.to_string());
-    txs.into_iter()
-        .zip(checked)
-        .map(|(bytes, tx)| {
-            let tx = tx?;
-            match &committed {
-                Err(e) => Err(ApiError::Internal(e.clone())),
-                Ok(found) => match found.get(&tx.id) {
-                    Some(s) => Ok((s.clone(), None)),
-                    None => hand_to_consensus(ctx, &tx, bytes, wait),
-                },
+    if let Ok(found) = &committed {
+        settle_waiters(ctx, found);
+    }
+    let mut admitted = Vec::with_capacity(txs.len());
+    let mut abandoned = Vec::new();
+    for ((bytes, tx), mut waiter) in txs.into_iter().zip(checked).zip(waiters) {
+        let tx = match tx {
+            Ok(tx) => tx,
+            Err(e) => {
+                admitted.push(Err(e));
+                continue;
             }
-        })
-        .collect()
+        };
+        admitted.push(match &committed {
+            Err(e) => Err(ApiError::Internal(e.clone())),
+            Ok(found) => match found.get(&tx.id) {
+                Some(s) => Ok((s.clone(), None)),
+                None if !takes_txs => Err(ApiError::Unavailable(
+                    "a full node does not take transactions; submit to a validator".into(),
+                )),
+                None => hand_to_consensus(ctx, &tx, bytes, waiter.take()),
+            },
+        });
+        if waiter.is_some() {
+            abandoned.push(tx.id);
+        }
+    }
+    // Waiters not handed out (the lookup failed) are dropped here; their senders go too.
+    forget_abandoned_waiters(ctx, abandoned);
+    admitted
+}
+
+/// Drops the senders of waiters whose receivers are gone, for these transactions.
+fn forget_abandoned_waiters(ctx: &Shared, ids: impl IntoIterator<Item = [u8; 32]>) {
+    let mut waiters = ctx.waiters.lock().unwrap_or_else(|p| p.into_inner());
+    for id in ids {
+        if let Some(ws) = waiters.get_mut(&id) {
+            ws.retain(|w| !w.is_closed());
+            if ws.is_empty() {
+                waiters.remove(&id);
+            }
+        }
+    }
+}
+
+type Waiter = tokio::sync::oneshot::Receiver<TxStatus>;
+
+fn register_waiter(ctx: &Shared, id: [u8; 32]) -> Waiter {
+    let (tx_w, rx_w) = tokio::sync::oneshot::channel();
+    ctx.waiters
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .entry(id)
+        .or_default()
+        .push(tx_w);
+    rx_w
+}
+
+/// Answers (and forgets) everyone waiting for a transaction the lookup found committed.
+fn settle_waiters(ctx: &Shared, found: &std::collections::HashMap<[u8; 32], TxStatus>) {
+    let mut waiters = ctx.waiters.lock().unwrap_or_else(|p| p.into_inner());
+    for (id, status) in found {
+        for w in waiters.remove(id).unwrap_or_default() {
+            let _ = w.send(status.clone());
+        }
+    }
 }
 
 /// The refusals decided before the mempool: undecodable, bad signature, another chain.
@@ -220,24 +285,9 @@ fn refuse_early(ctx: &Shared, checked: Result<Transaction, FailReason>) -> Resul
     }
 }
 
-/// Queues a checked, not yet committed transaction for consensus (registering its waiter first,
-/// so the final status cannot slip past it).
-fn hand_to_consensus(ctx: &Shared, tx: &Transaction, bytes: Vec<u8>, wait: bool) -> Admitted {
-    if ctx.identity.is_none() {
-        return Err(ApiError::Unavailable(
-            "a full node does not take transactions; submit to a validator".into(),
-        ));
-    }
-    let waiter = wait.then(|| {
-        let (tx_w, rx_w) = tokio::sync::oneshot::channel();
-        ctx.waiters
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(tx.id)
-            .or_default()
-            .push(tx_w);
-        rx_w
-    });
+/// Queues a checked, not yet committed transaction for consensus; its waiter (if any) is
+/// already registered, so the final status cannot slip past it.
+fn hand_to_consensus(ctx: &Shared, tx: &Transaction, bytes: Vec<u8>, waiter: Option<Waiter>) -> Admitted {
     ctx.pending
         .lock()
         .unwrap_or_else(|p| p.into_inner())
@@ -247,6 +297,9 @@ fn hand_to_consensus(ctx: &Shared, tx: &Transaction, bytes: Vec<u8>, wait: bool)
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(&tx.id);
+        // Our waiter goes with this refusal; its sender goes too, so none is kept forever.
+        drop(waiter);
+        forget_abandoned_waiters(ctx, [tx.id]);
         return Err(ApiError::Unavailable("the node is overloaded; retry".into()));
     }
     ctx.metrics.submitted.inc();
@@ -257,7 +310,7 @@ fn hand_to_consensus(ctx: &Shared, tx: &Transaction, bytes: Vec<u8>, wait: bool)
 async fn await_final(
     ctx: &Shared,
     pending: TxStatus,
-    rx: tokio::sync::oneshot::Receiver<TxStatus>,
+    rx: Waiter,
     deadline: tokio::time::Instant,
 ) -> Result<TxStatus, ApiError> {
     if let Ok(Ok(s)) = tokio::time::timeout_at(deadline, rx).await {
