@@ -191,13 +191,20 @@ async fn admit(ctx: &Shared, txs: Vec<Vec<u8>>, wait: bool) -> Vec<Admitted> {
         .map(|c| refuse_early(ctx, c))
         .collect();
     let takes_txs = ctx.identity.is_some();
-    let waiters: Vec<Option<Waiter>> = checked
-        .iter()
-        .map(|tx| match tx {
-            Ok(tx) if wait && takes_txs => Some(register_waiter(ctx, tx.id)),
-            _ => None,
-        })
-        .collect();
+    let waiters: Vec<Option<Waiter>> = {
+        let mut registry = ctx.waiters.lock().unwrap_or_else(|p| p.into_inner());
+        checked
+            .iter()
+            .map(|tx| match tx {
+                Ok(tx) if wait && takes_txs => {
+                    let (tx_w, rx_w) = tokio::sync::oneshot::channel();
+                    registry.entry(tx.id).or_default().push(tx_w);
+                    Some(rx_w)
+                }
+                _ => None,
+            })
+            .collect()
+    };
     let ids: Vec<[u8; 32]> = checked.iter().flatten().map(|tx| tx.id).collect();
     let committed = ctx.reader.tx_statuses(&ids).await.map_err(|e| e.to_string());
     if let Ok(found) = &committed {
@@ -246,17 +253,6 @@ fn forget_abandoned_waiters(ctx: &Shared, ids: impl IntoIterator<Item = [u8; 32]
 }
 
 type Waiter = tokio::sync::oneshot::Receiver<TxStatus>;
-
-fn register_waiter(ctx: &Shared, id: [u8; 32]) -> Waiter {
-    let (tx_w, rx_w) = tokio::sync::oneshot::channel();
-    ctx.waiters
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .entry(id)
-        .or_default()
-        .push(tx_w);
-    rx_w
-}
 
 /// Answers (and forgets) everyone waiting for a transaction the lookup found committed.
 fn settle_waiters(ctx: &Shared, found: &std::collections::HashMap<[u8; 32], TxStatus>) {

@@ -145,19 +145,7 @@ impl Reader {
                 let Ok(id) = <[u8; 32]>::try_from(r.get::<&[u8], _>(0)) else {
                     continue;
                 };
-                found.entry(id).or_insert_with(|| TxStatus {
-                    id: hex_of(&id),
-                    status: if r.get::<bool, _>(4) {
-                        TxState::Final
-                    } else {
-                        TxState::Failed
-                    },
-                    height: Some(u(r.get(1))),
-                    index: Some(r.get::<i64, _>(2) as u32),
-                    kind: Some(r.get(3)),
-                    reason: r.get(5),
-                    detail: r.get(6),
-                });
+                found.entry(id).or_insert_with(|| committed_status(&id, &r));
             }
         }
         Ok(found)
@@ -216,21 +204,7 @@ impl Reader {
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter()
-            .map(|r| {
-                Ok(TxStatus {
-                    id: hex_of(&b32(r.get::<&[u8], _>(0))?),
-                    status: if r.get::<bool, _>(4) {
-                        TxState::Final
-                    } else {
-                        TxState::Failed
-                    },
-                    height: Some(u(r.get(1))),
-                    index: Some(r.get::<i64, _>(2) as u32),
-                    kind: Some(r.get(3)),
-                    reason: r.get(5),
-                    detail: r.get(6),
-                })
-            })
+            .map(|r| Ok(committed_status(&b32(r.get::<&[u8], _>(0))?, &r)))
             .collect()
     }
 
@@ -490,6 +464,24 @@ pub struct StoredBlock {
 fn i(x: u64) -> i64 {
     x as i64
 }
+/// A committed transaction's status from a row of `SELECT id, height, idx, kind, ok, reason,
+/// detail FROM txs` (the id already read from column 0).
+fn committed_status(id: &[u8; 32], r: &sqlx::sqlite::SqliteRow) -> TxStatus {
+    TxStatus {
+        id: hex_of(id),
+        status: if r.get::<bool, _>(4) {
+            TxState::Final
+        } else {
+            TxState::Failed
+        },
+        height: Some(u(r.get(1))),
+        index: Some(r.get::<i64, _>(2) as u32),
+        kind: Some(r.get(3)),
+        reason: r.get(5),
+        detail: r.get(6),
+    }
+}
+
 fn u(x: i64) -> u64 {
     x as u64
 }
