@@ -44,6 +44,14 @@ fn change(
         .collect()
 }
 
+/// `future`'s output; panics naming `what` if it takes longer than any step of these tests
+/// should, so that a lost wake-up fails the test instead of hanging it.
+async fn within<T>(what: &str, future: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(std::time::Duration::from_secs(30), future)
+        .await
+        .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
+}
+
 fn key(ledger: &str, account: &str) -> (String, String) {
     (ledger.to_owned(), account.to_owned())
 }
@@ -200,33 +208,40 @@ async fn with_the_receiver_offline_both_legs_are_refunded_outgoing_first() {
 
     let (escrowed_tx, escrowed_rx) = tokio::sync::oneshot::channel();
     let mut escrowed_tx = Some(escrowed_tx);
-    let payment = net.payer.pay(&spsp, 200_000, "", move |p| {
+    let mut updates = net.connector.connector.payment_updates();
+    let mut payment = Box::pin(net.payer.pay(&spsp, 200_000, "", move |p| {
         if let connector::sender::Progress::Escrowed { uetr, .. } = p
             && let Some(tx) = escrowed_tx.take()
         {
             let _ = tx.send(*uetr);
         }
-    });
-    let mut updates = net.connector.connector.payment_updates();
-    let drive_time = async {
-        let uetr = escrowed_rx.await.unwrap();
-        // Wait until the connector has forwarded, so both legs exist.
-        loop {
-            let p = updates.recv().await.unwrap();
-            if p.uetr == Some(uetr) && p.state == PaymentState::Forwarded {
-                break p;
-            }
+    }));
+    // Wait until the connector has forwarded, so both legs exist. The payment is polled
+    // meanwhile; if it ends first, that is the failure to report (not a wait for ever).
+    let forwarded = within("the connector to forward the payment", async {
+        tokio::select! {
+            forwarded = async {
+                let uetr = escrowed_rx.await.expect("the payer escrowed");
+                loop {
+                    let p = updates.recv().await.expect("payment updates");
+                    if p.uetr == Some(uetr) && p.state == PaymentState::Forwarded {
+                        break p;
+                    }
+                }
+            } => forwarded,
+            result = &mut payment => panic!("the payment ended before it was forwarded: {result:?}"),
         }
-    };
-    let (result, forwarded) = tokio::join!(payment, async {
-        let p = drive_time.await;
-        let out = p.outgoing.clone().unwrap();
-        // Past the outgoing expiry only: the e-CNY sweeper refunds the connector's escrow, and
-        // the connector then rejects the incoming one before it expires.
-        clock.set(out.expires_at);
-        net.ledgers.e_cny.sweep_now().await.unwrap();
-        p
-    });
+    })
+    .await;
+    // Past the outgoing expiry only: the e-CNY sweeper refunds the connector's escrow, and the
+    // connector then rejects the incoming one before it expires.
+    let out = forwarded.outgoing.clone().unwrap();
+    clock.set(out.expires_at);
+    // The background sweeper may get there first; either refunds it.
+    within("the e-CNY sweep", net.ledgers.e_cny.sweep_now())
+        .await
+        .unwrap();
+    let result = within("the payment's outcome", payment).await;
     let err = result.unwrap_err();
     assert!(
         matches!(&err, PayError::Rejected { code, .. } if code == "R00"),
