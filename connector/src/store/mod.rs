@@ -27,6 +27,8 @@ use crate::LedgerId;
 use crate::payment::{IncomingLeg, OutgoingLeg, Payment, PaymentState, TrailEntry};
 use crate::receiver::ReceivedPayment;
 
+mod commit;
+
 /// Most batches folded into one transaction.
 const MAX_BATCHES_PER_COMMIT: usize = 512;
 
@@ -376,7 +378,7 @@ async fn write_loop(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Batch>) {
                 Err(_) => break,
             }
         }
-        let result = apply(&mut conn, &batches).await;
+        let result = commit::apply(&mut conn, &batches).await;
         if let Err(e) = &result {
             tracing::error!(error = %e, batches = batches.len(), "journal commit failed");
         }
@@ -384,116 +386,6 @@ async fn write_loop(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Batch>) {
             let _ = ack.send(result.clone());
         }
     }
-}
-
-async fn apply(conn: &mut SqliteConnection, batches: &[Batch]) -> Result<(), StoreError> {
-    let mut tx = conn.begin().await?;
-    for write in batches.iter().flat_map(|(writes, _)| writes) {
-        match write {
-            Write::Payment(p) => upsert_payment(&mut tx, p).await?,
-            Write::Trail { payment, entry } => {
-                sqlx::query("INSERT INTO payment_events (payment_id, at, kind, detail) VALUES (?, ?, ?, ?)")
-                    .bind(payment.to_string())
-                    .bind(entry.at.unix_millis())
-                    .bind(&entry.kind)
-                    .bind(&entry.detail)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            Write::Cursor(ledger, cursor) => {
-                sqlx::query(
-                    "INSERT INTO ledger_cursors (ledger, cursor) VALUES (?, ?)
-                     ON CONFLICT (ledger) DO UPDATE SET cursor = MAX(cursor, excluded.cursor)",
-                )
-                .bind(ledger.as_str())
-                .bind(i64_of(cursor.0))
-                .execute(&mut *tx)
-                .await?;
-            }
-            Write::Received(r) => {
-                sqlx::query(
-                    "INSERT OR REPLACE INTO received
-                     (transfer, uetr, amount, reference, outcome, reject_code, reject_message, at)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                )
-                .bind(r.transfer.0.to_string())
-                .bind(r.uetr.map(|u| u.to_string()))
-                .bind(i64_of(r.amount))
-                .bind(&r.reference)
-                .bind(&r.outcome)
-                .bind(r.reject_code.as_deref())
-                .bind(r.reject_message.as_deref())
-                .bind(r.at.unix_millis())
-                .execute(&mut *tx)
-                .await?;
-            }
-            Write::Quote {
-                id,
-                created_at,
-                expires_at,
-                body,
-            } => {
-                sqlx::query(
-                    "INSERT OR REPLACE INTO quotes (id, created_at, expires_at, body) VALUES (?, ?, ?, ?)",
-                )
-                .bind(id.to_string())
-                .bind(created_at.unix_millis())
-                .bind(expires_at.unix_millis())
-                .bind(body)
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
-    }
-    tx.commit().await?;
-    Ok(())
-}
-
-async fn upsert_payment(conn: &mut SqliteConnection, p: &Payment) -> Result<(), StoreError> {
-    let out = p.outgoing.as_ref();
-    sqlx::query(
-        // An upsert that updates in place: `INSERT OR REPLACE` would delete and re-insert the
-        // row on every state change, rewriting every index.
-        "INSERT INTO payments (
-            id, uetr, state, condition, destination,
-            in_ledger, in_transfer, in_from, in_amount, in_expires_at,
-            out_ledger, out_transfer, out_from, out_to, out_amount, out_expires_at, out_memo,
-            fee, fulfillment, reject_code, reject_message, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET
-            state = excluded.state, in_expires_at = excluded.in_expires_at,
-            out_ledger = excluded.out_ledger, out_transfer = excluded.out_transfer,
-            out_from = excluded.out_from, out_to = excluded.out_to, out_amount = excluded.out_amount,
-            out_expires_at = excluded.out_expires_at, out_memo = excluded.out_memo, fee = excluded.fee,
-            fulfillment = excluded.fulfillment, reject_code = excluded.reject_code,
-            reject_message = excluded.reject_message, updated_at = excluded.updated_at",
-    )
-    .bind(p.id.to_string())
-    .bind(p.uetr.map(|u| u.to_string()))
-    .bind(p.state.as_str())
-    .bind(p.condition.to_hex())
-    .bind(&p.destination)
-    .bind(p.incoming.ledger.as_str())
-    .bind(p.incoming.transfer.0.to_string())
-    .bind(p.incoming.from.as_str())
-    .bind(i64_of(p.incoming.amount))
-    .bind(p.incoming.expires_at.unix_millis())
-    .bind(out.map(|o| o.ledger.as_str().to_owned()))
-    .bind(out.map(|o| o.transfer.0.to_string()))
-    .bind(out.map(|o| o.from.as_str().to_owned()))
-    .bind(out.map(|o| o.to.as_str().to_owned()))
-    .bind(out.map(|o| i64_of(o.amount)))
-    .bind(out.map(|o| o.expires_at.unix_millis()))
-    .bind(p.outgoing_memo.as_deref())
-    .bind(i64_of(p.fee))
-    .bind(p.fulfillment.map(|f| f.to_hex()))
-    .bind(p.reject_code.map(|c| c.as_str().to_owned()))
-    .bind(p.reject_message.as_deref())
-    .bind(p.created_at.unix_millis())
-    .bind(p.updated_at.unix_millis())
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 fn corrupt(what: impl std::fmt::Display) -> StoreError {
@@ -679,6 +571,12 @@ mod tests {
             kind: kind.into(),
             detail: format!("{kind} detail"),
         };
+        let quote = |body: &str| Write::Quote {
+            id: Uuid::from_u128(5),
+            created_at: forwarding.created_at,
+            expires_at: forwarding.created_at,
+            body: body.into(),
+        };
         let received = ReceivedPayment {
             transfer: TransferId(Uuid::from_u128(77)),
             uetr: Some(Uuid::from_u128(88)),
@@ -704,6 +602,8 @@ mod tests {
                 Write::Cursor(LedgerId::new("e-cny"), EventCursor(9)),
                 Write::Cursor(LedgerId::new("e-cny"), EventCursor(4)),
                 Write::Received(received.clone()),
+                quote("first"),
+                quote("second"),
             ])
             .await
             .unwrap();
@@ -725,6 +625,14 @@ mod tests {
         assert_eq!(
             store.received_by_uetr(Uuid::from_u128(88)).await.unwrap(),
             vec![received]
+        );
+        let quotes: Vec<(String, String)> = sqlx::query_as("SELECT id, body FROM quotes")
+            .fetch_all(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(
+            quotes,
+            vec![(Uuid::from_u128(5).to_string(), "second".to_owned())]
         );
     }
 }
