@@ -12,6 +12,11 @@
 //! the nodes' `[consensus]` section; `BENCH_NODE_LOG=ledger_node=debug` with
 //! `BENCH_LOG_DIR=<dir>` writes every node's log there, for per-view timelines).
 
+/// The allocator of the `cypherlink` binary, so the nodes measured here allocate as
+/// `cypherlink node` does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::Stdio;
