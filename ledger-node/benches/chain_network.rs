@@ -123,7 +123,7 @@ async fn start_network(dir: &Path) -> (Vec<Child>, Vec<ChainClient>) {
     for i in 0..N {
         let mut c = format!(
             "genesis = \"genesis.toml\"\ndata_dir = \"data{i}\"\nlisten = \"127.0.0.1:{}\"\napi = \"127.0.0.1:{}\"\n\
-             [validator]\nindex = {i}\nkey_file = \"v{i}.key\"\n[consensus]\nbase_timeout_ms = 1000\n{}",
+             [validator]\nindex = {i}\nkey_file = \"v{i}.key\"\n[consensus]\nbase_timeout_ms = 1000\n{}\n",
             p2p[i],
             api[i],
             std::env::var("BENCH_CONSENSUS")
