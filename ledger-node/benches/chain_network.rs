@@ -151,11 +151,15 @@ async fn start_network(dir: &Path) -> (Vec<Child>, Vec<ChainClient>) {
             .spawn()
             .expect("spawn node");
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut ready = false;
         while let Some(l) = lines.next_line().await.unwrap() {
             if l.starts_with("running:") {
+                ready = true;
                 break;
             }
         }
+        // A node that could not start (a bad BENCH_CONSENSUS line, say) printed why on stderr.
+        assert!(ready, "node {i} exited before it was ready; its error is above");
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         children.push(child);
     }
