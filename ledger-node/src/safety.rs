@@ -5,12 +5,18 @@
 //! record therefore never signs two different votes for one view: either the record shows the view
 //! as voted (and the same vote is handed back) or no vote for it ever left.
 //!
-//! The rules (chained HotStuff with the three-chain commit):
+//! The rules (chained HotStuff with the two-chain commit of DiemBFT v4 / Jolteon):
 //! - [`view_is_fresh`]: vote at most once per view, in increasing views;
 //! - [`respects_lock`]: only vote for a block whose parent certificate is at least as high as the
 //!   lock, so a block that may have been committed by others is never abandoned;
-//! - [`lock_after_vote`]: voting for a block whose parent P is certified locks on P's parent
-//!   (the head of the two-chain), which is what makes a three-chain final.
+//! - [`lock_after_vote`]: voting for a block locks on the certificate it carries (its parent,
+//!   the head of a one-chain), which is what makes a two-chain over consecutive views final:
+//!   2f+1 validators that voted for B1 (view v+1, carrying B0's certificate of view v) are locked
+//!   at v, so no certificate for a block that abandons B0 can form in any later view.
+//!
+//! A committee switches from the three-chain rule of earlier releases all at once (an old and a
+//! new validator in one committee lock differently); a record saved by an earlier release is
+//! loaded with its lock raised to the certificate it holds, which is never weaker.
 
 use std::sync::{Arc, Mutex};
 
@@ -27,7 +33,8 @@ pub struct SafetyRecord {
     pub epoch: u64,
     /// Highest view voted in.
     pub last_voted_view: View,
-    /// The lock: view of the highest two-chain head; blocks must extend a QC at least this high.
+    /// The lock: view of the highest certificate carried by a block voted for; blocks must
+    /// extend a QC at least this high.
     pub preferred_view: View,
     /// Highest QC known when the record was saved.
     pub high_qc: QuorumCert,
@@ -54,7 +61,7 @@ impl SafetyRecord {
 
 impl Encode for SafetyRecord {
     fn encode(&self, out: &mut Vec<u8>) {
-        out.push(2); // record format version
+        out.push(3); // record format version (3: the lock is the one-chain head)
         for x in [
             self.epoch,
             self.last_voted_view,
@@ -77,7 +84,7 @@ impl Encode for SafetyRecord {
 impl Decode for SafetyRecord {
     fn decode(r: &mut Reader<'_>) -> Result<Self> {
         let version = r.u8("record version")?;
-        if version != 1 && version != 2 {
+        if !(1..=3).contains(&version) {
             return Err(Error::Decode {
                 what: "record version",
                 at: 0,
@@ -86,17 +93,25 @@ impl Decode for SafetyRecord {
         let epoch = r.u64("record epoch")?;
         let last_voted_view = r.u64("last voted view")?;
         let preferred_view = r.u64("preferred view")?;
-        let last_proposed_view = if version == 2 {
+        let last_proposed_view = if version >= 2 {
             r.u64("last proposed view")?
         } else {
             0
+        };
+        let high_qc = QuorumCert::decode(r)?;
+        // Before version 3 the lock was the two-chain head; the certificate held is a lock at
+        // least as strong as the one-chain rule asks for.
+        let preferred_view = if version < 3 {
+            preferred_view.max(high_qc.view)
+        } else {
+            preferred_view
         };
         Ok(Self {
             epoch,
             last_voted_view,
             preferred_view,
             last_proposed_view,
-            high_qc: QuorumCert::decode(r)?,
+            high_qc,
             last_vote: if r.flag("last vote tag")? {
                 Some(Vote::decode(r)?)
             } else {
@@ -154,11 +169,10 @@ pub fn respects_lock(record: &SafetyRecord, block: &Block) -> bool {
     block.qc().view >= record.preferred_view
 }
 
-/// Rule: after voting for `block` whose parent is `parent`, the lock becomes
-/// `max(record.preferred_view, parent.qc.view)`: the view of the grandparent, the first block of
-/// the two-chain grandparent <- parent <- block certified so far.
-pub fn lock_after_vote(record: &SafetyRecord, parent: &Block) -> View {
-    record.preferred_view.max(parent.qc().view)
+/// Rule: after voting for `block`, the lock becomes `max(record.preferred_view, block.qc.view)`:
+/// the view of the block's parent, certified by the QC the block carries.
+pub fn lock_after_vote(record: &SafetyRecord, block: &Block) -> View {
+    record.preferred_view.max(block.qc().view)
 }
 
 /// Rule: a request to vote again in the view of the last vote, for the same block, is answered
@@ -253,7 +267,7 @@ impl SafetyRules {
         };
         let mut next = self.record.clone();
         next.last_voted_view = view;
-        next.preferred_view = lock_after_vote(&self.record, parent);
+        next.preferred_view = lock_after_vote(&self.record, block);
         if block.qc().view > next.high_qc.view {
             next.high_qc = block.qc().clone();
         }

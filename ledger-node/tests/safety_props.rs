@@ -1,6 +1,7 @@
 //! Properties of the safety rules under arbitrary request sequences and restarts: never two
-//! different votes in one view, views only go up, and every vote respects the lock held when it
-//! was signed.
+//! different votes in one view, views only go up, every vote respects the lock held when it
+//! was signed, and never a vote for a block carrying a lower certificate than a block voted for
+//! before (the lock the two-chain commit rule rests on).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -75,6 +76,8 @@ proptest! {
         let mut requests: Vec<Arc<Block>> = Vec::new();
         let mut voted: HashMap<u64, BlockHash> = HashMap::new();
         let mut last_view = 0;
+        // Highest certificate carried by a block voted for, across restarts.
+        let mut highest_carried = 0;
         for op in ops {
             let b = match op {
                 Op::Restart => { rules = new_rules(); continue; }
@@ -98,11 +101,54 @@ proptest! {
                 } else {
                     prop_assert!(v.view > last_view, "views must increase");
                     prop_assert!(respects_lock(&before, &b));
-                    prop_assert_eq!(rules.record().preferred_view, lock_after_vote(&before, &parent));
+                    prop_assert_eq!(rules.record().preferred_view, lock_after_vote(&before, &b));
+                    prop_assert!(
+                        b.qc().view >= highest_carried,
+                        "voted for a block extending view {} after one extending view {}",
+                        b.qc().view,
+                        highest_carried
+                    );
+                    highest_carried = b.qc().view;
                     voted.insert(v.view, v.block_hash);
                     last_view = v.view;
                 }
             }
         }
     }
+}
+
+/// A record saved by a release with the three-chain rule (format 2, locked on the two-chain head)
+/// loads with its lock raised to the certificate it holds.
+#[test]
+fn a_format_2_record_loads_with_the_one_chain_lock() {
+    use ledger_node::codec::{Encode, decode_exact};
+    use ledger_node::safety::SafetyRecord;
+    let high_qc = QuorumCert {
+        epoch: 0,
+        view: 7,
+        block_hash: BlockHash::default(),
+        signers: SignerBitmap::new(4),
+        signature: None,
+    };
+    let mut bytes = vec![2u8];
+    for x in [0u64, 8, 5, 8] {
+        bytes.extend_from_slice(&x.to_be_bytes());
+    }
+    high_qc.encode(&mut bytes);
+    bytes.push(0);
+    let r: SafetyRecord = decode_exact(&bytes).unwrap();
+    assert_eq!((r.last_voted_view, r.last_proposed_view), (8, 8));
+    assert_eq!(
+        r.preferred_view, 7,
+        "the lock moves up from the two-chain head (5) to 7"
+    );
+    // Saved again, it is format 3 and keeps its lock as it is.
+    let mut again = Vec::new();
+    SafetyRecord {
+        preferred_view: 6,
+        ..r
+    }
+    .encode(&mut again);
+    assert_eq!(again[0], 3);
+    assert_eq!(decode_exact::<SafetyRecord>(&again).unwrap().preferred_view, 6);
 }

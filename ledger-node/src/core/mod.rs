@@ -9,9 +9,9 @@
 //! validator checks it, asks the safety rules for a vote and broadcasts the vote; the next leader
 //! aggregates 2f+1 votes into a QC (one pairing check) and proposes the next block carrying it.
 //! Other validators keep the votes unchecked and only aggregate them if the next leader fails to
-//! show up (at their timeout), so a crashed leader cannot swallow a QC. Seeing a QC for block B2
-//! whose parent B1 and grandparent B0 were proposed in consecutive views commits B0 and its
-//! uncommitted ancestors (the three-chain rule).
+//! show up (at their timeout), so a crashed leader cannot swallow a QC. Seeing a QC for block B1
+//! whose parent B0 was proposed in the view just before commits B0 and its uncommitted ancestors
+//! (the two-chain rule; the lock that makes it safe is in [`crate::safety`]).
 
 mod io;
 mod sync;
@@ -440,19 +440,16 @@ impl Core {
         }
     }
 
-    /// The three-chain rule: QC for b2, b2's parent b1 and grandparent b0 in consecutive views
+    /// The two-chain rule: a QC for b1 whose parent b0 was proposed in the view just before
     /// means b0 is final.
     fn try_commit(&mut self, qc: &QuorumCert) {
-        let Some(b2) = self.store.get(&qc.block_hash) else {
-            return;
-        };
-        let Some(b1) = self.store.get(&b2.parent_hash()) else {
+        let Some(b1) = self.store.get(&qc.block_hash) else {
             return;
         };
         let Some(b0) = self.store.get(&b1.parent_hash()) else {
             return;
         };
-        if b2.view() != b1.view() + 1 || b1.view() != b0.view() + 1 {
+        if b1.view() != b0.view() + 1 {
             return;
         }
         if b0.height() <= self.store.root().height() {

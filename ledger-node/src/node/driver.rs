@@ -7,7 +7,7 @@
 //! waits on this thread meanwhile. It also runs catching up: at start, and whenever proposals
 //! show the chain far ahead of what the core can fetch from its peers' memory, it fetches
 //! committed blocks with their certificates from peers' storage, in batches, checks that each
-//! batch ends in a three-chain (so every block in it is final), executes them, and restarts the
+//! batch ends in a two-chain (so every block in it is final), executes them, and restarts the
 //! core from the new last block.
 
 use std::collections::BTreeMap;
@@ -320,17 +320,16 @@ impl Driver {
             parent = block.hash();
             blocks.push((Arc::new(block), qc));
         }
-        // The last block k whose two successors follow in consecutive views, with a valid
-        // certificate on the second successor: a three-chain, so k and all before it are final.
+        // The last block k whose successor follows in the next view, with a valid certificate
+        // on that successor: a two-chain, so k and all before it are final.
         let mut final_upto = None;
-        for k in (0..blocks.len().saturating_sub(2)).rev() {
-            let (b0, b1, b2) = (&blocks[k].0, &blocks[k + 1].0, &blocks[k + 2].0);
-            let qc2 = &blocks[k + 2].1;
+        for k in (0..blocks.len().saturating_sub(1)).rev() {
+            let (b0, b1) = (&blocks[k].0, &blocks[k + 1].0);
+            let qc1 = &blocks[k + 1].1;
             if b1.view() == b0.view() + 1
-                && b2.view() == b1.view() + 1
-                && qc2.block_hash == b2.hash()
-                && qc2.view == b2.view()
-                && qc2.verify(&self.shared.committee).is_ok()
+                && qc1.block_hash == b1.hash()
+                && qc1.view == b1.view()
+                && qc1.verify(&self.shared.committee).is_ok()
             {
                 final_upto = Some(k);
                 break;
