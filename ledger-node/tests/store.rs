@@ -157,6 +157,16 @@ async fn committed_blocks_reload_exactly_and_reads_answer() {
                     fulfillment: [1; 32],
                 },
             ),
+            // b sends all it has (700 received, 300 from the escrow): its balance row goes.
+            tx(
+                2,
+                2,
+                Op::Transfer {
+                    asset: dcep.clone(),
+                    to: a,
+                    amount: 1_000,
+                },
+            ),
             tx(
                 3,
                 1,
@@ -227,8 +237,10 @@ async fn committed_blocks_reload_exactly_and_reads_answer() {
     }
     assert_eq!(found[&overdraft], s);
     let acct = reader.account(&b).await.unwrap();
-    assert_eq!(acct.balances[0].amount, 1_000);
-    assert_eq!(reader.account_txs(&b, 10).await.unwrap().len(), 5);
+    assert!(acct.balances.is_empty(), "a zero balance has no row: {:?}", acct.balances);
+    assert_eq!(reader.account_txs(&b, 10).await.unwrap().len(), 6);
+    let acct = reader.account(&a).await.unwrap();
+    assert_eq!(acct.balances[0].amount, 5_000 - 700 - 300 - 1 + 1_000);
     let e = reader.escrow(&escrow).await.unwrap().unwrap();
     assert_eq!(e.fulfillment, Some([1; 32]));
     let events = reader.events_after(0, 10).await.unwrap();
