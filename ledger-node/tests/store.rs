@@ -237,7 +237,11 @@ async fn committed_blocks_reload_exactly_and_reads_answer() {
     }
     assert_eq!(found[&overdraft], s);
     let acct = reader.account(&b).await.unwrap();
-    assert!(acct.balances.is_empty(), "a zero balance has no row: {:?}", acct.balances);
+    assert!(
+        acct.balances.is_empty(),
+        "a zero balance has no row: {:?}",
+        acct.balances
+    );
     assert_eq!(reader.account_txs(&b, 10).await.unwrap().len(), 6);
     let acct = reader.account(&a).await.unwrap();
     assert_eq!(acct.balances[0].amount, 5_000 - 700 - 300 - 1 + 1_000);
