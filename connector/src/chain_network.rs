@@ -27,7 +27,7 @@ use crate::LedgerId;
 use crate::config::ConnectorConfig;
 use crate::network::{
     AccountBalance, BankB, CONNECTOR_FIXTURE, NetworkError, NetworkOptions, ledger_balances, ledger_config,
-    ledger_readers,
+    ledger_readers, stop_ledger, stop_within,
 };
 use crate::receiver::Receiver;
 use crate::runtime::{self, RunningConnector};
@@ -297,9 +297,8 @@ impl ChainNetwork {
 
     /// Stops the connector, the receiver and the digital-euro ledger.
     pub async fn stop(self) {
-        self.connector.stop().await;
-        self.bank_b.stop().await;
-        self.digital_euro.stop_handle().stop(false).await;
-        let _ = self.digital_euro.wait().await;
+        stop_within("the connector", self.connector.stop()).await;
+        stop_within("Bank B's receiver", self.bank_b.stop()).await;
+        stop_ledger("digital-euro", self.digital_euro).await;
     }
 }

@@ -29,7 +29,7 @@ const STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 /// after every payment had finished, with both ledgers' servers still accepting; cause not
 /// found), and a network that cannot stop must not hold its caller. The runtime's shutdown
 /// takes down whatever is left.
-async fn stop_within(part: &str, stop: impl std::future::Future<Output = ()>) {
+pub(crate) async fn stop_within(part: &str, stop: impl std::future::Future<Output = ()>) {
     if tokio::time::timeout(STOP_WAIT, stop).await.is_err() {
         tracing::warn!(
             part,
@@ -37,6 +37,16 @@ async fn stop_within(part: &str, stop: impl std::future::Future<Output = ()>) {
             "did not stop in time; left to the runtime's shutdown"
         );
     }
+}
+
+/// Stops a ledger's server and background tasks, within [`STOP_WAIT`]. Not graceful: idle long
+/// polls would hold a graceful stop for their full wait.
+pub(crate) async fn stop_ledger(id: &str, ledger: RunningLedger) {
+    stop_within(id, async {
+        ledger.stop_handle().stop(false).await;
+        let _ = ledger.wait().await;
+    })
+    .await;
 }
 
 /// The connector configuration the demo network uses (fixtures/connector.toml).
@@ -366,14 +376,8 @@ impl Ledgers {
     /// Stops every server and task.
     pub async fn stop(self) {
         stop_within("Bank B's receiver", self.bank_b.stop()).await;
-        // Not graceful: idle long polls would hold a graceful stop for their full wait.
-        for (id, ledger) in [("digital-euro", self.digital_euro), ("e-cny", self.e_cny)] {
-            stop_within(id, async {
-                ledger.stop_handle().stop(false).await;
-                let _ = ledger.wait().await;
-            })
-            .await;
-        }
+        stop_ledger("digital-euro", self.digital_euro).await;
+        stop_ledger("e-cny", self.e_cny).await;
     }
 }
 
