@@ -16,6 +16,7 @@ use ledger_node::api::{ChainClient, ClientError, Signer, TxState, TxStatus};
 use ledger_node::crypto::sha256;
 use ledger_node::genesis::Genesis;
 use ledger_node::node::GenesisFile;
+use ledger_node::node::local::unused_ports_below_ephemeral;
 use ledger_node::state::{AssetCode, EscrowId, Op, account_of};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -28,13 +29,6 @@ struct Net {
     dir: PathBuf,
     api_ports: Vec<u16>,
     nodes: Vec<Option<Child>>,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 fn write_network(dir: &Path) -> Vec<u16> {
@@ -51,8 +45,8 @@ fn write_network(dir: &Path) -> Vec<u16> {
         toml::to_string(&GenesisFile::from_genesis(&g)).unwrap(),
     )
     .unwrap();
-    let p2p: Vec<u16> = (0..N).map(|_| free_port()).collect();
-    let api: Vec<u16> = (0..N).map(|_| free_port()).collect();
+    let ports = unused_ports_below_ephemeral(2 * N).expect("free ports");
+    let (p2p, api) = ports.split_at(N);
     for i in 0..N {
         let mut c = format!(
             "genesis = \"genesis.toml\"\ndata_dir = \"data{i}\"\nlisten = \"127.0.0.1:{}\"\napi = \"127.0.0.1:{}\"\n\
@@ -67,7 +61,7 @@ fn write_network(dir: &Path) -> Vec<u16> {
         }
         std::fs::write(dir.join(format!("node{i}.toml")), c).unwrap();
     }
-    api
+    api.to_vec()
 }
 
 impl Net {

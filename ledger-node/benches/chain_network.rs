@@ -28,6 +28,7 @@ use ed25519_dalek::SigningKey;
 use ledger_node::api::{ChainClient, Signer, TxState};
 use ledger_node::crypto::sha256;
 use ledger_node::genesis::Genesis;
+use ledger_node::node::local::unused_ports_below_ephemeral;
 use ledger_node::node::{GenesisFile, NodeConfig};
 use ledger_node::state::{AssetCode, Op};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -96,13 +97,6 @@ fn with_causes(e: &dyn std::error::Error) -> String {
     msg
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("port")
-}
-
 async fn start_network(dir: &Path) -> (Vec<Child>, Vec<ChainClient>) {
     std::fs::create_dir_all(dir).unwrap();
     let seeds: Vec<[u8; 32]> = (0..N)
@@ -117,8 +111,8 @@ async fn start_network(dir: &Path) -> (Vec<Child>, Vec<ChainClient>) {
         toml::to_string(&GenesisFile::from_genesis(&g)).unwrap(),
     )
     .unwrap();
-    let p2p: Vec<u16> = (0..N).map(|_| free_port()).collect();
-    let api: Vec<u16> = (0..N).map(|_| free_port()).collect();
+    let ports = unused_ports_below_ephemeral(2 * N).expect("free ports");
+    let (p2p, api) = ports.split_at(N);
     let mut children = Vec::new();
     for i in 0..N {
         let mut c = format!(

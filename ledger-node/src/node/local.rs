@@ -79,3 +79,66 @@ pub async fn start_local_committee(
         dir: dir.to_owned(),
     })
 }
+
+/// `count` distinct ports free on 127.0.0.1 right now, chosen below the kernel's ephemeral
+/// range, for networks of separate processes whose configs must name every peer's port before
+/// any of them starts (tests, benches).
+///
+/// A port the OS hands out for port 0 comes from the ephemeral range, and so does the local end
+/// of every outgoing connection: a validator that keeps redialling a peer which is not up yet
+/// (or was just killed) can take that peer's port before it binds. Below the range only an
+/// explicit bind can take a port. The search starts at a random offset so that two networks
+/// started at once are unlikely to probe the same ports.
+pub fn unused_ports_below_ephemeral(count: usize) -> std::io::Result<Vec<u16>> {
+    let ephemeral_start = ephemeral_range_start();
+    let span = ephemeral_start - LOWEST;
+    let offset = rand::random::<u16>() % span;
+    let mut ports = Vec::with_capacity(count);
+    for step in 0..span {
+        if ports.len() == count {
+            break;
+        }
+        let port = LOWEST + (offset + step) % span;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            ports.push(port);
+        }
+    }
+    if ports.len() < count {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::AddrInUse,
+            format!("only {} free ports in {LOWEST}..{ephemeral_start}", ports.len()),
+        ));
+    }
+    Ok(ports)
+}
+
+/// The lowest port [`unused_ports_below_ephemeral`] hands out.
+const LOWEST: u16 = 10_000;
+
+/// Where the kernel's ephemeral ports start (Linux's setting; the usual 32768 elsewhere),
+/// never less than 1,000 ports above [`LOWEST`].
+fn ephemeral_range_start() -> u16 {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32_768)
+        .max(LOWEST + 1_000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unused_ports_are_distinct_bindable_and_outside_the_ephemeral_range() {
+        let ports = unused_ports_below_ephemeral(8).unwrap();
+        let mut sorted = ports.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), 8, "{ports:?}");
+        for p in ports {
+            assert!((LOWEST..ephemeral_range_start()).contains(&p), "{p}");
+            std::net::TcpListener::bind(("127.0.0.1", p)).expect("still free");
+        }
+    }
+}
