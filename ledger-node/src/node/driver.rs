@@ -233,6 +233,12 @@ impl Driver {
         };
         match exec {
             Ok(exec) => {
+                tracing::debug!(
+                    height = block.height(),
+                    view = block.view(),
+                    txs = block.payload().len(),
+                    "commit"
+                );
                 self.last = (block.clone(), qc.clone());
                 let _ = self.commits.send(CommittedItem { block, qc, exec });
             }

@@ -25,6 +25,7 @@ pub async fn run(mut store: Store, mut rx: mpsc::UnboundedReceiver<CommittedItem
                 Err(_) => break,
             }
         }
+        let started = std::time::Instant::now();
         let last_event = match store.write(&items).await {
             Ok(e) => e,
             Err(e) => {
@@ -35,6 +36,12 @@ pub async fn run(mut store: Store, mut rx: mpsc::UnboundedReceiver<CommittedItem
                 std::process::exit(4);
             }
         };
+        tracing::debug!(
+            blocks = items.len(),
+            last_height = items.last().map(|i| i.block.height()),
+            write_ms = started.elapsed().as_secs_f64() * 1e3,
+            "stored"
+        );
         let last = items.last().map(|i| i.block.clone());
         let mut ok = 0u64;
         let mut failed = 0u64;

@@ -7,7 +7,9 @@
 //! disk; chain data uses `NORMAL` (a crash of the process loses nothing; a power loss may lose
 //! the last blocks, which are fetched again from peers).
 
-use std::collections::{BTreeMap, HashMap};
+mod write;
+
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,11 +27,9 @@ use crate::api::types::{
 };
 use crate::codec::{decode_exact, encode_to_vec};
 use crate::safety::{SafetyRecord, SafetyStorage};
-use crate::state::exec::{Event, StateCommitment};
+use crate::state::exec::StateCommitment;
 use crate::state::types::hex_of;
-use crate::state::{
-    Account, AccountId, AssetCode, AssetInfo, Escrow, EscrowId, Executed, State, Transaction,
-};
+use crate::state::{AccountId, AssetCode, AssetInfo, Escrow, EscrowId, Executed, State};
 use crate::types::{Block, QuorumCert};
 
 /// Most transaction ids bound in one `IN (...)` lookup (SQLite allows 32,766 variables).
@@ -414,7 +414,6 @@ impl Reader {
         Ok(s.map_or(0, u))
     }
 }
-const CHUNK: usize = 300;
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
@@ -653,217 +652,8 @@ impl Store {
     /// Persists committed blocks, in order, in one transaction. Returns the new last event
     /// cursor.
     pub async fn write(&mut self, items: &[CommittedItem]) -> Result<u64, StoreError> {
-        let mut next_event = self.next_event;
-        let mut tx = self.writer.begin().await?;
-        // The by-account index and the accounts are gathered over the whole group and written
-        // after the blocks (see `write_accounts`, `write_account_index`).
-        let mut index_rows: Vec<([u8; 32], u64, u32)> = Vec::new();
-        let mut accounts = BTreeMap::new();
-        for it in items {
-            let b = &it.block;
-            let c = &it.exec.outcome.commitment;
-            sqlx::query(
-                "INSERT INTO blocks (height, hash, view, timestamp_ms, tx_count, block, qc, state_parent, \
-                 changes_digest, receipts_root) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(i(b.height()))
-            .bind(&b.hash().0[..])
-            .bind(i(b.view()))
-            .bind(i(b.timestamp_ms()))
-            .bind(b.payload().len() as i64)
-            .bind(encode_to_vec(b.as_ref()))
-            .bind(encode_to_vec(&it.qc))
-            .bind(&c.parent_root[..])
-            .bind(&c.changes_digest[..])
-            .bind(&c.receipts_root[..])
-            .execute(&mut *tx)
-            .await?;
-            // Transactions and the by-account index.
-            let decoded: Vec<Option<Transaction>> =
-                b.payload().iter().map(|t| Transaction::decode(t).ok()).collect();
-            let receipts = &it.exec.outcome.receipts;
-            for chunk in receipts.chunks(CHUNK) {
-                let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
-                    "INSERT INTO txs (id, height, idx, signer, nonce, kind, ok, reason, detail) ",
-                );
-                q.push_values(chunk, |mut row, r| {
-                    let tx = decoded.get(r.index as usize).and_then(Option::as_ref);
-                    row.push_bind(r.tx_id.to_vec())
-                        .push_bind(i(b.height()))
-                        .push_bind(i64::from(r.index))
-                        .push_bind(tx.map(|t| t.body.signer.0.to_vec()))
-                        .push_bind(tx.map(|t| i(t.body.nonce)))
-                        .push_bind(tx.map_or("unknown", |t| t.body.op.kind()))
-                        .push_bind(r.outcome.is_ok())
-                        .push_bind(r.outcome.as_ref().err().map(|e| e.code()))
-                        .push_bind(r.outcome.as_ref().err().map(|e| e.to_string()));
-                });
-                q.build().execute(&mut *tx).await?;
-            }
-            for (k, t) in decoded.iter().enumerate() {
-                if let Some(t) = t {
-                    index_rows.push((t.body.signer.0, b.height(), k as u32));
-                    if let Some(cp) = t.body.op.counterparty()
-                        && cp != t.body.signer
-                    {
-                        index_rows.push((cp.0, b.height(), k as u32));
-                    }
-                }
-            }
-            let ch = &it.exec.outcome.changes;
-            accounts.extend(ch.accounts.iter());
-            for (code, a) in &ch.assets {
-                sqlx::query(
-                    "INSERT OR REPLACE INTO assets (code, issuer, scale, supply) VALUES (?, ?, ?, ?)",
-                )
-                .bind(code.as_str())
-                .bind(&a.issuer.0[..])
-                .bind(i64::from(a.scale))
-                .bind(i(a.supply))
-                .execute(&mut *tx)
-                .await?;
-            }
-            for e in ch.escrows.values() {
-                sqlx::query(
-                    "INSERT OR REPLACE INTO escrows (id, payer, payee, asset, amount, condition, expires_at_ms, memo, \
-                     reference, status, fulfillment, created_height, closed_height, reject_reason) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                )
-                .bind(&e.id.0[..])
-                .bind(&e.payer.0[..])
-                .bind(&e.payee.0[..])
-                .bind(e.asset.as_str())
-                .bind(i(e.amount))
-                .bind(&e.condition[..])
-                .bind(i(e.expires_at_ms))
-                .bind(&e.memo[..])
-                .bind(&e.reference[..])
-                .bind(e.status.as_str())
-                .bind(e.fulfillment.map(|f| f.to_vec()))
-                .bind(i(e.created_height))
-                .bind(e.closed_height.map(i))
-                .bind(e.reject_reason.as_deref())
-                .execute(&mut *tx)
-                .await?;
-            }
-            for a in &ch.anchors {
-                sqlx::query(
-                    "INSERT OR IGNORE INTO anchors (id, namespace, root, items, submitter, height) VALUES (?, ?, ?, ?, ?, ?)",
-                )
-                .bind(&a.id[..])
-                .bind(&a.namespace)
-                .bind(&a.root[..])
-                .bind(i(a.items))
-                .bind(&a.submitter.0[..])
-                .bind(i(a.height))
-                .execute(&mut *tx)
-                .await?;
-            }
-            for ev in &it.exec.outcome.events {
-                let (kind, subject, tx_id, data) = match ev {
-                    Event::Escrow { tx_id, escrow } => (
-                        event_kind(escrow.status),
-                        escrow.id.0,
-                        *tx_id,
-                        serde_json::to_string(&EscrowView::from(escrow.as_ref())).unwrap_or_default(),
-                    ),
-                    Event::Anchored(a) => (
-                        "anchored",
-                        a.id,
-                        a.id,
-                        serde_json::to_string(&AnchorView::from(a)).unwrap_or_default(),
-                    ),
-                };
-                sqlx::query(
-                    "INSERT INTO events (seq, height, tx_id, kind, subject, data) VALUES (?, ?, ?, ?, ?, ?)",
-                )
-                .bind(i(next_event))
-                .bind(i(b.height()))
-                .bind(&tx_id[..])
-                .bind(kind)
-                .bind(&subject[..])
-                .bind(data)
-                .execute(&mut *tx)
-                .await?;
-                next_event += 1;
-            }
-        }
-        write_accounts(&mut tx, accounts).await?;
-        write_account_index(&mut tx, index_rows).await?;
-        tx.commit().await?;
-        self.next_event = next_event;
-        Ok(next_event - 1)
-    }
-}
-
-/// Writes the accounts changed in a group of blocks, each once in its last version, with their
-/// balances (zero balances have no row).
-async fn write_accounts(
-    tx: &mut SqliteConnection,
-    accounts: BTreeMap<&AccountId, &Account>,
-) -> Result<(), StoreError> {
-    let accts: Vec<_> = accounts.into_iter().collect();
-    for chunk in accts.chunks(CHUNK) {
-        let mut q: QueryBuilder<Sqlite> =
-            QueryBuilder::new("INSERT OR REPLACE INTO accounts (id, nonce, used) ");
-        q.push_values(chunk, |mut row, (id, a)| {
-            row.push_bind(id.0.to_vec())
-                .push_bind(i(a.nonce))
-                .push_bind(i(a.used));
-        });
-        q.build().execute(&mut *tx).await?;
-        let mut del: QueryBuilder<Sqlite> = QueryBuilder::new("DELETE FROM balances WHERE account IN (");
-        let mut sep = del.separated(", ");
-        for (id, _) in chunk {
-            sep.push_bind(id.0.to_vec());
-        }
-        del.push(")");
-        del.build().execute(&mut *tx).await?;
-        let bals: Vec<(&AccountId, &AssetCode, u64)> = chunk
-            .iter()
-            .flat_map(|(id, a)| a.balances.iter().map(move |(c, v)| (*id, c, *v)))
-            .collect();
-        for bchunk in bals.chunks(CHUNK) {
-            let mut q: QueryBuilder<Sqlite> =
-                QueryBuilder::new("INSERT INTO balances (account, asset, amount) ");
-            q.push_values(bchunk, |mut row, (id, c, v)| {
-                row.push_bind(id.0.to_vec())
-                    .push_bind(c.as_str().to_owned())
-                    .push_bind(i(*v));
-            });
-            q.build().execute(&mut *tx).await?;
-        }
-    }
-    Ok(())
-}
-
-/// Writes a group's by-account index rows `(account, height, idx)` in key order: one account's
-/// rows land together, so each index page is visited once per group instead of once per row
-/// (+7% committed transfers/s at saturation in the chain bench, BENCHMARKS.md).
-async fn write_account_index(
-    tx: &mut SqliteConnection,
-    mut rows: Vec<([u8; 32], u64, u32)>,
-) -> Result<(), StoreError> {
-    rows.sort_unstable();
-    for chunk in rows.chunks(CHUNK) {
-        let mut q: QueryBuilder<Sqlite> =
-            QueryBuilder::new("INSERT OR IGNORE INTO account_txs (account, height, idx) ");
-        q.push_values(chunk, |mut row, (a, h, k)| {
-            row.push_bind(a.to_vec())
-                .push_bind(i(*h))
-                .push_bind(i64::from(*k));
-        });
-        q.build().execute(&mut *tx).await?;
-    }
-    Ok(())
-}
-
-fn event_kind(s: EscrowStatus) -> &'static str {
-    match s {
-        EscrowStatus::Prepared => "escrow_created",
-        EscrowStatus::Fulfilled => "escrow_fulfilled",
-        EscrowStatus::Rejected => "escrow_rejected",
-        EscrowStatus::Expired => "escrow_refunded",
+        self.next_event = write::write_group(&mut self.writer, items, self.next_event).await?;
+        Ok(self.next_event - 1)
     }
 }
 
