@@ -7,11 +7,12 @@
 //! disk; chain data uses `NORMAL` (a crash of the process loses nothing; a power loss may lose
 //! the last blocks, which are fetched again from peers).
 
+pub mod recent;
 mod write;
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use htlc::EscrowStatus;
@@ -29,8 +30,9 @@ use crate::codec::{decode_exact, encode_to_vec};
 use crate::safety::{SafetyRecord, SafetyStorage};
 use crate::state::exec::StateCommitment;
 use crate::state::types::hex_of;
-use crate::state::{AccountId, AssetCode, AssetInfo, Escrow, EscrowId, Executed, State};
+use crate::state::{AccountId, AssetCode, AssetInfo, Escrow, EscrowId, Executed, State, Transaction};
 use crate::types::{Block, QuorumCert};
+use recent::{RecentIndex, block_index_rows, merge_newest};
 
 /// Most transaction ids bound in one `IN (...)` lookup (SQLite allows 32,766 variables).
 const IDS_PER_LOOKUP: usize = 500;
@@ -194,15 +196,29 @@ impl Reader {
         })
     }
 
-    /// Committed transaction ids of an account, newest first.
+    /// Committed transaction ids of an account, newest first: the rows of recent blocks held
+    /// in memory, then those merged into `account_txs`.
     pub async fn account_txs(&self, id: &AccountId, limit: u32) -> Result<Vec<TxStatus>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT t.id, t.height, t.idx, t.kind, t.ok, t.reason, t.detail FROM account_txs a \
-             JOIN txs t ON t.height = a.height AND t.idx = a.idx WHERE a.account = ? \
-             ORDER BY a.height DESC, a.idx DESC LIMIT ?",
+        let recent = lock(&self.recent).newest(&id.0, limit as usize);
+        let merged: Vec<(u64, u32)> = sqlx::query_as::<_, (i64, i64)>(
+            "SELECT height, idx FROM account_txs WHERE account = ? ORDER BY height DESC, idx DESC LIMIT ?",
         )
         .bind(&id.0[..])
         .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(|(h, k)| (u(h), k as u32))
+        .collect();
+        let keys: Vec<(i64, i64)> = merge_newest(&recent, &merged, limit as usize)
+            .into_iter()
+            .map(|(h, k)| (i(h), i64::from(k)))
+            .collect();
+        let rows = sqlx::query(
+            "SELECT t.id, t.height, t.idx, t.kind, t.ok, t.reason, t.detail FROM json_each(?) j \
+             JOIN txs t ON t.height = j.value->>0 AND t.idx = j.value->>1 ORDER BY j.key",
+        )
+        .bind(serde_json::to_string(&keys).map_err(|e| StoreError::Corrupt(e.to_string()))?)
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter()
@@ -462,6 +478,34 @@ pub struct StoredBlock {
     pub commitment: StateCommitment,
 }
 
+/// The by-account index rows of the stored blocks above the highest height in `account_txs`
+/// (the blocks written since the last merge; a few already merged ones are harmless).
+async fn unmerged_index(conn: &mut SqliteConnection) -> Result<RecentIndex, StoreError> {
+    let merged: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(height), 0) FROM account_txs")
+        .fetch_one(&mut *conn)
+        .await?;
+    let mut recent = RecentIndex::default();
+    let blocks =
+        sqlx::query_scalar::<_, Vec<u8>>("SELECT block FROM blocks WHERE height > ? ORDER BY height")
+            .bind(merged)
+            .fetch_all(&mut *conn)
+            .await?;
+    for bytes in blocks {
+        let block: Block = decode_exact(&bytes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let txs: Vec<Option<Transaction>> = block
+            .payload()
+            .iter()
+            .map(|t| Transaction::decode(t).ok())
+            .collect();
+        recent.add(block_index_rows(block.height(), &txs));
+    }
+    Ok(recent)
+}
+
+fn lock(recent: &Mutex<RecentIndex>) -> std::sync::MutexGuard<'_, RecentIndex> {
+    recent.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 fn i(x: u64) -> i64 {
     x as i64
 }
@@ -525,6 +569,9 @@ pub struct Store {
     writer: SqliteConnection,
     pool: SqlitePool,
     next_event: u64,
+    recent: Arc<Mutex<RecentIndex>>,
+    /// Merge the by-account index once this many rows are held ([`recent::MERGE_ROWS`]).
+    merge_rows: usize,
 }
 
 impl std::fmt::Debug for Store {
@@ -539,6 +586,8 @@ impl std::fmt::Debug for Store {
 #[derive(Clone, Debug)]
 pub struct Reader {
     pool: SqlitePool,
+    /// The by-account index rows not yet merged into `account_txs`.
+    recent: Arc<Mutex<RecentIndex>>,
 }
 
 impl Store {
@@ -557,17 +606,27 @@ impl Store {
         let next_event: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) + 1 FROM events")
             .fetch_one(&mut writer)
             .await?;
+        let recent = Arc::new(Mutex::new(unmerged_index(&mut writer).await?));
         Ok(Self {
             writer,
             pool,
             next_event: u(next_event),
+            recent,
+            merge_rows: recent::MERGE_ROWS,
         })
+    }
+
+    /// Merges the by-account index into SQLite once `rows` rows are held in memory instead of
+    /// [`recent::MERGE_ROWS`] (tests merge often to cover both sides).
+    pub fn set_index_merge_rows(&mut self, rows: usize) {
+        self.merge_rows = rows;
     }
 
     /// A handle for reads.
     pub fn reader(&self) -> Reader {
         Reader {
             pool: self.pool.clone(),
+            recent: self.recent.clone(),
         }
     }
 
@@ -652,7 +711,18 @@ impl Store {
     /// Persists committed blocks, in order, in one transaction. Returns the new last event
     /// cursor.
     pub async fn write(&mut self, items: &[CommittedItem]) -> Result<u64, StoreError> {
-        self.next_event = write::write_group(&mut self.writer, items, self.next_event).await?;
+        let (next_event, index) = write::write_group(&mut self.writer, items, self.next_event).await?;
+        self.next_event = next_event;
+        let merge = {
+            let mut recent = lock(&self.recent);
+            recent.add(index);
+            (recent.len() >= self.merge_rows).then(|| recent.sorted_rows())
+        };
+        if let Some(rows) = merge {
+            write::merge_index(&mut self.writer, &rows).await?;
+            lock(&self.recent).clear();
+            tracing::debug!(rows = rows.len(), "by-account index merged");
+        }
         Ok(self.next_event - 1)
     }
 }

@@ -14,8 +14,8 @@
 //! Rows are folded in Rust first so the script needs no ordering rules between blocks: the last
 //! version of each account, asset and escrow of the group wins, the first anchor of an id stays
 //! (as `INSERT OR IGNORE` did block by block). Rows that are appended (blocks, transactions,
-//! events) and the by-account index (sorted by key, so that one account's rows land together
-//! and each index page is visited once per group) are inserted in array order.
+//! events) are inserted in array order. The by-account index is not part of a group commit: its
+//! rows are held in memory and merged in large sorted batches ([`super::recent`]).
 
 use std::collections::BTreeMap;
 
@@ -23,6 +23,7 @@ use htlc::EscrowStatus;
 use serde::Serialize;
 use sqlx::sqlite::SqliteConnection;
 
+use super::recent::{IndexRow, block_index_rows};
 use super::{CommittedItem, StoreError, i};
 use crate::api::types::{AnchorView, EscrowView};
 use crate::codec::encode_to_vec;
@@ -30,7 +31,8 @@ use crate::state::exec::Event;
 use crate::state::{Account, AccountId, AssetCode, AssetInfo, Escrow, EscrowId, Transaction};
 
 /// Parameters in order: blocks, transactions, assets, escrows, anchors, events, accounts,
-/// accounts whose balances are rewritten, balances, by-account index rows.
+/// accounts whose balances are rewritten, balances. (The by-account index is written in
+/// larger batches: [`super::recent`].)
 const GROUP_COMMIT: &str = "BEGIN; \
 INSERT INTO blocks (height, hash, view, timestamp_ms, tx_count, block, qc, state_parent, \
  changes_digest, receipts_root) \
@@ -57,8 +59,6 @@ INSERT OR REPLACE INTO accounts (id, nonce, used) \
  SELECT unhex(value->>0), value->>1, value->>2 FROM jsonb_each(?) ORDER BY key; \
 DELETE FROM balances WHERE account IN (SELECT unhex(value) FROM jsonb_each(?)); \
 INSERT INTO balances (account, asset, amount) \
- SELECT unhex(value->>0), value->>1, value->>2 FROM jsonb_each(?) ORDER BY key; \
-INSERT OR IGNORE INTO account_txs (account, height, idx) \
  SELECT unhex(value->>0), value->>1, value->>2 FROM jsonb_each(?) ORDER BY key; \
 COMMIT;";
 
@@ -103,8 +103,8 @@ struct Rows<'a> {
     /// (seq, height, tx id, kind, subject, data), numbered from the store's next event.
     events: Vec<(i64, i64, String, &'static str, String, String)>,
     accounts: BTreeMap<&'a AccountId, &'a Account>,
-    /// (account, height, index in block) for the signer and the counterparty of each transaction.
-    index: Vec<([u8; 32], u64, u32)>,
+    /// The by-account index rows, block by block.
+    index: Vec<IndexRow>,
 }
 
 impl<'a> Rows<'a> {
@@ -140,16 +140,7 @@ impl<'a> Rows<'a> {
                 r.outcome.as_ref().err().map(|e| e.to_string()),
             ));
         }
-        for (k, t) in decoded.iter().enumerate() {
-            if let Some(t) = t {
-                self.index.push((t.body.signer.0, b.height(), k as u32));
-                if let Some(cp) = t.body.op.counterparty()
-                    && cp != t.body.signer
-                {
-                    self.index.push((cp.0, b.height(), k as u32));
-                }
-            }
-        }
+        self.index.extend(block_index_rows(b.height(), &decoded));
         let ch = &it.exec.outcome.changes;
         self.accounts.extend(ch.accounts.iter());
         self.assets.extend(ch.assets.iter());
@@ -215,13 +206,14 @@ fn json<T: Serialize>(rows: &T) -> Result<String, StoreError> {
 }
 
 /// Persists `items` (committed blocks, in order) in one transaction, numbering their events
-/// from `next_event`. Returns the next event number after them. If any statement fails, the
+/// from `next_event`. Returns the next event number after them and the blocks' by-account
+/// index rows, for the caller to hold until they are merged. If any statement fails, the
 /// transaction is rolled back and nothing is written.
 pub(super) async fn write_group(
     conn: &mut SqliteConnection,
     items: &[CommittedItem],
     mut next_event: u64,
-) -> Result<u64, StoreError> {
+) -> Result<(u64, Vec<IndexRow>), StoreError> {
     let mut rows = Rows::default();
     for it in items {
         rows.add(it, &mut next_event);
@@ -258,12 +250,6 @@ pub(super) async fn write_group(
         .zip(&accounts)
         .flat_map(|((_, a), (id, _, _))| a.balances.iter().map(move |(c, v)| (id, c.as_str(), i(*v))))
         .collect();
-    rows.index.sort_unstable();
-    let index: Vec<_> = rows
-        .index
-        .iter()
-        .map(|(a, h, k)| (hex::encode(a), i(*h), i64::from(*k)))
-        .collect();
     let result = sqlx::query(GROUP_COMMIT)
         .bind(json(&rows.blocks)?)
         .bind(json(&rows.txs)?)
@@ -274,7 +260,6 @@ pub(super) async fn write_group(
         .bind(json(&accounts)?)
         .bind(json(&rewritten)?)
         .bind(json(&balances)?)
-        .bind(json(&index)?)
         .execute(&mut *conn)
         .await;
     if let Err(e) = result {
@@ -282,7 +267,24 @@ pub(super) async fn write_group(
         let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
         return Err(e.into());
     }
-    Ok(next_event)
+    Ok((next_event, rows.index))
+}
+
+/// Inserts by-account index rows (in key order, so one account's rows share pages) in one
+/// statement.
+pub(super) async fn merge_index(conn: &mut SqliteConnection, rows: &[IndexRow]) -> Result<(), StoreError> {
+    let rows: Vec<_> = rows
+        .iter()
+        .map(|(a, h, k)| (hex::encode(a), i(*h), i64::from(*k)))
+        .collect();
+    sqlx::query(
+        "INSERT OR IGNORE INTO account_txs (account, height, idx) \
+         SELECT unhex(value->>0), value->>1, value->>2 FROM jsonb_each(?) ORDER BY key",
+    )
+    .bind(json(&rows)?)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 fn event_kind(s: EscrowStatus) -> &'static str {
