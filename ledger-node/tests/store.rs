@@ -66,18 +66,48 @@ fn child(ledger: &mut Ledger, c: &Committee, parent: &Arc<Block>, txs: Vec<Vec<u
     ))
 }
 
+/// A ledger at the genesis of a new chain, with the committee and the genesis block.
+fn new_chain() -> (Committee, Arc<Block>, Ledger) {
+    let c = committee();
+    let genesis = Block::genesis(&c, 1_000_000, genesis_state_root(&CHAIN));
+    let ledger = Ledger::new(
+        CHAIN,
+        State::genesis(&CHAIN),
+        genesis.hash(),
+        Arc::new(SigCache::new(1_000)),
+    );
+    (c, genesis, ledger)
+}
+
+/// Builds and commits one block per entry of `blocks` on top of `genesis`, returning what the
+/// node would hand its store.
+fn commit_blocks(
+    ledger: &mut Ledger,
+    c: &Committee,
+    genesis: &Arc<Block>,
+    blocks: Vec<Vec<Vec<u8>>>,
+) -> Vec<CommittedItem> {
+    let mut parent = genesis.clone();
+    let mut items = Vec::new();
+    for txs in blocks {
+        let b = child(ledger, c, &parent, txs);
+        assert!(ledger.check_block(&parent, &b));
+        let exec = ledger.commit(&b).unwrap();
+        items.push(CommittedItem {
+            block: b.clone(),
+            qc: QuorumCert::genesis(c.epoch(), b.hash(), c.size()),
+            exec,
+        });
+        parent = b;
+    }
+    items
+}
+
 #[tokio::test]
 async fn committed_blocks_reload_exactly_and_reads_answer() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("chain.sqlite");
-    let c = committee();
-    let genesis = Block::genesis(&c, 1_000_000, genesis_state_root(&CHAIN));
-    let mut ledger = Ledger::new(
-        CHAIN,
-        State::genesis(&CHAIN),
-        genesis.hash(),
-        Arc::new(SigCache::new(100)),
-    );
+    let (c, genesis, mut ledger) = new_chain();
     let mut store = Store::open(&path).await.unwrap();
     let dcep = AssetCode::new("DCEP").unwrap();
     let a = account_of(&key(1));
@@ -179,19 +209,8 @@ async fn committed_blocks_reload_exactly_and_reads_answer() {
             ),
         ],
     ];
-    let mut parent = genesis.clone();
-    let mut items = Vec::new();
-    for txs in blocks_txs {
-        let b = child(&mut ledger, &c, &parent, txs);
-        assert!(ledger.check_block(&parent, &b));
-        let exec = ledger.commit(&b).unwrap();
-        items.push(CommittedItem {
-            block: b.clone(),
-            qc: QuorumCert::genesis(c.epoch(), b.hash(), c.size()),
-            exec,
-        });
-        parent = b;
-    }
+    let items = commit_blocks(&mut ledger, &c, &genesis, blocks_txs);
+    let parent = items.last().unwrap().block.clone();
     // Two group commits.
     store.write(&items[..1]).await.unwrap();
     let last_event = store.write(&items[1..]).await.unwrap();
@@ -286,14 +305,7 @@ async fn committed_blocks_reload_exactly_and_reads_answer() {
 async fn account_history_reads_alike_merged_held_and_after_a_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("chain.sqlite");
-    let c = committee();
-    let genesis = Block::genesis(&c, 1_000_000, genesis_state_root(&CHAIN));
-    let mut ledger = Ledger::new(
-        CHAIN,
-        State::genesis(&CHAIN),
-        genesis.hash(),
-        Arc::new(SigCache::new(1_000)),
-    );
+    let (c, genesis, mut ledger) = new_chain();
     let mut store = Store::open(&path).await.unwrap();
     store.set_index_merge_rows(20);
     let dcep = AssetCode::new("DCEP").unwrap();
@@ -326,40 +338,22 @@ async fn account_history_reads_alike_merged_held_and_after_a_reopen() {
             },
         ),
     ];
-    let mut parent = genesis.clone();
-    let mut items = Vec::new();
-    let mut nonces = [0u64; 4];
-    for n in 0..12u64 {
-        let txs = if n == 0 {
-            setup.clone()
-        } else {
-            // Account 1 and 2 pay around the ring 1 -> 2 -> 3.
-            (0..2usize)
-                .map(|k| {
-                    let who = k as u8 + 1;
-                    nonces[who as usize] += 1;
-                    tx(
-                        who,
-                        nonces[who as usize],
-                        Op::Transfer {
-                            asset: dcep.clone(),
-                            to: accounts[k + 1],
-                            amount: n,
-                        },
-                    )
-                })
-                .collect()
-        };
-        let b = child(&mut ledger, &c, &parent, txs);
-        assert!(ledger.check_block(&parent, &b));
-        let exec = ledger.commit(&b).unwrap();
-        items.push(CommittedItem {
-            block: b.clone(),
-            qc: QuorumCert::genesis(c.epoch(), b.hash(), c.size()),
-            exec,
-        });
-        parent = b;
-    }
+    // After the setup block, accounts 1 and 2 pay around the ring 1 -> 2 -> 3, one transfer
+    // each per block.
+    let mut blocks = vec![setup];
+    blocks.extend((1..12u64).map(|n| {
+        (0..2usize)
+            .map(|k| {
+                let op = Op::Transfer {
+                    asset: dcep.clone(),
+                    to: accounts[k + 1],
+                    amount: n,
+                };
+                tx(k as u8 + 1, n, op)
+            })
+            .collect()
+    }));
+    let items = commit_blocks(&mut ledger, &c, &genesis, blocks);
     // What each account's history must be, newest first: the ids of the transactions it signed
     // or received.
     let history = |acct| -> Vec<String> {

@@ -196,20 +196,28 @@ impl Reader {
         })
     }
 
-    /// Committed transaction ids of an account, newest first: the rows of recent blocks held
-    /// in memory, then those merged into `account_txs`.
-    pub async fn account_txs(&self, id: &AccountId, limit: u32) -> Result<Vec<TxStatus>, StoreError> {
-        let recent = lock(&self.recent).newest(&id.0, limit as usize);
-        let merged: Vec<(u64, u32)> = sqlx::query_as::<_, (i64, i64)>(
+    /// Up to `limit` of `id`'s by-account rows merged into `account_txs`, newest first.
+    async fn merged_account_rows(&self, id: &AccountId, limit: u32) -> Result<Vec<(u64, u32)>, StoreError> {
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
             "SELECT height, idx FROM account_txs WHERE account = ? ORDER BY height DESC, idx DESC LIMIT ?",
         )
         .bind(&id.0[..])
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
-        .await?
-        .into_iter()
-        .map(|(h, k)| (u(h), k as u32))
-        .collect();
+        .await?;
+        Ok(rows.into_iter().map(|(h, k)| (u(h), k as u32)).collect())
+    }
+
+    /// Committed transaction ids of an account, newest first: the rows of recent blocks held
+    /// in memory, then those merged into `account_txs`.
+    pub async fn account_txs(&self, id: &AccountId, limit: u32) -> Result<Vec<TxStatus>, StoreError> {
+        let recent = lock(&self.recent).newest(&id.0, limit as usize);
+        // The newest rows are in memory; SQLite is asked only when they are not enough.
+        let merged = if recent.len() >= limit as usize {
+            Vec::new()
+        } else {
+            self.merged_account_rows(id, limit).await?
+        };
         let keys: Vec<(i64, i64)> = merge_newest(&recent, &merged, limit as usize)
             .into_iter()
             .map(|(h, k)| (i(h), i64::from(k)))
