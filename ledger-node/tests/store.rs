@@ -298,9 +298,33 @@ async fn committed_blocks_reload_exactly_and_reads_answer() {
     assert_eq!(loaded, Some(rec));
 }
 
-/// The by-account index is held in memory and merged into SQLite in batches: an account's
-/// history reads the same whether its rows are merged, held, or half of each, and after a
-/// reopen (rows held in memory are rebuilt from the stored blocks).
+/// Every committed transaction's status by id: found at its (height, index) wherever its
+/// index row is (merged or held); an id never committed, even one sharing the 8-byte prefix
+/// the merged index keeps, is not found.
+async fn assert_ids_found(reader: &ledger_node::node::store::Reader, items: &[CommittedItem]) {
+    let mut want = std::collections::HashMap::new();
+    for it in items {
+        for (k, t) in it.block.payload().iter().enumerate() {
+            want.insert(ledger_node::merkle::leaf_hash(t), (it.block.height(), k as u32));
+        }
+    }
+    let ids: Vec<[u8; 32]> = want.keys().copied().collect();
+    let found = reader.tx_statuses(&ids).await.unwrap();
+    assert_eq!(found.len(), want.len(), "every committed id is found");
+    for (id, (height, index)) in &want {
+        assert_eq!((found[id].height, found[id].index), (Some(*height), Some(*index)));
+        assert_eq!(reader.tx_location(id).await.unwrap(), Some((*height, *index)));
+    }
+    let mut lookalike = ids[0];
+    lookalike[31] ^= 1;
+    assert_eq!(reader.tx_status(&lookalike).await.unwrap(), None);
+    assert_eq!(reader.tx_status(&[0xee; 32]).await.unwrap(), None);
+}
+
+/// The indexes by account and by id are held in memory and merged into SQLite in batches: an
+/// account's history and a transaction's status read the same whether their rows are merged,
+/// held, or half of each, after a reopen (rows held in memory are rebuilt from the stored
+/// blocks), and after the upgrade from a database whose by-id index was the `txs` table's own.
 #[tokio::test]
 async fn account_history_reads_alike_merged_held_and_after_a_reopen() {
     let dir = tempfile::tempdir().unwrap();
@@ -399,14 +423,41 @@ async fn account_history_reads_alike_merged_held_and_after_a_reopen() {
         .await
         .unwrap();
     assert!(merged > 0, "some rows were merged into SQLite");
+    let merged_ids: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tx_ids")
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    assert!(merged_ids > 0, "some id rows were merged into SQLite");
     for acct in &accounts {
         assert_eq!(read(store.reader(), *acct).await, history(*acct));
     }
+    assert_ids_found(&store.reader(), &items).await;
     // Rows still held in memory when the store closes come back from the stored blocks.
     drop(store);
     let reopened = Store::open(&path).await.unwrap();
     for acct in &accounts {
         assert_eq!(read(reopened.reader(), *acct).await, history(*acct));
     }
+    assert_ids_found(&reopened.reader(), &items).await;
     assert_eq!(history(accounts[2]).len(), 11);
+    // Back to the schema before migration 3 (the id index on `txs`, no `tx_ids`): the upgrade
+    // fills `tx_ids` up to the merged by-account rows and the rest is held again.
+    drop(reopened);
+    sqlx::raw_sql(
+        "DROP TABLE tx_ids; DROP TABLE merged_index; CREATE INDEX txs_by_id ON txs (id); \
+         DELETE FROM _sqlx_migrations WHERE version = 3;",
+    )
+    .execute(&mut db)
+    .await
+    .unwrap();
+    let upgraded = Store::open(&path).await.unwrap();
+    let refilled: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tx_ids")
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    assert_eq!(refilled, merged_ids);
+    assert_ids_found(&upgraded.reader(), &items).await;
+    for acct in &accounts {
+        assert_eq!(read(upgraded.reader(), *acct).await, history(*acct));
+    }
 }

@@ -32,10 +32,13 @@ use crate::state::exec::StateCommitment;
 use crate::state::types::hex_of;
 use crate::state::{AccountId, AssetCode, AssetInfo, Escrow, EscrowId, Executed, State, Transaction};
 use crate::types::{Block, QuorumCert};
-use recent::{RecentIndex, block_index_rows, merge_newest};
+use recent::{BlockRows, RecentIndex, block_index_rows, merge_newest};
 
 /// Most transaction ids bound in one `IN (...)` lookup (SQLite allows 32,766 variables).
 const IDS_PER_LOOKUP: usize = 500;
+
+/// How many leading bytes of a transaction id the merged by-id index (`tx_ids`) keeps.
+const ID_PREFIX_LEN: usize = 8;
 
 /// An escrow with the timestamps of its creating and closing blocks, from `escrows e`.
 macro_rules! escrow_view_select {
@@ -131,37 +134,75 @@ impl Reader {
         Ok(self.tx_statuses(std::slice::from_ref(id)).await?.remove(id))
     }
 
-    /// The statuses of those of `ids` that are committed, in one query per
-    /// [`IDS_PER_LOOKUP`] ids: admitting a batch of a thousand transactions costs a few
-    /// round trips to SQLite instead of a thousand. An id committed more than once keeps its
-    /// first (lowest) height.
+    /// The statuses of those of `ids` that are committed: first those in the merged by-id
+    /// index, in one query per [`IDS_PER_LOOKUP`] ids (admitting a batch of a thousand
+    /// transactions costs a few round trips to SQLite instead of a thousand), then the rest
+    /// from the recent blocks' index held in memory. An id committed more than once keeps its
+    /// first (lowest) height: merged heights are all below the held ones.
     pub async fn tx_statuses(&self, ids: &[[u8; 32]]) -> Result<HashMap<[u8; 32], TxStatus>, StoreError> {
         let mut found = HashMap::new();
+        let wanted: std::collections::HashSet<&[u8; 32]> = ids.iter().collect();
         for chunk in ids.chunks(IDS_PER_LOOKUP) {
-            let mut q: QueryBuilder<Sqlite> =
-                QueryBuilder::new("SELECT id, height, idx, kind, ok, reason, detail FROM txs WHERE id IN (");
+            let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "SELECT t.id, t.height, t.idx, t.kind, t.ok, t.reason, t.detail FROM tx_ids x \
+                 JOIN txs t ON t.height = x.height AND t.idx = x.idx WHERE x.prefix IN (",
+            );
             let mut list = q.separated(", ");
             for id in chunk {
-                list.push_bind(&id[..]);
+                list.push_bind(&id[..ID_PREFIX_LEN]);
             }
-            q.push(") ORDER BY height");
+            q.push(") ORDER BY t.height, t.idx");
             for r in q.build().fetch_all(&self.pool).await? {
-                let Ok(id) = <[u8; 32]>::try_from(r.get::<&[u8], _>(0)) else {
-                    continue;
-                };
-                found.entry(id).or_insert_with(|| committed_status(&id, &r));
+                // Ids that only share the prefix are not what was asked for.
+                match <[u8; 32]>::try_from(r.get::<&[u8], _>(0)) {
+                    Ok(id) if wanted.contains(&id) => {
+                        found.entry(id).or_insert_with(|| committed_status(&id, &r));
+                    }
+                    _ => {}
+                }
             }
+        }
+        let held: Vec<(u64, u32)> = {
+            let recent = lock(&self.recent);
+            ids.iter()
+                .filter(|id| !found.contains_key(*id))
+                .filter_map(|id| recent.location(id))
+                .collect()
+        };
+        for (id, status) in self.statuses_at(&held).await? {
+            found.entry(id).or_insert(status);
         }
         Ok(found)
     }
 
     /// Where a committed transaction is: (height, index).
     pub async fn tx_location(&self, id: &[u8; 32]) -> Result<Option<(u64, u32)>, StoreError> {
-        let row = sqlx::query("SELECT height, idx FROM txs WHERE id = ? ORDER BY height LIMIT 1")
-            .bind(&id[..])
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(|r| (u(r.get(0)), r.get::<i64, _>(1) as u32)))
+        Ok(self
+            .tx_status(id)
+            .await?
+            .and_then(|s| Some((s.height?, s.index?))))
+    }
+
+    /// The ids and statuses of the transactions at these (height, index) places, in the same
+    /// order.
+    async fn statuses_at(&self, places: &[(u64, u32)]) -> Result<Vec<([u8; 32], TxStatus)>, StoreError> {
+        if places.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<(i64, i64)> = places.iter().map(|&(h, k)| (i(h), i64::from(k))).collect();
+        let rows = sqlx::query(
+            "SELECT t.id, t.height, t.idx, t.kind, t.ok, t.reason, t.detail FROM json_each(?) j \
+             JOIN txs t ON t.height = j.value->>0 AND t.idx = j.value->>1 ORDER BY j.key",
+        )
+        .bind(serde_json::to_string(&keys).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                let id = b32(r.get::<&[u8], _>(0))?;
+                Ok((id, committed_status(&id, &r)))
+            })
+            .collect()
     }
 
     /// An account's committed state.
@@ -218,20 +259,13 @@ impl Reader {
         } else {
             self.merged_account_rows(id, limit).await?
         };
-        let keys: Vec<(i64, i64)> = merge_newest(&recent, &merged, limit as usize)
+        let places = merge_newest(&recent, &merged, limit as usize);
+        Ok(self
+            .statuses_at(&places)
+            .await?
             .into_iter()
-            .map(|(h, k)| (i(h), i64::from(k)))
-            .collect();
-        let rows = sqlx::query(
-            "SELECT t.id, t.height, t.idx, t.kind, t.ok, t.reason, t.detail FROM json_each(?) j \
-             JOIN txs t ON t.height = j.value->>0 AND t.idx = j.value->>1 ORDER BY j.key",
-        )
-        .bind(serde_json::to_string(&keys).map_err(|e| StoreError::Corrupt(e.to_string()))?)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter()
-            .map(|r| Ok(committed_status(&b32(r.get::<&[u8], _>(0))?, &r)))
-            .collect()
+            .map(|(_, s)| s)
+            .collect())
     }
 
     /// An asset.
@@ -486,13 +520,17 @@ pub struct StoredBlock {
     pub commitment: StateCommitment,
 }
 
-/// The by-account index rows of the stored blocks above the highest height in `account_txs`
-/// (the blocks written since the last merge; a few already merged ones are harmless).
+/// The index rows (by account and by id) of the stored blocks above the height the last merge
+/// covered.
 async fn unmerged_index(conn: &mut SqliteConnection) -> Result<RecentIndex, StoreError> {
-    let merged: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(height), 0) FROM account_txs")
-        .fetch_one(&mut *conn)
-        .await?;
-    let mut recent = RecentIndex::default();
+    let merged: i64 =
+        sqlx::query_scalar("SELECT COALESCE((SELECT height FROM merged_index WHERE id = 1), 0)")
+            .fetch_one(&mut *conn)
+            .await?;
+    let mut rows = BlockRows {
+        through: u(merged),
+        ..BlockRows::default()
+    };
     let blocks =
         sqlx::query_scalar::<_, Vec<u8>>("SELECT block FROM blocks WHERE height > ? ORDER BY height")
             .bind(merged)
@@ -505,8 +543,19 @@ async fn unmerged_index(conn: &mut SqliteConnection) -> Result<RecentIndex, Stor
             .iter()
             .map(|t| Transaction::decode(t).ok())
             .collect();
-        recent.add(block_index_rows(block.height(), &txs));
+        rows.accounts.extend(block_index_rows(block.height(), &txs));
+        rows.through = block.height();
     }
+    let ids: Vec<(Vec<u8>, i64, i64)> =
+        sqlx::query_as("SELECT id, height, idx FROM txs WHERE height > ? ORDER BY height, idx")
+            .bind(merged)
+            .fetch_all(&mut *conn)
+            .await?;
+    for (id, h, k) in ids {
+        rows.ids.push((b32(&id)?, u(h), k as u32));
+    }
+    let mut recent = RecentIndex::default();
+    recent.hold(rows);
     Ok(recent)
 }
 
@@ -569,6 +618,7 @@ fn migrator() -> Migrator {
     Migrator::with_migrations(vec![
         step(1, "chain schema", include_str!("schema.sql")),
         step(2, "escrow lookups", include_str!("schema_2_escrow_lookups.sql")),
+        step(3, "batched id index", include_str!("schema_3_tx_ids.sql")),
     ])
 }
 
@@ -578,7 +628,7 @@ pub struct Store {
     pool: SqlitePool,
     next_event: u64,
     recent: Arc<Mutex<RecentIndex>>,
-    /// Merge the by-account index once this many rows are held ([`recent::MERGE_ROWS`]).
+    /// Merge the held indexes once this many rows are held ([`recent::MERGE_ROWS`]).
     merge_rows: usize,
 }
 
@@ -594,7 +644,7 @@ impl std::fmt::Debug for Store {
 #[derive(Clone, Debug)]
 pub struct Reader {
     pool: SqlitePool,
-    /// The by-account index rows not yet merged into `account_txs`.
+    /// The index rows not yet merged into `account_txs` and `tx_ids`.
     recent: Arc<Mutex<RecentIndex>>,
 }
 
@@ -624,7 +674,7 @@ impl Store {
         })
     }
 
-    /// Merges the by-account index into SQLite once `rows` rows are held in memory instead of
+    /// Merges the held indexes into SQLite once `rows` rows are held in memory instead of
     /// [`recent::MERGE_ROWS`] (tests merge often to cover both sides).
     pub fn set_index_merge_rows(&mut self, rows: usize) {
         self.merge_rows = rows;
@@ -723,13 +773,18 @@ impl Store {
         self.next_event = next_event;
         let merge = {
             let mut recent = lock(&self.recent);
-            recent.add(index);
+            recent.hold(index);
             (recent.len() >= self.merge_rows).then(|| recent.sorted_rows())
         };
         if let Some(rows) = merge {
             write::merge_index(&mut self.writer, &rows).await?;
             lock(&self.recent).clear();
-            tracing::debug!(rows = rows.len(), "by-account index merged");
+            tracing::debug!(
+                accounts = rows.accounts.len(),
+                ids = rows.ids.len(),
+                through = rows.through,
+                "indexes merged"
+            );
         }
         Ok(self.next_event - 1)
     }

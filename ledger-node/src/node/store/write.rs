@@ -14,8 +14,9 @@
 //! Rows are folded in Rust first so the script needs no ordering rules between blocks: the last
 //! version of each account, asset and escrow of the group wins, the first anchor of an id stays
 //! (as `INSERT OR IGNORE` did block by block). Rows that are appended (blocks, transactions,
-//! events) are inserted in array order. The by-account index is not part of a group commit: its
-//! rows are held in memory and merged in large sorted batches ([`super::recent`]).
+//! events) are inserted in array order. The indexes by account and by id are not part of a
+//! group commit: their rows are held in memory and merged in large sorted batches
+//! ([`super::recent`]).
 
 use std::collections::BTreeMap;
 
@@ -23,7 +24,7 @@ use htlc::EscrowStatus;
 use serde::Serialize;
 use sqlx::sqlite::SqliteConnection;
 
-use super::recent::{IndexRow, block_index_rows};
+use super::recent::{BlockRows, block_index_rows};
 use super::{CommittedItem, StoreError, i};
 use crate::api::types::{AnchorView, EscrowView};
 use crate::codec::encode_to_vec;
@@ -31,8 +32,8 @@ use crate::state::exec::Event;
 use crate::state::{Account, AccountId, AssetCode, AssetInfo, Escrow, EscrowId, Transaction};
 
 /// Parameters in order: blocks, transactions, assets, escrows, anchors, events, accounts,
-/// accounts whose balances are rewritten, balances. (The by-account index is written in
-/// larger batches: [`super::recent`].)
+/// accounts whose balances are rewritten, balances. (The indexes by account and by id are
+/// written in larger batches: [`super::recent`].)
 const GROUP_COMMIT: &str = "BEGIN; \
 INSERT INTO blocks (height, hash, view, timestamp_ms, tx_count, block, qc, state_parent, \
  changes_digest, receipts_root) \
@@ -103,8 +104,8 @@ struct Rows<'a> {
     /// (seq, height, tx id, kind, subject, data), numbered from the store's next event.
     events: Vec<(i64, i64, String, &'static str, String, String)>,
     accounts: BTreeMap<&'a AccountId, &'a Account>,
-    /// The by-account index rows, block by block.
-    index: Vec<IndexRow>,
+    /// The index rows, block by block.
+    index: BlockRows,
 }
 
 impl<'a> Rows<'a> {
@@ -127,6 +128,7 @@ impl<'a> Rows<'a> {
         let decoded: Vec<Option<Transaction>> =
             b.payload().iter().map(|t| Transaction::decode(t).ok()).collect();
         for r in &it.exec.outcome.receipts {
+            self.index.ids.push((r.tx_id, b.height(), r.index));
             let tx = decoded.get(r.index as usize).and_then(Option::as_ref);
             self.txs.push((
                 hex::encode(r.tx_id),
@@ -140,7 +142,8 @@ impl<'a> Rows<'a> {
                 r.outcome.as_ref().err().map(|e| e.to_string()),
             ));
         }
-        self.index.extend(block_index_rows(b.height(), &decoded));
+        self.index.accounts.extend(block_index_rows(b.height(), &decoded));
+        self.index.through = b.height();
         let ch = &it.exec.outcome.changes;
         self.accounts.extend(ch.accounts.iter());
         self.assets.extend(ch.assets.iter());
@@ -206,14 +209,14 @@ fn json<T: Serialize>(rows: &T) -> Result<String, StoreError> {
 }
 
 /// Persists `items` (committed blocks, in order) in one transaction, numbering their events
-/// from `next_event`. Returns the next event number after them and the blocks' by-account
-/// index rows, for the caller to hold until they are merged. If any statement fails, the
+/// from `next_event`. Returns the next event number after them and the blocks' index rows,
+/// for the caller to hold until they are merged. If any statement fails, the
 /// transaction is rolled back and nothing is written.
 pub(super) async fn write_group(
     conn: &mut SqliteConnection,
     items: &[CommittedItem],
     mut next_event: u64,
-) -> Result<(u64, Vec<IndexRow>), StoreError> {
+) -> Result<(u64, BlockRows), StoreError> {
     let mut rows = Rows::default();
     for it in items {
         rows.add(it, &mut next_event);
@@ -270,20 +273,38 @@ pub(super) async fn write_group(
     Ok((next_event, rows.index))
 }
 
-/// Inserts by-account index rows (in key order, so one account's rows share pages) in one
-/// statement.
-pub(super) async fn merge_index(conn: &mut SqliteConnection, rows: &[IndexRow]) -> Result<(), StoreError> {
-    let rows: Vec<_> = rows
+/// Inserts index rows (each kind in key order, so neighbouring rows share pages) and the height
+/// they cover, in one transaction.
+const MERGE_INDEX: &str = "BEGIN; \
+INSERT OR IGNORE INTO account_txs (account, height, idx) \
+ SELECT unhex(value->>0), value->>1, value->>2 FROM jsonb_each(?) ORDER BY key; \
+INSERT OR IGNORE INTO tx_ids (prefix, height, idx) \
+ SELECT unhex(value->>0), value->>1, value->>2 FROM jsonb_each(?) ORDER BY key; \
+INSERT OR REPLACE INTO merged_index (id, height) VALUES (1, ?); \
+COMMIT;";
+
+/// Merges held index rows into SQLite (see [`super::recent`]); on failure nothing is written.
+pub(super) async fn merge_index(conn: &mut SqliteConnection, rows: &BlockRows) -> Result<(), StoreError> {
+    let accounts: Vec<_> = rows
+        .accounts
         .iter()
         .map(|(a, h, k)| (hex::encode(a), i(*h), i64::from(*k)))
         .collect();
-    sqlx::query(
-        "INSERT OR IGNORE INTO account_txs (account, height, idx) \
-         SELECT unhex(value->>0), value->>1, value->>2 FROM jsonb_each(?) ORDER BY key",
-    )
-    .bind(json(&rows)?)
-    .execute(&mut *conn)
-    .await?;
+    let ids: Vec<_> = rows
+        .ids
+        .iter()
+        .map(|(id, h, k)| (hex::encode(&id[..super::ID_PREFIX_LEN]), i(*h), i64::from(*k)))
+        .collect();
+    let result = sqlx::query(MERGE_INDEX)
+        .bind(json(&accounts)?)
+        .bind(json(&ids)?)
+        .bind(i(rows.through))
+        .execute(&mut *conn)
+        .await;
+    if let Err(e) = result {
+        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+        return Err(e.into());
+    }
     Ok(())
 }
 
