@@ -331,7 +331,7 @@ async fn account_history_reads_alike_merged_held_and_after_a_reopen() {
     let path = dir.path().join("chain.sqlite");
     let (c, genesis, mut ledger) = new_chain();
     let mut store = Store::open(&path).await.unwrap();
-    store.set_index_merge_rows(20);
+    store.set_index_merge(20, 7);
     let dcep = AssetCode::new("DCEP").unwrap();
     let accounts: Vec<_> = (1..=3).map(|i| account_of(&key(i))).collect();
     let setup = vec![
@@ -411,9 +411,10 @@ async fn account_history_reads_alike_merged_held_and_after_a_reopen() {
         assert_eq!(first3[..], all[..3.min(all.len())], "a limit keeps the newest");
         all
     };
-    // Groups of 5 blocks (21, 20 and 8 rows): two merges, and 8 rows held at the end.
-    for group in items.chunks(5) {
-        store.write(group).await.unwrap();
+    // One block per write (6 rows each after the first), a merge once 20 are held, 7 rows
+    // merged per write: merges complete, and at the end one is in progress beside held rows.
+    for block in items.chunks(1) {
+        store.write(block).await.unwrap();
     }
     let mut db = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
         .await
@@ -440,11 +441,23 @@ async fn account_history_reads_alike_merged_held_and_after_a_reopen() {
     }
     assert_ids_found(&reopened.reader(), &items).await;
     assert_eq!(history(accounts[2]).len(), 11);
-    // Back to the schema before migration 3 (the id index on `txs`, no `tx_ids`): the upgrade
-    // fills `tx_ids` up to the merged by-account rows and the rest is held again.
+    // Back to the schema before migration 3 (the id index on `txs`, no `tx_ids`, by-account
+    // rows merged whole): the upgrade fills `tx_ids` up to the merged by-account rows and the
+    // rest is held again.
     drop(reopened);
+    let through: i64 = sqlx::query_scalar("SELECT height FROM merged_index")
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    let merged_ids: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM txs WHERE height <= ?")
+        .bind(through)
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    assert!(merged_ids > 0);
     sqlx::raw_sql(
-        "DROP TABLE tx_ids; DROP TABLE merged_index; CREATE INDEX txs_by_id ON txs (id); \
+        "DELETE FROM account_txs WHERE height > (SELECT height FROM merged_index); \
+         DROP TABLE tx_ids; DROP TABLE merged_index; CREATE INDEX txs_by_id ON txs (id); \
          DELETE FROM _sqlx_migrations WHERE version = 3;",
     )
     .execute(&mut db)

@@ -630,6 +630,8 @@ pub struct Store {
     recent: Arc<Mutex<RecentIndex>>,
     /// Merge the held indexes once this many rows are held ([`recent::MERGE_ROWS`]).
     merge_rows: usize,
+    /// Rows merged per group commit ([`recent::MERGE_CHUNK_ROWS`]).
+    merge_chunk_rows: usize,
 }
 
 impl std::fmt::Debug for Store {
@@ -671,13 +673,16 @@ impl Store {
             next_event: u(next_event),
             recent,
             merge_rows: recent::MERGE_ROWS,
+            merge_chunk_rows: recent::MERGE_CHUNK_ROWS,
         })
     }
 
-    /// Merges the held indexes into SQLite once `rows` rows are held in memory instead of
-    /// [`recent::MERGE_ROWS`] (tests merge often to cover both sides).
-    pub fn set_index_merge_rows(&mut self, rows: usize) {
+    /// Merges the held indexes into SQLite once `rows` rows are held in memory, `chunk` rows
+    /// per group commit, instead of [`recent::MERGE_ROWS`] and [`recent::MERGE_CHUNK_ROWS`]
+    /// (tests merge often, in small chunks, to cover every side).
+    pub fn set_index_merge(&mut self, rows: usize, chunk: usize) {
         self.merge_rows = rows;
+        self.merge_chunk_rows = chunk;
     }
 
     /// A handle for reads.
@@ -771,20 +776,17 @@ impl Store {
     pub async fn write(&mut self, items: &[CommittedItem]) -> Result<u64, StoreError> {
         let (next_event, index) = write::write_group(&mut self.writer, items, self.next_event).await?;
         self.next_event = next_event;
-        let merge = {
+        let chunk = {
             let mut recent = lock(&self.recent);
             recent.hold(index);
-            (recent.len() >= self.merge_rows).then(|| recent.sorted_rows())
+            recent.next_chunk(self.merge_rows, self.merge_chunk_rows)
         };
-        if let Some(rows) = merge {
-            write::merge_index(&mut self.writer, &rows).await?;
-            lock(&self.recent).clear();
-            tracing::debug!(
-                accounts = rows.accounts.len(),
-                ids = rows.ids.len(),
-                through = rows.through,
-                "indexes merged"
-            );
+        if let Some(chunk) = chunk {
+            write::merge_index(&mut self.writer, &chunk).await?;
+            lock(&self.recent).chunk_written(&chunk);
+            if chunk.through != 0 {
+                tracing::debug!(through = chunk.through, "indexes merged");
+            }
         }
         Ok(self.next_event - 1)
     }

@@ -273,14 +273,14 @@ pub(super) async fn write_group(
     Ok((next_event, rows.index))
 }
 
-/// Inserts index rows (each kind in key order, so neighbouring rows share pages) and the height
-/// they cover, in one transaction.
+/// Inserts a chunk of index rows (each kind in key order, so neighbouring rows share pages)
+/// and, with the last chunk of a merge, the height the merge covers, in one transaction.
 const MERGE_INDEX: &str = "BEGIN; \
 INSERT OR IGNORE INTO account_txs (account, height, idx) \
  SELECT unhex(value->>0), value->>1, value->>2 FROM jsonb_each(?) ORDER BY key; \
 INSERT OR IGNORE INTO tx_ids (prefix, height, idx) \
  SELECT unhex(value->>0), value->>1, value->>2 FROM jsonb_each(?) ORDER BY key; \
-INSERT OR REPLACE INTO merged_index (id, height) VALUES (1, ?); \
+UPDATE merged_index SET height = MAX(height, ?) WHERE id = 1; \
 COMMIT;";
 
 /// Merges held index rows into SQLite (see [`super::recent`]); on failure nothing is written.
