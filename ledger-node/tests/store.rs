@@ -11,7 +11,7 @@ use ledger_node::crypto::{KeyPair, sha256};
 use ledger_node::node::store::{CommittedItem, SqliteSafety, Store};
 use ledger_node::safety::{SafetyRecord, SafetyStorage};
 use ledger_node::state::exec::genesis_state_root;
-use ledger_node::state::{AssetCode, EscrowId, Ledger, Op, SigCache, State, TxBody, account_of};
+use ledger_node::state::{AccountId, AssetCode, EscrowId, Ledger, Op, SigCache, State, TxBody, account_of};
 use ledger_node::types::{Block, BlockHeader, QuorumCert};
 use sqlx::Connection;
 
@@ -46,6 +46,24 @@ fn tx(who: u8, nonce: u64, op: Op) -> Vec<u8> {
 }
 
 /// Builds the child of `parent` carrying `txs`, with the state root the ledger computes.
+/// The issuer's (key 0) first transactions: create `dcep`, then issue to each account.
+fn create_and_issue(dcep: &AssetCode, to: &[(AccountId, u64)]) -> Vec<Vec<u8>> {
+    let create = Op::CreateAsset {
+        code: dcep.clone(),
+        scale: 2,
+    };
+    let issues = to.iter().map(|&(to, amount)| Op::Issue {
+        asset: dcep.clone(),
+        to,
+        amount,
+    });
+    std::iter::once(create)
+        .chain(issues)
+        .zip(1..)
+        .map(|(op, nonce)| tx(0, nonce, op))
+        .collect()
+}
+
 fn child(ledger: &mut Ledger, c: &Committee, parent: &Arc<Block>, txs: Vec<Vec<u8>>) -> Arc<Block> {
     let ts = parent.timestamp_ms() + 1_000;
     let root = ledger.state_root(parent, &txs, ts);
@@ -114,25 +132,7 @@ async fn committed_blocks_reload_exactly_and_reads_answer() {
     let b = account_of(&key(2));
     let escrow = EscrowId::derive(&a, &[4; 16]);
     let blocks_txs = vec![
-        vec![
-            tx(
-                0,
-                1,
-                Op::CreateAsset {
-                    code: dcep.clone(),
-                    scale: 2,
-                },
-            ),
-            tx(
-                0,
-                2,
-                Op::Issue {
-                    asset: dcep.clone(),
-                    to: a,
-                    amount: 5_000,
-                },
-            ),
-        ],
+        create_and_issue(&dcep, &[(a, 5_000)]),
         vec![
             tx(
                 1,
@@ -334,34 +334,7 @@ async fn account_history_reads_alike_merged_held_and_after_a_reopen() {
     store.set_index_merge(20, 7);
     let dcep = AssetCode::new("DCEP").unwrap();
     let accounts: Vec<_> = (1..=3).map(|i| account_of(&key(i))).collect();
-    let setup = vec![
-        tx(
-            0,
-            1,
-            Op::CreateAsset {
-                code: dcep.clone(),
-                scale: 2,
-            },
-        ),
-        tx(
-            0,
-            2,
-            Op::Issue {
-                asset: dcep.clone(),
-                to: accounts[0],
-                amount: 1_000_000,
-            },
-        ),
-        tx(
-            0,
-            3,
-            Op::Issue {
-                asset: dcep.clone(),
-                to: accounts[1],
-                amount: 1_000_000,
-            },
-        ),
-    ];
+    let setup = create_and_issue(&dcep, &[(accounts[0], 1_000_000), (accounts[1], 1_000_000)]);
     // After the setup block, accounts 1 and 2 pay around the ring 1 -> 2 -> 3, one transfer
     // each per block.
     let mut blocks = vec![setup];

@@ -544,15 +544,15 @@ async fn unmerged_index(conn: &mut SqliteConnection) -> Result<RecentIndex, Stor
             .map(|t| Transaction::decode(t).ok())
             .collect();
         rows.accounts.extend(block_index_rows(block.height(), &txs));
+        // A transaction's id is the leaf hash of its bytes, decodable or not.
+        rows.ids.extend(
+            block
+                .payload()
+                .iter()
+                .enumerate()
+                .map(|(k, t)| (crate::merkle::leaf_hash(t), block.height(), k as u32)),
+        );
         rows.through = block.height();
-    }
-    let ids: Vec<(Vec<u8>, i64, i64)> =
-        sqlx::query_as("SELECT id, height, idx FROM txs WHERE height > ? ORDER BY height, idx")
-            .bind(merged)
-            .fetch_all(&mut *conn)
-            .await?;
-    for (id, h, k) in ids {
-        rows.ids.push((b32(&id)?, u(h), k as u32));
     }
     let mut recent = RecentIndex::default();
     recent.hold(rows);

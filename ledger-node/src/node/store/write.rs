@@ -253,7 +253,7 @@ pub(super) async fn write_group(
         .zip(&accounts)
         .flat_map(|((_, a), (id, _, _))| a.balances.iter().map(move |(c, v)| (id, c.as_str(), i(*v))))
         .collect();
-    let result = sqlx::query(GROUP_COMMIT)
+    let group = sqlx::query(GROUP_COMMIT)
         .bind(json(&rows.blocks)?)
         .bind(json(&rows.txs)?)
         .bind(json(&assets)?)
@@ -262,14 +262,8 @@ pub(super) async fn write_group(
         .bind(json(&rows.events)?)
         .bind(json(&accounts)?)
         .bind(json(&rewritten)?)
-        .bind(json(&balances)?)
-        .execute(&mut *conn)
-        .await;
-    if let Err(e) = result {
-        // A failed statement leaves the transaction open; undo everything of this group.
-        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-        return Err(e.into());
-    }
+        .bind(json(&balances)?);
+    execute_or_roll_back(conn, group).await?;
     Ok((next_event, rows.index))
 }
 
@@ -295,13 +289,20 @@ pub(super) async fn merge_index(conn: &mut SqliteConnection, rows: &BlockRows) -
         .iter()
         .map(|(id, h, k)| (hex::encode(&id[..super::ID_PREFIX_LEN]), i(*h), i64::from(*k)))
         .collect();
-    let result = sqlx::query(MERGE_INDEX)
+    let merge = sqlx::query(MERGE_INDEX)
         .bind(json(&accounts)?)
         .bind(json(&ids)?)
-        .bind(i(rows.through))
-        .execute(&mut *conn)
-        .await;
-    if let Err(e) = result {
+        .bind(i(rows.through));
+    execute_or_roll_back(conn, merge).await
+}
+
+/// Runs a `BEGIN; ...; COMMIT;` script. A failed statement leaves the transaction open, so it
+/// is rolled back: nothing of the script is written.
+async fn execute_or_roll_back(
+    conn: &mut SqliteConnection,
+    script: sqlx::query::Query<'_, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
+) -> Result<(), StoreError> {
+    if let Err(e) = script.execute(&mut *conn).await {
         let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
         return Err(e.into());
     }
