@@ -59,6 +59,7 @@ pub struct Core {
     view_started_ms: u64,
     proposed_view: View,
     propose_timer: (View, u64),
+    own_block: Option<Arc<Block>>,
     last_timeout: Option<Timeout>,
     parked: HashMap<BlockHash, Vec<Parked>>,
     parked_count: usize,
@@ -124,6 +125,7 @@ impl Core {
             view_started_ms: 0,
             proposed_view: last_proposed,
             propose_timer: (0, 0),
+            own_block: None,
             last_timeout: None,
             parked: HashMap::new(),
             parked_count: 0,
@@ -279,6 +281,13 @@ impl Core {
                 }
             }
             Timer::Propose(v) if v == self.pacemaker.view() => self.maybe_propose(),
+            Timer::OwnVote(v) => {
+                if let Some(b) = self.own_block.take_if(|b| b.view() == v)
+                    && let Some(parent) = self.store.get(&b.parent_hash()).cloned()
+                {
+                    self.try_vote(&b, &parent);
+                }
+            }
             Timer::FlushTransactions => {
                 self.flush_armed = false;
                 self.flush_outbox();
@@ -514,11 +523,11 @@ impl Core {
             }
             return;
         }
-        if self.safety.note_proposal(v).is_err() {
+        let Ok(note_saved) = self.safety.note_proposal(v) else {
             // Already proposed in this view (before a restart), or the record cannot be saved.
             self.proposed_view = v;
             return;
-        }
+        };
         let exclude = self.store.pending_tx_ids(&parent.hash());
         let payload = self
             .mempool
@@ -544,6 +553,17 @@ impl Core {
         let p = Proposal { block, tc };
         let at = self.actions.len();
         self.broadcast(Message::Proposal(p.clone()));
+        if note_saved {
+            // The note went to disk with our last vote: the proposal leaves as soon as this
+            // input is done, and our own vote (a signature and a disk write) follows at once
+            // instead of delaying it.
+            if let Some((b, _)) = self.accept_proposal(self.me, p) {
+                self.own_block = Some(b.clone());
+                self.set_timer(Timer::OwnVote(v), self.now);
+                self.unpark(b.hash());
+            }
+            return;
+        }
         self.on_proposal(self.me, p);
         // Our vote saved the proposal view with it; if we did not vote, save it now. Either way
         // the record is on disk before the driver sends anything.
@@ -553,28 +573,38 @@ impl Core {
     }
 
     fn on_proposal(&mut self, from: ValidatorIndex, p: Proposal) {
+        if let Some((b, parent)) = self.accept_proposal(from, p) {
+            self.try_vote(&b, &parent);
+            self.unpark(b.hash());
+        }
+    }
+
+    /// Takes in a proposal's certificates and, if its block is new and valid, the block;
+    /// returns it with its parent, ready for our vote (and for blocks parked waiting for it).
+    fn accept_proposal(&mut self, from: ValidatorIndex, p: Proposal) -> Option<(Arc<Block>, Arc<Block>)> {
         let b = p.block.clone();
         if let Some(tc) = &p.tc {
             self.on_tc(tc.clone());
         }
         self.process_qc(b.qc(), from);
         if self.store.contains(&b.hash()) {
-            return;
+            return None;
         }
         if b.height() <= self.store.root().height() {
-            return self.drop(DropReason::Stale);
+            self.drop(DropReason::Stale);
+            return None;
         }
         let Some(parent) = self.store.get(&b.parent_hash()).cloned() else {
             let parent_hash = b.parent_hash();
             self.park(parent_hash, Parked::Proposal(from, p));
             self.request_block(parent_hash, from);
-            return;
+            return None;
         };
         if !self.valid_block(&parent, &b) || !self.store.insert(b.clone()) {
-            return self.drop(DropReason::InvalidBlock);
+            self.drop(DropReason::InvalidBlock);
+            return None;
         }
-        self.try_vote(&b, &parent);
-        self.unpark(b.hash());
+        Some((b, parent))
     }
 
     /// Validity of a proposed block beyond its certificate: it extends its parent by one, time
@@ -601,6 +631,11 @@ impl Core {
     fn try_vote(&mut self, b: &Arc<Block>, parent: &Arc<Block>) {
         if b.view() != self.pacemaker.view() || self.pacemaker.timed_out() {
             return;
+        }
+        let next = b.view().saturating_add(1);
+        if self.committee.leader(next) == self.me {
+            // Our next proposal's note rides on this vote's disk write.
+            self.safety.reserve_proposal(next);
         }
         if let Ok(vote) = self.safety.vote(b, parent) {
             self.stats.votes_signed += 1;
