@@ -230,6 +230,14 @@ async fn committed_blocks_reload_exactly_and_reads_answer() {
     assert_eq!(loaded.next_event, 5);
 
     assert_eq!(reader.committed_height().await.unwrap(), 3);
+    // Every block and certificate reads back as committed, also those after the first of a
+    // group (their encodings share one blob in the write).
+    for it in &items {
+        let stored = reader.block(it.block.height()).await.unwrap().unwrap();
+        assert_eq!(stored.block.hash(), it.block.hash());
+        assert_eq!(stored.block.payload(), it.block.payload());
+        assert_eq!(stored.qc, it.qc);
+    }
     let overdraft = ledger_node::merkle::leaf_hash(&items[1].block.payload()[1]);
     let s = reader.tx_status(&overdraft).await.unwrap().unwrap();
     assert_eq!(s.reason.as_deref(), Some("insufficient_funds"));
