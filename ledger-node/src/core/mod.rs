@@ -5,7 +5,8 @@
 //! carries out the [`Action`]s returned: send or broadcast a message, arm a timer, hand a
 //! committed block to the application. Timers are never cancelled: a stale one is ignored.
 //!
-//! One view, on the happy path: the leader proposes a block extending the highest QC; every
+//! One view, on the happy path: the leader proposes a block extending the highest QC (its own
+//! vote follows the proposal out, so its signature and disk write do not delay it); every
 //! validator checks it, asks the safety rules for a vote and broadcasts the vote; the next leader
 //! aggregates 2f+1 votes into a QC (one pairing check) and proposes the next block carrying it.
 //! Other validators keep the votes unchecked and only aggregate them if the next leader fails to
