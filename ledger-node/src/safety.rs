@@ -192,10 +192,6 @@ pub struct SafetyRules {
     record: SafetyRecord,
     storage: Box<dyn SafetyStorage>,
     unsaved: bool,
-    /// A view noted for a proposal of ours before we got to propose in it (see
-    /// [`SafetyRules::reserve_proposal`]); in memory only, so a restart forgets it and never
-    /// proposes in that view.
-    reserved_view: Option<View>,
 }
 
 impl std::fmt::Debug for SafetyRules {
@@ -227,7 +223,6 @@ impl SafetyRules {
             record,
             storage,
             unsaved: false,
-            reserved_view: None,
         })
     }
 
@@ -283,26 +278,10 @@ impl SafetyRules {
         Ok(vote)
     }
 
-    /// Notes ahead of time that we will propose in `view` (we lead it), so the note rides on the
-    /// save of the vote we are about to sign and the proposal can leave without a disk write of
-    /// its own. A restart in between costs at most that view (it is refused as already used).
-    pub fn reserve_proposal(&mut self, view: View) {
-        if view > self.record.last_proposed_view {
-            self.record.last_proposed_view = view;
-            self.reserved_view = Some(view);
-            self.unsaved = true;
-        }
-    }
-
     /// Notes that we propose in `view`; refuses a view at or below the last one we proposed in
-    /// (also across restarts), except the one reserved in this run. Returns whether the note is
-    /// already on disk (reserved and saved with a vote); if not, it is saved with our vote for
-    /// the proposal, or by [`SafetyRules::flush`], before the proposal may leave: one disk write
-    /// per view, not two.
-    pub fn note_proposal(&mut self, view: View) -> Result<bool> {
-        if self.reserved_view.take() == Some(view) {
-            return Ok(!self.unsaved);
-        }
+    /// (also across restarts). The note is saved with our vote for the proposal, or by
+    /// [`SafetyRules::flush`], before the proposal may leave: one disk write per view, not two.
+    pub fn note_proposal(&mut self, view: View) -> Result<()> {
         if view <= self.record.last_proposed_view {
             return Err(Error::Unsafe {
                 rule: "propose_once_per_view",
@@ -311,7 +290,7 @@ impl SafetyRules {
         }
         self.record.last_proposed_view = view;
         self.unsaved = true;
-        Ok(false)
+        Ok(())
     }
 
     /// Saves the record if a note is not yet on disk.

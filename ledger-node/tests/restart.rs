@@ -8,7 +8,7 @@ use std::sync::Arc;
 use common::*;
 use ledger_node::committee::{Committee, LeaderRule, ValidatorInfo};
 use ledger_node::crypto::KeyPair;
-use ledger_node::safety::{MemoryStorage, SafetyRecord, SafetyRules, SafetyStorage};
+use ledger_node::safety::{MemoryStorage, SafetyRules};
 use ledger_node::sim::{Behaviour, Simulation};
 use ledger_node::types::{Block, BlockHeader, QuorumCert};
 
@@ -95,56 +95,4 @@ fn safety_record_survives_restart_and_returns_the_same_vote() {
         vote,
         "repeat must return the stored vote"
     );
-}
-
-/// Counts the saves that reach the storage underneath.
-struct CountingStorage(MemoryStorage, Arc<std::sync::atomic::AtomicUsize>);
-
-impl SafetyStorage for CountingStorage {
-    fn load(&mut self) -> ledger_node::Result<Option<SafetyRecord>> {
-        self.0.load()
-    }
-    fn save(&mut self, record: &SafetyRecord) -> ledger_node::Result<()> {
-        self.1.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        self.0.save(record)
-    }
-}
-
-#[test]
-fn a_proposal_view_reserved_with_a_vote_needs_no_save_and_is_refused_after_a_restart() {
-    use std::sync::atomic::Ordering::SeqCst;
-    let keys: Vec<_> = (0..4).map(|i| KeyPair::for_test(78, i)).collect();
-    let c = committee(&keys);
-    let genesis: Arc<Block> = Block::genesis(&c, 0, [0; 32]);
-    let gqc = QuorumCert::genesis(0, genesis.hash(), 4);
-    let storage = MemoryStorage::default();
-    let saves = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let open = |s: &MemoryStorage| {
-        let counting = CountingStorage(s.clone(), saves.clone());
-        SafetyRules::new(keys[2].clone(), 2, 0, gqc.clone(), Box::new(counting)).unwrap()
-    };
-
-    // Validator 2 leads view 2: the note for it rides on its vote in view 1.
-    let mut rules = open(&storage);
-    rules.reserve_proposal(2);
-    rules.vote(&child(&genesis, 1, b"a"), &genesis).unwrap();
-    assert_eq!(saves.load(SeqCst), 1);
-    assert!(rules.note_proposal(2).unwrap(), "the note is on disk already");
-    rules.flush().unwrap();
-    assert_eq!(saves.load(SeqCst), 1, "no second write for the proposal");
-    // Without a reservation the note waits for the next write.
-    assert!(!rules.note_proposal(3).unwrap());
-    rules.flush().unwrap();
-    assert_eq!(saves.load(SeqCst), 2);
-
-    // Restarted after reserving view 5 with a vote but before proposing in it: view 5 counts
-    // as used, so no second block can ever come from this validator in view 5.
-    let mut rules = open(&storage);
-    rules.reserve_proposal(5);
-    rules.vote(&child(&genesis, 4, b"b"), &genesis).unwrap();
-    drop(rules);
-    let mut restarted = open(&storage);
-    assert!(restarted.note_proposal(5).is_err(), "view 5 was reserved on disk");
-    assert!(restarted.note_proposal(3).is_err(), "proposed in view 3 already");
-    assert!(!restarted.note_proposal(6).unwrap());
 }

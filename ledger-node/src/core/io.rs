@@ -69,8 +69,6 @@ pub enum Timer {
     View(View),
     /// The batching deadline of a view we lead.
     Propose(View),
-    /// Vote for the block we just proposed in this view (after the proposal has left).
-    OwnVote(View),
     /// Flush transactions waiting to be forwarded.
     FlushTransactions,
 }

@@ -5,8 +5,7 @@
 //! carries out the [`Action`]s returned: send or broadcast a message, arm a timer, hand a
 //! committed block to the application. Timers are never cancelled: a stale one is ignored.
 //!
-//! One view, on the happy path: the leader proposes a block extending the highest QC (its own
-//! vote follows the proposal out, so its signature and disk write do not delay it); every
+//! One view, on the happy path: the leader proposes a block extending the highest QC; every
 //! validator checks it, asks the safety rules for a vote and broadcasts the vote; the next leader
 //! aggregates 2f+1 votes into a QC (one pairing check) and proposes the next block carrying it.
 //! Other validators keep the votes unchecked and only aggregate them if the next leader fails to
@@ -60,7 +59,6 @@ pub struct Core {
     view_started_ms: u64,
     proposed_view: View,
     propose_timer: (View, u64),
-    own_block: Option<Arc<Block>>,
     last_timeout: Option<Timeout>,
     parked: HashMap<BlockHash, Vec<Parked>>,
     parked_count: usize,
@@ -126,7 +124,6 @@ impl Core {
             view_started_ms: 0,
             proposed_view: last_proposed,
             propose_timer: (0, 0),
-            own_block: None,
             last_timeout: None,
             parked: HashMap::new(),
             parked_count: 0,
@@ -282,13 +279,6 @@ impl Core {
                 }
             }
             Timer::Propose(v) if v == self.pacemaker.view() => self.maybe_propose(),
-            Timer::OwnVote(v) => {
-                if let Some(b) = self.own_block.take_if(|b| b.view() == v)
-                    && let Some(parent) = self.store.get(&b.parent_hash()).cloned()
-                {
-                    self.try_vote(&b, &parent);
-                }
-            }
             Timer::FlushTransactions => {
                 self.flush_armed = false;
                 self.flush_outbox();
@@ -524,11 +514,11 @@ impl Core {
             }
             return;
         }
-        let Ok(note_saved) = self.safety.note_proposal(v) else {
+        if self.safety.note_proposal(v).is_err() {
             // Already proposed in this view (before a restart), or the record cannot be saved.
             self.proposed_view = v;
             return;
-        };
+        }
         let exclude = self.store.pending_tx_ids(&parent.hash());
         let payload = self
             .mempool
@@ -554,17 +544,6 @@ impl Core {
         let p = Proposal { block, tc };
         let at = self.actions.len();
         self.broadcast(Message::Proposal(p.clone()));
-        if note_saved {
-            // The note went to disk with our last vote: the proposal leaves as soon as this
-            // input is done, and our own vote (a signature and a disk write) follows at once
-            // instead of delaying it.
-            if let Some((b, _)) = self.accept_proposal(self.me, p) {
-                self.own_block = Some(b.clone());
-                self.set_timer(Timer::OwnVote(v), self.now);
-                self.unpark(b.hash());
-            }
-            return;
-        }
         self.on_proposal(self.me, p);
         // Our vote saved the proposal view with it; if we did not vote, save it now. Either way
         // the record is on disk before the driver sends anything.
@@ -574,38 +553,28 @@ impl Core {
     }
 
     fn on_proposal(&mut self, from: ValidatorIndex, p: Proposal) {
-        if let Some((b, parent)) = self.accept_proposal(from, p) {
-            self.try_vote(&b, &parent);
-            self.unpark(b.hash());
-        }
-    }
-
-    /// Takes in a proposal's certificates and, if its block is new and valid, the block;
-    /// returns it with its parent, ready for our vote (and for blocks parked waiting for it).
-    fn accept_proposal(&mut self, from: ValidatorIndex, p: Proposal) -> Option<(Arc<Block>, Arc<Block>)> {
         let b = p.block.clone();
         if let Some(tc) = &p.tc {
             self.on_tc(tc.clone());
         }
         self.process_qc(b.qc(), from);
         if self.store.contains(&b.hash()) {
-            return None;
+            return;
         }
         if b.height() <= self.store.root().height() {
-            self.drop(DropReason::Stale);
-            return None;
+            return self.drop(DropReason::Stale);
         }
         let Some(parent) = self.store.get(&b.parent_hash()).cloned() else {
             let parent_hash = b.parent_hash();
             self.park(parent_hash, Parked::Proposal(from, p));
             self.request_block(parent_hash, from);
-            return None;
+            return;
         };
         if !self.valid_block(&parent, &b) || !self.store.insert(b.clone()) {
-            self.drop(DropReason::InvalidBlock);
-            return None;
+            return self.drop(DropReason::InvalidBlock);
         }
-        Some((b, parent))
+        self.try_vote(&b, &parent);
+        self.unpark(b.hash());
     }
 
     /// Validity of a proposed block beyond its certificate: it extends its parent by one, time
@@ -632,11 +601,6 @@ impl Core {
     fn try_vote(&mut self, b: &Arc<Block>, parent: &Arc<Block>) {
         if b.view() != self.pacemaker.view() || self.pacemaker.timed_out() {
             return;
-        }
-        let next = b.view().saturating_add(1);
-        if self.committee.leader(next) == self.me {
-            // Our next proposal's note rides on this vote's disk write.
-            self.safety.reserve_proposal(next);
         }
         if let Ok(vote) = self.safety.vote(b, parent) {
             self.stats.votes_signed += 1;

@@ -85,15 +85,10 @@ impl Driver {
             match got {
                 Ok(None) => return,
                 Ok(Some(first)) => {
-                    // Timers due now (our own vote after our proposal) go before the next input.
                     self.input(first);
-                    self.fire_timers();
                     for _ in 0..512 {
                         match self.inbox.try_recv() {
-                            Ok(i) => {
-                                self.input(i);
-                                self.fire_timers();
-                            }
+                            Ok(i) => self.input(i),
                             Err(_) => break,
                         }
                     }
