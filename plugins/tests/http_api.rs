@@ -685,3 +685,53 @@ async fn a_restart_keeps_every_acknowledged_change_and_restores_live_escrows() {
     assert_eq!(supply.total_supply, supply.balances + supply.escrowed);
     let _ = Timestamp::UNIX_EPOCH;
 }
+
+/// Nonces live in memory: a request from before a restart, replayed inside its 30 s window,
+/// must still be refused, and a fresh one accepted.
+#[tokio::test]
+async fn a_request_replayed_after_a_restart_is_refused_and_changes_nothing() {
+    let l = Ledger::start(fixtures::BANK).await;
+    let f = Fulfillment::from_bytes([8; 32]);
+    let body = prepare_body(&l, TransferId::random(), 100, &f);
+    let signed = auth::sign(
+        "bank-a-k1",
+        &l.secret("bank-a-k1"),
+        "POST",
+        "/v1/transfers",
+        l.clock.now().unix_millis() / 1000,
+        &body,
+    );
+    let headers = signed.pairs().map(|(n, v)| (n.to_owned(), v));
+    let key = [("Idempotency-Key", "before-restart")];
+    let (status, _, _) = l
+        .send_signed(&headers, "POST", "/v1/transfers", &body, &key)
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(held(&l).await, 100);
+
+    let Ledger { ledger, clock, dir } = l;
+    let config = ledger.config().clone();
+    ledger.shutdown().await;
+    clock.advance_millis(5_000);
+    let ledger = plugins::server::run_with_clock(config, clock.clone() as Arc<dyn Clock>)
+        .await
+        .unwrap();
+    let l = Ledger { ledger, clock, dir };
+
+    let (status, _, problem) = l
+        .send_signed(&headers, "POST", "/v1/transfers", &body, &key)
+        .await;
+    assert_eq!(status, 401, "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("restart"),
+        "{problem}"
+    );
+    assert_eq!(held(&l).await, 100, "still locked once");
+    let fresh = prepare_body(&l, TransferId::random(), 50, &f);
+    l.plugin("bank-a-k1")
+        .await
+        .prepare(serde_json::from_slice(&fresh).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(held(&l).await, 150, "requests signed after the restart pass");
+}

@@ -17,6 +17,8 @@
 //! rotation. A request is accepted only if its timestamp is within the window of the verifier's
 //! clock and its nonce was not seen before under that key; nonces are remembered for exactly as
 //! long as a request carrying them could still pass the time check, which bounds the store.
+//! They are kept in memory only; a restarted verifier refuses what is stamped before its start
+//! instead ([`NonceStore`]).
 
 mod nonce;
 
@@ -88,6 +90,17 @@ pub enum AuthError {
     /// The nonce was already used with this key.
     #[error("nonce already used")]
     ReplayedNonce,
+    /// The request is stamped before the server started: nonces of the previous run are not
+    /// remembered, so it could be a replay.
+    #[error(
+        "timestamp {timestamp} is before the ledger's restart at {started}; sign again with a fresh timestamp"
+    )]
+    PredatesRestart {
+        /// As sent.
+        timestamp: i64,
+        /// When the server started, Unix seconds.
+        started: i64,
+    },
 }
 
 /// Hex SHA-256 of a body.

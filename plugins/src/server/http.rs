@@ -154,12 +154,9 @@ fn authenticate(state: &AppState, req: &HttpRequest, body: &[u8]) -> Result<Call
             now,
             state.config.auth_window_secs,
         )?;
-        if !state
+        state
             .nonces
-            .check_and_insert(&headers.key_id, &headers.nonce, headers.timestamp, now)
-        {
-            return Err(AuthError::ReplayedNonce);
-        }
+            .check_and_insert(&headers.key_id, &headers.nonce, headers.timestamp, now)?;
         Ok(Caller {
             participant: key.participant.clone(),
             key_id: headers.key_id,
@@ -172,6 +169,7 @@ fn authenticate(state: &AppState, req: &HttpRequest, body: &[u8]) -> Result<Call
             AuthError::OutsideWindow { .. } => "outside_window",
             AuthError::BadSignature => "bad_signature",
             AuthError::ReplayedNonce => "replayed_nonce",
+            AuthError::PredatesRestart { .. } => "predates_restart",
         };
         state.metrics.auth_failures.with_label_values(&[reason]).inc();
         tracing::info!(ledger = %state.config.info.ledger_id, path = %req.path(), %reason, "request refused: {e}");

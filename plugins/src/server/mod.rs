@@ -135,7 +135,10 @@ pub async fn run_with_clock(
         clock: clock.clone(),
         writer: writer.clone(),
         pool: pool.clone(),
-        nonces: NonceStore::new(config.auth_window_secs),
+        nonces: NonceStore::started_at(
+            config.auth_window_secs,
+            clock.now().unix_millis().div_euclid(1000),
+        ),
         signals: signals.clone(),
         metrics: metrics.clone(),
         accounts,
