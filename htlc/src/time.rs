@@ -67,6 +67,12 @@ impl Timestamp {
         self.0
     }
 
+    /// Whole seconds since the Unix epoch (rounded down, also before 1970), as request
+    /// signatures carry them.
+    pub fn unix_secs(self) -> i64 {
+        self.0.div_euclid(1000)
+    }
+
     /// This instant moved by `millis` (negative moves back); `None` if it leaves the range.
     pub fn checked_add_millis(self, millis: i64) -> Option<Self> {
         self.0

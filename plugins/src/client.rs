@@ -155,7 +155,7 @@ impl RestPlugin {
         loop {
             attempt += 1;
             let can_retry = retry_safe && attempt < self.config.max_attempts;
-            let now = self.clock.now().unix_millis().div_euclid(1000);
+            let now = self.clock.now().unix_secs();
             let signature = auth::sign(
                 &self.config.key_id,
                 &self.config.secret,

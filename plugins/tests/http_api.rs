@@ -58,15 +58,7 @@ async fn unsigned_stale_forged_and_replayed_requests_get_401_and_change_nothing(
     // Signed 31 s in the past: outside the ±30 s window.
     let id = TransferId::random();
     let body = prepare_body(&l, id, 100, &f);
-    let stale = auth::sign(
-        "bank-a-k1",
-        &l.secret("bank-a-k1"),
-        "POST",
-        "/v1/transfers",
-        l.clock.now().unix_millis() / 1000 - 31,
-        &body,
-    );
-    let headers = stale.pairs().map(|(n, v)| (n.to_owned(), v));
+    let headers = l.signature("bank-a-k1", "POST", "/v1/transfers", &body, 31);
     let (status, _, problem) = l
         .send_signed(
             &headers,
@@ -80,15 +72,7 @@ async fn unsigned_stale_forged_and_replayed_requests_get_401_and_change_nothing(
     assert_eq!(held(&l).await, 0);
 
     // A body changed after signing.
-    let good = auth::sign(
-        "bank-a-k1",
-        &l.secret("bank-a-k1"),
-        "POST",
-        "/v1/transfers",
-        l.clock.now().unix_millis() / 1000,
-        &body,
-    );
-    let headers = good.pairs().map(|(n, v)| (n.to_owned(), v));
+    let headers = l.signature("bank-a-k1", "POST", "/v1/transfers", &body, 0);
     let forged = prepare_body(&l, id, 999_999, &f);
     let (status, _, _) = l
         .send_signed(
@@ -660,13 +644,7 @@ async fn a_restart_keeps_every_acknowledged_change_and_restores_live_escrows() {
     let before = a.balance(&account("bank-a")).await.unwrap();
     assert_eq!(before.held, 2_000);
 
-    let Ledger { ledger, clock, dir } = l;
-    let config = ledger.config().clone();
-    ledger.shutdown().await;
-    let ledger = plugins::server::run_with_clock(config, clock.clone() as Arc<dyn Clock>)
-        .await
-        .unwrap();
-    let l = Ledger { ledger, clock, dir };
+    let l = l.restarted(0).await;
     let a = l.plugin("bank-a-k1").await;
     assert_eq!(
         a.balance(&account("bank-a")).await.unwrap(),
@@ -693,15 +671,7 @@ async fn a_request_replayed_after_a_restart_is_refused_and_changes_nothing() {
     let l = Ledger::start(fixtures::BANK).await;
     let f = Fulfillment::from_bytes([8; 32]);
     let body = prepare_body(&l, TransferId::random(), 100, &f);
-    let signed = auth::sign(
-        "bank-a-k1",
-        &l.secret("bank-a-k1"),
-        "POST",
-        "/v1/transfers",
-        l.clock.now().unix_millis() / 1000,
-        &body,
-    );
-    let headers = signed.pairs().map(|(n, v)| (n.to_owned(), v));
+    let headers = l.signature("bank-a-k1", "POST", "/v1/transfers", &body, 0);
     let key = [("Idempotency-Key", "before-restart")];
     let (status, _, _) = l
         .send_signed(&headers, "POST", "/v1/transfers", &body, &key)
@@ -709,14 +679,7 @@ async fn a_request_replayed_after_a_restart_is_refused_and_changes_nothing() {
     assert_eq!(status, 201);
     assert_eq!(held(&l).await, 100);
 
-    let Ledger { ledger, clock, dir } = l;
-    let config = ledger.config().clone();
-    ledger.shutdown().await;
-    clock.advance_millis(5_000);
-    let ledger = plugins::server::run_with_clock(config, clock.clone() as Arc<dyn Clock>)
-        .await
-        .unwrap();
-    let l = Ledger { ledger, clock, dir };
+    let l = l.restarted(5_000).await;
 
     let (status, _, problem) = l
         .send_signed(&headers, "POST", "/v1/transfers", &body, &key)

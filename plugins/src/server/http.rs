@@ -144,7 +144,7 @@ fn authenticate(state: &AppState, req: &HttpRequest, body: &[u8]) -> Result<Call
             .keys
             .get(&headers.key_id)
             .ok_or_else(|| AuthError::UnknownKey(headers.key_id.clone()))?;
-        let now = state.clock.now().unix_millis().div_euclid(1000);
+        let now = state.clock.now().unix_secs();
         auth::verify_signature(
             &headers,
             &key.secret,

@@ -135,10 +135,7 @@ pub async fn run_with_clock(
         clock: clock.clone(),
         writer: writer.clone(),
         pool: pool.clone(),
-        nonces: NonceStore::started_at(
-            config.auth_window_secs,
-            clock.now().unix_millis().div_euclid(1000),
-        ),
+        nonces: NonceStore::started_at(config.auth_window_secs, clock.now().unix_secs()),
         signals: signals.clone(),
         metrics: metrics.clone(),
         accounts,

@@ -166,7 +166,7 @@ impl WebhookWorker {
             None => url.path().to_owned(),
         };
         let body = serde_json::to_vec(event).map_err(|e| e.to_string())?;
-        let now = self.clock.now().unix_millis().div_euclid(1000);
+        let now = self.clock.now().unix_secs();
         let signature = auth::sign(&hook.key_id, &key.secret, "POST", &path, now, &body);
         let mut request = self
             .http

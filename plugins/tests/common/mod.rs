@@ -87,6 +87,22 @@ impl Ledger {
             .expect("client connects")
     }
 
+    /// Signature headers for a request signed with `key_id`, stamped `seconds_ago` before the
+    /// ledger's time (kept to send, or replay, with [`Ledger::send_signed`]).
+    pub fn signature(
+        &self,
+        key_id: &str,
+        method: &str,
+        path: &str,
+        body: &[u8],
+        seconds_ago: i64,
+    ) -> [(String, String); 4] {
+        let stamp = self.clock.now().unix_secs() - seconds_ago;
+        plugins::auth::sign(key_id, &self.secret(key_id), method, path, stamp, body)
+            .pairs()
+            .map(|(n, v)| (n.to_owned(), v))
+    }
+
     /// A raw request signed with `key_id` at the ledger's time, plus extra headers.
     pub async fn send(
         &self,
@@ -96,16 +112,21 @@ impl Ledger {
         body: &[u8],
         headers: &[(&str, &str)],
     ) -> (u16, String, serde_json::Value) {
-        let now = self.clock.now().unix_millis() / 1000;
-        let sig = plugins::auth::sign(key_id, &self.secret(key_id), method, path, now, body);
-        self.send_signed(
-            &sig.pairs().map(|(n, v)| (n.to_owned(), v)),
-            method,
-            path,
-            body,
-            headers,
-        )
-        .await
+        let signature = self.signature(key_id, method, path, body, 0);
+        self.send_signed(&signature, method, path, body, headers).await
+    }
+
+    /// The same ledger stopped and started again on its database, its clock moved on by
+    /// `millis` while it was down.
+    pub async fn restarted(self, millis: i64) -> Ledger {
+        let Ledger { ledger, clock, dir } = self;
+        let config = ledger.config().clone();
+        ledger.shutdown().await;
+        clock.advance_millis(millis);
+        let ledger = server::run_with_clock(config, clock.clone() as Arc<dyn Clock>)
+            .await
+            .expect("ledger restarts");
+        Ledger { ledger, clock, dir }
     }
 
     /// A raw request with exactly the given signature headers.
