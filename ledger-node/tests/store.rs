@@ -11,11 +11,16 @@ use ledger_node::crypto::{KeyPair, sha256};
 use ledger_node::node::store::{CommittedItem, SqliteSafety, Store};
 use ledger_node::safety::{SafetyRecord, SafetyStorage};
 use ledger_node::state::exec::genesis_state_root;
-use ledger_node::state::{AccountId, AssetCode, EscrowId, Ledger, Op, SigCache, State, TxBody, account_of};
+use ledger_node::state::{
+    AccountId, AssetCode, EscrowId, Ledger, Op, SigCache, State, Transaction, TxBody, account_of,
+};
 use ledger_node::types::{Block, BlockHeader, QuorumCert};
 use sqlx::Connection;
 
 const CHAIN: [u8; 32] = [5; 32];
+
+/// A `txs` row: height, index, id, signer, nonce.
+type TxRow = (i64, i64, Vec<u8>, Vec<u8>, i64);
 
 fn committee() -> Committee {
     let members = (0..4)
@@ -238,6 +243,33 @@ async fn committed_blocks_reload_exactly_and_reads_answer() {
         assert_eq!(stored.block.payload(), it.block.payload());
         assert_eq!(stored.qc, it.qc);
     }
+    // Every transaction's row carries its own id, signer and nonce (the ids and signers of a
+    // group travel in one blob, found by the row's position).
+    let mut db = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    let rows: Vec<TxRow> =
+        sqlx::query_as("SELECT height, idx, id, signer, nonce FROM txs ORDER BY height, idx")
+            .fetch_all(&mut db)
+            .await
+            .unwrap();
+    let want: Vec<TxRow> = items
+        .iter()
+        .flat_map(|it| {
+            it.block.payload().iter().enumerate().map(|(k, bytes)| {
+                let t = Transaction::decode(bytes).unwrap();
+                let h = it.block.height() as i64;
+                (
+                    h,
+                    k as i64,
+                    t.id.to_vec(),
+                    t.body.signer.0.to_vec(),
+                    t.body.nonce as i64,
+                )
+            })
+        })
+        .collect();
+    assert_eq!(rows, want);
     let overdraft = ledger_node::merkle::leaf_hash(&items[1].block.payload()[1]);
     let s = reader.tx_status(&overdraft).await.unwrap().unwrap();
     assert_eq!(s.reason.as_deref(), Some("insufficient_funds"));

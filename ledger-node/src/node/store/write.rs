@@ -14,8 +14,10 @@
 //!
 //! Rows are folded in Rust first so the script needs no ordering rules between blocks: the last
 //! version of each account, asset and escrow of the group wins, the first anchor of an id stays
-//! (as `INSERT OR IGNORE` did block by block). Rows that are appended (blocks, transactions,
-//! events) are inserted in array order. The indexes by account and by id are not part of a
+//! (as `INSERT OR IGNORE` did block by block). Every row carries its own key (height, index,
+//! event number), so no statement depends on the order `jsonb_each` yields rows in, and none
+//! asks for one: `ORDER BY key` made SQLite sort every array again in a temporary b-tree. The
+//! indexes by account and by id are not part of a
 //! group commit: their rows are held in memory and merged in large sorted batches
 //! ([`super::recent`]).
 
@@ -33,10 +35,11 @@ use crate::state::exec::Event;
 use crate::state::{Account, AccountId, AssetCode, AssetInfo, Escrow, EscrowId, Transaction};
 
 /// Parameters in order: the blocks' and certificates' encodings back to back (one blob),
-/// blocks, transactions, assets, escrows, anchors, events, accounts, accounts whose balances
+/// blocks, the transactions' ids and signers (one blob, 64 bytes a row), transactions, assets, escrows, anchors, events, accounts, accounts whose balances
 /// are rewritten, balances. A block row locates its encodings in the blob (1-based start and
 /// length, as `substr` takes them): blocks are the bulk of a group, and as hex inside JSON they
-/// cost an encoding in Rust, a JSON parse and an `unhex` in SQLite. (The indexes by account
+/// cost an encoding in Rust, a JSON parse and an `unhex` in SQLite; so do the transactions' ids
+/// and signers, found by the row's array position (`key`). (The indexes by account
 /// and by id are written in larger batches: [`super::recent`].)
 const GROUP_COMMIT: &str = "BEGIN; \
 INSERT INTO blocks (height, hash, view, timestamp_ms, tx_count, block, qc, state_parent, \
@@ -44,28 +47,29 @@ INSERT INTO blocks (height, hash, view, timestamp_ms, tx_count, block, qc, state
  SELECT value->>0, unhex(value->>1), value->>2, value->>3, value->>4, \
  substr(bytes.b, value->>5, value->>6), substr(bytes.b, value->>7, value->>8), \
  unhex(value->>9), unhex(value->>10), unhex(value->>11) \
- FROM (SELECT ? AS b) AS bytes, jsonb_each(?) ORDER BY key; \
+ FROM (SELECT ? AS b) AS bytes, jsonb_each(?); \
 INSERT INTO txs (id, height, idx, signer, nonce, kind, ok, reason, detail) \
- SELECT unhex(value->>0), value->>1, value->>2, unhex(value->>3), value->>4, value->>5, \
- value->>6, value->>7, value->>8 FROM jsonb_each(?) ORDER BY key; \
+ SELECT substr(keys.b, key * 64 + 1, 32), value->>0, value->>1, \
+ CASE WHEN value->>2 THEN substr(keys.b, key * 64 + 33, 32) END, value->>3, value->>4, \
+ value->>5, value->>6, value->>7 FROM (SELECT ? AS b) AS keys, jsonb_each(?); \
 INSERT OR REPLACE INTO assets (code, issuer, scale, supply) \
- SELECT value->>0, unhex(value->>1), value->>2, value->>3 FROM jsonb_each(?) ORDER BY key; \
+ SELECT value->>0, unhex(value->>1), value->>2, value->>3 FROM jsonb_each(?); \
 INSERT OR REPLACE INTO escrows (id, payer, payee, asset, amount, condition, expires_at_ms, memo, \
  reference, status, fulfillment, created_height, closed_height, reject_reason) \
  SELECT unhex(value->>0), unhex(value->>1), unhex(value->>2), value->>3, value->>4, \
  unhex(value->>5), value->>6, unhex(value->>7), unhex(value->>8), value->>9, \
- unhex(value->>10), value->>11, value->>12, value->>13 FROM jsonb_each(?) ORDER BY key; \
+ unhex(value->>10), value->>11, value->>12, value->>13 FROM jsonb_each(?); \
 INSERT OR IGNORE INTO anchors (id, namespace, root, items, submitter, height) \
  SELECT unhex(value->>0), value->>1, unhex(value->>2), value->>3, unhex(value->>4), value->>5 \
- FROM jsonb_each(?) ORDER BY key; \
+ FROM jsonb_each(?); \
 INSERT INTO events (seq, height, tx_id, kind, subject, data) \
  SELECT value->>0, value->>1, unhex(value->>2), value->>3, unhex(value->>4), value->>5 \
- FROM jsonb_each(?) ORDER BY key; \
+ FROM jsonb_each(?); \
 INSERT OR REPLACE INTO accounts (id, nonce, used) \
- SELECT unhex(value->>0), value->>1, value->>2 FROM jsonb_each(?) ORDER BY key; \
+ SELECT unhex(value->>0), value->>1, value->>2 FROM jsonb_each(?); \
 DELETE FROM balances WHERE account IN (SELECT unhex(value) FROM jsonb_each(?)); \
 INSERT INTO balances (account, asset, amount) \
- SELECT unhex(value->>0), value->>1, value->>2 FROM jsonb_each(?) ORDER BY key; \
+ SELECT unhex(value->>0), value->>1, value->>2 FROM jsonb_each(?); \
 COMMIT;";
 
 /// (height, hash, view, timestamp, tx count, block start, block length, certificate start,
@@ -84,11 +88,12 @@ type BlockRow = (
     String,
     String,
 );
+/// (height, index, signed, nonce, kind, ok, reason, detail); the id and signer are in the
+/// group's key blob at the row's position (see [`GROUP_COMMIT`]).
 type TxRow<'a> = (
-    String,
     i64,
     i64,
-    Option<String>,
+    bool,
     Option<i64>,
     &'a str,
     bool,
@@ -119,6 +124,8 @@ struct Rows<'a> {
     /// The encodings [`BlockRow`]s point into.
     block_bytes: Vec<u8>,
     txs: Vec<TxRow<'a>>,
+    /// Each transaction's id and signer (zeros if undecodable), 64 bytes a row, in row order.
+    tx_keys: Vec<u8>,
     assets: BTreeMap<&'a AssetCode, &'a AssetInfo>,
     escrows: BTreeMap<EscrowId, &'a Escrow>,
     /// Anchor id to (namespace, root, items, submitter, height); the first of an id stays.
@@ -156,11 +163,13 @@ impl<'a> Rows<'a> {
         for r in &it.exec.outcome.receipts {
             self.index.ids.push((r.tx_id, b.height(), r.index));
             let tx = decoded.get(r.index as usize).and_then(Option::as_ref);
+            self.tx_keys.extend_from_slice(&r.tx_id);
+            self.tx_keys
+                .extend_from_slice(tx.map_or(&[0; 32], |t| &t.body.signer.0));
             self.txs.push((
-                hex::encode(r.tx_id),
                 height,
                 i64::from(r.index),
-                tx.map(|t| hex::encode(t.body.signer.0)),
+                tx.is_some(),
                 tx.map(|t| i(t.body.nonce)),
                 tx.map_or("unknown", |t| t.body.op.kind()),
                 r.outcome.is_ok(),
@@ -282,6 +291,7 @@ pub(super) async fn write_group(
     let group = sqlx::query(GROUP_COMMIT)
         .bind(rows.block_bytes)
         .bind(json(&rows.blocks)?)
+        .bind(rows.tx_keys)
         .bind(json(&rows.txs)?)
         .bind(json(&assets)?)
         .bind(json(&escrows)?)
@@ -298,9 +308,9 @@ pub(super) async fn write_group(
 /// and, with the last chunk of a merge, the height the merge covers, in one transaction.
 const MERGE_INDEX: &str = "BEGIN; \
 INSERT OR IGNORE INTO account_txs (account, height, idx) \
- SELECT unhex(value->>0), value->>1, value->>2 FROM jsonb_each(?) ORDER BY key; \
+ SELECT unhex(value->>0), value->>1, value->>2 FROM jsonb_each(?); \
 INSERT OR IGNORE INTO tx_ids (prefix, height, idx) \
- SELECT unhex(value->>0), value->>1, value->>2 FROM jsonb_each(?) ORDER BY key; \
+ SELECT unhex(value->>0), value->>1, value->>2 FROM jsonb_each(?); \
 UPDATE merged_index SET height = MAX(height, ?) WHERE id = 1; \
 COMMIT;";
 
