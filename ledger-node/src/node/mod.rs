@@ -4,13 +4,14 @@
 //! - [`config`]: the configuration and genesis files;
 //! - [`store`]: SQLite (blocks, certificates, transactions, state, events, the safety record);
 //! - [`frame`], [`handshake`], [`peers`]: authenticated TCP links with bounded per-peer queues;
+//! - [`warm`]: the thread that checks gossiped transactions' signatures in batches;
 //! - [`driver`]: the consensus thread (the sans-IO core, timers, commits, catching up);
 //! - [`writer`]: group commits to SQLite and notifications;
 //! - [`http`]: the HTTP API (see `docs/openapi/chain-api.json`), with [`metrics`];
 //! - [`local`]: a whole committee inside one process (the demo network, tests).
 //!
 //! Data flow: frames are decoded and verified on the network tasks (certificates checked,
-//! transaction signatures batch-verified into a shared cache), then handed to the driver, which
+//! gossiped transactions' signatures batch-verified into a shared cache by [`warm`]), then handed to the driver, which
 //! runs the core and the state machine; committed blocks go to the writer, whose commit makes
 //! transactions "final" for the API.
 
@@ -23,6 +24,7 @@ pub mod local;
 pub mod metrics;
 pub mod peers;
 pub mod store;
+pub mod warm;
 pub mod writer;
 
 use std::collections::HashMap;
@@ -79,6 +81,8 @@ pub struct Shared {
     pub identity: Option<(u16, KeyPair)>,
     /// Signature verdicts.
     pub sigs: Arc<SigCache>,
+    /// Checks gossiped transactions into `sigs`.
+    pub warmer: warm::Warmer,
     /// Database reads.
     pub reader: store::Reader,
     /// Links to validators.
@@ -154,6 +158,9 @@ pub enum StartError {
         /// Why.
         source: std::io::Error,
     },
+    /// Starting a thread (the consensus thread, the signature checker).
+    #[error("starting a thread: {0}")]
+    Thread(std::io::Error),
 }
 
 fn core_config(c: &NodeConfig) -> Config {
@@ -237,6 +244,7 @@ pub async fn start_with_clock(
         genesis,
         committee: committee.clone(),
         identity: key.clone(),
+        warmer: warm::Warmer::start(sigs.clone()).map_err(StartError::Thread)?,
         sigs,
         reader: store.reader(),
         peers: peers::Peers::default(),
@@ -303,10 +311,7 @@ pub async fn start_with_clock(
     std::thread::Builder::new()
         .name("consensus".into())
         .spawn(move || driver.run())
-        .map_err(|source| StartError::Bind {
-            addr: config.listen,
-            source,
-        })?;
+        .map_err(StartError::Thread)?;
     Ok(NodeHandle {
         shared,
         api_addr,

@@ -245,16 +245,20 @@ async fn run_link(stream: TcpStream, peer: u16, shared: Arc<Shared>) {
     writer.abort();
 }
 
-/// Checks the signatures of gossiped and proposed transactions here, on the network task, so
-/// that executing the block later finds them in the cache (batch verification, off the
+/// Gets the signatures of gossiped and proposed transactions checked before the block that
+/// holds them is executed: gossip goes to the [`super::warm`] thread, which batches it with
+/// everything else waiting; a proposal's transactions not already known are checked here, on
+/// the network task, since its vote waits on them anyway (batch verification, off the
 /// consensus thread).
 fn warm_signatures(shared: &Shared, body: &VerifiedBody) {
-    let txs: Vec<&[u8]> = match body {
-        VerifiedBody::Transactions(t) => t.iter().map(Vec::as_slice).collect(),
-        VerifiedBody::Proposal(p) => p.inner().block.payload().iter().map(Vec::as_slice).collect(),
-        _ => return,
-    };
-    if !txs.is_empty() {
-        shared.sigs.check(&txs);
+    match body {
+        VerifiedBody::Transactions(t) => shared.warmer.warm(t.clone()),
+        VerifiedBody::Proposal(p) => {
+            let txs: Vec<&[u8]> = p.inner().block.payload().iter().map(Vec::as_slice).collect();
+            if !txs.is_empty() {
+                shared.sigs.check(&txs);
+            }
+        }
+        _ => {}
     }
 }

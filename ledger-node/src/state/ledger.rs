@@ -112,7 +112,8 @@ impl SigCache {
         }
     }
 
-    fn contains(&self, id: &[u8; 32]) -> bool {
+    /// Whether the transaction with this id is known to be signed correctly.
+    pub fn knows(&self, id: &[u8; 32]) -> bool {
         self.inner.lock().map(|g| g.0.contains(id)).unwrap_or(false)
     }
 
@@ -153,7 +154,7 @@ impl SigCache {
         let mut known = vec![false; txs.len()];
         for (i, d) in decoded.iter().enumerate() {
             if let Some(tx) = d {
-                if self.contains(&tx.id) {
+                if self.knows(&tx.id) {
                     known[i] = true;
                 } else {
                     todo.push(i);
