@@ -4,7 +4,8 @@
 //! - [`config`]: the configuration and genesis files;
 //! - [`store`]: SQLite (blocks, certificates, transactions, state, events, the safety record);
 //! - [`frame`], [`handshake`], [`peers`]: authenticated TCP links with bounded per-peer queues;
-//! - [`warm`]: the thread that checks gossiped transactions' signatures in batches;
+//! - [`warm`]: the thread that checks gossiped transactions' signatures in batches, then
+//!   hands them to the driver;
 //! - [`driver`]: the consensus thread (the sans-IO core, timers, commits, catching up);
 //! - [`writer`]: group commits to SQLite and notifications;
 //! - [`http`]: the HTTP API (see `docs/openapi/chain-api.json`), with [`metrics`];
@@ -244,7 +245,7 @@ pub async fn start_with_clock(
         genesis,
         committee: committee.clone(),
         identity: key.clone(),
-        warmer: warm::Warmer::start(sigs.clone()).map_err(StartError::Thread)?,
+        warmer: warm::Warmer::start(sigs.clone(), inbox_tx.clone()).map_err(StartError::Thread)?,
         sigs,
         reader: store.reader(),
         peers: peers::Peers::default(),

@@ -205,8 +205,13 @@ async fn run_link(stream: TcpStream, peer: u16, shared: Arc<Shared>) {
                 }
                 let msg = UnverifiedMessage::decode(peer, &bytes).and_then(|m| m.verify(&shared.committee));
                 match msg {
+                    Ok(m) if matches!(m.body(), VerifiedBody::Transactions(_)) => {
+                        if shared.warmer.forward(m).await.is_err() {
+                            break;
+                        }
+                    }
                     Ok(m) => {
-                        warm_signatures(&shared, m.body());
+                        check_proposed_signatures(&shared, m.body());
                         if shared.inbox.send(DriverInput::Message(m)).await.is_err() {
                             break;
                         }
@@ -245,20 +250,14 @@ async fn run_link(stream: TcpStream, peer: u16, shared: Arc<Shared>) {
     writer.abort();
 }
 
-/// Gets the signatures of gossiped and proposed transactions checked before the block that
-/// holds them is executed: gossip goes to the [`super::warm`] thread, which batches it with
-/// everything else waiting; a proposal's transactions not already known are checked here, on
-/// the network task, since its vote waits on them anyway (batch verification, off the
-/// consensus thread).
-fn warm_signatures(shared: &Shared, body: &VerifiedBody) {
-    match body {
-        VerifiedBody::Transactions(t) => shared.warmer.warm(t.clone()),
-        VerifiedBody::Proposal(p) => {
-            let txs: Vec<&[u8]> = p.inner().block.payload().iter().map(Vec::as_slice).collect();
-            if !txs.is_empty() {
-                shared.sigs.check(&txs);
-            }
+/// Checks the signatures of a proposal's transactions not already known, here on the network
+/// task (batch verification, off the consensus thread), so that executing the block finds them
+/// in the cache. Gossiped transactions are checked by the [`super::warm`] thread instead.
+fn check_proposed_signatures(shared: &Shared, body: &VerifiedBody) {
+    if let VerifiedBody::Proposal(p) = body {
+        let txs: Vec<&[u8]> = p.inner().block.payload().iter().map(Vec::as_slice).collect();
+        if !txs.is_empty() {
+            shared.sigs.check(&txs);
         }
-        _ => {}
     }
 }
