@@ -11,9 +11,10 @@
 //! - [`http`]: the HTTP API (see `docs/openapi/chain-api.json`), with [`metrics`];
 //! - [`local`]: a whole committee inside one process (the demo network, tests).
 //!
-//! Data flow: frames are decoded and verified on the network tasks (certificates checked,
-//! gossiped transactions' signatures batch-verified into a shared cache by [`warm`]), then handed to the driver, which
-//! runs the core and the state machine; committed blocks go to the writer, whose commit makes
+//! Data flow: frames are decoded and verified on the network tasks (certificates checked, a
+//! proposal's unknown transaction signatures batch-verified into a shared cache; gossiped
+//! transactions take a detour through [`warm`], which verifies them in larger batches), then
+//! handed to the driver, which runs the core and the state machine; committed blocks go to the writer, whose commit makes
 //! transactions "final" for the API.
 
 pub mod config;
