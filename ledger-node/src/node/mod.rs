@@ -14,8 +14,8 @@
 //! Data flow: frames are decoded and verified on the network tasks (certificates checked, a
 //! proposal's unknown transaction signatures batch-verified into a shared cache; gossiped
 //! transactions take a detour through [`warm`], which verifies them in larger batches), then
-//! handed to the driver, which runs the core and the state machine; committed blocks go to the writer, whose commit makes
-//! transactions "final" for the API.
+//! handed to the driver, which runs the core and the state machine; committed blocks go to
+//! the writer, whose commit makes transactions "final" for the API.
 
 pub mod config;
 pub mod driver;
