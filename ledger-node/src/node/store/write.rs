@@ -17,9 +17,8 @@
 //! (as `INSERT OR IGNORE` did block by block). Every row carries its own key (height, index,
 //! event number), so no statement depends on the order `jsonb_each` yields rows in, and none
 //! asks for one: `ORDER BY key` made SQLite sort every array again in a temporary b-tree. The
-//! indexes by account and by id are not part of a
-//! group commit: their rows are held in memory and merged in large sorted batches
-//! ([`super::recent`]).
+//! indexes by account and by id are not part of a group commit: their rows are held in memory
+//! and merged in large sorted batches ([`super::recent`]).
 
 use std::collections::BTreeMap;
 
@@ -35,12 +34,13 @@ use crate::state::exec::Event;
 use crate::state::{Account, AccountId, AssetCode, AssetInfo, Escrow, EscrowId, Transaction};
 
 /// Parameters in order: the blocks' and certificates' encodings back to back (one blob),
-/// blocks, the transactions' ids and signers (one blob, 64 bytes a row), transactions, assets, escrows, anchors, events, accounts, accounts whose balances
-/// are rewritten, balances. A block row locates its encodings in the blob (1-based start and
-/// length, as `substr` takes them): blocks are the bulk of a group, and as hex inside JSON they
-/// cost an encoding in Rust, a JSON parse and an `unhex` in SQLite; so do the transactions' ids
-/// and signers, found by the row's array position (`key`). (The indexes by account
-/// and by id are written in larger batches: [`super::recent`].)
+/// blocks, the transactions' ids and signers (one blob, 64 bytes a row), transactions, assets,
+/// escrows, anchors, events, accounts, accounts whose balances are rewritten, balances. A
+/// block row locates its encodings in the blob (1-based start and length, as `substr` takes
+/// them): blocks are the bulk of a group, and as hex inside JSON they cost an encoding in Rust,
+/// a JSON parse and an `unhex` in SQLite. The transactions' ids and signers travel the same
+/// way, found by the row's array position (`key`). (The indexes by account and by id are
+/// written in larger batches: [`super::recent`].)
 const GROUP_COMMIT: &str = "BEGIN; \
 INSERT INTO blocks (height, hash, view, timestamp_ms, tx_count, block, qc, state_parent, \
  changes_digest, receipts_root) \
