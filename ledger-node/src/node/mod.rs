@@ -83,7 +83,7 @@ pub struct Shared {
     pub identity: Option<(u16, KeyPair)>,
     /// Signature verdicts.
     pub sigs: Arc<SigCache>,
-    /// Checks gossiped transactions into `sigs`.
+    /// Checks gossiped transactions into `sigs`, then hands them to the driver.
     pub warmer: warm::Warmer,
     /// Database reads.
     pub reader: store::Reader,
