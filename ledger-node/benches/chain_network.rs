@@ -7,7 +7,7 @@
 //! transfer, and how many cores they kept busy on average; then each node's resident memory.
 //!
 //! Reading it: views run back to back, so the nodes take whatever CPU the machine has at any
-//! rate (on two cores, `node cores` stays near 1.7-1.9 from 1,000/s up). CPU per transfer is
+//! rate (on two cores, `node cores` stays at 1.4-1.9 even at 200/s). CPU per transfer is
 //! then the machine's CPU divided by the rate, not a measure of a build's efficiency; compare
 //! builds on the committed rate at saturation instead (an offered rate well above it and
 //! `BENCH_INFLIGHT` large enough, e.g. `BENCH_RATES=20000 BENCH_INFLIGHT=40000`).

@@ -36,6 +36,13 @@ fn committee() -> Committee {
     Committee::new(1, members, LeaderRule::RoundRobin).unwrap()
 }
 
+/// A connection of its own to the store's database, to read tables directly.
+async fn open_db(path: &std::path::Path) -> sqlx::SqliteConnection {
+    sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap()
+}
+
 fn key(i: u8) -> SigningKey {
     SigningKey::from_bytes(&[i + 10; 32])
 }
@@ -245,9 +252,7 @@ async fn committed_blocks_reload_exactly_and_reads_answer() {
     }
     // Every transaction's row carries its own id, signer and nonce (the ids and signers of a
     // group travel in one blob, found by the row's position).
-    let mut db = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
+    let mut db = open_db(&path).await;
     let rows: Vec<TxRow> =
         sqlx::query_as("SELECT height, idx, id, signer, nonce FROM txs ORDER BY height, idx")
             .fetch_all(&mut db)
@@ -429,9 +434,7 @@ async fn account_history_reads_alike_merged_held_and_after_a_reopen() {
     for block in items.chunks(1) {
         store.write(block).await.unwrap();
     }
-    let mut db = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
+    let mut db = open_db(&path).await;
     let merged: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM account_txs")
         .fetch_one(&mut db)
         .await

@@ -98,25 +98,16 @@ fn run(mut rx: mpsc::Receiver<VerifiedMessage>, sigs: &SigCache, driver: &mpsc::
 mod tests {
     use super::*;
     use crate::codec::encode_message;
-    use crate::committee::{Committee, LeaderRule, ValidatorInfo};
-    use crate::crypto::KeyPair;
+    use crate::genesis::Genesis;
     use crate::merkle::leaf_hash;
     use crate::messages::{Message, UnverifiedMessage};
     use crate::state::{Op, TxBody, account_of};
     use ed25519_dalek::SigningKey;
 
     fn gossip(from: u16, txs: Vec<Vec<u8>>) -> VerifiedMessage {
-        let members = (0..4)
-            .map(|i| {
-                let k = KeyPair::for_test(1, i);
-                ValidatorInfo {
-                    public_key: *k.public(),
-                    pop: k.proof_of_possession(),
-                    operator: format!("op{i}"),
-                }
-            })
-            .collect();
-        let committee = Committee::new(1, members, LeaderRule::RoundRobin).unwrap();
+        let committee = Genesis::for_test_keys(&[[1; 32], [2; 32], [3; 32], [4; 32]])
+            .and_then(|g| g.committee())
+            .unwrap();
         let bytes = encode_message(&Message::Transactions(txs));
         UnverifiedMessage::decode(from, &bytes)
             .and_then(|m| m.verify(&committee))
