@@ -248,3 +248,38 @@ fn rolling_partitions_keep_committing() {
     sim.check_safety(&all).unwrap();
     assert_eq!(min_committed(&sim, &all), 1_000);
 }
+
+/// The next leader announces each certificate before it builds on it, so a replica learns what
+/// is final without waiting for the leader's batching delay and the next proposal. With every
+/// announcement cut, the same load commits later by about that delay at the three validators
+/// that did not form the certificate.
+#[test]
+fn announced_certificates_let_replicas_commit_before_the_next_proposal() {
+    let median_latency = |announce: bool| {
+        let mut cfg = config(4, 55);
+        cfg.min_delay_ms = 5;
+        cfg.max_delay_ms = 5;
+        cfg.core.batch_delay_ms = 10;
+        let mut sim = Simulation::new(cfg);
+        if !announce {
+            sim.set_filter(Box::new(|_, _, _, _, m| {
+                !matches!(m, ledger_node::messages::Message::SyncInfo { .. })
+            }));
+        }
+        sim.start();
+        submit_load(&mut sim, 10, 2_000, 1, &[0, 1, 2, 3]);
+        let all = [0usize, 1, 2, 3];
+        sim.run_while(60_000, |s| min_committed(s, &all) < 2_000);
+        sim.check_safety(&all).unwrap();
+        assert_eq!(min_committed(&sim, &all), 2_000);
+        let mut ms = sim.latency.sim_ms.clone();
+        ms.sort_unstable();
+        ms[ms.len() / 2]
+    };
+    let (with, without) = (median_latency(true), median_latency(false));
+    // 49 vs 57 ms for this seed; the saving is the 10 ms delay at three validators of four.
+    assert!(
+        with + 5 <= without,
+        "median commit latency {with} ms with announcements, {without} ms without"
+    );
+}

@@ -392,6 +392,13 @@ impl Core {
                 .cache()
                 .insert(crate::crypto::sha256(&[b"qc", &crate::codec::encode_to_vec(&qc)]));
             self.stats.qcs_formed += 1;
+            // Announce it before building on it: the others learn that the view is over and
+            // what is final while this node waits for its batch and executes its block, and
+            // the same certificate in the proposal is then a hit in their caches.
+            self.broadcast(Message::SyncInfo {
+                high_qc: qc.clone(),
+                high_tc: None,
+            });
             let hint = self.committee.leader(view);
             self.process_qc(&qc, hint);
         }
