@@ -100,6 +100,17 @@ impl Net {
     fn client(&self, i: usize) -> ChainClient {
         ChainClient::new(format!("http://127.0.0.1:{}", self.api_ports[i]))
     }
+
+    /// The values of the unlabelled metrics `names` from one scrape of node `i`'s `/metrics`.
+    async fn metrics(&self, i: usize, names: [&str; 2]) -> [u64; 2] {
+        let url = format!("http://127.0.0.1:{}/metrics", self.api_ports[i]);
+        let text = reqwest::get(url).await.unwrap().text().await.unwrap();
+        names.map(|name| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+                .unwrap_or_else(|| panic!("{name} missing from node {i}'s metrics"))
+        })
+    }
 }
 
 async fn final_ok(c: &ChainClient, tx: &[u8]) -> TxStatus {
@@ -315,6 +326,18 @@ async fn four_processes_commit_survive_a_killed_leader_and_catch_up() {
         "the open escrow holds its amount"
     );
     assert_eq!(c0.escrow(&escrow2).await.unwrap().unwrap().status, "prepared");
+
+    // Every certificate costs a validator at most one pairing check: the copy the next leader
+    // announces is checked, the one in its proposal is then found among those verified.
+    for i in 0..N {
+        let [checks, view] = net
+            .metrics(i, ["chain_certificate_checks_total", "chain_view"])
+            .await;
+        assert!(
+            checks > 0 && checks <= view,
+            "node {i}: {checks} pairing checks in {view} views"
+        );
+    }
 
     // SIGKILL the leader of the current view; the others go on committing.
     let view = c0.status().await.unwrap().view;

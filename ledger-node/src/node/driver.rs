@@ -247,6 +247,14 @@ impl Driver {
     }
 
     fn publish_status(&self) {
+        let checks = &self.shared.metrics.certificate_checks;
+        checks.inc_by(
+            self.shared
+                .committee
+                .cache()
+                .checks()
+                .saturating_sub(checks.get()),
+        );
         if let Some(core) = &self.core {
             self.shared.metrics.view.set(core.current_view() as i64);
             self.shared.metrics.mempool.set(core.mempool_len() as i64);

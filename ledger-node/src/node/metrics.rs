@@ -28,6 +28,8 @@ pub struct Metrics {
     pub synced_blocks: IntCounter,
     /// Blocks per group commit to SQLite (last).
     pub group_commit: IntGauge,
+    /// Certificates checked with a pairing (about one a view; more means the cache misses).
+    pub certificate_checks: IntCounter,
 }
 
 impl Default for Metrics {
@@ -88,6 +90,11 @@ impl Metrics {
                 "Blocks applied while catching up",
             ),
             group_commit: gauge(&r, "chain_group_commit_blocks", "Blocks in the last group commit"),
+            certificate_checks: counter(
+                &r,
+                "chain_certificate_checks_total",
+                "Quorum and timeout certificates checked with a BLS pairing (not found among those already verified)",
+            ),
             registry: r,
         }
     }
