@@ -51,7 +51,8 @@ pub enum Message {
     Timeout(Timeout),
     /// A timeout certificate, broadcast by whoever forms it.
     TimeoutCert(TimeoutCert),
-    /// The sender's highest certificates, sent to a peer that looks behind.
+    /// The sender's highest certificates: sent to a peer that looks behind, and broadcast by
+    /// the next leader as soon as it forms a QC.
     SyncInfo {
         /// Highest QC.
         high_qc: QuorumCert,

@@ -7,7 +7,9 @@
 //!
 //! One view, on the happy path: the leader proposes a block extending the highest QC; every
 //! validator checks it, asks the safety rules for a vote and broadcasts the vote; the next leader
-//! aggregates 2f+1 votes into a QC (one pairing check) and proposes the next block carrying it.
+//! aggregates 2f+1 votes into a QC (one pairing check), announces it at once (`SyncInfo`), and
+//! proposes the next block carrying it: the others learn what is final from the announcement
+//! while the leader batches and executes its block, and find the proposal's copy in their cache.
 //! Other validators keep the votes unchecked and only aggregate them if the next leader fails to
 //! show up (at their timeout), so a crashed leader cannot swallow a QC. Seeing a QC for block B1
 //! whose parent B0 was proposed in the view just before commits B0 and its uncommitted ancestors
