@@ -135,7 +135,7 @@ impl Reader {
     }
 
     /// The statuses of those of `ids` that are committed: first those in the merged by-id
-    /// index, in one query per 500 ids (admitting a batch of a thousand
+    /// index, in one query per `IDS_PER_LOOKUP` ids (admitting a batch of a thousand
     /// transactions costs a few round trips to SQLite instead of a thousand), then the rest
     /// from the recent blocks' index held in memory. An id committed more than once keeps its
     /// first (lowest) height: merged heights are all below the held ones.
