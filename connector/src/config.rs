@@ -113,6 +113,10 @@ pub struct ApiSection {
     pub operator_token: String,
     /// Largest request body, bytes.
     pub max_body_bytes: usize,
+    /// A listener of its own for `GET /metrics`, with no token (for a scraper on a private
+    /// interface). Unset (the default), metrics are served only on the API, with the operator
+    /// token: they reveal the clearing bank's liquidity.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl Default for ApiSection {
@@ -121,6 +125,7 @@ impl Default for ApiSection {
             listen: SocketAddr::from(([127, 0, 0, 1], 7200)),
             operator_token: "TEST-ONLY-operator-token".into(),
             max_body_bytes: 64 * 1024,
+            metrics_listen: None,
         }
     }
 }

@@ -158,14 +158,13 @@ pub fn quote(
         (None, Some(amount)) => pricing.quote_source(amount)?,
         _ => return Err(QuoteError::AmountMissing),
     };
-    if let Some(account) = &request.source_account {
-        limits::check(
-            &tables.limits_for(&request.source_ledger, account),
-            quoted.source,
-            0,
-        )
-        .map_err(|r| QuoteError::Limit(r.message))?;
-    }
+    // The payment will meet its payer's limits; without a payer named, those of any payer on
+    // the ledger (a quote must never promise what the payment would be refused).
+    let payer_limits = match &request.source_account {
+        Some(account) => tables.limits_for(&request.source_ledger, account),
+        None => tables.ledger_wide_limits(&request.source_ledger),
+    };
+    limits::check(&payer_limits, quoted.source, 0).map_err(|r| QuoteError::Limit(r.message))?;
     let finality = tables
         .finality(&request.source_ledger, &hop.ledger)
         .ok_or_else(|| QuoteError::NoRoute("unknown ledger".into()))?;
@@ -345,6 +344,25 @@ mod tests {
             quote(&limited, &request(Some(200_000), None), &policy, t(0)),
             Err(QuoteError::Limit(_))
         ));
+        // A ledger-wide packet limit applies whether or not the quote names its payer.
+        let mut ledger_limited = tables.clone();
+        ledger_limited.ledger_limits.insert(
+            LedgerId::new("digital-euro"),
+            limits::AccountLimits {
+                max_packet_amount: Some(50_000),
+                exposure_limit: None,
+            },
+        );
+        let mut anonymous = request(Some(200_000), None);
+        anonymous.source_account = None;
+        for r in [request(Some(200_000), None), anonymous.clone()] {
+            assert!(matches!(
+                quote(&ledger_limited, &r, &policy, t(0)),
+                Err(QuoteError::Limit(_))
+            ));
+        }
+        anonymous.destination_amount = Some(90_000);
+        assert!(quote(&ledger_limited, &anonymous, &policy, t(0)).is_ok());
         let json = r#"{"source_ledger":"digital-euro","destination":"test.ecny.bank-b.x","destination_amount":"200000"}"#;
         let parsed: QuoteRequest = serde_json::from_str(json).unwrap();
         assert_eq!(parsed.destination_amount, Some(200_000));

@@ -49,7 +49,10 @@ pub struct RunningConnector {
     pub connector: Arc<Connector>,
     /// Where the HTTP API listens.
     pub api_addr: SocketAddr,
+    /// Where the token-free metrics listener listens, if configured.
+    pub metrics_addr: Option<SocketAddr>,
     server: actix_web::dev::ServerHandle,
+    metrics_server: Option<actix_web::dev::ServerHandle>,
 }
 
 impl std::fmt::Debug for RunningConnector {
@@ -69,6 +72,9 @@ impl RunningConnector {
     /// Stops following the ledgers and the HTTP API.
     pub async fn stop(self) {
         self.connector.stop_following();
+        if let Some(metrics) = self.metrics_server {
+            metrics.stop(false).await;
+        }
         self.server.stop(false).await;
     }
 }
@@ -240,6 +246,16 @@ pub async fn start(
         operator_token: config.api.operator_token.clone(),
         quote_policy: config.quotes,
     };
+    let (metrics_addr, metrics_server) = match config.api.metrics_listen {
+        Some(listen) => {
+            let (server, addr) = api::serve_metrics(state.clone(), listen)?;
+            let handle = server.handle();
+            tokio::spawn(server);
+            tracing::info!(metrics_addr = %addr, "metrics listener running (no token)");
+            (Some(addr), Some(handle))
+        }
+        None => (None, None),
+    };
     let (server, api_addr) = api::serve(state, config.api.listen, config.api.max_body_bytes)?;
     let handle = server.handle();
     tokio::spawn(server);
@@ -247,7 +263,9 @@ pub async fn start(
     Ok(RunningConnector {
         connector,
         api_addr,
+        metrics_addr,
         server: handle,
+        metrics_server,
     })
 }
 

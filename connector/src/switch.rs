@@ -91,7 +91,14 @@ impl SwitchTables {
     pub fn limits_for(&self, ledger: &LedgerId, account: &AccountId) -> AccountLimits {
         self.limits
             .get(&(ledger.clone(), account.clone()))
-            .or_else(|| self.ledger_limits.get(ledger))
+            .copied()
+            .unwrap_or_else(|| self.ledger_wide_limits(ledger))
+    }
+
+    /// The limits of a counterparty on `ledger` that has no entry of its own.
+    pub fn ledger_wide_limits(&self, ledger: &LedgerId) -> AccountLimits {
+        self.ledger_limits
+            .get(ledger)
             .copied()
             .unwrap_or(self.default_limits)
     }

@@ -64,8 +64,8 @@ fn every_route_is_documented_and_admin_routes_need_the_token() {
                 .is_some_and(|s| s.iter().any(|r| r.get("operator").is_some()));
             assert_eq!(
                 secured,
-                path.starts_with("/v1/admin/"),
-                "{method} {path}: the operator token is required exactly on /v1/admin"
+                path.starts_with("/v1/admin/") || path == "/metrics",
+                "{method} {path}: the operator token is required exactly on /v1/admin and /metrics"
             );
         }
     }

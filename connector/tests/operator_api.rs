@@ -209,6 +209,75 @@ async fn requests_without_the_operator_token_are_refused_and_change_nothing() {
     net.stop().await;
 }
 
+/// Metrics tell the clearing bank's liquidity: the API serves them to the operator only, and a
+/// listener of their own (when configured) serves them to a scraper without a token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_need_the_operator_token_unless_served_on_their_own_listener() {
+    let clock = clock();
+    let (_dir, net) = network(&clock).await;
+    let api = Api::new(&net);
+    for token in [None, Some("wrong-token-of-some-length")] {
+        api.raw(Method::GET, "/metrics", token, None)
+            .await
+            .assert_problem(401, "unauthorized");
+    }
+    let scraped = api.raw(Method::GET, "/metrics", Some(&api.token), None).await;
+    assert_eq!(scraped.status, 200, "{scraped:?}");
+    assert!(
+        scraped
+            .body
+            .as_str()
+            .unwrap()
+            .contains("cypherlink_payments_in_flight")
+    );
+    assert_eq!(net.connector.metrics_addr, None, "no open listener by default");
+
+    // The operator's other choice: restart with a metrics listener of its own.
+    let LocalNetwork {
+        ledgers,
+        connector,
+        mut connector_config,
+        ..
+    } = net;
+    connector.stop().await;
+    connector_config.api.metrics_listen = Some("127.0.0.1:0".parse().unwrap());
+    let connector = connector::runtime::start(
+        &connector_config,
+        clock.clone() as Arc<dyn Clock>,
+        Default::default(),
+    )
+    .await
+    .unwrap();
+    let metrics = format!("http://{}", connector.metrics_addr.expect("listening"));
+    let http = reqwest::Client::new();
+    let open = http.get(format!("{metrics}/metrics")).send().await.unwrap();
+    assert_eq!(open.status(), 200);
+    assert!(
+        open.text()
+            .await
+            .unwrap()
+            .contains("cypherlink_payments_in_flight")
+    );
+    let elsewhere = http
+        .get(format!("{metrics}/v1/admin/routes"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        elsewhere.status(),
+        404,
+        "the metrics listener serves nothing else"
+    );
+    let on_api = http
+        .get(format!("{}/metrics", connector.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(on_api.status(), 401, "the API still wants the token");
+    connector.stop().await;
+    ledgers.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn routes_corridors_and_limits_set_by_the_operator_change_quotes() {
     let clock = clock();

@@ -151,7 +151,26 @@ pub struct LedgerSection {
     /// How long until a change is final, for the connector's margins.
     #[serde(default = "default_finality")]
     pub expected_finality_ms: u64,
+    /// Most money that may exist on this ledger (decimal): opening balances plus issuance less
+    /// redemption. Default and ceiling: [`MAX_LEDGER_AMOUNT`] minor units.
+    #[serde(default)]
+    pub max_supply: Option<String>,
+    /// Longest an escrow may be held, ms: a prepare expiring later than this after the ledger's
+    /// clock is refused, so no escrow locks funds for years. Default 7 days.
+    #[serde(default = "default_max_hold")]
+    pub max_hold_ms: u64,
 }
+
+/// Largest amount, supply cap and sum of overdraft limits a ledger accepts, in minor units.
+///
+/// Balances are SQLite (signed 64-bit) integers. With the supply at most this and the
+/// overdrafts adding up to at most this, no balance, hold or booked sum can exceed four times
+/// it, which is `i64::MAX`: the bounds, checked at configuration time, are what make overflow
+/// impossible; the engine's checked arithmetic is the second line.
+pub const MAX_LEDGER_AMOUNT: u64 = i64::MAX as u64 / 4;
+
+/// Longest `max_hold_ms` a configuration may set: one year.
+pub const MAX_HOLD_CEILING_MS: u64 = 366 * 24 * 3_600_000;
 
 fn default_kind() -> LedgerKind {
     LedgerKind::Bank
@@ -161,6 +180,9 @@ fn default_scale() -> u8 {
 }
 fn default_finality() -> u64 {
     100
+}
+fn default_max_hold() -> u64 {
+    7 * 24 * 3_600_000
 }
 
 /// `[server]`.
@@ -355,6 +377,10 @@ pub struct LedgerConfig {
     pub info: LedgerInfo,
     /// Rule set.
     pub kind: LedgerKind,
+    /// Supply cap, minor units (at most [`MAX_LEDGER_AMOUNT`]).
+    pub max_supply: u64,
+    /// Longest escrow lifetime, ms.
+    pub max_hold_ms: u64,
     /// Server settings.
     pub server: ServerSection,
     /// Signing window.
@@ -559,6 +585,16 @@ impl LedgerConfig {
                 },
             );
         }
+        let max_supply = match &l.max_supply {
+            Some(t) => amount("ledger.max_supply", t)?,
+            None => MAX_LEDGER_AMOUNT,
+        };
+        check_money_bounds(max_supply, &accounts)?;
+        if l.max_hold_ms == 0 || l.max_hold_ms > MAX_HOLD_CEILING_MS {
+            return Err(invalid(format!(
+                "ledger.max_hold_ms must be from 1 to {MAX_HOLD_CEILING_MS} (one year)"
+            )));
+        }
         if file.ledger.kind == LedgerKind::ECny {
             for a in &accounts {
                 if let Some(t) = a.tier.filter(|t| !tiers.contains_key(t)) {
@@ -578,6 +614,8 @@ impl LedgerConfig {
                 expected_finality_ms: l.expected_finality_ms,
             },
             kind: l.kind,
+            max_supply,
+            max_hold_ms: l.max_hold_ms,
             server: file.server.clone(),
             auth_window_secs: file.auth.window_secs,
             webhooks: file.webhooks.clone(),
@@ -595,6 +633,35 @@ impl LedgerConfig {
             std::env::temp_dir().join(format!("cypherlink-{}.sqlite", self.info.ledger_id))
         })
     }
+}
+
+/// The supply cap and the overdrafts must stay within [`MAX_LEDGER_AMOUNT`], and the opening
+/// balances (money created at first start) within the cap.
+fn check_money_bounds(max_supply: u64, accounts: &[AccountSpec]) -> Result<(), ConfigError> {
+    if max_supply > MAX_LEDGER_AMOUNT {
+        return Err(invalid(format!(
+            "ledger.max_supply exceeds the largest supply a ledger can hold ({MAX_LEDGER_AMOUNT} minor units)"
+        )));
+    }
+    let total = |field: fn(&AccountSpec) -> u64| {
+        accounts
+            .iter()
+            .try_fold(0u64, |sum, a| sum.checked_add(field(a)))
+            .unwrap_or(u64::MAX)
+    };
+    let overdrafts = total(|a| a.overdraft_limit);
+    if overdrafts > MAX_LEDGER_AMOUNT {
+        return Err(invalid(format!(
+            "overdraft limits add up to {overdrafts} minor units, more than {MAX_LEDGER_AMOUNT}"
+        )));
+    }
+    let opening = total(|a| a.opening_balance);
+    if opening > max_supply {
+        return Err(invalid(format!(
+            "opening balances add up to {opening} minor units, more than ledger.max_supply {max_supply}"
+        )));
+    }
+    Ok(())
 }
 
 /// Which account kinds and options make sense on which ledger.

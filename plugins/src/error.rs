@@ -51,6 +51,37 @@ pub enum PluginError {
         /// The expiry.
         expires_at: Timestamp,
     },
+    /// An issuance would take the total supply above the ledger's cap.
+    #[error(
+        "supply cap exceeded: issuing {requested} would take the supply from {supply} above the cap of {cap}"
+    )]
+    SupplyCapExceeded {
+        /// The configured cap, minor units.
+        cap: u64,
+        /// The supply before the issuance, minor units.
+        supply: i64,
+        /// What the issuance asked for, minor units.
+        requested: u64,
+    },
+    /// A prepare's expiry is further ahead than the ledger holds escrows.
+    #[error(
+        "expiry {expires_at} is later than the latest this ledger accepts now ({latest}, a hold of at most {max_hold_ms} ms)"
+    )]
+    ExpiryTooFar {
+        /// The expiry asked for.
+        expires_at: Timestamp,
+        /// The latest expiry accepted at the time of the request.
+        latest: Timestamp,
+        /// The ledger's longest hold, ms.
+        max_hold_ms: u64,
+    },
+    /// A balance would leave the range the ledger can represent. The ledger's configured bounds
+    /// make this unreachable; it exists so that a broken invariant refuses instead of wrapping.
+    #[error("amount overflow on account {account}")]
+    AmountOverflow {
+        /// The account whose balance would overflow.
+        account: AccountId,
+    },
     /// The transfer is already final in another state.
     #[error("transfer {id} is already {}", status.as_str())]
     AlreadyFinal {
@@ -114,6 +145,9 @@ impl PluginError {
             PluginError::WrongCondition { .. } => "wrong_condition",
             PluginError::Expired { .. } => "expired",
             PluginError::AlreadyFinal { .. } => "already_final",
+            PluginError::SupplyCapExceeded { .. } => "supply_cap_exceeded",
+            PluginError::ExpiryTooFar { .. } => "expiry_too_far",
+            PluginError::AmountOverflow { .. } => "amount_overflow",
             PluginError::Duplicate { .. } => "duplicate",
             PluginError::Unauthorized { .. } => "unauthorized",
             PluginError::Forbidden { .. } => "forbidden",

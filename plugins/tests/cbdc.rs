@@ -344,3 +344,141 @@ async fn digital_euro_holding_limit_waterfall_reverse_waterfall_and_merchants() 
     .unwrap();
     let _ = EscrowStatus::Prepared;
 }
+
+/// The security review's reproduction: four issuances of 2,305,843,009,213,693,951 minor units
+/// by the central bank used to answer 201 and wrap bank-a's balance and the supply negative.
+/// Each is now refused with `supply_cap_exceeded` carrying the cap, and nothing changes, also
+/// after a restart.
+#[tokio::test]
+async fn issuance_beyond_the_supply_cap_is_refused_and_changes_nothing() {
+    let l = Ledger::start(fixtures::DIGITAL_EURO).await;
+    let cb = l.plugin("ecb-k1").await;
+    let bank_a = l.plugin("bank-a-k1").await;
+    let supply_before = l.ledger.supply().await.unwrap();
+    let balance_before = available(&bank_a, "bank-a").await;
+    for attempt in 0..4 {
+        let body = serde_json::json!({"to": "bank-a", "amount": 2_305_843_009_213_693_951u64});
+        let (status, content_type, problem) = l
+            .send(
+                "ecb-k1",
+                "POST",
+                "/v1/issuances",
+                body.to_string().as_bytes(),
+                &[
+                    ("Content-Type", "application/json"),
+                    ("Idempotency-Key", &format!("huge-{attempt}")),
+                ],
+            )
+            .await;
+        assert_eq!(
+            (status, problem["code"].as_str()),
+            (422, Some("supply_cap_exceeded")),
+            "{problem}"
+        );
+        assert!(content_type.starts_with("application/problem+json"));
+        assert_eq!(problem["cap"], plugins::config::MAX_LEDGER_AMOUNT);
+        assert_eq!(problem["supply"], supply_before.total_supply);
+    }
+    // The same through the client: the error arrives typed.
+    let refused = cb
+        .issue(
+            &IssuanceRequest {
+                to: account("bank-a"),
+                amount: u64::MAX / 2,
+            },
+            "huge-client",
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(PluginError::Malformed { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(available(&bank_a, "bank-a").await, balance_before);
+    assert_eq!(l.ledger.supply().await.unwrap(), supply_before);
+
+    let l = l.restarted(1_000).await;
+    let bank_a = l.plugin("bank-a-k1").await;
+    assert_eq!(available(&bank_a, "bank-a").await, balance_before);
+    assert_eq!(l.ledger.supply().await.unwrap(), supply_before);
+}
+
+/// A configured cap below the default: issuance up to the cap works, one minor unit more is
+/// refused with the cap and the supply as it stood.
+#[tokio::test]
+async fn a_configured_supply_cap_is_enforced_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = common::config(fixtures::E_CNY, dir.path());
+    let start = {
+        let l = Ledger::start(fixtures::E_CNY).await;
+        l.ledger.supply().await.unwrap().total_supply
+    };
+    config.max_supply = u64::try_from(start).unwrap() + units(1_000);
+    let clock = std::sync::Arc::new(htlc::ManualClock::new(common::start_time()));
+    let ledger = plugins::server::run_with_clock(config, clock.clone() as std::sync::Arc<dyn Clock>)
+        .await
+        .unwrap();
+    let l = Ledger { ledger, clock, dir };
+    let cb = l.plugin("pboc-k1").await;
+    let issue = |amount: u64, key: &'static str| {
+        let cb = &cb;
+        async move {
+            cb.issue(
+                &IssuanceRequest {
+                    to: account("bank-a"),
+                    amount,
+                },
+                key,
+            )
+            .await
+        }
+    };
+    issue(units(1_000), "to-the-cap").await.unwrap();
+    match issue(1, "one-more").await {
+        Err(PluginError::SupplyCapExceeded {
+            cap,
+            supply,
+            requested,
+        }) => {
+            assert_eq!(cap, l.ledger.config().max_supply);
+            assert_eq!(supply, i64::try_from(cap).unwrap());
+            assert_eq!(requested, 1);
+        }
+        other => panic!("expected supply_cap_exceeded, got {other:?}"),
+    }
+    assert_eq!(
+        assert_supply_holds(&l).await,
+        i64::try_from(l.ledger.config().max_supply).unwrap()
+    );
+}
+
+/// An escrow may not outlive the ledger's maximum hold (7 days by default): an expiry of
+/// 9999-12-31 is refused with `expiry_too_far` and the latest acceptable expiry, nothing held.
+#[tokio::test]
+async fn an_expiry_beyond_the_maximum_hold_is_refused() {
+    let l = Ledger::start(fixtures::DIGITAL_EURO).await;
+    let bank_a = l.plugin("bank-a-k1").await;
+    let before = available(&bank_a, "bank-a").await;
+    let f = Fulfillment::from_bytes([9; 32]);
+    let max_hold = i64::try_from(l.ledger.config().max_hold_ms).unwrap();
+    let mut far = escrow(&l, "bank-a", "clearing-bank", units(10), &f);
+    far.expires_at = htlc::Timestamp::parse_rfc3339("9999-12-31T00:00:00Z").unwrap();
+    match bank_a.prepare(far).await {
+        Err(PluginError::ExpiryTooFar {
+            latest, max_hold_ms, ..
+        }) => {
+            assert_eq!(latest, l.clock.now().checked_add_millis(max_hold).unwrap());
+            assert_eq!(max_hold_ms, l.ledger.config().max_hold_ms);
+        }
+        other => panic!("expected expiry_too_far, got {other:?}"),
+    }
+    let mut just_beyond = escrow(&l, "bank-a", "clearing-bank", units(10), &f);
+    just_beyond.expires_at = l.clock.now().checked_add_millis(max_hold + 1).unwrap();
+    assert!(matches!(
+        bank_a.prepare(just_beyond).await,
+        Err(PluginError::ExpiryTooFar { .. })
+    ));
+    assert_eq!(available(&bank_a, "bank-a").await, before, "nothing held");
+    let mut at_the_limit = escrow(&l, "bank-a", "clearing-bank", units(10), &f);
+    at_the_limit.expires_at = l.clock.now().checked_add_millis(max_hold).unwrap();
+    bank_a.prepare(at_the_limit).await.unwrap();
+}

@@ -6,7 +6,8 @@
 //!   balances, routes, corridors (rates and fees), limits, payments with their event trail, a
 //!   live stream of payment changes, the reconciliation report. The token is checked by a
 //!   middleware on the whole scope, before any body or query is read.
-//! - Monitoring: `GET /healthz`, `GET /metrics` (Prometheus); `GET /openapi.json` describes it all
+//! - Monitoring: `GET /healthz`; `GET /metrics` (Prometheus) with the operator token, or without
+//!   one on its own listener ([`serve_metrics`]); `GET /openapi.json` describes it all
 //!   ([`openapi`]).
 //!
 //! Errors are `application/problem+json` (RFC 7807) with a stable `code`, mapped in
@@ -244,6 +245,28 @@ fn json_config(max_body_bytes: usize) -> web::JsonConfig {
             }
             .into()
         })
+}
+
+/// Binds a listener that serves only `GET /metrics`, with no token: for a Prometheus scraper
+/// on an interface the operator keeps private (`[api] metrics_listen`).
+pub fn serve_metrics(
+    state: ApiState,
+    listen: SocketAddr,
+) -> std::io::Result<(actix_web::dev::Server, SocketAddr)> {
+    let data = web::Data::new(state);
+    let server = actix_web::HttpServer::new(move || {
+        actix_web::App::new()
+            .app_data(data.clone())
+            .service(web::resource("/metrics").get(public::metrics))
+            .default_service(web::to(|| async {
+                Err::<HttpResponse, ApiError>(ApiError::not_found("this listener serves /metrics only"))
+            }))
+    })
+    .workers(1)
+    .disable_signals()
+    .bind(listen)?;
+    let addr = server.addrs().first().copied().unwrap_or(listen);
+    Ok((server.run(), addr))
 }
 
 /// Binds the API at `listen` (port 0 picks one) and returns the server and its address.

@@ -9,7 +9,11 @@ use crate::store::{PaymentFilter, Write};
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/healthz").get(healthz))
-        .service(web::resource("/metrics").get(metrics))
+        .service(
+            web::resource("/metrics")
+                .wrap(actix_web::middleware::from_fn(super::operator_only))
+                .get(metrics),
+        )
         .service(web::resource("/v1/quotes").post(create_quote))
         .service(web::resource("/v1/payments/by-uetr/{uetr}").get(payment_by_uetr));
 }
@@ -31,10 +35,13 @@ async fn healthz(state: web::Data<ApiState>) -> Result<HttpResponse, ApiError> {
 }
 
 /// Prometheus metrics: payments by outcome, amounts, fees, in-flight count, latency, ledger
-/// errors, liquidity.
+/// errors, liquidity. They tell the clearing bank's liquidity, so they need the operator
+/// token here; `[api] metrics_listen` serves them without one on a listener of their own.
 #[utoipa::path(get, path = "/metrics", tag = "monitoring",
-    responses((status = 200, description = "Prometheus text format 0.0.4", body = String, content_type = "text/plain")))]
-async fn metrics(state: web::Data<ApiState>) -> HttpResponse {
+    responses((status = 200, description = "Prometheus text format 0.0.4", body = String, content_type = "text/plain"),
+        (status = 401, description = "unauthorized: no or a wrong operator token", body = super::Problem, content_type = "application/problem+json")),
+    security(("operator" = [])))]
+pub(super) async fn metrics(state: web::Data<ApiState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(state.connector.metrics().render())

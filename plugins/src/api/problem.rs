@@ -24,8 +24,9 @@ pub struct Problem {
     /// What happened, in words.
     pub detail: String,
     /// Stable code: `insufficient_funds`, `unknown_account`, `unknown_transfer`,
-    /// `limit_exceeded`, `wrong_condition`, `expired`, `already_final`, `duplicate`,
-    /// `unauthorized`, `forbidden`, `malformed`, `unavailable`.
+    /// `limit_exceeded`, `wrong_condition`, `expired`, `expiry_too_far`, `already_final`,
+    /// `supply_cap_exceeded`, `amount_overflow`, `duplicate`, `unauthorized`, `forbidden`,
+    /// `malformed`, `too_large`, `unsupported`, `unavailable`.
     pub code: String,
     /// The account concerned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -47,6 +48,19 @@ pub struct Problem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<Timestamp>,
+    /// expiry_too_far: the latest expiry accepted at the time of the request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub latest: Option<Timestamp>,
+    /// expiry_too_far: the ledger's longest hold, ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_hold_ms: Option<u64>,
+    /// supply_cap_exceeded: the cap, minor units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cap: Option<u64>,
+    /// supply_cap_exceeded: the supply before the refused issuance, minor units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supply: Option<i64>,
     /// already_final: the final state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<crate::api::schema::EscrowStatusDoc>)]
@@ -70,6 +84,9 @@ pub fn http_status(error: &PluginError) -> u16 {
         | PluginError::LimitExceeded { .. }
         | PluginError::WrongCondition { .. }
         | PluginError::Expired { .. }
+        | PluginError::ExpiryTooFar { .. }
+        | PluginError::SupplyCapExceeded { .. }
+        | PluginError::AmountOverflow { .. }
         | PluginError::Duplicate { .. } => 422,
         PluginError::Unavailable { .. } => 503,
     }
@@ -84,6 +101,9 @@ fn title(code: &str) -> &'static str {
         "wrong_condition" => "Wrong fulfillment",
         "expired" => "Expired",
         "already_final" => "Transfer already final",
+        "expiry_too_far" => "Expiry too far ahead",
+        "supply_cap_exceeded" => "Supply cap exceeded",
+        "amount_overflow" => "Amount overflow",
         "duplicate" => "Duplicate request id",
         "unauthorized" => "Unauthorized",
         "forbidden" => "Forbidden",
@@ -109,6 +129,10 @@ impl From<&PluginError> for Problem {
             available: None,
             limit: None,
             expires_at: None,
+            latest: None,
+            max_hold_ms: None,
+            cap: None,
+            supply: None,
             transfer_status: None,
             reason: None,
         };
@@ -131,6 +155,25 @@ impl From<&PluginError> for Problem {
                 p.limit = Some(limit.clone());
             }
             PluginError::Expired { expires_at } => p.expires_at = Some(*expires_at),
+            PluginError::ExpiryTooFar {
+                expires_at,
+                latest,
+                max_hold_ms,
+            } => {
+                p.expires_at = Some(*expires_at);
+                p.latest = Some(*latest);
+                p.max_hold_ms = Some(*max_hold_ms);
+            }
+            PluginError::SupplyCapExceeded {
+                cap,
+                supply,
+                requested,
+            } => {
+                p.cap = Some(*cap);
+                p.supply = Some(*supply);
+                p.needed = Some(*requested);
+            }
+            PluginError::AmountOverflow { account } => p.account = Some(account.clone()),
             PluginError::AlreadyFinal { id, status } => {
                 p.transfer = Some(*id);
                 p.transfer_status = Some(*status);
@@ -187,6 +230,26 @@ impl Problem {
                 Some(expires_at) => PluginError::Expired { expires_at },
                 None => broken("expires_at"),
             },
+            "expiry_too_far" => match (self.expires_at, self.latest, self.max_hold_ms) {
+                (Some(expires_at), Some(latest), Some(max_hold_ms)) => PluginError::ExpiryTooFar {
+                    expires_at,
+                    latest,
+                    max_hold_ms,
+                },
+                _ => broken("expires_at, latest and max_hold_ms"),
+            },
+            "supply_cap_exceeded" => match (self.cap, self.supply, self.needed) {
+                (Some(cap), Some(supply), Some(requested)) => PluginError::SupplyCapExceeded {
+                    cap,
+                    supply,
+                    requested,
+                },
+                _ => broken("cap, supply and needed"),
+            },
+            "amount_overflow" => match &self.account {
+                Some(a) => PluginError::AmountOverflow { account: a.clone() },
+                None => broken("account"),
+            },
             "already_final" => match (self.transfer, self.transfer_status) {
                 (Some(id), Some(status)) => PluginError::AlreadyFinal { id, status },
                 _ => broken("transfer and transfer_status"),
@@ -234,6 +297,19 @@ mod tests {
             PluginError::AlreadyFinal {
                 id,
                 status: EscrowStatus::Rejected,
+            },
+            PluginError::ExpiryTooFar {
+                expires_at: Timestamp::from_unix_millis(9_000).unwrap(),
+                latest: Timestamp::from_unix_millis(8_000).unwrap(),
+                max_hold_ms: 7_000,
+            },
+            PluginError::SupplyCapExceeded {
+                cap: 10,
+                supply: 8,
+                requested: 3,
+            },
+            PluginError::AmountOverflow {
+                account: AccountId::new("bank-b").unwrap(),
             },
             PluginError::Duplicate { reason: "x".into() },
             PluginError::Unauthorized { reason: "x".into() },

@@ -100,6 +100,10 @@ pub struct Supply {
     pub balances: i64,
     /// Sum of all funds locked in escrows.
     pub escrowed: i64,
+    /// The cap `total_supply` may not exceed (`ledger.max_supply`); issuance beyond it is
+    /// refused with `supply_cap_exceeded`.
+    #[serde(default)]
+    pub max_supply: u64,
 }
 
 /// Result of a name check.

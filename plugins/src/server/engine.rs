@@ -11,6 +11,13 @@
 //! moves it from `held` to the payee's `balance`; rejecting or expiring moves it back. So
 //! `sum(balance) + sum(held) == supply` at all times, and the booked balance of a statement
 //! (`balance + held`) changes only when money actually leaves or arrives.
+//!
+//! Overflow: the configuration bounds the supply and the overdrafts (see
+//! [`crate::config::MAX_LEDGER_AMOUNT`]), which keeps every balance far inside `i64`; on top of
+//! that every sum here is checked (clippy's `arithmetic_side_effects` is denied in this file),
+//! and each operation computes its new balances before changing any, so a refusal changes
+//! nothing.
+#![deny(clippy::arithmetic_side_effects)]
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -19,7 +26,7 @@ use htlc::{Clock, Escrow, EscrowError, EscrowStatus, Fulfillment, Timestamp, Tra
 use uuid::Uuid;
 
 use crate::api::{Payment, PaymentRequest, SupplyChange};
-use crate::config::{AccountKind, AccountSpec, LedgerConfig};
+use crate::config::{AccountKind, AccountSpec, LedgerConfig, MAX_LEDGER_AMOUNT};
 use crate::error::PluginError;
 use crate::plugin::{
     AccountId, Balance, EventCursor, EventKind, LedgerEvent, MAX_MEMO_LEN, PrepareTransfer, Transfer,
@@ -103,7 +110,7 @@ impl AccountState {
 
     /// What may still be spent, overdraft included.
     pub fn spendable(&self) -> i128 {
-        i128::from(self.balance) + i128::from(self.overdraft_limit)
+        i128::from(self.balance).saturating_add(i128::from(self.overdraft_limit))
     }
 
     /// As the API shows it.
@@ -195,11 +202,31 @@ pub struct Engine {
     live: HashMap<TransferId, Transfer>,
     by_expiry: BTreeSet<(Timestamp, TransferId)>,
     supply: i64,
+    max_supply: u64,
+    max_hold_ms: u64,
     last_cursor: u64,
 }
 
-/// Largest amount accepted: balances are SQLite integers.
-const MAX_AMOUNT: u64 = i64::MAX as u64 / 4;
+/// Largest single amount accepted.
+const MAX_AMOUNT: u64 = MAX_LEDGER_AMOUNT;
+
+/// The refusal for a sum that leaves the representable range on `account`.
+fn overflow(account: &AccountId) -> PluginError {
+    PluginError::AmountOverflow {
+        account: account.clone(),
+    }
+}
+
+/// `amount` as a signed balance change (amounts are at most [`MAX_AMOUNT`], so this holds).
+fn signed(amount: u64, account: &AccountId) -> Result<i64, PluginError> {
+    i64::try_from(amount).map_err(|_| overflow(account))
+}
+
+/// `-amount` as a signed balance change.
+fn negated(amount: u64, account: &AccountId) -> Result<i64, PluginError> {
+    0i64.checked_sub(signed(amount, account)?)
+        .ok_or_else(|| overflow(account))
+}
 
 impl Engine {
     /// An engine over loaded state.
@@ -219,6 +246,8 @@ impl Engine {
             live: live.into_iter().map(|t| (t.id, t)).collect(),
             by_expiry,
             supply,
+            max_supply: config.max_supply,
+            max_hold_ms: config.max_hold_ms,
             last_cursor,
         }
     }
@@ -344,7 +373,7 @@ impl Engine {
         self.rules.check_outgoing(payer, amount, now)?;
         self.rules.check_incoming(payee, amount)?;
         let pull = self.rules.shortfall_pull(payer, amount);
-        let mut spendable = payer.spendable() + i128::from(pull);
+        let mut spendable = payer.spendable().saturating_add(i128::from(pull));
         if pull > 0 {
             let linked = payer
                 .linked_account
@@ -354,7 +383,7 @@ impl Engine {
                     reason: format!("linked account of {} is missing", payer.id),
                 })?;
             if linked.spendable() < i128::from(pull) {
-                spendable = payer.spendable() + linked.spendable().max(0);
+                spendable = payer.spendable().saturating_add(linked.spendable().max(0));
                 return Err(PluginError::InsufficientFunds {
                     account: payer.id.clone(),
                     needed: amount,
@@ -384,11 +413,13 @@ impl Engine {
         reference: &str,
         now: Timestamp,
         stage: &mut Stage,
-    ) {
-        let amount = amount as i64; // amount <= MAX_AMOUNT
-        for (id, delta, other) in [(from, -amount, to), (to, amount, from)] {
+    ) -> Result<(), PluginError> {
+        let (debit, credit) = (negated(amount, from)?, signed(amount, to)?);
+        let from_after = self.balance_after(from, debit)?;
+        let to_after = self.balance_after(to, credit)?;
+        for (id, delta, after, other) in [(from, debit, from_after, to), (to, credit, to_after, from)] {
             if let Some(a) = self.accounts.get_mut(id) {
-                a.balance = a.balance.saturating_add(delta);
+                a.balance = after;
                 stage.entries.push(EntryRow {
                     account: id.clone(),
                     booked_at: now,
@@ -401,16 +432,28 @@ impl Engine {
                 stage.touched.insert(id.clone());
             }
         }
+        Ok(())
     }
 
-    /// After crediting a wallet: the waterfall.
+    /// An account's balance after adding `delta`, checked.
+    fn balance_after(&self, id: &AccountId, delta: i64) -> Result<i64, PluginError> {
+        self.existing(id)?
+            .balance
+            .checked_add(delta)
+            .ok_or_else(|| overflow(id))
+    }
+
+    /// After crediting a wallet: the waterfall. The credit is already booked, so a sweep that
+    /// cannot be booked (only on a broken invariant) is logged and the excess stays put.
     fn sweep_excess(&mut self, id: &AccountId, reference: &str, now: Timestamp, stage: &mut Stage) {
         let Some(account) = self.accounts.get(id) else {
             return;
         };
         let excess = self.rules.excess_sweep(account);
-        if let (true, Some(linked)) = (excess > 0, account.linked_account.clone()) {
-            self.book(id, &linked, excess, "sweep", reference, now, stage);
+        if let (true, Some(linked)) = (excess > 0, account.linked_account.clone())
+            && let Err(e) = self.book(id, &linked, excess, "sweep", reference, now, stage)
+        {
+            tracing::error!(account = %id, %linked, excess, error = %e, "waterfall sweep not booked");
         }
     }
 
@@ -422,15 +465,16 @@ impl Engine {
         reference: &str,
         now: Timestamp,
         stage: &mut Stage,
-    ) {
+    ) -> Result<(), PluginError> {
         let linked = self.accounts.get(id).and_then(|a| a.linked_account.clone());
-        if let (true, Some(linked)) = (pull > 0, linked) {
-            self.book(&linked, id, pull, "top-up", reference, now, stage);
+        match (pull > 0, linked) {
+            (true, Some(linked)) => self.book(&linked, id, pull, "top-up", reference, now, stage),
+            _ => Ok(()),
         }
     }
 
     fn push_event(&mut self, kind: EventKind, transfer: &Transfer, now: Timestamp, stage: &mut Stage) {
-        self.last_cursor += 1;
+        self.last_cursor = self.last_cursor.saturating_add(1);
         let owner = |id: &AccountId| self.accounts.get(id).map(|a| a.owner.clone()).unwrap_or_default();
         stage.events.push(EventRow {
             event: LedgerEvent {
@@ -507,17 +551,41 @@ impl Engine {
                 expires_at: req.expires_at,
             });
         }
+        let latest = now
+            .checked_add_millis(i64::try_from(self.max_hold_ms).unwrap_or(i64::MAX))
+            .unwrap_or(Timestamp::MAX);
+        if req.expires_at > latest {
+            return Err(PluginError::ExpiryTooFar {
+                expires_at: req.expires_at,
+                latest,
+                max_hold_ms: self.max_hold_ms,
+            });
+        }
         let pull = self.check_movement(payer, payee, req.amount, now)?;
+        // Every new figure first, so an overflow refuses before anything moves.
+        let payer_balance = payer
+            .balance
+            .checked_add(signed(pull, &req.from)?)
+            .and_then(|b| b.checked_sub(signed(req.amount, &req.from).ok()?))
+            .ok_or_else(|| overflow(&req.from))?;
+        let payer_held = payer
+            .held
+            .checked_add(req.amount)
+            .ok_or_else(|| overflow(&req.from))?;
+        let payee_incoming = payee
+            .incoming
+            .checked_add(req.amount)
+            .ok_or_else(|| overflow(&req.to))?;
 
         let reference = req.id.to_string();
-        self.pull_shortfall(&req.from, pull, &reference, now, stage);
+        self.pull_shortfall(&req.from, pull, &reference, now, stage)?;
         if let Some(p) = self.accounts.get_mut(&req.from) {
-            p.balance -= req.amount as i64;
-            p.held += req.amount;
+            p.balance = payer_balance;
+            p.held = payer_held;
             self.rules.record_outgoing(p, req.amount, now);
         }
         if let Some(p) = self.accounts.get_mut(&req.to) {
-            p.incoming += req.amount;
+            p.incoming = payee_incoming;
         }
         stage.touched.insert(req.from.clone());
         stage.touched.insert(req.to.clone());
@@ -567,22 +635,25 @@ impl Engine {
         match escrow.fulfill(&fulfillment, &At(now)) {
             Ok(Transition::Moved(_)) => {
                 let amount = transfer.amount;
-                if let Some(p) = self.accounts.get_mut(&transfer.from) {
-                    p.held -= amount;
+                let (from, to) = (&transfer.from, &transfer.to);
+                let payer_held = self
+                    .existing(from)?
+                    .held
+                    .checked_sub(amount)
+                    .ok_or_else(|| overflow(from))?;
+                let (debit, credit) = (negated(amount, from)?, signed(amount, to)?);
+                let payee_balance = self.balance_after(to, credit)?;
+                if let Some(p) = self.accounts.get_mut(from) {
+                    p.held = payer_held;
                 }
-                if let Some(p) = self.accounts.get_mut(&transfer.to) {
+                if let Some(p) = self.accounts.get_mut(to) {
                     p.incoming = p.incoming.saturating_sub(amount);
+                    p.balance = payee_balance;
                 }
                 // The booked balance moves now: payer down, payee up.
                 let reference = id.to_string();
-                for (account, delta, other) in [
-                    (&transfer.from, -(amount as i64), &transfer.to),
-                    (&transfer.to, amount as i64, &transfer.from),
-                ] {
-                    if let Some(a) = self.accounts.get_mut(account) {
-                        if delta > 0 {
-                            a.balance += delta;
-                        }
+                for (account, delta, other) in [(from, debit, to), (to, credit, from)] {
+                    if let Some(a) = self.accounts.get(account) {
                         stage.entries.push(EntryRow {
                             account: account.clone(),
                             booked_at: now,
@@ -632,7 +703,7 @@ impl Engine {
         match escrow.reject(&At(now)) {
             Ok(_) => {
                 transfer.reject_reason = reason;
-                let done = self.refund(transfer, EscrowStatus::Rejected, now, stage);
+                let done = self.refund(transfer, EscrowStatus::Rejected, now, stage)?;
                 Ok(Outcome::Transfer {
                     transfer: done,
                     created: false,
@@ -650,12 +721,16 @@ impl Engine {
             .take_while(|(t, _)| *t <= now)
             .map(|(_, id)| *id)
             .collect();
+        let mut refunded = 0usize;
         for id in &due {
             if let Some(t) = self.live.get(id).cloned() {
-                self.refund(t, EscrowStatus::Expired, now, stage);
+                match self.refund(t, EscrowStatus::Expired, now, stage) {
+                    Ok(_) => refunded = refunded.saturating_add(1),
+                    Err(e) => tracing::error!(transfer = %id, error = %e, "expired escrow not refunded"),
+                }
             }
         }
-        due.len()
+        refunded
     }
 
     /// Maps a refused escrow step to the API error; a step refused because the escrow expired
@@ -670,8 +745,11 @@ impl Engine {
         match e {
             EscrowError::WrongFulfillment { .. } => PluginError::WrongCondition { id: transfer.id },
             EscrowError::Expired { expires_at, .. } => {
-                if transfer.status == EscrowStatus::Prepared {
-                    self.refund(transfer, EscrowStatus::Expired, now, stage);
+                let id = transfer.id;
+                if transfer.status == EscrowStatus::Prepared
+                    && let Err(e) = self.refund(transfer, EscrowStatus::Expired, now, stage)
+                {
+                    tracing::error!(transfer = %id, error = %e, "expired escrow not refunded");
                 }
                 PluginError::Expired { expires_at }
             }
@@ -734,11 +812,18 @@ impl Engine {
         status: EscrowStatus,
         now: Timestamp,
         stage: &mut Stage,
-    ) -> Transfer {
+    ) -> Result<Transfer, PluginError> {
         let amount = transfer.amount;
-        if let Some(p) = self.accounts.get_mut(&transfer.from) {
-            p.held -= amount;
-            p.balance += amount as i64;
+        let from = &transfer.from;
+        let payer_held = self
+            .existing(from)?
+            .held
+            .checked_sub(amount)
+            .ok_or_else(|| overflow(from))?;
+        let payer_balance = self.balance_after(from, signed(amount, from)?)?;
+        if let Some(p) = self.accounts.get_mut(from) {
+            p.held = payer_held;
+            p.balance = payer_balance;
             self.rules.release_outgoing(p, amount, transfer.prepared_at, now);
         }
         if let Some(p) = self.accounts.get_mut(&transfer.to) {
@@ -755,7 +840,7 @@ impl Engine {
         };
         let done = self.finish(transfer, status, None, now);
         self.push_event(kind, &done, now, stage);
-        done
+        Ok(done)
     }
 
     /// An immediate transfer between two accounts.
@@ -770,13 +855,15 @@ impl Engine {
         let payer = self.owned(caller, &req.from)?;
         let payee = self.existing(&req.to)?;
         let pull = self.check_movement(payer, payee, req.amount, now)?;
+        // The payee's credit is the one sum the pull and the debit do not already bound.
+        self.balance_after(&req.to, signed(req.amount, &req.to)?)?;
         let id = Uuid::new_v4();
         let reference = id.to_string();
-        self.pull_shortfall(&req.from, pull, &reference, now, stage);
+        self.pull_shortfall(&req.from, pull, &reference, now, stage)?;
         if let Some(p) = self.accounts.get_mut(&req.from) {
             self.rules.record_outgoing(p, req.amount, now);
         }
-        self.book(&req.from, &req.to, req.amount, "payment", &reference, now, stage);
+        self.book(&req.from, &req.to, req.amount, "payment", &reference, now, stage)?;
         self.sweep_excess(&req.to, &reference, now, stage);
         Ok(Outcome::Payment(Payment {
             id,
@@ -818,16 +905,27 @@ impl Engine {
                 ),
             });
         }
-        let signed = amount as i64;
+        let credit = signed(amount, &to)?;
+        let cap_exceeded = || PluginError::SupplyCapExceeded {
+            cap: self.max_supply,
+            supply: self.supply,
+            requested: amount,
+        };
+        let supply = self
+            .supply
+            .checked_add(credit)
+            .filter(|s| u64::try_from(*s).is_ok_and(|s| s <= self.max_supply))
+            .ok_or_else(cap_exceeded)?;
+        let balance = self.balance_after(&to, credit)?;
         let id = Uuid::new_v4();
-        self.supply += signed;
+        self.supply = supply;
         stage.supply_changed = true;
         if let Some(a) = self.accounts.get_mut(&to) {
-            a.balance += signed;
+            a.balance = balance;
             stage.entries.push(EntryRow {
                 account: to.clone(),
                 booked_at: now,
-                amount: signed,
+                amount: credit,
                 balance_after: a.booked(),
                 kind: "issuance",
                 reference: id.to_string(),
@@ -838,7 +936,7 @@ impl Engine {
         Ok(Outcome::Supply(SupplyChange {
             id,
             account: to,
-            amount: signed,
+            amount: credit,
             total_supply: self.supply,
         }))
     }
@@ -871,16 +969,18 @@ impl Engine {
             .values()
             .find(|a| a.kind == AccountKind::CentralBank)
             .map(|a| a.id.clone());
-        let signed = amount as i64;
+        let debit = negated(amount, &from)?;
+        let supply = self.supply.checked_add(debit).ok_or_else(|| overflow(&from))?;
+        let balance = self.balance_after(&from, debit)?;
         let id = Uuid::new_v4();
-        self.supply -= signed;
+        self.supply = supply;
         stage.supply_changed = true;
         if let Some(a) = self.accounts.get_mut(&from) {
-            a.balance -= signed;
+            a.balance = balance;
             stage.entries.push(EntryRow {
                 account: from.clone(),
                 booked_at: now,
-                amount: -signed,
+                amount: debit,
                 balance_after: a.booked(),
                 kind: "redemption",
                 reference: id.to_string(),
@@ -891,7 +991,7 @@ impl Engine {
         Ok(Outcome::Supply(SupplyChange {
             id,
             account: from,
-            amount: -signed,
+            amount: debit,
             total_supply: self.supply,
         }))
     }

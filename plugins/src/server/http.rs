@@ -396,6 +396,7 @@ pub async fn supply(state: Data, req: HttpRequest, payload: web::Payload) -> Res
         total_supply,
         balances,
         escrowed,
+        max_supply: state.config.max_supply,
     }))
 }
 

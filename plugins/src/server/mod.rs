@@ -216,6 +216,7 @@ impl RunningLedger {
             total_supply: total,
             balances,
             escrowed: held,
+            max_supply: self.state.config.max_supply,
         })
     }
 
