@@ -7,6 +7,7 @@
 //! - **Quoting rounds up.** The source amount needed to deliver a destination amount is
 //!   `ceil(amount ÷ rate)`, so forwarding it always delivers at least what was quoted.
 //! - **Overflow is an error**, never a wrap or a saturation.
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))] // money and limits: every sum is checked
 
 use std::fmt;
 use std::str::FromStr;
@@ -141,7 +142,8 @@ pub fn format_decimal(minor: u64, scale: u8) -> String {
         return minor.to_string();
     }
     let digits = format!("{:0>width$}", minor, width = usize::from(scale) + 1);
-    let (whole, frac) = digits.split_at(digits.len() - usize::from(scale));
+    // `digits` has at least `scale + 1` characters (the width above).
+    let (whole, frac) = digits.split_at(digits.len().saturating_sub(usize::from(scale)));
     format!("{whole}.{frac}")
 }
 
@@ -176,7 +178,7 @@ pub fn parse_decimal(text: &str, scale: u8) -> Result<u64, MoneyError> {
     for b in whole.bytes().chain(padded) {
         value = value
             .checked_mul(10)
-            .and_then(|v| v.checked_add(u64::from(b - b'0')))
+            .and_then(|v| v.checked_add(u64::from(b.checked_sub(b'0')?)))
             .ok_or(MoneyError::Overflow)?;
     }
     Ok(value)
@@ -192,8 +194,9 @@ pub struct Rate {
 }
 
 fn gcd(mut a: u128, mut b: u128) -> u128 {
-    while b != 0 {
-        (a, b) = (b, a % b);
+    // `checked_rem` is `None` exactly when `b` is zero: the loop's end.
+    while let Some(rest) = a.checked_rem(b) {
+        (a, b) = (b, rest);
     }
     a
 }
@@ -211,10 +214,15 @@ impl Rate {
                 denominator,
             });
         }
+        let invalid = MoneyError::InvalidRate {
+            numerator,
+            denominator,
+        };
+        // Both are positive, so their divisor is too.
         let g = gcd(numerator, denominator);
         Ok(Rate {
-            numerator: numerator / g,
-            denominator: denominator / g,
+            numerator: numerator.checked_div(g).ok_or(invalid.clone())?,
+            denominator: denominator.checked_div(g).ok_or(invalid)?,
         })
     }
 
@@ -274,7 +282,10 @@ impl Rate {
         let product = u128::from(source_amount)
             .checked_mul(self.numerator)
             .ok_or(MoneyError::Overflow)?;
-        u64::try_from(product / self.denominator).map_err(|_| MoneyError::Overflow)
+        let quotient = product
+            .checked_div(self.denominator)
+            .ok_or(MoneyError::Overflow)?;
+        u64::try_from(quotient).map_err(|_| MoneyError::Overflow)
     }
 
     /// The smallest source amount whose forwarded value is at least `destination_amount`:

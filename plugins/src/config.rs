@@ -595,6 +595,11 @@ impl LedgerConfig {
                 "ledger.max_hold_ms must be from 1 to {MAX_HOLD_CEILING_MS} (one year)"
             )));
         }
+        if file.e_cny.utc_offset_minutes.abs() > 18 * 60 {
+            return Err(invalid(
+                "e_cny.utc_offset_minutes must be within ±1080 (18 hours)",
+            ));
+        }
         if file.ledger.kind == LedgerKind::ECny {
             for a in &accounts {
                 if let Some(t) = a.tier.filter(|t| !tiers.contains_key(t)) {

@@ -1,6 +1,7 @@
 //! The payments not yet final, in memory: a cache of the journal for fast lookups (by id and by
 //! outgoing transfer), the in-flight total per counterparty for the exposure limit, and which
 //! payments have a driver task. Final payments leave it, so its size is the number in flight.
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))] // money and limits: every sum is checked
 
 use std::collections::{HashMap, HashSet};
 
@@ -53,7 +54,9 @@ impl InFlight {
             self.by_outgoing.insert(out.transfer, payment.id);
         }
         let key = (payment.incoming.ledger.clone(), payment.incoming.from.clone());
-        *self.exposure.entry(key).or_default() += payment.in_flight_amount();
+        // Saturating errs towards refusing: a total that cannot grow is over every limit.
+        let total = self.exposure.entry(key).or_default();
+        *total = total.saturating_add(payment.in_flight_amount());
         self.payments.insert(payment.id, payment);
     }
 

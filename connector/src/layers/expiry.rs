@@ -8,6 +8,7 @@
 //! capped at `now + max hold`, so a sender cannot lock the connector's liquidity for long. The
 //! result must still leave the next hop at least `min_outgoing_window` plus the outgoing ledger's
 //! finality to act, or the payment is refused with R02 Insufficient Timeout.
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))] // money and limits: every sum is checked
 
 use htlc::{ErrorCode, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -76,8 +77,9 @@ impl ExpiryPolicy {
     ) -> Result<Timestamp, Rejection> {
         let insufficient = |detail: String| Rejection::new(ErrorCode::R02_INSUFFICIENT_TIMEOUT, detail);
         let margin = self.margin_ms(finality);
-        let ladder = incoming_expires_at
-            .checked_add_millis(-millis(margin))
+        let ladder = millis(margin)
+            .checked_neg()
+            .and_then(|back| incoming_expires_at.checked_add_millis(back))
             .ok_or_else(|| insufficient("expiry too early".into()))?;
         let cap = now
             .checked_add_millis(millis(self.max_hold_ms))

@@ -1,6 +1,7 @@
 //! Limits on what one counterparty can make the connector do: the largest single packet it
 //! forwards (F08, with the maximum in the reject data so the sender can split), and the most it
 //! has in flight for that counterparty at once (T04, retry later).
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))] // money and limits: every sum is checked
 
 use htlc::{AmountTooLarge, ErrorCode};
 use serde::{Deserialize, Serialize};

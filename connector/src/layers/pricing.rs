@@ -5,6 +5,7 @@
 //! `out = floor((in - fixed) × rate × (10000 - bps) / 10000)` — forwarding rounds down, so the
 //! connector never pays out more than its price allows; quoting inverts it rounding up, so a
 //! quoted source amount always delivers at least the quoted destination amount.
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))] // money and limits: every sum is checked
 
 use htlc::{ErrorCode, MoneyError, Rate};
 use serde::{Deserialize, Serialize};
@@ -79,7 +80,7 @@ impl Pricing {
 
     /// The rate after the proportional fee, or `None` if the fee takes everything.
     fn net_rate(&self) -> Option<Rate> {
-        let keep = BPS_PER_UNIT - u128::from(self.fee_bps);
+        let keep = BPS_PER_UNIT.checked_sub(u128::from(self.fee_bps))?;
         let numerator = self.rate.numerator().checked_mul(keep)?;
         let denominator = self.rate.denominator().checked_mul(BPS_PER_UNIT)?;
         Rate::new(numerator, denominator).ok()

@@ -3,10 +3,11 @@
 //! holds (the shortfall is pulled from the bank: the reverse waterfall). A merchant wallet's
 //! limit is zero, so everything it receives sweeps out. An unlinked wallet refuses what would
 //! take it over the limit.
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))] // money and limits: every sum is checked
 
 use htlc::money::format_decimal;
 
-use super::{LedgerRules, is_wallet};
+use super::{LedgerRules, is_wallet, room_under, would_exceed};
 use crate::error::PluginError;
 use crate::server::engine::AccountState;
 
@@ -31,17 +32,15 @@ impl LedgerRules for DigitalEuroRules {
         if !is_wallet(payee) || payee.linked_account.is_some() {
             return None;
         }
-        let holds = i128::from(payee.balance) + i128::from(payee.incoming);
-        Some(u64::try_from((i128::from(self.limit_of(payee)) - holds).max(0)).unwrap_or(u64::MAX))
+        Some(room_under(self.limit_of(payee), payee))
     }
 
     fn check_incoming(&self, payee: &AccountState, amount: u64) -> Result<(), PluginError> {
         if !is_wallet(payee) || payee.linked_account.is_some() {
             return Ok(());
         }
-        let would_hold = i128::from(payee.balance) + i128::from(payee.incoming) + i128::from(amount);
         let limit = self.limit_of(payee);
-        if would_hold > i128::from(limit) {
+        if would_exceed(limit, payee, amount) {
             return Err(PluginError::LimitExceeded {
                 account: payee.id.clone(),
                 limit: format!(

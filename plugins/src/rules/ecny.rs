@@ -1,13 +1,14 @@
 //! e-CNY (DC/EP): wallets in four tiers by strength of identification, each with a balance
 //! limit, a per-payment limit and daily and annual payment limits. Days and years are counted
 //! in the configured time zone (China Standard Time by default).
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))] // money and limits: every sum is checked
 
 use std::collections::BTreeMap;
 
 use htlc::Timestamp;
 use htlc::money::format_decimal;
 
-use super::{LedgerRules, is_wallet};
+use super::{LedgerRules, is_wallet, room_under, would_exceed};
 use crate::config::TierLimits;
 use crate::error::PluginError;
 use crate::server::engine::AccountState;
@@ -33,10 +34,13 @@ impl ECnyRules {
 
     /// (day number, year) of an instant in the ledger's time zone.
     fn periods(&self, at: Timestamp) -> (i64, i64) {
-        let local = at.unix_millis() + self.utc_offset_minutes * 60_000;
+        // The offset is within a day either way (checked in the configuration).
+        let local = at
+            .unix_millis()
+            .saturating_add(self.utc_offset_minutes.saturating_mul(60_000));
         let day = local.div_euclid(MS_PER_DAY);
         // Timestamp's RFC 3339 form starts with the year; shift by whole days keeps it exact.
-        let year = Timestamp::from_unix_millis(day * MS_PER_DAY)
+        let year = Timestamp::from_unix_millis(day.saturating_mul(MS_PER_DAY))
             .map(|t| t.to_rfc3339()[..4].parse::<i64>().unwrap_or(0))
             .unwrap_or(0);
         (day, year)
@@ -110,16 +114,14 @@ impl LedgerRules for ECnyRules {
 
     fn receivable(&self, payee: &AccountState) -> Option<u64> {
         let (_, limits) = self.tier(payee).filter(|_| is_wallet(payee))?;
-        let holds = i128::from(payee.balance) + i128::from(payee.incoming);
-        Some(u64::try_from((i128::from(limits.balance) - holds).max(0)).unwrap_or(u64::MAX))
+        Some(room_under(limits.balance, payee))
     }
 
     fn check_incoming(&self, payee: &AccountState, amount: u64) -> Result<(), PluginError> {
         let Some((tier, limits)) = self.tier(payee).filter(|_| is_wallet(payee)) else {
             return Ok(());
         };
-        let would_hold = i128::from(payee.balance) + i128::from(payee.incoming) + i128::from(amount);
-        if would_hold > i128::from(limits.balance) {
+        if would_exceed(limits.balance, payee, amount) {
             return Err(self.exceeded(
                 payee,
                 tier,

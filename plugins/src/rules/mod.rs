@@ -6,6 +6,7 @@
 //! much (pending incoming escrows counted, so a limit that an escrow's completion would break
 //! is refused when the escrow is created), how much must be pulled in before a payment
 //! (reverse waterfall) and how much swept out after a credit (waterfall).
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))] // money and limits: every sum is checked
 
 mod bank;
 mod digital_euro;
@@ -82,6 +83,23 @@ pub fn for_config(config: &LedgerConfig) -> Box<dyn LedgerRules> {
             scale: config.info.asset.scale,
         }),
     }
+}
+
+/// What counts against a wallet's holding or balance limit: its balance plus what is pending
+/// towards it in escrows.
+fn holds(account: &AccountState) -> i128 {
+    i128::from(account.balance).saturating_add(i128::from(account.incoming))
+}
+
+/// How much more `account` may receive under `limit`.
+pub(crate) fn room_under(limit: u64, account: &AccountState) -> u64 {
+    let room = i128::from(limit).saturating_sub(holds(account)).max(0);
+    u64::try_from(room).unwrap_or(u64::MAX)
+}
+
+/// Whether receiving `amount` more would take `account` over `limit`.
+pub(crate) fn would_exceed(limit: u64, account: &AccountState, amount: u64) -> bool {
+    holds(account).saturating_add(i128::from(amount)) > i128::from(limit)
 }
 
 /// True for accounts retail limits apply to.
