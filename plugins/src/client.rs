@@ -35,16 +35,28 @@ pub const SERVER_KEEP_ALIVE: Duration = Duration::from_secs(75);
 /// An HTTP client with the process-wide rustls provider installed (reqwest is built without
 /// one, to keep the build lean).
 pub fn http_client(timeout: Duration) -> reqwest::Client {
-    RUSTLS.call_once(|| {
-        // Fails only if another provider was installed first, which is fine.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
+    client_builder(timeout)
+        .build()
+        .unwrap_or_else(|_| reqwest::Client::new())
+}
+
+fn client_builder(timeout: Duration) -> reqwest::ClientBuilder {
+    // reqwest is built without a provider of its own, to keep the build lean.
+    RUSTLS.call_once(tls::install_default_provider);
     reqwest::Client::builder()
         .timeout(timeout)
         .tcp_nodelay(true)
         .pool_idle_timeout(Duration::from_secs(30))
+}
+
+/// [`http_client`] with TLS as `tls` says: its CA (or the system's roots) and, for mutual TLS,
+/// its client certificate.
+pub fn tls_http_client(timeout: Duration, tls: &tls::ClientTls) -> Result<reqwest::Client, tls::TlsError> {
+    let config = tls.client_config()?;
+    Ok(client_builder(timeout)
+        .tls_backend_preconfigured(config)
         .build()
-        .unwrap_or_else(|_| reqwest::Client::new())
+        .unwrap_or_else(|_| reqwest::Client::new()))
 }
 
 /// Where a ledger is and how to sign for it.
@@ -60,6 +72,9 @@ pub struct RestPluginConfig {
     pub timeout: Duration,
     /// Attempts for a retryable call (network error or 503).
     pub max_attempts: u32,
+    /// For an `https://` ledger: the CA to trust (default: the system's) and, for mutual TLS,
+    /// the client certificate.
+    pub tls: Option<tls::ClientTls>,
 }
 
 impl std::fmt::Debug for RestPluginConfig {
@@ -80,6 +95,7 @@ impl RestPluginConfig {
             secret: secret.into(),
             timeout: Duration::from_secs(10),
             max_attempts: 5,
+            tls: None,
         }
     }
 }
@@ -119,7 +135,10 @@ impl RestPlugin {
         config: RestPluginConfig,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, PluginError> {
-        let http = http_client(config.timeout);
+        let http = match &config.tls {
+            Some(tls) => tls_http_client(config.timeout, tls).map_err(unavailable)?,
+            None => http_client(config.timeout),
+        };
         let mut plugin = RestPlugin {
             config,
             http,

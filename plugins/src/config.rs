@@ -206,6 +206,11 @@ pub struct ServerSection {
     /// SQLite page size of a new database (512-65536, a power of two). Smaller pages mean
     /// fewer bytes written per commit when keys are random (transfer ids, idempotency keys).
     pub page_size: u32,
+    /// HTTPS: certificate, key and (for mutual TLS) the CA of the clients' certificates.
+    pub tls: Option<tls::ServerTls>,
+    /// Serve plain HTTP. Only when said here: a ledger with neither this nor `tls` does not
+    /// start.
+    pub plain_http: bool,
 }
 
 impl Default for ServerSection {
@@ -219,6 +224,8 @@ impl Default for ServerSection {
             workers: 2,
             max_wait_ms: 30_000,
             page_size: 4096,
+            tls: None,
+            plain_http: false,
         }
     }
 }
@@ -490,6 +497,15 @@ impl LedgerConfig {
             return Err(invalid(
                 "server.page_size must be a power of two from 512 to 65536",
             ));
+        }
+        match (&file.server.tls, file.server.plain_http) {
+            (None, false) => {
+                return Err(invalid(
+                    "server: configure [server.tls] (cert, key) or say plain_http = true explicitly",
+                ));
+            }
+            (Some(_), true) => return Err(invalid("server: set either tls or plain_http, not both")),
+            _ => {}
         }
         if file.server.max_batch == 0 || file.server.workers == 0 {
             return Err(invalid("server.max_batch and server.workers must be positive"));

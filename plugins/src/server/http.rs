@@ -657,6 +657,7 @@ async fn not_found() -> Result<HttpResponse, ApiError> {
 pub fn serve(
     state: Arc<AppState>,
     listen: SocketAddr,
+    tls: Option<rustls::ServerConfig>,
 ) -> std::io::Result<(actix_web::dev::Server, SocketAddr)> {
     let workers = state.config.server.workers;
     let data = web::Data::from(state);
@@ -689,8 +690,11 @@ pub fn serve(
     .workers(workers)
     .keep_alive(crate::client::SERVER_KEEP_ALIVE)
     .disable_signals()
-    .shutdown_timeout(5)
-    .bind(listen)?;
+    .shutdown_timeout(5);
+    let server = match tls {
+        Some(tls) => server.bind_rustls_0_23(listen, tls)?,
+        None => server.bind(listen)?,
+    };
     let addr = server.addrs().first().copied().unwrap_or(listen);
     Ok((server.run(), addr))
 }

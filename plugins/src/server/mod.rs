@@ -55,6 +55,9 @@ pub enum ServerError {
     /// Metrics could not be registered.
     #[error("metrics: {0}")]
     Metrics(#[from] prometheus::Error),
+    /// The TLS certificate or key could not be used.
+    #[error("TLS: {0}")]
+    Tls(#[from] tls::TlsError),
 }
 
 /// What the HTTP layer knows about an account without asking the writer (accounts are fixed
@@ -112,6 +115,14 @@ pub async fn run_with_clock(
 ) -> Result<RunningLedger, ServerError> {
     let config = Arc::new(config);
     let ledger_id = config.info.ledger_id.clone();
+    // Certificates first: a bad file fails the start before the database is touched.
+    let tls = config
+        .server
+        .tls
+        .as_ref()
+        .map(tls::ServerTls::server_config)
+        .transpose()?;
+    let plain = tls.is_none();
     let metrics = Arc::new(metrics::Metrics::new(&ledger_id)?);
     let (conn, pool) = store::open(&config).await?;
     let (writer, signals, writer_task) =
@@ -161,8 +172,11 @@ pub async fn run_with_clock(
     let webhook_task = webhooks.clone().spawn(signals.clone());
 
     let listen = config.server.listen;
-    let (server, addr) =
-        http::serve(state.clone(), listen).map_err(|source| ServerError::Bind { addr: listen, source })?;
+    let (server, addr) = http::serve(state.clone(), listen, tls)
+        .map_err(|source| ServerError::Bind { addr: listen, source })?;
+    if plain {
+        tracing::warn!(ledger = %ledger_id, %addr, "serving plain HTTP (server.plain_http = true): requests and answers travel unencrypted");
+    }
     let handle = server.handle();
     let server_task = tokio::spawn(server);
     tracing::info!(ledger = %ledger_id, kind = config.kind.as_str(), %addr, database = %config.database_path().display(), "ledger listening");
@@ -184,9 +198,13 @@ impl RunningLedger {
         self.addr
     }
 
+    /// `https://localhost:<port>` (TLS; the name development certificates carry) or
     /// `http://<addr>`, for clients.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        match self.config().server.tls {
+            Some(_) => format!("https://localhost:{}", self.addr.port()),
+            None => format!("http://{}", self.addr),
+        }
     }
 
     /// The configuration it runs with.
