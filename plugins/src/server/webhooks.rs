@@ -6,6 +6,8 @@
 //! position and retry state live in SQLite, so a restart resumes where delivery stood; a
 //! receiver may see an event twice around a crash and drops repeats by event id.
 
+pub mod policy;
+
 use std::sync::Arc;
 use std::time::Duration;
 
