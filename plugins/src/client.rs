@@ -35,6 +35,14 @@ pub const SERVER_KEEP_ALIVE: Duration = Duration::from_secs(75);
 /// An HTTP client with the process-wide rustls provider installed (reqwest is built without
 /// one, to keep the build lean).
 pub fn http_client(timeout: Duration) -> reqwest::Client {
+    http_client_builder(timeout)
+        .build()
+        .unwrap_or_else(|_| reqwest::Client::new())
+}
+
+/// The settings of [`http_client`], for a client that needs more of them (webhook deliveries
+/// add a resolver and refuse redirects and proxies); installs the rustls provider first.
+pub fn http_client_builder(timeout: Duration) -> reqwest::ClientBuilder {
     RUSTLS.call_once(|| {
         // Fails only if another provider was installed first, which is fine.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -43,8 +51,6 @@ pub fn http_client(timeout: Duration) -> reqwest::Client {
         .timeout(timeout)
         .tcp_nodelay(true)
         .pool_idle_timeout(Duration::from_secs(30))
-        .build()
-        .unwrap_or_else(|_| reqwest::Client::new())
 }
 
 /// Where a ledger is and how to sign for it.

@@ -55,6 +55,9 @@ pub enum ServerError {
     /// Metrics could not be registered.
     #[error("metrics: {0}")]
     Metrics(#[from] prometheus::Error),
+    /// The webhook delivery client could not be built.
+    #[error("webhook client: {0}")]
+    WebhookClient(#[from] reqwest::Error),
 }
 
 /// What the HTTP layer knows about an account without asking the writer (accounts are fixed
@@ -157,7 +160,7 @@ pub async fn run_with_clock(
         pool.clone(),
         signals.tail.clone(),
         metrics.clone(),
-    ));
+    )?);
     let webhook_task = webhooks.clone().spawn(signals.clone());
 
     let listen = config.server.listen;
