@@ -35,25 +35,28 @@ pub const SERVER_KEEP_ALIVE: Duration = Duration::from_secs(75);
 /// An HTTP client with the process-wide rustls provider installed (reqwest is built without
 /// one, to keep the build lean).
 pub fn http_client(timeout: Duration) -> reqwest::Client {
-    client_builder(timeout)
+    http_client_builder(timeout)
         .build()
         .unwrap_or_else(|_| reqwest::Client::new())
 }
 
-fn client_builder(timeout: Duration) -> reqwest::ClientBuilder {
-    // reqwest is built without a provider of its own, to keep the build lean.
+/// The settings of [`http_client`], for a client that needs more of them (webhook deliveries
+/// add a resolver and refuse proxies); installs the rustls provider first. No CypherLink API
+/// redirects, so a redirect is never followed: it would carry signed headers elsewhere.
+pub fn http_client_builder(timeout: Duration) -> reqwest::ClientBuilder {
     RUSTLS.call_once(tls::install_default_provider);
     reqwest::Client::builder()
         .timeout(timeout)
         .tcp_nodelay(true)
         .pool_idle_timeout(Duration::from_secs(30))
+        .redirect(reqwest::redirect::Policy::none())
 }
 
 /// [`http_client`] with TLS as `tls` says: its CA (or the system's roots) and, for mutual TLS,
 /// its client certificate.
 pub fn tls_http_client(timeout: Duration, tls: &tls::ClientTls) -> Result<reqwest::Client, tls::TlsError> {
     let config = tls.client_config()?;
-    Ok(client_builder(timeout)
+    Ok(http_client_builder(timeout)
         .tls_backend_preconfigured(config)
         .build()
         .unwrap_or_else(|_| reqwest::Client::new()))

@@ -244,7 +244,9 @@ impl Default for AuthSection {
     }
 }
 
-/// `[webhooks]`.
+/// `[webhooks]`: delivery timing, and where participants may point their webhooks (see
+/// [`crate::server::webhooks::policy`]). The default is closed: `https` only, and no loopback,
+/// link-local, private or other internal address.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct WebhookSection {
@@ -254,6 +256,13 @@ pub struct WebhookSection {
     pub max_backoff_ms: u64,
     /// How long to wait for the receiver's answer.
     pub timeout_ms: u64,
+    /// URL schemes a webhook may use (`"https"`, `"http"`); default `["https"]`.
+    #[serde(deserialize_with = "webhook_schemes")]
+    pub schemes: Vec<crate::server::webhooks::policy::Scheme>,
+    /// Internal destinations the operator permits anyway: addresses (`"127.0.0.1"`), CIDR
+    /// ranges (`"10.20.0.0/16"`) or host names (`"hooks.bank-a.internal"`, trusted whatever
+    /// they resolve to). Default: none.
+    pub allow: Vec<crate::server::webhooks::policy::AllowEntry>,
 }
 
 impl Default for WebhookSection {
@@ -262,8 +271,30 @@ impl Default for WebhookSection {
             initial_backoff_ms: 1_000,
             max_backoff_ms: 600_000,
             timeout_ms: 5_000,
+            schemes: vec![crate::server::webhooks::policy::Scheme::Https],
+            allow: Vec::new(),
         }
     }
+}
+
+impl WebhookSection {
+    /// The destination policy these settings describe.
+    pub fn policy(&self) -> crate::server::webhooks::policy::WebhookPolicy {
+        crate::server::webhooks::policy::WebhookPolicy::new(self.schemes.clone(), self.allow.clone())
+    }
+}
+
+/// `webhooks.schemes`, refusing an empty list (no URL could ever be registered).
+fn webhook_schemes<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<crate::server::webhooks::policy::Scheme>, D::Error> {
+    let schemes = Vec::deserialize(deserializer)?;
+    if schemes.is_empty() {
+        return Err(serde::de::Error::custom(
+            "webhooks.schemes must name at least one scheme (\"https\", \"http\")",
+        ));
+    }
+    Ok(schemes)
 }
 
 /// `[[participants]]`: an institution or person calling the API, with its keys.

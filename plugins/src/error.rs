@@ -114,6 +114,13 @@ pub enum PluginError {
         /// What is wrong.
         reason: String,
     },
+    /// The ledger's webhook policy refuses the URL: a scheme it does not allow, credentials
+    /// in the URL, or an internal address (loopback, link-local, private, ...).
+    #[error("webhook url forbidden: {reason}")]
+    WebhookUrlForbidden {
+        /// Why.
+        reason: String,
+    },
     /// The request body is larger than the ledger accepts.
     #[error("request body larger than {limit} bytes")]
     TooLarge {
@@ -152,6 +159,7 @@ impl PluginError {
             PluginError::Unauthorized { .. } => "unauthorized",
             PluginError::Forbidden { .. } => "forbidden",
             PluginError::Malformed { .. } => "malformed",
+            PluginError::WebhookUrlForbidden { .. } => "webhook_url_forbidden",
             PluginError::TooLarge { .. } => "too_large",
             PluginError::Unsupported { .. } => "unsupported",
             PluginError::Unavailable { .. } => "unavailable",

@@ -26,7 +26,7 @@ pub struct Problem {
     /// Stable code: `insufficient_funds`, `unknown_account`, `unknown_transfer`,
     /// `limit_exceeded`, `wrong_condition`, `expired`, `expiry_too_far`, `already_final`,
     /// `supply_cap_exceeded`, `amount_overflow`, `duplicate`, `unauthorized`, `forbidden`,
-    /// `malformed`, `too_large`, `unsupported`, `unavailable`.
+    /// `malformed`, `webhook_url_forbidden`, `too_large`, `unsupported`, `unavailable`.
     pub code: String,
     /// The account concerned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -65,7 +65,7 @@ pub struct Problem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<crate::api::schema::EscrowStatusDoc>)]
     pub transfer_status: Option<EscrowStatus>,
-    /// duplicate, unauthorized, forbidden, malformed, unavailable: why.
+    /// duplicate, unauthorized, forbidden, malformed, webhook_url_forbidden, unavailable: why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
@@ -87,7 +87,8 @@ pub fn http_status(error: &PluginError) -> u16 {
         | PluginError::ExpiryTooFar { .. }
         | PluginError::SupplyCapExceeded { .. }
         | PluginError::AmountOverflow { .. }
-        | PluginError::Duplicate { .. } => 422,
+        | PluginError::Duplicate { .. }
+        | PluginError::WebhookUrlForbidden { .. } => 422,
         PluginError::Unavailable { .. } => 503,
     }
 }
@@ -108,6 +109,7 @@ fn title(code: &str) -> &'static str {
         "unauthorized" => "Unauthorized",
         "forbidden" => "Forbidden",
         "malformed" => "Malformed request",
+        "webhook_url_forbidden" => "Webhook URL forbidden",
         "too_large" => "Request body too large",
         "unsupported" => "Not offered by this ledger",
         _ => "Ledger unavailable",
@@ -182,6 +184,7 @@ impl From<&PluginError> for Problem {
             | PluginError::Unauthorized { reason }
             | PluginError::Forbidden { reason }
             | PluginError::Malformed { reason }
+            | PluginError::WebhookUrlForbidden { reason }
             | PluginError::Unavailable { reason } => p.reason = Some(reason.clone()),
             PluginError::Unsupported { what } => p.reason = Some(what.clone()),
             PluginError::TooLarge { limit } => p.reason = Some(limit.to_string()),
@@ -258,6 +261,7 @@ impl Problem {
             "unauthorized" => PluginError::Unauthorized { reason: reason() },
             "forbidden" => PluginError::Forbidden { reason: reason() },
             "malformed" => PluginError::Malformed { reason: reason() },
+            "webhook_url_forbidden" => PluginError::WebhookUrlForbidden { reason: reason() },
             "unsupported" => PluginError::Unsupported { what: reason() },
             "too_large" => match self.reason.as_deref().and_then(|r| r.parse().ok()) {
                 Some(limit) => PluginError::TooLarge { limit },
@@ -315,6 +319,7 @@ mod tests {
             PluginError::Unauthorized { reason: "x".into() },
             PluginError::Forbidden { reason: "x".into() },
             PluginError::Malformed { reason: "x".into() },
+            PluginError::WebhookUrlForbidden { reason: "x".into() },
             PluginError::Unavailable { reason: "x".into() },
         ];
         for e in errors {

@@ -233,7 +233,10 @@ pub struct StreamQuery {
 /// Body of `POST /v1/webhooks`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct WebhookRequest {
-    /// Where events are POSTed (http or https).
+    /// Where events are POSTed: an absolute URL of at most 2048 bytes, without credentials,
+    /// whose scheme and host the ledger's webhook policy allows (by default `https` only and no
+    /// loopback, link-local, private or other internal address; refused with 422
+    /// `webhook_url_forbidden`).
     pub url: String,
     /// Deliver events after this cursor; default: only events from now on.
     #[serde(default)]
@@ -245,7 +248,7 @@ pub struct WebhookRequest {
 pub struct Webhook {
     /// The key it belongs to (deliveries are signed with it).
     pub key_id: String,
-    /// Target URL.
+    /// Target URL, as the ledger parsed it (scheme and host in lowercase, an empty path as `/`).
     pub url: String,
     /// Every event up to this cursor has been acknowledged.
     pub delivered_through: EventCursor,

@@ -563,11 +563,18 @@ pub async fn statement(
 }
 
 /// Register (or replace) the webhook of the calling key.
+///
+/// The URL must satisfy the ledger's webhook policy: an allowed scheme (by default `https`
+/// only), no credentials, and no internal address (loopback, link-local, private, ...) unless
+/// the operator allows it. A host name is checked at each delivery, against every address it
+/// resolves to.
 #[utoipa::path(post, path = "/v1/webhooks", tag = "events",
     request_body = WebhookRequest,
     params(("Idempotency-Key" = String, Header, description = "Unique per request")),
     responses(
         (status = 201, body = api::Webhook),
+        (status = 400, description = "malformed: not an absolute URL, or longer than 2048 bytes", body = api::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "webhook_url_forbidden: the ledger's webhook policy refuses the URL (scheme, credentials or an internal address); nothing is stored", body = api::Problem, content_type = "application/problem+json"),
         (status = "4XX", body = api::Problem, content_type = "application/problem+json"),
     ),
     security(("signature" = [])))]
@@ -578,9 +585,15 @@ pub async fn register_webhook(
 ) -> Result<HttpResponse, ApiError> {
     change(&state, &req, payload, |caller, body| {
         let r: WebhookRequest = json(body)?;
+        // Refused here, before the writer: nothing is stored, not even the idempotent answer,
+        // so the same request may succeed once the operator changes the policy.
+        let url = state.config.webhooks.policy().check_url(&r.url).map_err(|refused| {
+            tracing::info!(ledger = %state.config.info.ledger_id, participant = %caller.participant, key_id = %caller.key_id, url = %r.url.chars().take(200).collect::<String>(), reason = %refused, "webhook registration refused");
+            ApiError(refused.into())
+        })?;
         Ok(Op::RegisterWebhook {
             key_id: caller.key_id.clone(),
-            url: r.url,
+            url: url.into(),
             after: r.after,
         })
     })

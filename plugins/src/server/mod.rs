@@ -58,6 +58,9 @@ pub enum ServerError {
     /// The TLS certificate or key could not be used.
     #[error("TLS: {0}")]
     Tls(#[from] tls::TlsError),
+    /// The webhook delivery client could not be built.
+    #[error("webhook client: {0}")]
+    WebhookClient(#[from] reqwest::Error),
 }
 
 /// What the HTTP layer knows about an account without asking the writer (accounts are fixed
@@ -168,7 +171,7 @@ pub async fn run_with_clock(
         pool.clone(),
         signals.tail.clone(),
         metrics.clone(),
-    ));
+    )?);
     let webhook_task = webhooks.clone().spawn(signals.clone());
 
     let listen = config.server.listen;

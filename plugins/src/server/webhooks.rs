@@ -5,7 +5,17 @@
 //! (from `webhooks.initial_backoff_ms`, doubling, capped at `webhooks.max_backoff_ms`). The
 //! position and retry state live in SQLite, so a restart resumes where delivery stood; a
 //! receiver may see an event twice around a crash and drops repeats by event id.
+//!
+//! Deliveries go only where the ledger's [`policy`] allows (`webhooks.schemes`,
+//! `webhooks.allow`): the URL is checked again before every attempt, a host name is resolved
+//! by `PolicyResolver` once per new connection and the connection is made only to the
+//! addresses it checked, and redirects and proxies are never followed. A delivery the policy
+//! refuses is logged, counted (`webhook_deliveries_total{result="refused"}`) and retried with
+//! the same backoff as any failure, since the operator may fix the configuration.
 
+pub mod policy;
+
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,6 +33,8 @@ use crate::server::store;
 use crate::server::tail::EventTail;
 use crate::server::writer::Signals;
 
+use self::policy::{UrlRefused, WebhookPolicy};
+
 /// Header carrying the event's unique id.
 pub const EVENT_ID_HEADER: &str = "CypherLink-Event-Id";
 /// Header carrying the attempt number (1 for the first).
@@ -35,29 +47,93 @@ pub struct WebhookWorker {
     pool: SqlitePool,
     tail: Arc<EventTail>,
     metrics: Arc<Metrics>,
+    policy: Arc<WebhookPolicy>,
     http: reqwest::Client,
     round: Mutex<()>,
 }
 
+/// Why an attempt did not count as delivered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum DeliveryError {
+    /// The webhook policy refuses the URL or what its host resolves to; nothing was sent.
+    #[error("refused by the ledger's webhook policy: {0}")]
+    Refused(#[from] UrlRefused),
+    /// Sending failed, or the receiver did not answer 2xx.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl DeliveryError {
+    /// The `result` label of `webhook_deliveries_total`.
+    fn label(&self) -> &'static str {
+        match self {
+            DeliveryError::Refused(_) => "refused",
+            DeliveryError::Failed(_) => "failed",
+        }
+    }
+
+    /// A refusal carried out of reqwest from [`PolicyResolver`], or the failure in words.
+    fn from_send(error: reqwest::Error) -> Self {
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+        while let Some(e) = source {
+            if let Some(refused) = e.downcast_ref::<UrlRefused>() {
+                return DeliveryError::Refused(refused.clone());
+            }
+            source = e.source();
+        }
+        DeliveryError::Failed(error.to_string())
+    }
+}
+
+/// The delivery client's DNS resolver: resolves a host name once per new connection, checks
+/// every address against the policy, and hands the connector exactly the addresses it checked,
+/// so a second (rebinding) DNS answer is never asked for. IP literals never reach a resolver;
+/// [`WebhookPolicy::check_url`] covers them before each attempt.
+struct PolicyResolver {
+    policy: Arc<WebhookPolicy>,
+}
+
+impl reqwest::dns::Resolve for PolicyResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let policy = self.policy.clone();
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let ips: Vec<IpAddr> = addrs.iter().map(SocketAddr::ip).collect();
+            policy.check_resolved(&host, &ips)?;
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
 impl WebhookWorker {
-    /// A worker for one ledger.
+    /// A worker for one ledger. Fails only if the HTTP client cannot be built (it has no
+    /// fallback: a default client would follow redirects and proxies).
     pub fn new(
         config: Arc<LedgerConfig>,
         clock: Arc<dyn Clock>,
         pool: SqlitePool,
         tail: Arc<EventTail>,
         metrics: Arc<Metrics>,
-    ) -> Self {
-        let http = crate::client::http_client(Duration::from_millis(config.webhooks.timeout_ms));
-        WebhookWorker {
+    ) -> Result<Self, reqwest::Error> {
+        let policy = Arc::new(config.webhooks.policy());
+        let http = crate::client::http_client_builder(Duration::from_millis(config.webhooks.timeout_ms))
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .dns_resolver(PolicyResolver {
+                policy: policy.clone(),
+            })
+            .build()?;
+        Ok(WebhookWorker {
             config,
             clock,
             pool,
             tail,
             metrics,
+            policy,
             http,
             round: Mutex::new(()),
-        }
+        })
     }
 
     /// Runs a delivery round when a webhook is registered, after every commit while any is
@@ -126,10 +202,10 @@ impl WebhookWorker {
                             hook.last_error = None;
                             delivered += 1;
                         }
-                        Err(reason) => {
+                        Err(error) => {
                             self.metrics
                                 .webhook_deliveries
-                                .with_label_values(&["failed"])
+                                .with_label_values(&[error.label()])
                                 .inc();
                             let w = &self.config.webhooks;
                             let factor = 1u64 << hook.attempts.min(30);
@@ -137,8 +213,25 @@ impl WebhookWorker {
                             hook.attempts = attempt;
                             hook.next_attempt_at =
                                 now.checked_add_millis(i64::try_from(backoff).unwrap_or(i64::MAX));
-                            tracing::info!(ledger = %self.config.info.ledger_id, key_id = %hook.key_id, cursor = event.cursor.0, attempt, %reason, backoff_ms = backoff, "webhook delivery failed");
-                            hook.last_error = Some(reason);
+                            let ledger = &self.config.info.ledger_id;
+                            match &error {
+                                DeliveryError::Refused(refused) => {
+                                    // The participant sees only `last_error`; the operator sees
+                                    // the address and range here.
+                                    let (addr, range) = match refused {
+                                        UrlRefused::ResolvesToDenied { addr, range, .. }
+                                        | UrlRefused::DeniedAddress { addr, range } => {
+                                            (Some(*addr), Some(range.as_str()))
+                                        }
+                                        _ => (None, None),
+                                    };
+                                    tracing::warn!(%ledger, %participant, key_id = %hook.key_id, url = %hook.url, ?addr, ?range, cursor = event.cursor.0, attempt, reason = %refused, backoff_ms = backoff, "webhook delivery refused by the webhook policy");
+                                }
+                                DeliveryError::Failed(reason) => {
+                                    tracing::info!(%ledger, key_id = %hook.key_id, cursor = event.cursor.0, attempt, %reason, backoff_ms = backoff, "webhook delivery failed");
+                                }
+                            }
+                            hook.last_error = Some(error.to_string());
                         }
                     }
                     if let Err(e) = store::webhook_progress(&self.pool, &hook).await {
@@ -154,18 +247,19 @@ impl WebhookWorker {
         (delivered, any_registered)
     }
 
-    async fn post(&self, hook: &Webhook, event: &LedgerEvent, attempt: u32) -> Result<(), String> {
-        let key = self
-            .config
-            .keys
-            .get(&hook.key_id)
-            .ok_or_else(|| format!("key {} is no longer configured", hook.key_id))?;
-        let url = reqwest::Url::parse(&hook.url).map_err(|e| e.to_string())?;
+    async fn post(&self, hook: &Webhook, event: &LedgerEvent, attempt: u32) -> Result<(), DeliveryError> {
+        let key =
+            self.config.keys.get(&hook.key_id).ok_or_else(|| {
+                DeliveryError::Failed(format!("key {} is no longer configured", hook.key_id))
+            })?;
+        // Again at every attempt: the policy may be stricter than at registration, and an IP
+        // literal never reaches the resolver.
+        let url = self.policy.check_url(&hook.url)?;
         let path = match url.query() {
             Some(q) => format!("{}?{q}", url.path()),
             None => url.path().to_owned(),
         };
-        let body = serde_json::to_vec(event).map_err(|e| e.to_string())?;
+        let body = serde_json::to_vec(event).map_err(|e| DeliveryError::Failed(e.to_string()))?;
         let now = self.clock.now().unix_secs();
         let signature = auth::sign(&hook.key_id, &key.secret, "POST", &path, now, &body);
         let mut request = self
@@ -177,11 +271,20 @@ impl WebhookWorker {
         for (name, value) in signature.pairs() {
             request = request.header(name, value);
         }
-        let response = request.body(body).send().await.map_err(|e| e.to_string())?;
-        if response.status().is_success() {
+        let response = request
+            .body(body)
+            .send()
+            .await
+            .map_err(DeliveryError::from_send)?;
+        let status = response.status();
+        if status.is_success() {
             Ok(())
+        } else if status.is_redirection() {
+            Err(DeliveryError::Failed(format!(
+                "receiver answered {status}; redirects are not followed"
+            )))
         } else {
-            Err(format!("receiver answered {}", response.status()))
+            Err(DeliveryError::Failed(format!("receiver answered {status}")))
         }
     }
 }

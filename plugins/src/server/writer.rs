@@ -45,7 +45,7 @@ pub enum Op {
     RegisterWebhook {
         /// The key.
         key_id: String,
-        /// Target.
+        /// Target, as the HTTP layer checked it against the webhook policy and normalized it.
         url: String,
         /// Start after this cursor.
         after: Option<EventCursor>,
@@ -513,32 +513,25 @@ impl Writer {
             Op::Issue(req) => self.engine.issue(caller, req.to, req.amount, now, stage),
             Op::Redeem(req) => self.engine.redeem(caller, req.from, req.amount, now, stage),
             Op::RegisterWebhook { key_id, url, after } => {
-                return match reqwest::Url::parse(&url) {
-                    Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
-                        let cursor = after.map(|c| c.0).unwrap_or(self.engine.last_cursor());
-                        extra.webhooks.push(WebhookRow {
-                            key_id: key_id.clone(),
-                            participant: caller.to_owned(),
-                            url: url.clone(),
-                            cursor,
-                        });
-                        tracing::info!(%ledger, participant = caller, %key_id, %url, "webhook registered");
-                        Reply::json(
-                            201,
-                            &Webhook {
-                                key_id,
-                                url,
-                                delivered_through: EventCursor(cursor),
-                                attempts: 0,
-                                next_attempt_at: None,
-                                last_error: None,
-                            },
-                        )
-                    }
-                    _ => Reply::problem(&PluginError::Malformed {
-                        reason: format!("webhook url {url:?} is not an absolute http(s) URL"),
-                    }),
-                };
+                let cursor = after.map(|c| c.0).unwrap_or(self.engine.last_cursor());
+                extra.webhooks.push(WebhookRow {
+                    key_id: key_id.clone(),
+                    participant: caller.to_owned(),
+                    url: url.clone(),
+                    cursor,
+                });
+                tracing::info!(%ledger, participant = caller, %key_id, %url, "webhook registered");
+                return Reply::json(
+                    201,
+                    &Webhook {
+                        key_id,
+                        url,
+                        delivered_through: EventCursor(cursor),
+                        attempts: 0,
+                        next_attempt_at: None,
+                        last_error: None,
+                    },
+                );
             }
             Op::RemoveWebhook { key_id } => {
                 extra.webhook_removals.push(key_id);

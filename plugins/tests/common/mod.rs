@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use htlc::{Clock, ManualClock, Timestamp};
-use plugins::config::{Durability, LedgerConfig, fixtures};
+use plugins::config::{Durability, LedgerConfig, LedgerConfigFile, fixtures};
 use plugins::conformance::RestHarness;
 use plugins::server::{self, RunningLedger};
 use plugins::{RestPlugin, RestPluginConfig};
@@ -17,11 +17,21 @@ pub fn start_time() -> Timestamp {
 
 /// A fixture config on port 0 with its database in `dir`.
 pub fn config(fixture: &str, dir: &std::path::Path) -> LedgerConfig {
+    config_with(fixture, dir, |_| {})
+}
+
+/// [`config`], then `edit` (e.g. a test's own `[webhooks]` policy).
+pub fn config_with(
+    fixture: &str,
+    dir: &std::path::Path,
+    edit: impl FnOnce(&mut LedgerConfigFile),
+) -> LedgerConfig {
     LedgerConfig::from_toml_with(fixture, |f| {
         f.server.listen = "127.0.0.1:0".parse().expect("addr");
         f.server.database = Some(dir.join("ledger.sqlite"));
         // Tests do not need power-loss durability; kill -9 durability holds either way.
         f.server.durability = Durability::Normal;
+        edit(f);
     })
     .expect("fixture config is valid")
 }
@@ -68,9 +78,15 @@ pub struct Ledger {
 
 impl Ledger {
     pub async fn start(fixture: &str) -> Ledger {
+        Self::start_with(fixture, |_| {}).await
+    }
+
+    /// A fixture ledger with its config changed by `edit`.
+    pub async fn start_with(fixture: &str, edit: impl FnOnce(&mut LedgerConfigFile)) -> Ledger {
         let dir = tempfile::tempdir().expect("tempdir");
         let clock = Arc::new(ManualClock::new(start_time()));
-        let ledger = server::run_with_clock(config(fixture, dir.path()), clock.clone() as Arc<dyn Clock>)
+        let config = config_with(fixture, dir.path(), edit);
+        let ledger = server::run_with_clock(config, clock.clone() as Arc<dyn Clock>)
             .await
             .expect("ledger starts");
         Ledger { ledger, clock, dir }
@@ -119,8 +135,14 @@ impl Ledger {
     /// The same ledger stopped and started again on its database, its clock moved on by
     /// `millis` while it was down.
     pub async fn restarted(self, millis: i64) -> Ledger {
+        self.restarted_with(millis, |_| {}).await
+    }
+
+    /// [`Ledger::restarted`] with its configuration changed by `edit`.
+    pub async fn restarted_with(self, millis: i64, edit: impl FnOnce(&mut LedgerConfig)) -> Ledger {
         let Ledger { ledger, clock, dir } = self;
-        let config = ledger.config().clone();
+        let mut config = ledger.config().clone();
+        edit(&mut config);
         ledger.shutdown().await;
         clock.advance_millis(millis);
         let ledger = server::run_with_clock(config, clock.clone() as Arc<dyn Clock>)
