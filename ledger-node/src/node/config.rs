@@ -142,18 +142,6 @@ impl Default for AdmissionLimits {
 }
 
 impl AdmissionLimits {
-    /// Limits so high that nothing is throttled (benchmarks that offer 20,000+ tx/s from one
-    /// client).
-    pub fn unthrottled() -> Self {
-        Self {
-            account_tx_per_s: 1e9,
-            account_burst: u32::MAX,
-            client_tx_per_s: 1e9,
-            client_burst: u32::MAX,
-            max_tracked: 100_000,
-        }
-    }
-
     fn check(&self) -> Result<(), ConfigError> {
         for (name, rate) in [
             ("limits.account_tx_per_s", self.account_tx_per_s),
@@ -396,4 +384,72 @@ pub fn load_key(path: &Path) -> Result<KeyPair, ConfigError> {
 /// The chain id: SHA-256 of the genesis encoding.
 pub fn chain_id(g: &Genesis) -> [u8; 32] {
     crate::crypto::sha256(&[b"CYPHERLINK-CHAIN-V1", &crate::codec::encode_to_vec(g)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    #[test]
+    fn genesis_params_default_when_absent_and_round_trip_through_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let g = Genesis::for_test_keys(&[[1; 32], [2; 32], [3; 32], [4; 32]]).unwrap();
+        let text = toml::to_string(&GenesisFile::from_genesis(&g)).unwrap();
+        assert!(
+            text.contains("[params]\nmax_nonce_gap = 1024\nmax_escrow_hold_ms = 604800000\n"),
+            "{text}"
+        );
+        // As in fixtures/chain/genesis.toml: the rules before the committee.
+        assert!(text.find("[params]") < text.find("[[members]]"), "{text}");
+        assert_eq!(GenesisFile::load(&write(dir.path(), "a.toml", &text)).unwrap(), g);
+        // A genesis file from before the parameters (no [params]) has the defaults and the
+        // same chain id as the one written out with them.
+        let without: String = text
+            .lines()
+            .filter(|l| !l.starts_with("[params]") && !l.starts_with("max_"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let old = GenesisFile::load(&write(dir.path(), "b.toml", &without)).unwrap();
+        assert_eq!(chain_id(&old), chain_id(&g));
+        let tight = text.replace("max_nonce_gap = 1024", "max_nonce_gap = 16");
+        let tight = GenesisFile::load(&write(dir.path(), "c.toml", &tight)).unwrap();
+        assert_eq!(tight.params.max_nonce_gap, 16);
+        assert_ne!(chain_id(&tight), chain_id(&g));
+        let zero = text.replace("max_escrow_hold_ms = 604800000", "max_escrow_hold_ms = 0");
+        assert!(matches!(
+            GenesisFile::load(&write(dir.path(), "d.toml", &zero)),
+            Err(ConfigError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn limits_default_and_reject_what_would_refuse_everything() {
+        let dir = tempfile::tempdir().unwrap();
+        let base =
+            "genesis = \"g.toml\"\ndata_dir = \"d\"\nlisten = \"127.0.0.1:1\"\napi = \"127.0.0.1:2\"\n";
+        let c = NodeConfig::load(&write(dir.path(), "n.toml", base)).unwrap();
+        assert_eq!(c.limits.account_burst, AdmissionLimits::default().account_burst);
+        let custom = format!("{base}[limits]\naccount_tx_per_s = 0.5\nclient_burst = 10\n");
+        let c = NodeConfig::load(&write(dir.path(), "n.toml", &custom)).unwrap();
+        assert_eq!((c.limits.account_tx_per_s, c.limits.client_burst), (0.5, 10));
+        for bad in [
+            "account_tx_per_s = 0.0",
+            "client_tx_per_s = -1.0",
+            "account_burst = 0",
+            "max_tracked = 0",
+            "per_s = 3",
+        ] {
+            let text = format!("{base}[limits]\n{bad}\n");
+            assert!(
+                NodeConfig::load(&write(dir.path(), "n.toml", &text)).is_err(),
+                "{bad}"
+            );
+        }
+    }
 }
