@@ -251,8 +251,9 @@ fn node_time(ctx: &Shared) -> u64 {
 /// (a token only for a transaction found admissible, so no one can spend another account's
 /// tokens with transactions it cannot sign or that would be refused anyway), then one lookup
 /// of those already committed, which answer their status whatever admission said (submitting
-/// is idempotent; admission reads the state before that lookup, so a transaction whose nonce
-/// it saw used is found there).
+/// is idempotent). Admission reads the state before that lookup, so a transaction whose nonce
+/// it saw used is found there, but for an instant after each store: see
+/// [`refused_or_in_flight`].
 ///
 /// Waiters are registered before the lookup: a transaction already on its way (submitted
 /// earlier, perhaps elsewhere) that the writer stores between the lookup and the registration
@@ -408,8 +409,10 @@ async fn judge(
 }
 
 /// A refusal, unless it is a used nonce of a transaction this node accepted and has not yet
-/// seen stored: then it is its own nonce (the writer stored the state just before the
-/// lookup found the block), and the answer is `pending` (its waiter stays registered).
+/// seen stored. The writer commits a block's state to SQLite a moment before it indexes the
+/// block's transactions in memory, and the status lookup can fall in between: the used nonce
+/// may be the transaction's own. It is answered `pending` instead (its waiter stays
+/// registered; if another transaction took the nonce, its block says `nonce_reused`).
 fn refused_or_in_flight(ctx: &Shared, tx: &Transaction, r: Refusal, waiter: &mut Option<Waiter>) -> Admitted {
     let in_flight = matches!(r, Refusal::Rule(FailReason::NonceReused { .. }))
         && ctx

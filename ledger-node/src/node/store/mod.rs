@@ -241,8 +241,8 @@ impl Reader {
     /// ([`crate::state::Admission`]): the escrows they name, the accounts they touch (signers,
     /// recipients, payees, the named escrows' parties) with their balances, and the assets they
     /// name. Read in one SQLite transaction, so all of it is from one committed height: the
-    /// stored one, which is what the API answers (a transaction whose nonce it shows used is
-    /// already found by [`Reader::tx_statuses`]).
+    /// stored one, which is what the API answers (a client that waited for a transaction to be
+    /// final finds its effects here).
     pub async fn admission_state(&self, txs: &[&Transaction]) -> Result<State, StoreError> {
         use std::collections::BTreeSet;
 
