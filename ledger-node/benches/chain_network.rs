@@ -16,7 +16,8 @@
 //! `BENCH_SECONDS=10`, `BENCH_ACCOUNTS=2000`, `BENCH_INFLIGHT=8192` transactions outstanding at
 //! most, `BENCH_TOTAL=1000000` to keep going at the last rate until that many transfers are
 //! committed, for the memory figure; `BENCH_CONSENSUS="batch_delay_ms = 0;..."` adds lines to
-//! the nodes' `[consensus]` section; `BENCH_NODE_LOG=ledger_node=debug` with
+//! the nodes' `[consensus]` section (their `[limits]` are raised so admission never throttles
+//! the load); `BENCH_NODE_LOG=ledger_node=debug` with
 //! `BENCH_LOG_DIR=<dir>` writes every node's log there, for per-view timelines).
 
 /// The allocator of the `cypherlink` binary, so the nodes measured here allocate as
@@ -44,6 +45,12 @@ use tokio::sync::Semaphore;
 
 const N: usize = 4;
 const TICK: Duration = Duration::from_millis(5);
+/// The bench offers up to 40,000 tx/s from one client address (10,000 to each node), and its
+/// central bank issues 2,000 times in a row: far above the nodes' default admission limits
+/// (2,000 tx/s per client address, 200 per account), which would measure the limiter instead
+/// of the chain. So its nodes raise them explicitly.
+const UNTHROTTLED: &str = "[limits]\naccount_tx_per_s = 1e9\naccount_burst = 4294967295\n\
+                           client_tx_per_s = 1e9\nclient_burst = 4294967295\n";
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
@@ -124,7 +131,7 @@ async fn start_network(dir: &Path) -> (Vec<Child>, Vec<ChainClient>) {
     for i in 0..N {
         let mut c = format!(
             "genesis = \"genesis.toml\"\ndata_dir = \"data{i}\"\nlisten = \"127.0.0.1:{}\"\napi = \"127.0.0.1:{}\"\n\
-             [validator]\nindex = {i}\nkey_file = \"v{i}.key\"\n[consensus]\nbase_timeout_ms = 1000\n{}\n",
+             [validator]\nindex = {i}\nkey_file = \"v{i}.key\"\n[consensus]\nbase_timeout_ms = 1000\n{}\n{UNTHROTTLED}",
             p2p[i],
             api[i],
             std::env::var("BENCH_CONSENSUS")

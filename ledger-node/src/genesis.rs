@@ -8,6 +8,7 @@ use crate::committee::{Committee, LeaderRule, MAX_COMMITTEE, MAX_OPERATOR_LEN, V
 use crate::core::Recovery;
 use crate::crypto::{KeyPair, PublicKey, Signature};
 use crate::error::{Error, Result};
+use crate::state::ChainParams;
 use crate::types::Block;
 
 /// The first committee of a chain and its start time.
@@ -19,7 +20,12 @@ pub struct Genesis {
     pub timestamp_ms: u64,
     /// The validators, in index order.
     pub members: Vec<ValidatorInfo>,
+    /// The state machine's chain-wide bounds.
+    pub params: ChainParams,
 }
+
+/// Marks the encoding of [`ChainParams`] other than the defaults after the members.
+const PARAMS_TAG: u8 = 1;
 
 /// Start time of the local test networks (2026-01-01T00:00:00Z).
 pub const TEST_GENESIS_MS: u64 = 1_767_225_600_000;
@@ -45,7 +51,19 @@ impl Genesis {
             epoch: 1,
             timestamp_ms: TEST_GENESIS_MS,
             members,
+            params: ChainParams::default(),
         })
+    }
+
+    /// Checks the parameters (both bounds at least 1, else nothing could ever succeed).
+    pub fn check_params(&self) -> Result<()> {
+        if self.params.max_nonce_gap == 0 || self.params.max_escrow_hold_ms == 0 {
+            return Err(Error::Malformed {
+                what: "genesis params",
+                why: "max_nonce_gap and max_escrow_hold_ms must be at least 1",
+            });
+        }
+        Ok(())
     }
 
     /// Forms the committee (checking proofs of possession and the operator rule).
@@ -89,6 +107,10 @@ impl Decode for ValidatorInfo {
     }
 }
 
+/// `epoch | timestamp | member count u16 | members`, then, only for parameters other than the
+/// defaults, `1u8 | max_nonce_gap u64 | max_escrow_hold_ms u64`. A genesis written before the
+/// parameters existed thus keeps its encoding, and its chain id; the defaults are part of the
+/// protocol (changing them changes the rules of every chain that did not set them).
 impl Encode for Genesis {
     fn encode(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.epoch.to_be_bytes());
@@ -96,6 +118,11 @@ impl Encode for Genesis {
         out.extend_from_slice(&(self.members.len() as u16).to_be_bytes());
         for m in &self.members {
             m.encode(out);
+        }
+        if self.params != ChainParams::default() {
+            out.push(PARAMS_TAG);
+            out.extend_from_slice(&self.params.max_nonce_gap.to_be_bytes());
+            out.extend_from_slice(&self.params.max_escrow_hold_ms.to_be_bytes());
         }
     }
 }
@@ -115,10 +142,34 @@ impl Decode for Genesis {
         let members = (0..n)
             .map(|_| ValidatorInfo::decode(r))
             .collect::<Result<Vec<_>>>()?;
+        // The genesis is always a whole encoding: what follows the members is its parameters.
+        let params = if r.remaining() == 0 {
+            ChainParams::default()
+        } else {
+            if r.u8("genesis params tag")? != PARAMS_TAG {
+                return Err(Error::Decode {
+                    what: "genesis params tag",
+                    at: 0,
+                });
+            }
+            let params = ChainParams {
+                max_nonce_gap: r.u64("max_nonce_gap")?,
+                max_escrow_hold_ms: r.u64("max_escrow_hold_ms")?,
+            };
+            if params == ChainParams::default() {
+                // Only one encoding per genesis: the defaults are written as nothing.
+                return Err(Error::Malformed {
+                    what: "genesis params",
+                    why: "default parameters must not be encoded",
+                });
+            }
+            params
+        };
         Ok(Self {
             epoch,
             timestamp_ms,
             members,
+            params,
         })
     }
 }
@@ -144,11 +195,85 @@ mod tests {
                     }
                 })
                 .collect(),
+            params: ChainParams::default(),
         };
         let back: Genesis = decode_exact(&encode_to_vec(&g)).unwrap();
         assert_eq!(back, g);
         let c = back.committee().unwrap();
         let b = back.block(&c, [0; 32]);
         assert_eq!((b.height(), b.view(), b.timestamp_ms()), (0, 0, g.timestamp_ms));
+    }
+
+    fn members() -> Vec<ValidatorInfo> {
+        (0..4)
+            .map(|i| {
+                let k = KeyPair::for_test(9, i);
+                ValidatorInfo {
+                    public_key: *k.public(),
+                    pop: k.proof_of_possession(),
+                    operator: format!("bank {i}"),
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn default_params_keep_the_encoding_and_chain_id_of_a_genesis_without_them() {
+        let g = Genesis {
+            epoch: 1,
+            timestamp_ms: 1_700_000_000_000,
+            members: members(),
+            params: ChainParams::default(),
+        };
+        // The layout from before the parameters existed.
+        let mut old = Vec::new();
+        old.extend_from_slice(&1u64.to_be_bytes());
+        old.extend_from_slice(&1_700_000_000_000u64.to_be_bytes());
+        old.extend_from_slice(&4u16.to_be_bytes());
+        for m in &g.members {
+            m.encode(&mut old);
+        }
+        assert_eq!(encode_to_vec(&g), old);
+        let back: Genesis = decode_exact(&old).unwrap();
+        assert_eq!(back.params, ChainParams::default());
+        // The defaults written out are not a second encoding of the same genesis.
+        let mut spelled = old.clone();
+        spelled.push(PARAMS_TAG);
+        spelled.extend_from_slice(&crate::state::types::DEFAULT_MAX_NONCE_GAP.to_be_bytes());
+        spelled.extend_from_slice(&crate::state::types::DEFAULT_MAX_ESCROW_HOLD_MS.to_be_bytes());
+        assert!(decode_exact::<Genesis>(&spelled).is_err());
+    }
+
+    #[test]
+    fn other_params_are_encoded_and_make_another_chain() {
+        let plain = Genesis {
+            epoch: 1,
+            timestamp_ms: 1_700_000_000_000,
+            members: members(),
+            params: ChainParams::default(),
+        };
+        let tight = Genesis {
+            params: ChainParams {
+                max_nonce_gap: 16,
+                max_escrow_hold_ms: 60_000,
+            },
+            ..plain.clone()
+        };
+        let bytes = encode_to_vec(&tight);
+        assert_eq!(bytes.len(), encode_to_vec(&plain).len() + 17);
+        assert_eq!(decode_exact::<Genesis>(&bytes).unwrap(), tight);
+        assert_ne!(
+            crate::crypto::sha256(&[&bytes]),
+            crate::crypto::sha256(&[&encode_to_vec(&plain)])
+        );
+        tight.check_params().unwrap();
+        let zero = Genesis {
+            params: ChainParams {
+                max_nonce_gap: 0,
+                ..tight.params
+            },
+            ..tight
+        };
+        assert!(zero.check_params().is_err());
     }
 }

@@ -30,4 +30,34 @@ fn committed_openapi_document_is_current() {
     ] {
         assert!(doc["paths"][p].is_object(), "{p} documented");
     }
+    // Every problem code the API answers with is named where clients look for it.
+    let codes = doc["components"]["schemas"]["Problem"]["properties"]["code"]["description"]
+        .as_str()
+        .unwrap();
+    for code in ledger_node::node::http::PROBLEM_CODES {
+        assert!(
+            codes.contains(&format!("`{code}`")),
+            "problem code {code} undocumented"
+        );
+    }
+    // Submissions document their refusals before the mempool and the rate limit.
+    for p in ["/v1/transactions", "/v1/transactions/batch"] {
+        let responses = &doc["paths"][p]["post"]["responses"];
+        let limited = &responses["429"];
+        assert!(
+            limited["headers"]["Retry-After"].is_object(),
+            "{p}: 429 with Retry-After"
+        );
+    }
+    let refused = doc["paths"]["/v1/transactions"]["post"]["responses"]["422"]["description"]
+        .as_str()
+        .unwrap();
+    for code in [
+        "unknown_signer",
+        "nonce_reused",
+        "nonce_too_far_ahead",
+        "insufficient_funds",
+    ] {
+        assert!(refused.contains(code), "422 {code} undocumented");
+    }
 }

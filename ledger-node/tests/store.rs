@@ -12,7 +12,7 @@ use ledger_node::node::store::{CommittedItem, SqliteSafety, Store};
 use ledger_node::safety::{SafetyRecord, SafetyStorage};
 use ledger_node::state::exec::genesis_state_root;
 use ledger_node::state::{
-    AccountId, AssetCode, EscrowId, Ledger, Op, SigCache, State, Transaction, TxBody, account_of,
+    AccountId, AssetCode, ChainParams, EscrowId, Ledger, Op, SigCache, State, Transaction, TxBody, account_of,
 };
 use ledger_node::types::{Block, BlockHeader, QuorumCert};
 use sqlx::Connection;
@@ -102,6 +102,7 @@ fn new_chain() -> (Committee, Arc<Block>, Ledger) {
     let genesis = Block::genesis(&c, 1_000_000, genesis_state_root(&CHAIN));
     let ledger = Ledger::new(
         CHAIN,
+        ChainParams::default(),
         State::genesis(&CHAIN),
         genesis.hash(),
         Arc::new(SigCache::new(1_000)),

@@ -24,6 +24,7 @@ fn genesis() -> &'static Genesis {
                 }
             })
             .collect(),
+        params: Default::default(),
     })
 }
 

@@ -34,7 +34,9 @@ pub enum ClientError {
     Problem {
         /// HTTP status.
         status: u16,
-        /// Stable code (`bad_signature`, `wrong_chain`, `malformed`, `not_found`, ...).
+        /// Stable code (`bad_signature`, `wrong_chain`, `unknown_signer`, `nonce_reused`,
+        /// `rate_limited` with status 429, `malformed`, `not_found`, ...; the list is on
+        /// `node::http::Problem::code`).
         code: String,
         /// In words.
         detail: String,

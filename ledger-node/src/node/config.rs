@@ -16,6 +16,9 @@
 //!
 //! [consensus]                        # optional tuning; defaults shown in ConsensusTuning
 //! base_timeout_ms = 1000
+//!
+//! [limits]                           # optional; admission rate limits, defaults in AdmissionLimits
+//! account_tx_per_s = 200.0
 //! ```
 
 use std::net::SocketAddr;
@@ -26,6 +29,7 @@ use serde::Deserialize;
 use crate::committee::ValidatorInfo;
 use crate::crypto::{KeyPair, PublicKey, Signature};
 use crate::genesis::Genesis;
+use crate::state::ChainParams;
 use crate::state::types::hex_of;
 
 /// A configuration problem, with the value at fault.
@@ -103,6 +107,65 @@ impl Default for ConsensusTuning {
     }
 }
 
+/// How many transactions one source may have admitted: a token bucket per signing account
+/// and one per client address (IPv4 address, or IPv6 /64 network, since one IPv6 host commonly
+/// holds a whole /64). A bucket holds up to its burst and refills at its rate; each transaction
+/// takes one token. These are this node's own protection (not chain rules): submission is
+/// unauthenticated, so without them one client could fill the mempool and the chain.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdmissionLimits {
+    /// Sustained transactions per second one signing account may have admitted.
+    pub account_tx_per_s: f64,
+    /// How many one account may send at once (at least a full batch of 1000 by default).
+    pub account_burst: u32,
+    /// Sustained transactions per second from one client address. Behind a gateway all
+    /// clients share its address: raise this accordingly.
+    pub client_tx_per_s: f64,
+    /// How many one client address may send at once.
+    pub client_burst: u32,
+    /// Buckets kept per kind; beyond it, idle (refilled) ones are forgotten first, then the
+    /// least recently used. Bounds the memory a flood of new keys or addresses can take.
+    pub max_tracked: usize,
+}
+
+impl Default for AdmissionLimits {
+    fn default() -> Self {
+        Self {
+            account_tx_per_s: 200.0,
+            account_burst: 1_000,
+            client_tx_per_s: 2_000.0,
+            client_burst: 4_000,
+            max_tracked: 100_000,
+        }
+    }
+}
+
+impl AdmissionLimits {
+    fn check(&self) -> Result<(), ConfigError> {
+        for (name, rate) in [
+            ("limits.account_tx_per_s", self.account_tx_per_s),
+            ("limits.client_tx_per_s", self.client_tx_per_s),
+        ] {
+            if !(rate.is_finite() && rate > 0.0) {
+                return Err(ConfigError::Invalid(format!(
+                    "{name} {rate} must be a positive number"
+                )));
+            }
+        }
+        for (name, n) in [
+            ("limits.account_burst", self.account_burst as usize),
+            ("limits.client_burst", self.client_burst as usize),
+            ("limits.max_tracked", self.max_tracked),
+        ] {
+            if n == 0 {
+                return Err(ConfigError::Invalid(format!("{name} must be at least 1")));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The node's configuration file.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -124,6 +187,9 @@ pub struct NodeConfig {
     /// Consensus tuning.
     #[serde(default)]
     pub consensus: ConsensusTuning,
+    /// Admission rate limits.
+    #[serde(default)]
+    pub limits: AdmissionLimits,
 }
 
 impl NodeConfig {
@@ -150,6 +216,7 @@ impl NodeConfig {
                 crate::codec::MAX_TXS
             )));
         }
+        c.limits.check()?;
         if c.consensus.base_timeout_ms < 50 {
             return Err(ConfigError::Invalid(format!(
                 "consensus.base_timeout_ms {} is below 50",
@@ -190,8 +257,39 @@ pub struct GenesisFile {
     pub epoch: u64,
     /// Genesis time, ms since the Unix epoch.
     pub timestamp_ms: u64,
+    /// Chain-wide bounds of the state machine (the defaults when absent).
+    #[serde(default)]
+    pub params: GenesisParams,
     /// The committee in index order.
     pub members: Vec<GenesisMember>,
+}
+
+/// The `[params]` table of a genesis file: rules every validator applies alike, so they are
+/// part of the genesis (and, unless they are the defaults, of its encoding and chain id).
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GenesisParams {
+    /// A transaction's nonce may be at most this far above its signer's highest used one
+    /// (default 1,024).
+    pub max_nonce_gap: u64,
+    /// An escrow's expiry may be at most this long after the time of the block creating it
+    /// (default 7 days).
+    pub max_escrow_hold_ms: u64,
+}
+
+impl Default for GenesisParams {
+    fn default() -> Self {
+        Self::from(ChainParams::default())
+    }
+}
+
+impl From<ChainParams> for GenesisParams {
+    fn from(p: ChainParams) -> Self {
+        Self {
+            max_nonce_gap: p.max_nonce_gap,
+            max_escrow_hold_ms: p.max_escrow_hold_ms,
+        }
+    }
 }
 
 fn unhex(s: &str, what: &str) -> Result<Vec<u8>, ConfigError> {
@@ -228,11 +326,19 @@ impl GenesisFile {
                 })
             })
             .collect::<Result<Vec<_>, ConfigError>>()?;
-        Ok(Genesis {
+        let genesis = Genesis {
             epoch: self.epoch,
             timestamp_ms: self.timestamp_ms,
             members,
-        })
+            params: ChainParams {
+                max_nonce_gap: self.params.max_nonce_gap,
+                max_escrow_hold_ms: self.params.max_escrow_hold_ms,
+            },
+        };
+        genesis
+            .check_params()
+            .map_err(|e| ConfigError::Invalid(format!("genesis [params]: {e}")))?;
+        Ok(genesis)
     }
 
     /// The file form of a genesis.
@@ -240,6 +346,7 @@ impl GenesisFile {
         Self {
             epoch: g.epoch,
             timestamp_ms: g.timestamp_ms,
+            params: g.params.into(),
             members: g
                 .members
                 .iter()
@@ -277,4 +384,72 @@ pub fn load_key(path: &Path) -> Result<KeyPair, ConfigError> {
 /// The chain id: SHA-256 of the genesis encoding.
 pub fn chain_id(g: &Genesis) -> [u8; 32] {
     crate::crypto::sha256(&[b"CYPHERLINK-CHAIN-V1", &crate::codec::encode_to_vec(g)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    #[test]
+    fn genesis_params_default_when_absent_and_round_trip_through_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let g = Genesis::for_test_keys(&[[1; 32], [2; 32], [3; 32], [4; 32]]).unwrap();
+        let text = toml::to_string(&GenesisFile::from_genesis(&g)).unwrap();
+        assert!(
+            text.contains("[params]\nmax_nonce_gap = 1024\nmax_escrow_hold_ms = 604800000\n"),
+            "{text}"
+        );
+        // As in fixtures/chain/genesis.toml: the rules before the committee.
+        assert!(text.find("[params]") < text.find("[[members]]"), "{text}");
+        assert_eq!(GenesisFile::load(&write(dir.path(), "a.toml", &text)).unwrap(), g);
+        // A genesis file from before the parameters (no [params]) has the defaults and the
+        // same chain id as the one written out with them.
+        let without: String = text
+            .lines()
+            .filter(|l| !l.starts_with("[params]") && !l.starts_with("max_"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let old = GenesisFile::load(&write(dir.path(), "b.toml", &without)).unwrap();
+        assert_eq!(chain_id(&old), chain_id(&g));
+        let tight = text.replace("max_nonce_gap = 1024", "max_nonce_gap = 16");
+        let tight = GenesisFile::load(&write(dir.path(), "c.toml", &tight)).unwrap();
+        assert_eq!(tight.params.max_nonce_gap, 16);
+        assert_ne!(chain_id(&tight), chain_id(&g));
+        let zero = text.replace("max_escrow_hold_ms = 604800000", "max_escrow_hold_ms = 0");
+        assert!(matches!(
+            GenesisFile::load(&write(dir.path(), "d.toml", &zero)),
+            Err(ConfigError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn limits_default_and_reject_what_would_refuse_everything() {
+        let dir = tempfile::tempdir().unwrap();
+        let base =
+            "genesis = \"g.toml\"\ndata_dir = \"d\"\nlisten = \"127.0.0.1:1\"\napi = \"127.0.0.1:2\"\n";
+        let c = NodeConfig::load(&write(dir.path(), "n.toml", base)).unwrap();
+        assert_eq!(c.limits.account_burst, AdmissionLimits::default().account_burst);
+        let custom = format!("{base}[limits]\naccount_tx_per_s = 0.5\nclient_burst = 10\n");
+        let c = NodeConfig::load(&write(dir.path(), "n.toml", &custom)).unwrap();
+        assert_eq!((c.limits.account_tx_per_s, c.limits.client_burst), (0.5, 10));
+        for bad in [
+            "account_tx_per_s = 0.0",
+            "client_tx_per_s = -1.0",
+            "account_burst = 0",
+            "max_tracked = 0",
+            "per_s = 3",
+        ] {
+            let text = format!("{base}[limits]\n{bad}\n");
+            assert!(
+                NodeConfig::load(&write(dir.path(), "n.toml", &text)).is_err(),
+                "{bad}"
+            );
+        }
+    }
 }

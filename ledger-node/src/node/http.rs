@@ -2,12 +2,12 @@
 //! ([`ApiError`]). The OpenAPI document is generated from these handlers ([`openapi_json`]) and
 //! committed as `docs/openapi/chain-api.json`.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -15,10 +15,11 @@ use crate::api::types::*;
 use crate::codec::encode_to_vec;
 use crate::merkle;
 use crate::node::driver::now_ms;
+use crate::node::limits::client_key;
 use crate::node::{DriverInput, Shared};
 use crate::proof::InclusionProof;
 use crate::state::types::{hex_of, parse_hex32};
-use crate::state::{AccountId, EscrowId, FailReason, Transaction};
+use crate::state::{AccountId, Admission, BlockContext, EscrowId, FailReason, Refusal, Transaction};
 
 /// A problem document (RFC 7807).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -30,8 +31,10 @@ pub struct Problem {
     pub title: String,
     /// HTTP status.
     pub status: u16,
-    /// Stable code: `malformed`, `bad_signature`, `wrong_chain`, `not_found`, `unavailable`,
-    /// `timeout`, `internal`.
+    /// Stable code: `malformed` (400); `bad_signature`, `wrong_chain`, `unknown_signer`,
+    /// `nonce_reused`, `nonce_too_far_ahead`, `insufficient_funds` (422, refused before the
+    /// mempool); `rate_limited` (429, with `Retry-After`); `not_found` (404); `unavailable`
+    /// (503); `internal` (500).
     pub code: String,
     /// What happened.
     pub detail: String,
@@ -48,6 +51,19 @@ pub enum ApiError {
     Refused {
         /// The rule.
         reason: FailReason,
+    },
+    /// A transaction that cannot succeed from what the chain knows (see
+    /// [`crate::state::admission`]).
+    #[error("{0}")]
+    NotAdmitted(Refusal),
+    /// The client or the signing account is over its rate (see
+    /// [`crate::node::config::AdmissionLimits`]); answered with `Retry-After`.
+    #[error("{what} is over its rate limit; retry after {retry_after_s} s")]
+    RateLimited {
+        /// Whose limit (`this client`, or the account).
+        what: String,
+        /// Whole seconds to wait, at least 1.
+        retry_after_s: u64,
     },
     /// Nothing with this id.
     #[error("{0} not found")]
@@ -83,6 +99,8 @@ impl ApiError {
         match self {
             ApiError::Malformed(_) => "malformed",
             ApiError::Refused { reason } => reason.code(),
+            ApiError::NotAdmitted(r) => r.code(),
+            ApiError::RateLimited { .. } => "rate_limited",
             ApiError::NotFound(_) => "not_found",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
@@ -94,18 +112,37 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::Malformed(_) => StatusCode::BAD_REQUEST,
-            ApiError::Refused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Refused { .. } | ApiError::NotAdmitted(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status_code())
-            .content_type("application/problem+json")
-            .json(self.problem())
+        let mut r = HttpResponse::build(self.status_code());
+        if let ApiError::RateLimited { retry_after_s, .. } = self {
+            r.insert_header(("Retry-After", retry_after_s.to_string()));
+        }
+        r.content_type("application/problem+json").json(self.problem())
     }
 }
+
+/// Every problem code the API answers with, as documented on [`Problem::code`] (the OpenAPI
+/// test checks the document names each).
+pub const PROBLEM_CODES: &[&str] = &[
+    "malformed",
+    "bad_signature",
+    "wrong_chain",
+    "unknown_signer",
+    "nonce_reused",
+    "nonce_too_far_ahead",
+    "insufficient_funds",
+    "rate_limited",
+    "not_found",
+    "unavailable",
+    "internal",
+];
 
 type Ctx = web::Data<Arc<Shared>>;
 
@@ -135,19 +172,30 @@ impl SubmitQuery {
 /// `wait=true`, 200 with its final status (`final` or `failed` with the reason) once its block is
 /// committed and stored. A transaction already committed answers its status (submitting is
 /// idempotent). Refused before the mempool: undecodable (400 `malformed`), another chain (422
-/// `wrong_chain`), a signature that does not verify (422 `bad_signature`).
+/// `wrong_chain`), a signature that does not verify (422 `bad_signature`), and what cannot
+/// succeed from the committed state (422): a signer with no account whose transaction would
+/// fail (`unknown_signer`), a used nonce (`nonce_reused`), a nonce more than the chain's
+/// `max_nonce_gap` ahead (`nonce_too_far_ahead`), spending an asset the signer holds none of
+/// (`insufficient_funds`). Over the client's or the account's rate: 429 `rate_limited` with
+/// `Retry-After` (seconds).
 #[utoipa::path(post, path = "/v1/transactions", tag = "transactions", request_body = SubmitRequest,
     params(SubmitQuery),
     responses((status = 200, body = TxStatus, description = "Committed (final or failed)"),
         (status = 202, body = TxStatus, description = "Pending"),
-        (status = 400, body = Problem), (status = 422, body = Problem), (status = 503, body = Problem)))]
+        (status = 400, body = Problem),
+        (status = 422, body = Problem, description = "Refused before the mempool: `bad_signature`, \
+            `wrong_chain`, `unknown_signer`, `nonce_reused`, `nonce_too_far_ahead`, `insufficient_funds`"),
+        (status = 429, body = Problem, description = "`rate_limited`: this client or the signing account \
+            is over its rate", headers(("Retry-After" = u64, description = "Seconds to wait (at least 1)"))),
+        (status = 503, body = Problem)))]
 pub async fn submit(
     ctx: Ctx,
+    req: HttpRequest,
     q: web::Query<SubmitQuery>,
     body: web::Json<SubmitRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let bytes = decode_hex_tx(&body.tx)?;
-    let mut admitted = admit(&ctx, vec![bytes], q.wait).await;
+    let mut admitted = admit(&ctx, client_of(&req), vec![bytes], q.wait).await?;
     let (status, waiter) = admitted
         .pop()
         .ok_or_else(|| ApiError::Internal("no result".into()))??;
@@ -175,21 +223,78 @@ fn decode_hex_tx(tx: &str) -> Result<Vec<u8>, ApiError> {
 
 type Admitted = Result<(TxStatus, Option<Waiter>), ApiError>;
 
-/// Checks transactions (signatures in one batch, committed ones in one lookup) and hands the
-/// good ones to consensus, in order. Each result is the status now (committed already, or
-/// pending) and, when asked, a receiver for the final status.
+/// The address a request is counted against.
+fn client_of(req: &HttpRequest) -> Option<IpAddr> {
+    req.peer_addr().map(|a| client_key(a.ip()))
+}
+
+/// What admission made of a transaction that passed the signature and chain checks.
+enum Verdict {
+    /// To the mempool.
+    Admit,
+    /// Cannot succeed from the committed state.
+    Refused(Refusal),
+    /// Its signer is over its rate.
+    Limited(u64),
+}
+
+fn node_time(ctx: &Shared) -> u64 {
+    u64::try_from(ctx.clock.now().unix_millis()).unwrap_or(0)
+}
+
+/// Checks transactions and hands the good ones to consensus, in order. Each result is the
+/// status now (committed already, or pending) and, when asked, a receiver for the final status.
+///
+/// In this order, cheapest first: the client's rate (one token a transaction; none left for
+/// any of them refuses the whole request with 429), signatures (one batch), the chain id,
+/// admission against the stored state ([`crate::state::admission`]) with the signer's rate
+/// (a token only for a transaction found admissible, so no one can spend another account's
+/// tokens with transactions it cannot sign or that would be refused anyway), then one lookup
+/// of those already committed, which answer their status whatever admission said (submitting
+/// is idempotent). Admission reads the state before that lookup, so a transaction whose nonce
+/// it saw used is found there, but for an instant after each store: see
+/// [`refused_or_in_flight`].
 ///
 /// Waiters are registered before the lookup: a transaction already on its way (submitted
 /// earlier, perhaps elsewhere) that the writer stores between the lookup and the registration
 /// would otherwise leave its waiter to the timeout.
-async fn admit(ctx: &Shared, txs: Vec<Vec<u8>>, wait: bool) -> Vec<Admitted> {
-    let refs: Vec<&[u8]> = txs.iter().map(Vec::as_slice).collect();
-    let checked: Vec<Result<Transaction, ApiError>> = ctx
+async fn admit(
+    ctx: &Shared,
+    client: Option<IpAddr>,
+    txs: Vec<Vec<u8>>,
+    wait: bool,
+) -> Result<Vec<Admitted>, ApiError> {
+    let now = node_time(ctx);
+    let asked = u32::try_from(txs.len()).unwrap_or(u32::MAX);
+    let (allowed, client_retry) = match client {
+        Some(ip) => {
+            let taken = lock_limits(ctx).clients.take(&ip, asked, now);
+            (taken.granted as usize, taken.retry_after_s)
+        }
+        None => (txs.len(), None),
+    };
+    let client_limited = |retry_after_s: u64| ApiError::RateLimited {
+        what: "this client".into(),
+        retry_after_s,
+    };
+    if allowed == 0 && !txs.is_empty() {
+        ctx.metrics
+            .refused
+            .with_label_values(&["rate_limited"])
+            .inc_by(txs.len() as u64);
+        return Err(client_limited(client_retry.unwrap_or(1)));
+    }
+    let refs: Vec<&[u8]> = txs[..allowed].iter().map(Vec::as_slice).collect();
+    let mut checked: Vec<Result<Transaction, ApiError>> = ctx
         .sigs
         .check(&refs)
         .into_iter()
         .map(|c| refuse_early(ctx, c))
         .collect();
+    for _ in allowed..txs.len() {
+        ctx.metrics.refused.with_label_values(&["rate_limited"]).inc();
+        checked.push(Err(client_limited(client_retry.unwrap_or(1))));
+    }
     let takes_txs = ctx.identity.is_some();
     let waiters: Vec<Option<Waiter>> = {
         let mut registry = ctx.waiters.lock().unwrap_or_else(|p| p.into_inner());
@@ -205,11 +310,20 @@ async fn admit(ctx: &Shared, txs: Vec<Vec<u8>>, wait: bool) -> Vec<Admitted> {
             })
             .collect()
     };
+    let verdicts = if takes_txs {
+        judge(ctx, &checked, now).await.map_err(|e| e.to_string())
+    } else {
+        Ok(Vec::new())
+    };
     let ids: Vec<[u8; 32]> = checked.iter().flatten().map(|tx| tx.id).collect();
     let committed = ctx.reader.tx_statuses(&ids).await.map_err(|e| e.to_string());
     if let Ok(found) = &committed {
         settle_waiters(ctx, found);
     }
+    let (mut verdicts, judged) = match verdicts {
+        Ok(v) => (v.into_iter(), Ok(())),
+        Err(e) => (Vec::new().into_iter(), Err(e)),
+    };
     let mut admitted = Vec::with_capacity(txs.len());
     let mut abandoned = Vec::new();
     for ((bytes, tx), mut waiter) in txs.into_iter().zip(checked).zip(waiters) {
@@ -220,23 +334,97 @@ async fn admit(ctx: &Shared, txs: Vec<Vec<u8>>, wait: bool) -> Vec<Admitted> {
                 continue;
             }
         };
-        admitted.push(match &committed {
-            Err(e) => Err(ApiError::Internal(e.clone())),
-            Ok(found) => match found.get(&tx.id) {
-                Some(s) => Ok((s.clone(), None)),
-                None if !takes_txs => Err(ApiError::Unavailable(
+        let verdict = verdicts.next();
+        admitted.push(match (&committed, &judged) {
+            (Err(e), _) | (_, Err(e)) => Err(ApiError::Internal(e.clone())),
+            (Ok(found), Ok(())) => match (found.get(&tx.id), verdict) {
+                (Some(s), _) => Ok((s.clone(), None)),
+                (None, _) if !takes_txs => Err(ApiError::Unavailable(
                     "a full node does not take transactions; submit to a validator".into(),
                 )),
-                None => hand_to_consensus(ctx, &tx, bytes, waiter.take()),
+                (None, Some(Verdict::Admit)) => hand_to_consensus(ctx, &tx, bytes, waiter.take()),
+                (None, Some(Verdict::Refused(r))) => refused_or_in_flight(ctx, &tx, r, &mut waiter),
+                (None, Some(Verdict::Limited(retry_after_s))) => {
+                    ctx.metrics.refused.with_label_values(&["rate_limited"]).inc();
+                    Err(ApiError::RateLimited {
+                        what: format!("account {}", tx.body.signer),
+                        retry_after_s,
+                    })
+                }
+                (None, None) => Err(ApiError::Internal("no admission verdict".into())),
             },
         });
         if waiter.is_some() {
             abandoned.push(tx.id);
         }
     }
-    // Waiters not handed out (the lookup failed) are dropped here; their senders go too.
+    // Waiters not handed out (refused, or the lookup failed) are dropped here; their senders
+    // go too.
     forget_abandoned_waiters(ctx, abandoned);
-    admitted
+    Ok(admitted)
+}
+
+fn lock_limits(ctx: &Shared) -> std::sync::MutexGuard<'_, crate::node::limits::RateLimits> {
+    ctx.limits.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Admission's verdict on each transaction that passed the early checks, in order, each
+/// judged after the earlier admitted ones of the request (a batch may create an asset and
+/// issue it, or fund an account and spend from it).
+async fn judge(
+    ctx: &Shared,
+    checked: &[Result<Transaction, ApiError>],
+    now: u64,
+) -> Result<Vec<Verdict>, ApiError> {
+    let txs: Vec<&Transaction> = checked.iter().flatten().collect();
+    if txs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let state = ctx.reader.admission_state(&txs).await?;
+    let mut admission = Admission::new(
+        &state,
+        BlockContext {
+            chain_id: ctx.chain_id,
+            height: 0,
+            timestamp_ms: now,
+            params: ctx.genesis.params,
+        },
+    );
+    Ok(txs
+        .into_iter()
+        .map(|tx| match admission.judge(tx) {
+            Err(r) => Verdict::Refused(r),
+            Ok(admissible) => {
+                let taken = lock_limits(ctx).accounts.take(&tx.body.signer, 1, now);
+                match taken.retry_after_s {
+                    None => {
+                        admission.accept(admissible);
+                        Verdict::Admit
+                    }
+                    Some(s) => Verdict::Limited(s),
+                }
+            }
+        })
+        .collect())
+}
+
+/// A refusal, unless it is a used nonce of a transaction this node accepted and has not yet
+/// seen stored. The writer commits a block's state to SQLite a moment before it indexes the
+/// block's transactions in memory, and the status lookup can fall in between: the used nonce
+/// may be the transaction's own. It is answered `pending` instead (its waiter stays
+/// registered; if another transaction took the nonce, its block says `nonce_reused`).
+fn refused_or_in_flight(ctx: &Shared, tx: &Transaction, r: Refusal, waiter: &mut Option<Waiter>) -> Admitted {
+    let in_flight = matches!(r, Refusal::Rule(FailReason::NonceReused { .. }))
+        && ctx
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains_key(&tx.id);
+    if in_flight {
+        return Ok((pending_status(&tx.id), waiter.take()));
+    }
+    ctx.metrics.refused.with_label_values(&[r.code()]).inc();
+    Err(ApiError::NotAdmitted(r))
 }
 
 /// Drops the senders of waiters whose receivers are gone, for these transactions.
@@ -330,18 +518,30 @@ pub struct BatchItem {
     /// The status (pending, final or failed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<TxStatus>,
-    /// The refusal (`malformed`, `bad_signature`, `wrong_chain`, `unavailable`).
+    /// The refusal (`malformed`, `bad_signature`, `wrong_chain`, `unknown_signer`,
+    /// `nonce_reused`, `nonce_too_far_ahead`, `insufficient_funds`, `rate_limited`,
+    /// `unavailable`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<Problem>,
 }
 
-/// Submits up to 1000 transactions in order (signatures checked in one batch). With
-/// `wait=true` answers when all are committed (or the timeout passes).
+/// Submits up to 1000 transactions in order (signatures checked in one batch), each judged as
+/// a single submission is, after the earlier ones of the batch that were admitted. With
+/// `wait=true` answers when all are committed (or the timeout passes). Each transaction takes
+/// a token of the client's rate: the ones beyond what is left are refused (`rate_limited`
+/// items, and a `Retry-After` header on the answer); with none left at all, the whole request
+/// is refused with 429.
 #[utoipa::path(post, path = "/v1/transactions/batch", tag = "transactions", request_body = SubmitBatchRequest,
     params(SubmitQuery),
-    responses((status = 200, body = [BatchItem]), (status = 400, body = Problem)))]
+    responses((status = 200, body = [BatchItem], description = "One item per transaction; when some \
+            were refused as `rate_limited`, `Retry-After` says when to send them again",
+            headers(("Retry-After" = u64, description = "Seconds to wait (at least 1), when an item is rate-limited"))),
+        (status = 400, body = Problem),
+        (status = 429, body = Problem, description = "`rate_limited`: this client is over its rate",
+            headers(("Retry-After" = u64, description = "Seconds to wait (at least 1)")))))]
 pub async fn submit_batch(
     ctx: Ctx,
+    req: HttpRequest,
     q: web::Query<SubmitQuery>,
     body: web::Json<SubmitBatchRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -353,7 +553,14 @@ pub async fn submit_batch(
         .iter()
         .map(|t| decode_hex_tx(t))
         .collect::<Result<Vec<_>, _>>()?;
-    let admitted = admit(&ctx, txs, q.wait).await;
+    let admitted = admit(&ctx, client_of(&req), txs, q.wait).await?;
+    let retry_after_s = admitted
+        .iter()
+        .filter_map(|a| match a {
+            Err(ApiError::RateLimited { retry_after_s, .. }) => Some(*retry_after_s),
+            _ => None,
+        })
+        .max();
     // One deadline for the whole batch, not one timeout per transaction in turn.
     let deadline = q.deadline();
     let mut out = Vec::with_capacity(admitted.len());
@@ -373,7 +580,11 @@ pub async fn submit_batch(
             },
         });
     }
-    Ok(HttpResponse::Ok().json(out))
+    let mut answer = HttpResponse::Ok();
+    if let Some(s) = retry_after_s {
+        answer.insert_header(("Retry-After", s.to_string()));
+    }
+    Ok(answer.json(out))
 }
 
 fn pending_status(id: &[u8; 32]) -> TxStatus {

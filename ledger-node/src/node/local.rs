@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::genesis::Genesis;
-use crate::node::config::{ConsensusTuning, GenesisFile, NodeConfig, PeerSection, ValidatorSection};
+use crate::node::config::{
+    AdmissionLimits, ConsensusTuning, GenesisFile, NodeConfig, PeerSection, ValidatorSection,
+};
 use crate::node::{StartError, start_with_clock};
 
 /// A running in-process committee.
@@ -27,12 +29,22 @@ impl LocalCommittee {
 }
 
 /// Starts a committee of the validators with these BLS key seeds ([`Genesis::for_test_keys`]),
-/// all reading `clock`, with files under `dir`. Returns once every node runs; the nodes stop
-/// with the tokio runtime.
+/// all reading `clock`, with files under `dir`, with the default admission limits. Returns
+/// once every node runs; the nodes stop with the tokio runtime.
 pub async fn start_local_committee(
     dir: &Path,
     seeds: &[[u8; 32]],
     clock: Arc<dyn htlc::Clock>,
+) -> Result<LocalCommittee, StartError> {
+    start_local_committee_with(dir, seeds, clock, &AdmissionLimits::default()).await
+}
+
+/// [`start_local_committee`] with these admission limits on every node.
+pub async fn start_local_committee_with(
+    dir: &Path,
+    seeds: &[[u8; 32]],
+    clock: Arc<dyn htlc::Clock>,
+    limits: &AdmissionLimits,
 ) -> Result<LocalCommittee, StartError> {
     let write = |path: PathBuf, text: String| {
         std::fs::write(&path, text).map_err(|source| {
@@ -63,6 +75,7 @@ pub async fn start_local_committee(
             validator: Some(ValidatorSection { index, key_file }),
             peers: peers.clone(),
             consensus: ConsensusTuning::default(),
+            limits: limits.clone(),
         };
         let node = start_with_clock(config, Arc::clone(&clock)).await?;
         peers.push(PeerSection {

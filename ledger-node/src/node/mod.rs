@@ -8,7 +8,8 @@
 //!   hands them to the driver;
 //! - [`driver`]: the consensus thread (the sans-IO core, timers, commits, catching up);
 //! - [`writer`]: group commits to SQLite and notifications;
-//! - [`http`]: the HTTP API (see `docs/openapi/chain-api.json`), with [`metrics`];
+//! - [`http`]: the HTTP API (see `docs/openapi/chain-api.json`), with [`metrics`]; what it
+//!   takes is filtered by admission ([`crate::state::admission`]) and rate-limited ([`limits`]);
 //! - [`local`]: a whole committee inside one process (the demo network, tests).
 //!
 //! Data flow: frames are decoded and verified on the network tasks (certificates checked, a
@@ -22,6 +23,7 @@ pub mod driver;
 pub mod frame;
 pub mod handshake;
 pub mod http;
+pub mod limits;
 pub mod local;
 pub mod metrics;
 pub mod peers;
@@ -47,7 +49,7 @@ use crate::state::exec::genesis_state_root;
 use crate::state::{Ledger, SigCache};
 use crate::types::QuorumCert;
 
-pub use config::{ConfigError, GenesisFile, NodeConfig, chain_id};
+pub use config::{AdmissionLimits, ConfigError, GenesisFile, NodeConfig, chain_id};
 
 /// What the driver is fed.
 // Inputs move once through a channel; boxing would only add an allocation.
@@ -107,6 +109,8 @@ pub struct Shared {
     pub catching_up: AtomicBool,
     /// Metrics.
     pub metrics: metrics::Metrics,
+    /// Submission rate limits per client address and per signing account.
+    pub limits: Mutex<limits::RateLimits>,
     /// The node's time: the wall clock in production; tests move it to reach expiries.
     pub clock: Arc<dyn htlc::Clock>,
 }
@@ -226,6 +230,7 @@ pub async fn start_with_clock(
     let sigs = Arc::new(SigCache::new(config.consensus.mempool_max.max(100_000) * 2));
     let ledger = Arc::new(Mutex::new(Ledger::new(
         chain_id,
+        genesis.params,
         loaded.state,
         last.0.hash(),
         sigs.clone(),
@@ -259,6 +264,7 @@ pub async fn start_with_clock(
         mempool: AtomicU64::new(0),
         catching_up: AtomicBool::new(true),
         metrics,
+        limits: Mutex::new(limits::RateLimits::new(&config.limits)),
         clock,
     });
 

@@ -11,7 +11,7 @@ use crate::crypto::sha256;
 use crate::merkle;
 use crate::state::reason::FailReason;
 use crate::state::tx::{Op, Transaction};
-use crate::state::types::{Account, AccountId, Anchor, AssetCode, AssetInfo, Escrow, EscrowId};
+use crate::state::types::{Account, AccountId, Anchor, AssetCode, AssetInfo, ChainParams, Escrow, EscrowId};
 
 /// How an escrow looks to a transaction.
 #[derive(Debug)]
@@ -121,6 +121,8 @@ pub struct BlockContext {
     pub height: u64,
     /// The block's agreed timestamp: escrow expiries are judged by it.
     pub timestamp_ms: u64,
+    /// The chain's rules (from its genesis).
+    pub params: ChainParams,
 }
 
 /// A transaction ready to execute: decoded (or not) and its signature judged.
@@ -248,13 +250,7 @@ pub fn execute_block(
             apply_tx(&view, ctx, p)
         };
         if let Some(s) = scratch {
-            changes.accounts.extend(s.accounts);
-            changes.assets.extend(s.assets);
-            for e in s.escrows {
-                changes.escrows.insert(e.id, e);
-            }
-            changes.anchors.extend(s.anchors);
-            events.extend(s.events);
+            events.extend(s.fold_into(&mut changes));
         }
         receipts.push(Receipt {
             tx_id: p.id,
@@ -278,8 +274,8 @@ pub fn execute_block(
 }
 
 /// New values staged by one transaction.
-#[derive(Default)]
-struct Scratch {
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
     accounts: BTreeMap<AccountId, Account>,
     assets: BTreeMap<AssetCode, AssetInfo>,
     escrows: Vec<Escrow>,
@@ -288,6 +284,17 @@ struct Scratch {
 }
 
 impl Scratch {
+    /// Adds these values to `changes` (later values replace earlier ones); returns the events.
+    pub(crate) fn fold_into(self, changes: &mut Changes) -> Vec<Event> {
+        changes.accounts.extend(self.accounts);
+        changes.assets.extend(self.assets);
+        for e in self.escrows {
+            changes.escrows.insert(e.id, e);
+        }
+        changes.anchors.extend(self.anchors);
+        self.events
+    }
+
     fn account<'s>(&'s mut self, view: &dyn StateView, id: &AccountId) -> &'s mut Account {
         self.accounts
             .entry(*id)
@@ -347,6 +354,15 @@ fn apply_tx(
     if !p.signature_ok {
         return (None, Err(FailReason::BadSignature));
     }
+    apply_signed(view, ctx, tx)
+}
+
+/// [`apply_tx`] for a transaction whose signature verified (what admission tries too).
+pub(crate) fn apply_signed(
+    view: &dyn StateView,
+    ctx: &BlockContext,
+    tx: &Transaction,
+) -> (Option<Scratch>, Result<(), FailReason>) {
     let body = &tx.body;
     if body.chain_id != ctx.chain_id {
         return (None, Err(FailReason::WrongChain));
@@ -361,6 +377,17 @@ fn apply_tx(
             Err(FailReason::NonceReused {
                 nonce: body.nonce,
                 last,
+            }),
+        );
+    }
+    let max_gap = ctx.params.max_nonce_gap;
+    if body.nonce > last && body.nonce - last > max_gap {
+        return (
+            None,
+            Err(FailReason::NonceTooFarAhead {
+                nonce: body.nonce,
+                last,
+                max_gap,
             }),
         );
     }
@@ -451,6 +478,14 @@ fn apply_op(
                 return Err(FailReason::ExpiryInPast {
                     expires_at_ms: *expires_at_ms,
                     now_ms: now,
+                });
+            }
+            let max_hold_ms = ctx.params.max_escrow_hold_ms;
+            if *expires_at_ms - now > max_hold_ms {
+                return Err(FailReason::ExpiryTooFar {
+                    expires_at_ms: *expires_at_ms,
+                    now_ms: now,
+                    max_hold_ms,
                 });
             }
             let id = EscrowId::derive(&signer, reference);

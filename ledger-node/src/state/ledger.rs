@@ -20,7 +20,7 @@ use crate::state::exec::{
 };
 use crate::state::reason::FailReason;
 use crate::state::tx::{Transaction, verify_signatures_with};
-use crate::state::types::{Account, AccountId, AssetCode, AssetInfo, Escrow, EscrowId};
+use crate::state::types::{Account, AccountId, AssetCode, AssetInfo, ChainParams, Escrow, EscrowId};
 use crate::types::{Block, BlockHash};
 
 /// The committed state, in memory. Closed escrows keep only their status (their details live in
@@ -250,6 +250,7 @@ pub enum ApplyError {
 #[derive(Debug)]
 pub struct Ledger {
     chain_id: [u8; 32],
+    params: ChainParams,
     state: State,
     state_block: BlockHash,
     overlays: HashMap<BlockHash, Arc<Executed>>,
@@ -262,10 +263,18 @@ fn pending_key(parent: &BlockHash, payload_root: &[u8; 32], ts: u64) -> [u8; 32]
 }
 
 impl Ledger {
-    /// A ledger whose committed state `state` is the state after block `state_block`.
-    pub fn new(chain_id: [u8; 32], state: State, state_block: BlockHash, sigs: Arc<SigCache>) -> Self {
+    /// A ledger of the chain `chain_id` with rules `params` (both from its genesis), whose
+    /// committed state `state` is the state after block `state_block`.
+    pub fn new(
+        chain_id: [u8; 32],
+        params: ChainParams,
+        state: State,
+        state_block: BlockHash,
+        sigs: Arc<SigCache>,
+    ) -> Self {
         Self {
             chain_id,
+            params,
             state,
             state_block,
             overlays: HashMap::new(),
@@ -307,6 +316,7 @@ impl Ledger {
             chain_id: self.chain_id,
             height: parent.height() + 1,
             timestamp_ms,
+            params: self.params,
         };
         let prepared = self.sigs.prepare(payload);
         let outcome = execute_block(&view, parent.header().state_root, &ctx, &prepared);
@@ -368,6 +378,7 @@ impl Ledger {
             chain_id: self.chain_id,
             height: parent.height + 1,
             timestamp_ms: block.timestamp_ms(),
+            params: self.params,
         };
         let prepared = self.sigs.prepare(block.payload());
         let outcome = execute_block(&self.state, parent.root, &ctx, &prepared);

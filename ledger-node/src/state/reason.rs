@@ -26,6 +26,17 @@ pub enum FailReason {
         /// The signer's last nonce.
         last: u64,
     },
+    /// The nonce is more than the chain's `max_nonce_gap` above the highest the signer used
+    /// (see [`crate::state::ChainParams`]). Not consumed: it is the nonce that must not be.
+    #[error("nonce {nonce} is more than {max_gap} above the highest nonce used ({last})")]
+    NonceTooFarAhead {
+        /// The transaction's nonce.
+        nonce: u64,
+        /// The signer's highest used nonce.
+        last: u64,
+        /// The chain's bound.
+        max_gap: u64,
+    },
     /// The amount is zero.
     #[error("amount must be positive")]
     ZeroAmount,
@@ -85,6 +96,16 @@ pub enum FailReason {
         /// Block time.
         now_ms: u64,
     },
+    /// An escrow would lock funds longer than the chain's `max_escrow_hold_ms` allows.
+    #[error("expiry {expires_at_ms} is more than {max_hold_ms} ms after the block time {now_ms}")]
+    ExpiryTooFar {
+        /// Expiry.
+        expires_at_ms: u64,
+        /// Block time.
+        now_ms: u64,
+        /// The chain's bound.
+        max_hold_ms: u64,
+    },
     /// Only the payee may reject.
     #[error("only the payee may reject an escrow")]
     NotPayee,
@@ -101,6 +122,7 @@ impl FailReason {
             FailReason::BadSignature => "bad_signature",
             FailReason::WrongChain => "wrong_chain",
             FailReason::NonceReused { .. } => "nonce_reused",
+            FailReason::NonceTooFarAhead { .. } => "nonce_too_far_ahead",
             FailReason::ZeroAmount => "zero_amount",
             FailReason::UnknownAsset(_) => "unknown_asset",
             FailReason::AssetExists(_) => "asset_exists",
@@ -114,6 +136,7 @@ impl FailReason {
             FailReason::EscrowExpired { .. } => "escrow_expired",
             FailReason::NotYetExpired { .. } => "not_yet_expired",
             FailReason::ExpiryInPast { .. } => "expiry_in_past",
+            FailReason::ExpiryTooFar { .. } => "expiry_too_far",
             FailReason::NotPayee => "not_payee",
             FailReason::SelfPayment => "self_payment",
         }
@@ -128,6 +151,7 @@ impl FailReason {
                 | FailReason::BadSignature
                 | FailReason::WrongChain
                 | FailReason::NonceReused { .. }
+                | FailReason::NonceTooFarAhead { .. }
         )
     }
 }

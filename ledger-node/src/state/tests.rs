@@ -28,6 +28,7 @@ struct Harness {
     sigs: SigCache,
     nonces: std::collections::HashMap<u8, u64>,
     now: u64,
+    params: ChainParams,
 }
 
 impl Harness {
@@ -37,6 +38,7 @@ impl Harness {
             sigs: SigCache::new(1000),
             nonces: Default::default(),
             now: 1_000,
+            params: ChainParams::default(),
         }
     }
     fn tx(&mut self, who: u8, op: Op) -> Vec<u8> {
@@ -56,6 +58,7 @@ impl Harness {
             chain_id: CHAIN,
             height: self.state.height + 1,
             timestamp_ms: self.now,
+            params: self.params,
         };
         let prepared = self.sigs.prepare(&txs);
         let out = execute_block(&self.state, self.state.root, &ctx, &prepared);
@@ -330,6 +333,105 @@ fn nonces_may_arrive_out_of_order_within_the_window_but_never_twice() {
     assert!(!a.nonce_is_fresh(70 - NONCE_WINDOW), "older than the window");
 }
 
+/// Signed by account `who` with an explicit nonce.
+fn with_nonce(who: u8, nonce: u64, op: Op) -> Vec<u8> {
+    TxBody {
+        chain_id: CHAIN,
+        signer: acct(who),
+        nonce,
+        op,
+    }
+    .sign(&key(who))
+}
+
+#[test]
+fn a_nonce_more_than_the_gap_ahead_fails_and_uses_nothing_up() {
+    let mut h = Harness::new();
+    h.params.max_nonce_gap = 100;
+    h.setup_dcep();
+    let pay = |n| {
+        with_nonce(
+            1,
+            n,
+            Op::Transfer {
+                asset: code("DCEP"),
+                to: acct(2),
+                amount: 1,
+            },
+        )
+    };
+    // Account 1 has used no nonce: 101 is too far, and so is the review's 2^64 - 1, which
+    // would otherwise have left the account 63 nonces for the rest of its life.
+    let snapshot = h.state.accounts.clone();
+    for n in [101, u64::MAX] {
+        assert_eq!(
+            h.block(vec![pay(n)]).receipts[0].outcome,
+            Err(FailReason::NonceTooFarAhead {
+                nonce: n,
+                last: 0,
+                max_gap: 100
+            })
+        );
+    }
+    assert_eq!(h.state.accounts, snapshot, "a refused nonce is not consumed");
+    // Exactly the gap is allowed; the bound then moves with the highest used nonce, also
+    // within one block.
+    let out = h.block(vec![pay(100), pay(200), pay(301)]);
+    let codes: Vec<&str> = out
+        .receipts
+        .iter()
+        .map(|r| r.outcome.as_ref().map_or_else(|e| e.code(), |()| "ok"))
+        .collect();
+    assert_eq!(codes, ["ok", "ok", "nonce_too_far_ahead"]);
+    assert_eq!(h.state.accounts[&acct(1)].nonce, 200);
+    // Nonces below the highest are still usable within the window.
+    assert_eq!(h.block(vec![pay(150)]).receipts[0].outcome, Ok(()));
+}
+
+#[test]
+fn an_escrow_may_hold_funds_no_longer_than_the_genesis_allows() {
+    let mut h = Harness::new();
+    h.params.max_escrow_hold_ms = 60_000;
+    h.setup_dcep();
+    let create = |h: &mut Harness, reference: u8, expires_at_ms: u64| {
+        h.tx(
+            1,
+            Op::EscrowCreate {
+                reference: [reference; 16],
+                asset: code("DCEP"),
+                payee: acct(2),
+                amount: 100,
+                condition: [0; 32],
+                expires_at_ms,
+                memo: vec![],
+            },
+        )
+    };
+    // The next block is at now + 10; the hold is measured from it.
+    let block_time = h.now + 10;
+    for expires in [block_time + 60_001, u64::MAX] {
+        let t = create(&mut h, 1, expires);
+        let nonce_before = h.state.accounts[&acct(1)].nonce;
+        let out = h.block(vec![t]);
+        assert_eq!(
+            out.receipts[0].outcome,
+            Err(FailReason::ExpiryTooFar {
+                expires_at_ms: expires,
+                now_ms: h.now,
+                max_hold_ms: 60_000
+            })
+        );
+        // Nothing is locked; like any ledger rule broken, the nonce is consumed.
+        assert!(h.state.open.is_empty());
+        assert_eq!(h.bal(1, "DCEP"), 10_000);
+        assert_eq!(h.state.accounts[&acct(1)].nonce, nonce_before + 1);
+    }
+    let block_time = h.now + 10;
+    let t = create(&mut h, 2, block_time + 60_000);
+    assert_eq!(h.block(vec![t]).receipts[0].outcome, Ok(()));
+    assert_eq!(h.bal(1, "DCEP"), 9_900);
+}
+
 #[test]
 fn escrow_fulfil_before_expiry_pays_the_payee() {
     let mut h = Harness::new();
@@ -578,10 +680,10 @@ proptest! {
             // before it.
             let before = h.state.clone();
             let out = h.block(txs.clone());
-            let mut replay = Harness { state: before, sigs: SigCache::new(10), nonces: Default::default(), now: h.now - 10 };
+            let mut replay = Harness { state: before, sigs: SigCache::new(10), nonces: Default::default(), now: h.now - 10, params: ChainParams::default() };
             for (i, t) in txs.iter().enumerate() {
                 let prev = replay.state.clone();
-                let ctx = BlockContext { chain_id: CHAIN, height: prev.height + 1, timestamp_ms: h.now };
+                let ctx = BlockContext { chain_id: CHAIN, height: prev.height + 1, timestamp_ms: h.now, params: ChainParams::default() };
                 let p = replay.sigs.prepare(std::slice::from_ref(t));
                 let single = execute_block(&prev, prev.root, &ctx, &p);
                 prop_assert_eq!(&single.receipts[0].outcome, &out.receipts[i].outcome);

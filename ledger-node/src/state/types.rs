@@ -125,6 +125,34 @@ impl fmt::Debug for EscrowId {
 /// chain accepts any unused nonce within this window. Each nonce is still used at most once.
 pub const NONCE_WINDOW: u64 = 64;
 
+/// Rules of the state machine that every validator of a chain must apply alike, so they come
+/// from the genesis (never from a node's own configuration).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChainParams {
+    /// How far above an account's highest used nonce a transaction's nonce may be. Without a
+    /// bound, one transaction with nonce 2^64 - 1 would leave the account only the
+    /// [`NONCE_WINDOW`] nonces below it for the rest of its life.
+    pub max_nonce_gap: u64,
+    /// The longest an escrow may lock funds: its expiry at most this far beyond the time of
+    /// the block that creates it. Without a bound an escrow expiring at 2^64 - 1 ms locks the
+    /// payer's funds forever unless the payee acts.
+    pub max_escrow_hold_ms: u64,
+}
+
+/// [`ChainParams::max_nonce_gap`] of a genesis that does not set it.
+pub const DEFAULT_MAX_NONCE_GAP: u64 = 1_024;
+/// [`ChainParams::max_escrow_hold_ms`] of a genesis that does not set it: seven days.
+pub const DEFAULT_MAX_ESCROW_HOLD_MS: u64 = 7 * 24 * 3_600_000;
+
+impl Default for ChainParams {
+    fn default() -> Self {
+        Self {
+            max_nonce_gap: DEFAULT_MAX_NONCE_GAP,
+            max_escrow_hold_ms: DEFAULT_MAX_ESCROW_HOLD_MS,
+        }
+    }
+}
+
 /// One account's state: the nonces it used and its balances.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Account {

@@ -237,6 +237,129 @@ impl Reader {
         })
     }
 
+    /// The part of the committed state that admission needs to judge `txs`
+    /// ([`crate::state::Admission`]): the escrows they name, the accounts they touch (signers,
+    /// recipients, payees, the named escrows' parties) with their balances, and the assets they
+    /// name. Read in one SQLite transaction, so all of it is from one committed height: the
+    /// stored one, which is what the API answers (a client that waited for a transaction to be
+    /// final finds its effects here).
+    pub async fn admission_state(&self, txs: &[&Transaction]) -> Result<State, StoreError> {
+        use std::collections::BTreeSet;
+
+        use crate::state::Op;
+        let mut accounts: BTreeSet<AccountId> = BTreeSet::new();
+        let mut assets: BTreeSet<&str> = BTreeSet::new();
+        let mut escrows: BTreeSet<EscrowId> = BTreeSet::new();
+        for tx in txs {
+            let signer = tx.body.signer;
+            accounts.insert(signer);
+            match &tx.body.op {
+                Op::CreateAsset { code, .. } => {
+                    assets.insert(code.as_str());
+                }
+                Op::Issue { asset, to, .. } | Op::Transfer { asset, to, .. } => {
+                    assets.insert(asset.as_str());
+                    accounts.insert(*to);
+                }
+                Op::Redeem { asset, .. } => {
+                    assets.insert(asset.as_str());
+                }
+                Op::EscrowCreate {
+                    reference,
+                    asset,
+                    payee,
+                    ..
+                } => {
+                    assets.insert(asset.as_str());
+                    accounts.insert(*payee);
+                    escrows.insert(EscrowId::derive(&signer, reference));
+                }
+                Op::EscrowFulfill { escrow, .. }
+                | Op::EscrowReject { escrow, .. }
+                | Op::EscrowRefund { escrow } => {
+                    escrows.insert(*escrow);
+                }
+                Op::Anchor { .. } => {}
+            }
+        }
+        let hexes = |ids: &mut dyn Iterator<Item = &[u8; 32]>| -> Result<String, StoreError> {
+            serde_json::to_string(&ids.map(|id| hex_of(id)).collect::<Vec<_>>())
+                .map_err(|e| StoreError::Corrupt(e.to_string()))
+        };
+        let mut state = State::default();
+        let mut db = self.pool.begin().await?;
+        if !escrows.is_empty() {
+            let rows = sqlx::query(escrow_select!("id IN (SELECT unhex(value) FROM json_each(?))"))
+                .bind(hexes(&mut escrows.iter().map(|e| &e.0))?)
+                .fetch_all(&mut *db)
+                .await?;
+            for row in &rows {
+                let e = escrow_of(row)?;
+                if e.status == EscrowStatus::Prepared {
+                    accounts.insert(e.payer);
+                    accounts.insert(e.payee);
+                    state.open.insert(e.id, e);
+                } else {
+                    state.closed.insert(e.id, e.status);
+                }
+            }
+        }
+        let ids = hexes(&mut accounts.iter().map(|a| &a.0))?;
+        for row in sqlx::query(
+            "SELECT id, nonce, used FROM accounts WHERE id IN (SELECT unhex(value) FROM json_each(?))",
+        )
+        .bind(&ids)
+        .fetch_all(&mut *db)
+        .await?
+        {
+            let a = state
+                .accounts
+                .entry(AccountId(b32(row.get::<&[u8], _>(0))?))
+                .or_default();
+            a.nonce = u(row.get(1));
+            a.used = u(row.get(2));
+        }
+        for row in sqlx::query(
+            "SELECT account, asset, amount FROM balances \
+             WHERE account IN (SELECT unhex(value) FROM json_each(?))",
+        )
+        .bind(&ids)
+        .fetch_all(&mut *db)
+        .await?
+        {
+            let asset =
+                AssetCode::new(row.get::<String, _>(1)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            state
+                .accounts
+                .entry(AccountId(b32(row.get::<&[u8], _>(0))?))
+                .or_default()
+                .set_balance(&asset, u(row.get(2)));
+        }
+        if !assets.is_empty() {
+            let codes = serde_json::to_string(&assets).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            for row in sqlx::query(
+                "SELECT code, issuer, scale, supply FROM assets WHERE code IN (SELECT value FROM json_each(?))",
+            )
+            .bind(codes)
+            .fetch_all(&mut *db)
+            .await?
+            {
+                let code = AssetCode::new(row.get::<String, _>(0))
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                state.assets.insert(
+                    code,
+                    AssetInfo {
+                        issuer: AccountId(b32(row.get::<&[u8], _>(1))?),
+                        scale: row.get::<i64, _>(2) as u8,
+                        supply: u(row.get(3)),
+                    },
+                );
+            }
+        }
+        db.commit().await?;
+        Ok(state)
+    }
+
     /// Up to `limit` of `id`'s by-account rows merged into `account_txs`, newest first.
     async fn merged_account_rows(&self, id: &AccountId, limit: u32) -> Result<Vec<(u64, u32)>, StoreError> {
         let rows: Vec<(i64, i64)> = sqlx::query_as(
