@@ -109,7 +109,7 @@ impl ConnectorProcess {
                 .await
                 .expect("stdout")
                 .expect("connector output");
-            if let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://")) {
+            if let Some(url) = line.split_whitespace().find(|w| w.starts_with("https://")) {
                 break url.to_owned();
             }
         };
@@ -322,7 +322,7 @@ async fn in_flight(o: &Options) {
         .expect("ledgers");
     let connector = ConnectorProcess::start(&ledgers, dir.path()).await;
     let payer = Arc::new(BulkPayer::start(&ledgers, &connector.url).await);
-    let http = reqwest::Client::new();
+    let http = ledgers.https_client().expect("a client trusting the network CA");
     let (rss_idle, _) = connector.memory_mib();
     println!(
         "in flight: {} payments forwarded to an offline receiver",

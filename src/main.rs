@@ -59,13 +59,13 @@ enum Command {
     /// its ILP address; --amount is what the receiver gets, in its asset.
     ///
     /// Example: cypherlink quote --connector http://127.0.0.1:7200 --ledger digital-euro
-    /// --to http://127.0.0.1:7300/.well-known/pay --amount 2000.00
+    /// --to https://localhost:7300/.well-known/pay --ca fixtures/certs/ca.pem --amount 2000.00
     Quote(cli::quote::QuoteArgs),
     /// Pay a receiver through a connector: setup, quote, escrow, outcome. Exits non-zero with
     /// the reason if the payment fails (anything escrowed is refunded).
     ///
     /// Example: cypherlink pay --config fixtures/bank-a-payer.toml
-    /// --to http://127.0.0.1:7300/.well-known/pay --amount 2000.00 --reference "invoice 7"
+    /// --to https://localhost:7300/.well-known/pay --amount 2000.00 --reference "invoice 7"
     Pay(cli::pay::PayArgs),
     /// Run a validator (or a non-voting full node) of the committee chain.
     ///
@@ -74,6 +74,11 @@ enum Command {
     /// Committee chain tools: write a local test network, verify an inclusion proof offline.
     #[command(subcommand)]
     Chain(cli::chain::ChainCommand),
+    /// Write throwaway TLS certificates (a local CA, a server certificate for localhost, a
+    /// client certificate) for running the services by hand. Test only.
+    ///
+    /// Example: cypherlink dev-certs --out fixtures/certs
+    DevCerts(cli::dev_certs::DevCertsArgs),
 }
 
 fn main() -> ExitCode {
@@ -89,6 +94,7 @@ fn main() -> ExitCode {
         Command::Pay(args) => cli::pay::run(args),
         Command::Node(args) => cli::node::run(args),
         Command::Chain(command) => cli::chain::run(command),
+        Command::DevCerts(args) => cli::dev_certs::run(args),
     };
     cli::exit_code(result)
 }

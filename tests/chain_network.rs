@@ -280,7 +280,9 @@ async fn four_processes_commit_survive_a_killed_leader_and_catch_up() {
     );
     // A used nonce can never succeed: the node refuses it before its mempool.
     match c0.submit(&replay).await {
-        Err(ClientError::Problem { status: 422, code, .. }) => assert_eq!(code, "nonce_reused"),
+        Err(ClientError::Problem {
+            status: 422, code, ..
+        }) => assert_eq!(code, "nonce_reused"),
         other => panic!("a replayed nonce must be refused, got {other:?}"),
     }
     let overdraft = bank_a.sign(Op::Transfer {

@@ -2,7 +2,8 @@
 //! 127.0.0.1: the digital-euro and e-CNY ledgers (`cypherlink cbdc`), the clearing bank's
 //! connector (`cypherlink connector`), Bank B's receiver (`cypherlink receiver`); then Bank A
 //! quotes (`cypherlink quote`) and pays (`cypherlink pay`) as an operator would, and a payment
-//! the connector's limits refuse fails with its reason.
+//! the connector's limits refuse fails with its reason. Everything speaks HTTPS with the
+//! certificates `cypherlink dev-certs` makes; a plain-HTTP setup URL is refused.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -14,6 +15,7 @@ use connector::receiver::config::{PayerConfig, ReceiverConfig};
 use connector::store::Durability;
 use htlc::SystemClock;
 use plugins::{AccountId, LedgerPlugin, RestPlugin, RestPluginConfig};
+use tls::dev::DevCerts;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -63,7 +65,7 @@ async fn service(args: &[&str], ready: &str) -> Service {
         .split(ready)
         .nth(1)
         .and_then(|rest| rest.split_whitespace().next())
-        .filter(|w| w.starts_with("http://"))
+        .filter(|w| w.starts_with("https://"))
         .unwrap_or_else(|| panic!("a URL after {ready:?} in {line:?}"))
         .trim_end_matches([';', ',', ')'])
         .to_owned();
@@ -92,8 +94,14 @@ fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
 }
 
+/// `127.0.0.1:<port>` of an `https://localhost:<port>` URL.
 fn addr(url: &str) -> SocketAddr {
-    url.trim_start_matches("http://").parse().expect("host:port")
+    let port = url
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("a port");
+    SocketAddr::from(([127, 0, 0, 1], port))
 }
 
 fn write(path: &Path, value: &impl serde::Serialize) -> String {
@@ -102,13 +110,12 @@ fn write(path: &Path, value: &impl serde::Serialize) -> String {
 }
 
 /// Bank B's balance on e-CNY, read with its key.
-async fn bank_b_balance(e_cny: &str) -> i128 {
-    let bank_b = RestPlugin::connect_with_clock(
-        RestPluginConfig::new(e_cny, "bank-b-k1", "TEST-ONLY-bank-b-k1-secret-0001"),
-        Arc::new(SystemClock),
-    )
-    .await
-    .expect("connect as bank-b");
+async fn bank_b_balance(e_cny: &str, certs: &DevCerts) -> i128 {
+    let mut config = RestPluginConfig::new(e_cny, "bank-b-k1", "TEST-ONLY-bank-b-k1-secret-0001");
+    config.tls = Some(certs.client());
+    let bank_b = RestPlugin::connect_with_clock(config, Arc::new(SystemClock))
+        .await
+        .expect("connect as bank-b");
     bank_b
         .balance(&AccountId::new("bank-b").unwrap())
         .await
@@ -121,45 +128,56 @@ async fn bank_a_pays_bank_b_from_the_command_line() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = |name: &str| dir.path().join(name).display().to_string();
 
+    // Throwaway certificates, as a developer makes them.
+    let made = run(&["dev-certs", "--out", &path("certs")]).await;
+    assert!(made.status.success(), "{made:?}");
+    let certs = DevCerts::in_dir(&dir.path().join("certs"));
+    let (cert, key) = (
+        certs.server_cert.display().to_string(),
+        certs.server_key.display().to_string(),
+    );
+
     let listening = "listening on";
-    let de = service(
-        &[
-            "cbdc",
-            "--kind",
-            "digital-euro",
-            "--listen",
-            "127.0.0.1:0",
-            "--database",
-            &path("de.sqlite"),
-        ],
-        listening,
-    )
-    .await;
-    let e_cny = service(
-        &[
-            "cbdc",
-            "--kind",
-            "e-cny",
-            "--listen",
-            "127.0.0.1:0",
-            "--database",
-            &path("ecny.sqlite"),
-        ],
-        listening,
-    )
-    .await;
+    let ledger = |kind: &'static str, database: String| {
+        let (cert, key) = (cert.clone(), key.clone());
+        async move {
+            let args = [
+                "cbdc",
+                "--kind",
+                kind,
+                "--listen",
+                "127.0.0.1:0",
+                "--database",
+                &database,
+                "--tls-cert",
+                &cert,
+                "--tls-key",
+                &key,
+            ];
+            service(&args, listening).await
+        }
+    };
+    let de = ledger("digital-euro", path("de.sqlite")).await;
+    let e_cny = ledger("e-cny", path("ecny.sqlite")).await;
 
     // The clearing bank's connector: the fixture, pointed at these ledgers.
-    let config =
-        connector::network::connector_config(addr(&de.url), addr(&e_cny.url), dir.path(), Durability::Full);
+    let config = connector::network::connector_config(
+        addr(&de.url),
+        addr(&e_cny.url),
+        dir.path(),
+        Durability::Full,
+        &certs,
+    );
     let connector_toml = write(&dir.path().join("connector.toml"), &config);
     let connector = service(&["connector", "--config", &connector_toml], listening).await;
 
     // Bank B's receiver: the fixture, pointed at this e-CNY ledger.
     let mut receiver = ReceiverConfig::from_file(&fixture("bank-b-receiver.toml")).expect("receiver fixture");
     receiver.ledger.url = e_cny.url.clone();
+    receiver.ledger.tls = Some(certs.client());
     receiver.receiver.listen = "127.0.0.1:0".parse().unwrap();
     receiver.receiver.database = dir.path().join("receiver.sqlite");
+    receiver.receiver.tls = certs.server();
     let receiver_toml = write(&dir.path().join("receiver.toml"), &receiver);
     let receiver = service(&["receiver", "--config", &receiver_toml], "setup URL").await;
     let setup_url = receiver.url.clone();
@@ -168,7 +186,10 @@ async fn bank_a_pays_bank_b_from_the_command_line() {
     // Bank A: the fixture, pointed at this digital-euro ledger and connector.
     let mut payer = PayerConfig::from_file(&fixture("bank-a-payer.toml")).expect("payer fixture");
     payer.ledger.url = de.url.clone();
+    payer.ledger.tls = Some(certs.client());
     payer.connector.url = connector.url.clone();
+    payer.tls = Some(certs.client());
+    let ca = certs.ca.display().to_string();
     let payer_toml = write(&dir.path().join("payer.toml"), &payer);
 
     // What it costs, asked by setup URL and by ILP address: 2000.00 DC/EP for 1001.00 DE.
@@ -176,6 +197,8 @@ async fn bank_a_pays_bank_b_from_the_command_line() {
         "quote",
         "--connector",
         &connector.url,
+        "--ca",
+        &ca,
         "--ledger",
         "digital-euro",
         "--from",
@@ -196,6 +219,8 @@ async fn bank_a_pays_bank_b_from_the_command_line() {
         "quote",
         "--connector",
         &connector.url,
+        "--ca",
+        &ca,
         "--ledger",
         "digital-euro",
         "--to",
@@ -212,6 +237,8 @@ async fn bank_a_pays_bank_b_from_the_command_line() {
         "quote",
         "--connector",
         &connector.url,
+        "--ca",
+        &ca,
         "--ledger",
         "digital-euro",
         "--to",
@@ -224,7 +251,7 @@ async fn bank_a_pays_bank_b_from_the_command_line() {
     assert!(text(&bad_amount.stderr).contains("--amount"), "{bad_amount:?}");
 
     // The payment.
-    let before = bank_b_balance(&e_cny.url).await;
+    let before = bank_b_balance(&e_cny.url, &certs).await;
     let paid = run(&[
         "pay",
         "--config",
@@ -257,7 +284,7 @@ async fn bank_a_pays_bank_b_from_the_command_line() {
         "{stdout}"
     );
     assert_eq!(
-        bank_b_balance(&e_cny.url).await - before,
+        bank_b_balance(&e_cny.url, &certs).await - before,
         200_000,
         "Bank B got 2000.00 DC/EP"
     );
@@ -279,7 +306,7 @@ async fn bank_a_pays_bank_b_from_the_command_line() {
     assert!(stderr.contains("limit_exceeded"), "{stderr}");
     assert!(!stdout.contains("escrow"), "nothing was escrowed: {stdout}");
     assert_eq!(
-        bank_b_balance(&e_cny.url).await - before,
+        bank_b_balance(&e_cny.url, &certs).await - before,
         200_000,
         "nothing more moved"
     );
@@ -296,4 +323,30 @@ async fn bank_a_pays_bank_b_from_the_command_line() {
     ])
     .await;
     assert_eq!(bad.status.code(), Some(2), "{bad:?}");
+
+    // A setup URL over plain HTTP is refused before anything is sent: its answer is the
+    // payment's secret. And the receiver does not speak plain HTTP at all.
+    let plain_url = setup_url.replace("https://", "http://");
+    let plain = run(&[
+        "pay",
+        "--config",
+        &payer_toml,
+        "--to",
+        &plain_url,
+        "--amount",
+        "1.00",
+    ])
+    .await;
+    assert_eq!(plain.status.code(), Some(2), "{plain:?}");
+    assert!(text(&plain.stderr).contains("must be https://"), "{plain:?}");
+    let answered = reqwest::Client::new().get(&plain_url).send().await;
+    assert!(
+        !answered.is_ok_and(|r| r.status().is_success()),
+        "the setup endpoint must not answer in clear"
+    );
+    assert_eq!(
+        bank_b_balance(&e_cny.url, &certs).await - before,
+        200_000,
+        "nothing more moved"
+    );
 }

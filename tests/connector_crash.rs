@@ -52,7 +52,7 @@ impl ConnectorProcess {
         let line = next_line_containing(&mut stdout, "listening on").await;
         let url = line
             .split_whitespace()
-            .find(|w| w.starts_with("http://"))
+            .find(|w| w.starts_with("https://"))
             .expect("the connector prints its URL")
             .to_owned();
         ConnectorProcess { child, stdout, url }

@@ -96,7 +96,7 @@ async fn bank_a_pays_bank_b_2000_dcep_through_the_clearing_bank() {
         .receiver_url
         .trim_end_matches("/.well-known/pay")
         .to_owned();
-    let http = reqwest::Client::new();
+    let http = net.ledgers.https_client().unwrap();
     let response = http
         .get(format!(
             "{receiver_api}/v1/received/{}?wait_ms=10000",

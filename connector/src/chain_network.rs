@@ -26,12 +26,13 @@ use plugins::{AccountId, LedgerPlugin, RestPlugin};
 use crate::LedgerId;
 use crate::config::ConnectorConfig;
 use crate::network::{
-    AccountBalance, BankB, CONNECTOR_FIXTURE, NetworkError, NetworkOptions, ledger_balances, ledger_config,
-    ledger_readers, stop_ledger, stop_within,
+    AccountBalance, BankB, CONNECTOR_FIXTURE, NetworkError, NetworkOptions, dev_certs, https_url,
+    ledger_balances, ledger_config, ledger_readers, serve_api_with, stop_ledger, stop_within,
 };
 use crate::receiver::Receiver;
 use crate::runtime::{self, RunningConnector};
 use crate::sender::Payer;
+use tls::dev::DevCerts;
 
 /// The chain's ledger id in the connector, and its asset.
 pub const CHAIN_LEDGER: &str = "dcep-chain";
@@ -75,6 +76,7 @@ pub fn chain_connector_config(
     chain_url: &str,
     key: &SigningKey,
     options: &NetworkOptions,
+    certs: &DevCerts,
 ) -> ConnectorConfig {
     let fixture = CONNECTOR_FIXTURE.replace("\"e-cny\"", &format!("\"{CHAIN_LEDGER}\""));
     let mut config = ConnectorConfig::from_toml(&fixture).expect("the connector fixture is valid");
@@ -82,6 +84,8 @@ pub fn chain_connector_config(
         r#"
         [connector]
         ilp_address = "test.clearing"
+        [api]
+        plain_http = true
         [[ledgers]]
         id = "{CHAIN_LEDGER}"
         kind = "chain"
@@ -105,12 +109,13 @@ pub fn chain_connector_config(
         if ledger.id.as_str() == CHAIN_LEDGER {
             *ledger = chain_ledger.clone();
         } else {
-            ledger.url = format!("http://{digital_euro}");
+            ledger.url = https_url(digital_euro);
+            ledger.tls = Some(certs.client());
         }
     }
     config.connector.database = dir.join("connector.sqlite");
     config.connector.durability = options.durability;
-    config.api.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+    serve_api_with(&mut config, certs);
     config
 }
 
@@ -193,11 +198,12 @@ impl ChainNetwork {
         clock: Arc<dyn Clock>,
         options: NetworkOptions,
     ) -> Result<Self, NetworkError> {
-        let de_config = ledger_config(fixtures::DIGITAL_EURO, dir, options.durability)?;
+        let certs = dev_certs(dir)?;
+        let de_config = ledger_config(fixtures::DIGITAL_EURO, dir, options.durability, &certs)?;
         let digital_euro = server::run_with_clock(de_config.clone(), Arc::clone(&clock))
             .await
             .map_err(|e| NetworkError::Ledger(e.to_string()))?;
-        let de_readers = ledger_readers(&de_config, digital_euro.addr(), &clock).await?;
+        let de_readers = ledger_readers(&de_config, digital_euro.addr(), &clock, &certs).await?;
 
         let seeds: Vec<[u8; 32]> = (0..VALIDATORS)
             .map(|i| demo_seed(&format!("validator {i}")))
@@ -219,6 +225,7 @@ impl ChainNetwork {
             &committee.api_url(0),
             &clearing_key,
             &options,
+            &certs,
         );
         let connector = runtime::start(&connector_config, Arc::clone(&clock), options.engine.clone()).await?;
 
@@ -244,6 +251,7 @@ impl ChainNetwork {
             options.durability,
             Arc::clone(&clock),
             options.receiver_online,
+            &certs,
         )
         .await?;
 
@@ -257,7 +265,8 @@ impl ChainNetwork {
             AccountId::new("bank-a")?,
             connector.base_url(),
             clock,
-        );
+        )
+        .with_tls(&certs.client())?;
         Ok(ChainNetwork {
             digital_euro,
             committee,

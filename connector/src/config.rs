@@ -117,6 +117,12 @@ pub struct ApiSection {
     /// interface). Unset (the default), metrics are served only on the API, with the operator
     /// token: they reveal the clearing bank's liquidity.
     pub metrics_listen: Option<SocketAddr>,
+    /// HTTPS for the API (the operator token travels on it): certificate, key and, for
+    /// mutual TLS, the CA of the clients' certificates.
+    pub tls: Option<tls::ServerTls>,
+    /// Serve the API over plain HTTP. Only when said here: with neither this nor `tls` the
+    /// connector does not start.
+    pub plain_http: bool,
 }
 
 impl Default for ApiSection {
@@ -126,6 +132,8 @@ impl Default for ApiSection {
             operator_token: "TEST-ONLY-operator-token".into(),
             max_body_bytes: 64 * 1024,
             metrics_listen: None,
+            tls: None,
+            plain_http: false,
         }
     }
 }
@@ -158,6 +166,10 @@ pub struct LedgerSection {
     /// Route the ledger's own ILP prefix to it (default true).
     #[serde(default = "yes")]
     pub route_prefix: bool,
+    /// REST over `https://`: the CA to trust (default: the system's roots) and, for mutual
+    /// TLS, the connector's client certificate.
+    #[serde(default)]
+    pub tls: Option<tls::ClientTls>,
 }
 
 fn yes() -> bool {
@@ -360,6 +372,19 @@ impl ConnectorConfig {
                 )));
             }
         }
+        match (&self.api.tls, self.api.plain_http) {
+            (None, false) => {
+                return Err(ConfigError::Invalid(
+                    "api: configure [api.tls] (cert, key) or say plain_http = true explicitly".into(),
+                ));
+            }
+            (Some(_), true) => {
+                return Err(ConfigError::Invalid(
+                    "api: set either tls or plain_http, not both".into(),
+                ));
+            }
+            _ => {}
+        }
         if self.api.operator_token.len() < 16 {
             return Err(ConfigError::Invalid(
                 "api.operator_token must be at least 16 characters".into(),
@@ -376,6 +401,9 @@ mod tests {
     const MINIMAL: &str = r#"
         [connector]
         ilp_address = "test.clearing"
+
+        [api]
+        plain_http = true
 
         [[ledgers]]
         id = "digital-euro"
@@ -426,6 +454,26 @@ mod tests {
         let err = |text: &str| ConnectorConfig::from_toml(text).unwrap_err().to_string();
         assert!(err(&with_chain("", &"07".repeat(32))).contains("needs a [ledgers.chain] table"));
         assert!(err(&with_chain(table, "not-hex")).contains("64 hex characters"));
+    }
+
+    #[test]
+    fn the_api_needs_tls_or_an_explicit_plain_http() {
+        let err = |text: &str| ConnectorConfig::from_toml(text).unwrap_err().to_string();
+        let silent = MINIMAL.replace("plain_http = true", "");
+        assert!(
+            err(&silent).contains("plain_http = true explicitly"),
+            "{}",
+            err(&silent)
+        );
+        let both = MINIMAL.replace(
+            "plain_http = true",
+            "plain_http = true\n        tls = { cert = \"c.pem\", key = \"k.pem\" }",
+        );
+        assert!(err(&both).contains("not both"), "{}", err(&both));
+        let tls = MINIMAL.replace("plain_http = true", "tls = { cert = \"c.pem\", key = \"k.pem\" }");
+        let c = ConnectorConfig::from_toml(&tls).unwrap();
+        assert_eq!(c.api.tls.unwrap().cert, PathBuf::from("c.pem"));
+        assert_eq!(c.api.metrics_listen, None, "metrics are closed by default");
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! ledger (the CBDC ledgers of `plugins`, with their fixture accounts), the clearing bank's
 //! connector between them, Bank B's receiver on e-CNY and Bank A paying from its digital-euro
 //! account. Every part is the real service on a real 127.0.0.1 port (chosen free), with SQLite
-//! files in a given directory. The demo, the end-to-end tests and the benchmark start it.
+//! files in a given directory, speaking HTTPS with throwaway certificates made in that
+//! directory ([`dev_certs`]). The demo, the end-to-end tests and the benchmark start it.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -13,6 +14,7 @@ use htlc::{Asset, Clock};
 use plugins::config::{LedgerConfig, fixtures};
 use plugins::server::{self, RunningLedger};
 use plugins::{AccountId, LedgerPlugin, RestPlugin, RestPluginConfig};
+use tls::dev::DevCerts;
 
 use crate::LedgerId;
 use crate::config::ConnectorConfig;
@@ -64,6 +66,20 @@ pub enum NetworkError {
     /// A client could not connect.
     #[error("client: {0}")]
     Client(#[from] plugins::PluginError),
+    /// The development certificates could not be made or used.
+    #[error("TLS: {0}")]
+    Tls(#[from] tls::TlsError),
+}
+
+/// Throwaway certificates for the network under `dir` (in `dir/certs`): every server presents
+/// the server certificate, every client trusts the CA.
+pub fn dev_certs(dir: &Path) -> Result<DevCerts, NetworkError> {
+    Ok(tls::dev::generate(&dir.join("certs"), &[])?)
+}
+
+/// The URL a client uses for a TLS server on `addr` (the name the certificates carry).
+pub fn https_url(addr: SocketAddr) -> String {
+    format!("https://localhost:{}", addr.port())
 }
 
 /// Choices for [`LocalNetwork::start`].
@@ -108,14 +124,17 @@ fn any_port() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))
 }
 
-/// A ledger fixture with a free port and its database under `dir`.
+/// A ledger fixture with a free port, TLS with `certs` and its database under `dir`.
 pub fn ledger_config(
     fixture: &str,
     dir: &Path,
     durability: Durability,
+    certs: &DevCerts,
 ) -> Result<LedgerConfig, NetworkError> {
     let mut config = LedgerConfig::from_toml(fixture).map_err(|e| NetworkError::Ledger(e.to_string()))?;
     config.server.listen = any_port();
+    config.server.tls = Some(certs.server());
+    config.server.plain_http = false;
     config.server.database = Some(dir.join(format!("{}.sqlite", config.info.ledger_id)));
     config.server.durability = match durability {
         Durability::Full => plugins::config::Durability::Full,
@@ -124,37 +143,50 @@ pub fn ledger_config(
     Ok(config)
 }
 
-/// The connector fixture pointed at the given ledgers, with a free port and its journal in `dir`.
+/// The connector fixture pointed at the given ledgers (HTTPS, trusting `certs`' CA), with a
+/// free port for its API (HTTPS with `certs`) and its journal in `dir`.
 pub fn connector_config(
     digital_euro: SocketAddr,
     e_cny: SocketAddr,
     dir: &Path,
     durability: Durability,
+    certs: &DevCerts,
 ) -> ConnectorConfig {
     let mut config = ConnectorConfig::from_toml(CONNECTOR_FIXTURE).expect("the connector fixture is valid");
     config.connector.database = dir.join("connector.sqlite");
     config.connector.durability = durability;
-    config.api.listen = any_port();
+    serve_api_with(&mut config, certs);
     for ledger in &mut config.ledgers {
         let addr = if ledger.id.as_str() == "digital-euro" {
             digital_euro
         } else {
             e_cny
         };
-        ledger.url = format!("http://{addr}");
+        ledger.url = https_url(addr);
+        ledger.tls = Some(certs.client());
     }
     config
 }
 
-/// A client of the ledger at `addr` for each key in `config`, by participant (e.g. `bank-a`).
+/// Points the connector's API at a free port, over HTTPS with `certs`.
+pub fn serve_api_with(config: &mut ConnectorConfig, certs: &DevCerts) {
+    config.api.listen = any_port();
+    config.api.tls = Some(certs.server());
+    config.api.plain_http = false;
+}
+
+/// A client of the ledger at `addr` for each key in `config`, by participant (e.g. `bank-a`),
+/// trusting `certs`' CA.
 pub(crate) async fn ledger_readers(
     config: &LedgerConfig,
     addr: SocketAddr,
     clock: &Arc<dyn Clock>,
+    certs: &DevCerts,
 ) -> Result<BTreeMap<String, Arc<RestPlugin>>, NetworkError> {
     let mut readers = BTreeMap::new();
     for (key_id, key) in &config.keys {
-        let plugin_config = RestPluginConfig::new(format!("http://{addr}"), key_id, key.secret.clone());
+        let mut plugin_config = RestPluginConfig::new(https_url(addr), key_id, key.secret.clone());
+        plugin_config.tls = Some(certs.client());
         let reader = RestPlugin::connect_with_clock(plugin_config, Arc::clone(clock)).await?;
         readers.insert(key.participant.clone(), Arc::new(reader));
     }
@@ -195,7 +227,8 @@ pub(crate) struct BankB {
 }
 
 impl BankB {
-    /// Starts Bank B's receiver for `account` on `plugin`'s ledger, its journal under `dir`.
+    /// Starts Bank B's receiver for `account` on `plugin`'s ledger, its journal under `dir`,
+    /// its setup API on HTTPS with `certs`.
     pub(crate) async fn start(
         plugin: Arc<dyn LedgerPlugin>,
         account: AccountId,
@@ -203,6 +236,7 @@ impl BankB {
         durability: Durability,
         clock: Arc<dyn Clock>,
         online: bool,
+        certs: &DevCerts,
     ) -> Result<BankB, NetworkError> {
         let failed = |e: &dyn std::fmt::Display| NetworkError::Ledger(format!("Bank B's receiver: {e}"));
         let store = Store::open(&dir.join("bank-b-receiver.sqlite"), durability)
@@ -210,8 +244,9 @@ impl BankB {
             .map_err(|e| failed(&e))?;
         let receiver =
             Receiver::new(plugin, account, ReceiverSeed::random(), store, clock).map_err(|e| failed(&e))?;
+        let tls = certs.server().server_config()?;
         let (server, addr) =
-            receiver_http::serve(Arc::clone(&receiver), any_port()).map_err(|e| failed(&e))?;
+            receiver_http::serve(Arc::clone(&receiver), any_port(), tls).map_err(|e| failed(&e))?;
         let handle = server.handle();
         let mut tasks = vec![tokio::spawn(async move {
             let _ = server.await;
@@ -226,7 +261,7 @@ impl BankB {
         }
         Ok(BankB {
             receiver,
-            url: format!("http://{addr}/.well-known/pay"),
+            url: format!("{}/.well-known/pay", https_url(addr)),
             tasks,
             server: handle,
         })
@@ -256,6 +291,8 @@ pub struct Ledgers {
     pub receiver_url: String,
     /// Where the SQLite files are.
     pub dir: PathBuf,
+    /// The certificates every part uses (under `dir/certs`).
+    pub certs: DevCerts,
     durability: Durability,
     /// Per ledger: its configuration and a client per participant.
     ledgers: BTreeMap<LedgerId, (LedgerConfig, BTreeMap<String, Arc<RestPlugin>>)>,
@@ -281,8 +318,9 @@ impl Ledgers {
         durability: Durability,
     ) -> Result<Self, NetworkError> {
         let ledger_error = |e: server::ServerError| NetworkError::Ledger(e.to_string());
-        let de_config = ledger_config(fixtures::DIGITAL_EURO, dir, durability)?;
-        let ecny_config = ledger_config(fixtures::E_CNY, dir, durability)?;
+        let certs = dev_certs(dir)?;
+        let de_config = ledger_config(fixtures::DIGITAL_EURO, dir, durability, &certs)?;
+        let ecny_config = ledger_config(fixtures::E_CNY, dir, durability, &certs)?;
         let digital_euro = server::run_with_clock(de_config.clone(), Arc::clone(&clock))
             .await
             .map_err(ledger_error)?;
@@ -292,7 +330,7 @@ impl Ledgers {
 
         let mut ledgers = BTreeMap::new();
         for (config, addr) in [(&de_config, digital_euro.addr()), (&ecny_config, e_cny.addr())] {
-            let readers = ledger_readers(config, addr, &clock).await?;
+            let readers = ledger_readers(config, addr, &clock, &certs).await?;
             ledgers.insert(
                 LedgerId::new(config.info.ledger_id.clone()),
                 (config.clone(), readers),
@@ -309,6 +347,7 @@ impl Ledgers {
             durability,
             Arc::clone(&clock),
             receiver_online,
+            &certs,
         )
         .await?;
         Ok(Ledgers {
@@ -318,6 +357,7 @@ impl Ledgers {
             receiver: Arc::clone(&bank_b.receiver),
             receiver_url: bank_b.url.clone(),
             dir: dir.to_owned(),
+            certs,
             durability,
             ledgers,
             bank_b,
@@ -340,7 +380,16 @@ impl Ledgers {
             self.e_cny.addr(),
             &self.dir,
             self.durability,
+            &self.certs,
         )
+    }
+
+    /// An HTTP client trusting the network's CA, for calling its HTTPS APIs directly.
+    pub fn https_client(&self) -> Result<reqwest::Client, NetworkError> {
+        Ok(plugins::client::tls_http_client(
+            std::time::Duration::from_secs(30),
+            &self.certs.client(),
+        )?)
     }
 
     /// A client of ledger `ledger` signing as `participant` (e.g. `bank-a`).
@@ -361,7 +410,8 @@ impl Ledgers {
             AccountId::new("bank-a")?,
             connector_url,
             Arc::clone(&self.clock),
-        ))
+        )
+        .with_tls(&self.certs.client())?)
     }
 
     /// Every account on both ledgers, read with its owner's key.

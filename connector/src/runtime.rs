@@ -41,6 +41,9 @@ pub enum StartError {
     /// The HTTP API could not bind.
     #[error("HTTP API: {0}")]
     Api(#[from] std::io::Error),
+    /// The API's certificate or key could not be used.
+    #[error("API TLS: {0}")]
+    Tls(#[from] tls::TlsError),
 }
 
 /// A started connector.
@@ -49,6 +52,8 @@ pub struct RunningConnector {
     pub connector: Arc<Connector>,
     /// Where the HTTP API listens.
     pub api_addr: SocketAddr,
+    /// `https` or `http`.
+    pub scheme: &'static str,
     /// Where the token-free metrics listener listens, if configured.
     pub metrics_addr: Option<SocketAddr>,
     server: actix_web::dev::ServerHandle,
@@ -64,9 +69,13 @@ impl std::fmt::Debug for RunningConnector {
 }
 
 impl RunningConnector {
+    /// `https://localhost:<port>` (the name development certificates carry) or
     /// `http://<api_addr>`.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.api_addr)
+        match self.scheme {
+            "https" => format!("https://localhost:{}", self.api_addr.port()),
+            _ => format!("http://{}", self.api_addr),
+        }
     }
 
     /// Stops following the ledgers and the HTTP API.
@@ -106,8 +115,9 @@ pub async fn connect_ledgers(
                 plugin
             }
             _ => {
-                let plugin_config =
+                let mut plugin_config =
                     RestPluginConfig::new(&section.url, &section.key_id, section.key_secret.as_bytes());
+                plugin_config.tls = section.tls.clone();
                 Arc::new(
                     RestPlugin::connect_with_clock(plugin_config, Arc::clone(&clock))
                         .await
@@ -256,13 +266,24 @@ pub async fn start(
         }
         None => (None, None),
     };
-    let (server, api_addr) = api::serve(state, config.api.listen, config.api.max_body_bytes)?;
+    let tls = config
+        .api
+        .tls
+        .as_ref()
+        .map(tls::ServerTls::server_config)
+        .transpose()?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let (server, api_addr) = api::serve(state, config.api.listen, config.api.max_body_bytes, tls)?;
     let handle = server.handle();
     tokio::spawn(server);
-    tracing::info!(%api_addr, address = %config.connector.ilp_address, "connector running");
+    tracing::info!(%api_addr, scheme, address = %config.connector.ilp_address, "connector running");
+    if scheme == "http" {
+        tracing::warn!(%api_addr, "API on plain HTTP (api.plain_http = true): the operator token travels unencrypted");
+    }
     Ok(RunningConnector {
         connector,
         api_addr,
+        scheme,
         metrics_addr,
         server: handle,
         metrics_server,

@@ -86,6 +86,17 @@ pub enum PayError {
     BadFulfillment,
 }
 
+/// Refuses a setup URL that is not `https://`: its answer is a shared secret.
+pub fn require_https(url: &str) -> Result<(), String> {
+    if url.starts_with("https://") {
+        Ok(())
+    } else {
+        Err(format!(
+            "{url}: a setup URL must be https:// (its answer is the payment's shared secret)"
+        ))
+    }
+}
+
 /// A bank account that pays through a connector.
 pub struct Payer {
     ledger: Arc<dyn LedgerPlugin>,
@@ -134,9 +145,17 @@ impl Payer {
         }
     }
 
-    /// Asks a receiver's setup endpoint (e.g. `http://bank-b/.well-known/pay`) for an address
-    /// and shared secret.
+    /// Trusts (and authenticates to) the connector and receivers as `tls` says, instead of
+    /// with the system's roots and no client certificate.
+    pub fn with_tls(mut self, tls: &tls::ClientTls) -> Result<Self, tls::TlsError> {
+        self.http = plugins::client::tls_http_client(Duration::from_secs(10), tls)?;
+        Ok(self)
+    }
+
+    /// Asks a receiver's setup endpoint (e.g. `https://bank-b/.well-known/pay`) for an address
+    /// and shared secret; only over HTTPS, since the answer is the secret.
     pub async fn setup(&self, url: &str) -> Result<SpspResponse, PayError> {
+        require_https(url).map_err(PayError::Setup)?;
         let response = self
             .http
             .get(url)

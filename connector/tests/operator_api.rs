@@ -3,7 +3,6 @@
 //! client that gets it wrong sees.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use connector::network::{LocalNetwork, NetworkOptions};
 use connector::payment::PaymentState;
@@ -53,7 +52,10 @@ impl Api {
         Api {
             base: net.connector.base_url(),
             token: net.connector_config.api.operator_token.clone(),
-            http: plugins::client::http_client(Duration::from_secs(30)),
+            http: net
+                .ledgers
+                .https_client()
+                .expect("a client trusting the network's CA"),
         }
     }
 
@@ -249,7 +251,7 @@ async fn metrics_need_the_operator_token_unless_served_on_their_own_listener() {
     .await
     .unwrap();
     let metrics = format!("http://{}", connector.metrics_addr.expect("listening"));
-    let http = reqwest::Client::new();
+    let http = ledgers.https_client().unwrap();
     let open = http.get(format!("{metrics}/metrics")).send().await.unwrap();
     assert_eq!(open.status(), 200);
     assert!(

@@ -128,7 +128,7 @@ async fn the_running_receiver_serves_what_is_documented() {
         .receiver_url
         .trim_end_matches("/.well-known/pay")
         .to_owned();
-    let http = reqwest::Client::new();
+    let http = ledgers.https_client().unwrap();
     for (path, method) in ROUTES {
         // `wait_ms` means something only to `/v1/received/{uetr}`; the others ignore it.
         let url = format!(

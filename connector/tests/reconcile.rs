@@ -7,15 +7,15 @@ use connector::network::{LocalNetwork, NetworkOptions};
 use connector::payment::PaymentState;
 use connector::store::PaymentFilter;
 use htlc::{Clock, ManualClock, Timestamp};
+use plugins::AccountId;
 use plugins::api::PaymentRequest;
-use plugins::{AccountId, RestPlugin, RestPluginConfig};
 use serde_json::Value;
 
-/// The clearing bank's key on the fixture ledgers (published test key).
-const CLEARING_KEY: (&str, &str) = ("clearing-bank-k1", "TEST-ONLY-clearing-bank-k1-secret-0001");
-
 async fn reconciliation(net: &LocalNetwork, since: Timestamp, until: Timestamp) -> Value {
-    let response = plugins::client::http_client(std::time::Duration::from_secs(30))
+    let response = net
+        .ledgers
+        .https_client()
+        .unwrap()
         .get(format!(
             "{}/v1/admin/reconciliation?since={since}&until={until}",
             net.connector.base_url()
@@ -97,12 +97,7 @@ async fn payments_reconcile_and_a_ledger_only_movement_is_listed() {
     }
 
     // The clearing bank pays Bank B 12.34 DC/EP directly on e-CNY: no payment, no journal.
-    let e_cny = RestPlugin::connect_with_clock(
-        RestPluginConfig::new(net.ledgers.e_cny.base_url(), CLEARING_KEY.0, CLEARING_KEY.1),
-        clock.clone() as Arc<dyn Clock>,
-    )
-    .await
-    .unwrap();
+    let e_cny = net.ledgers.client("e-cny", "clearing-bank").unwrap();
     let direct = e_cny
         .pay(
             &PaymentRequest {

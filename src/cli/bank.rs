@@ -22,6 +22,9 @@ pub struct BankArgs {
     /// Use this SQLite file instead of the configured one.
     #[arg(long, value_name = "FILE")]
     pub database: Option<PathBuf>,
+    /// HTTPS instead of what the configuration says.
+    #[command(flatten)]
+    pub tls: super::TlsListenArgs,
 }
 
 /// Runs the mock bank.
@@ -32,6 +35,7 @@ pub fn run(args: BankArgs) -> anyhow::Result<()> {
         fixtures::BANK,
         args.listen,
         args.database,
+        args.tls.server_tls(),
     )?;
     if config.kind != LedgerKind::Bank {
         return Err(super::InputError(format!(
@@ -51,6 +55,7 @@ pub(crate) fn load(
     builtin: &str,
     listen: Option<SocketAddr>,
     database: Option<PathBuf>,
+    tls: Option<tls::ServerTls>,
 ) -> anyhow::Result<LedgerConfig> {
     let (text, origin) = match path {
         Some(p) => (
@@ -68,6 +73,10 @@ pub(crate) fn load(
         }
         if let Some(d) = database {
             f.server.database = Some(d);
+        }
+        if let Some(tls) = tls {
+            f.server.tls = Some(tls);
+            f.server.plain_http = false;
         }
     };
     LedgerConfig::from_toml_with(&text, edit)

@@ -34,6 +34,9 @@ pub struct CbdcArgs {
     /// Use this SQLite file instead of the configured one.
     #[arg(long, value_name = "FILE")]
     pub database: Option<PathBuf>,
+    /// HTTPS instead of what the configuration says.
+    #[command(flatten)]
+    pub tls: super::TlsListenArgs,
 }
 
 /// Runs the CBDC ledger.
@@ -46,7 +49,14 @@ pub fn run(args: CbdcArgs) -> anyhow::Result<()> {
         ),
         CbdcKind::ECny => ("fixtures/e-cny.toml", fixtures::E_CNY, LedgerKind::ECny),
     };
-    let config = super::bank::load(args.config, default_path, builtin, args.listen, args.database)?;
+    let config = super::bank::load(
+        args.config,
+        default_path,
+        builtin,
+        args.listen,
+        args.database,
+        args.tls.server_tls(),
+    )?;
     if config.kind != kind {
         return Err(super::InputError(format!(
             "--kind {} but the config describes a {} ledger",

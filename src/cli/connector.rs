@@ -25,6 +25,9 @@ pub struct ConnectorArgs {
     /// Use this SQLite journal instead of the configured one.
     #[arg(long, value_name = "FILE")]
     pub database: Option<PathBuf>,
+    /// HTTPS for the API instead of what the configuration says.
+    #[command(flatten)]
+    pub tls: super::TlsListenArgs,
     /// Freeze at this step of the first payment that reaches it (recovery tests only).
     #[arg(long, env = "CYPHERLINK_CRASH_AT", hide = true)]
     pub crash_at: Option<String>,
@@ -46,6 +49,10 @@ pub fn run(args: ConnectorArgs) -> anyhow::Result<()> {
     }
     if let Some(database) = args.database {
         config.connector.database = database;
+    }
+    if let Some(tls) = args.tls.server_tls() {
+        config.api.tls = Some(tls);
+        config.api.plain_http = false;
     }
     let crash_at = args
         .crash_at

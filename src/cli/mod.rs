@@ -8,6 +8,7 @@ pub mod cbdc;
 pub mod chain;
 pub mod connector;
 pub mod demo;
+pub mod dev_certs;
 pub mod node;
 pub mod packet;
 pub mod pay;
@@ -16,6 +17,35 @@ pub mod receiver;
 
 use std::io::Write;
 use std::process::ExitCode;
+
+/// A listener's TLS files from the command line, overriding the configuration's.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TlsListenArgs {
+    /// Serve HTTPS with this PEM certificate chain (with --tls-key), e.g. from `cypherlink
+    /// dev-certs`.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// The certificate's PEM private key.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
+    /// Mutual TLS: accept only clients with a certificate from this PEM CA.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_client_ca: Option<std::path::PathBuf>,
+}
+
+impl TlsListenArgs {
+    /// The TLS settings given, if any.
+    pub fn server_tls(&self) -> Option<tls::ServerTls> {
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Some(tls::ServerTls {
+                cert: cert.clone(),
+                key: key.clone(),
+                client_ca: self.tls_client_ca.clone(),
+            }),
+            _ => None,
+        }
+    }
+}
 
 /// The user's input was malformed (as opposed to a failure while acting on good input).
 #[derive(Debug, thiserror::Error)]

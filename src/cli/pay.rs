@@ -22,7 +22,8 @@ pub struct PayArgs {
     /// connector's URL.
     #[arg(long, value_name = "FILE", default_value = "fixtures/bank-a-payer.toml")]
     pub config: PathBuf,
-    /// The receiver's setup URL (e.g. http://127.0.0.1:7300/.well-known/pay).
+    /// The receiver's setup URL (e.g. https://localhost:7300/.well-known/pay). HTTPS only: the
+    /// answer is the payment's shared secret.
     #[arg(long, value_name = "URL")]
     pub to: String,
     /// What the receiver gets, a decimal in the receiver's asset (e.g. 2000.00).
@@ -38,9 +39,7 @@ pub fn run(args: PayArgs) -> anyhow::Result<()> {
     super::init_tracing("warn");
     let config = PayerConfig::from_file(&args.config)
         .map_err(|e| super::InputError(format!("{}: {e}", args.config.display())))?;
-    if !(args.to.starts_with("http://") || args.to.starts_with("https://")) {
-        return Err(super::InputError(format!("--to {:?} is not a setup URL (http://...)", args.to)).into());
-    }
+    connector::sender::require_https(&args.to).map_err(|e| super::InputError(format!("--to: {e}")))?;
     if args.reference.len() > connector::payment_data::MAX_REFERENCE_LEN {
         return Err(super::InputError(format!(
             "--reference is {} bytes; at most {} fit in the packet",
@@ -63,12 +62,12 @@ pub fn run(args: PayArgs) -> anyhow::Result<()> {
 async fn pay(config: PayerConfig, args: PayArgs) -> anyhow::Result<()> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let section = &config.ledger;
-    let plugin = RestPlugin::connect_with_clock(
-        RestPluginConfig::new(&section.url, &section.key_id, section.key_secret.as_bytes()),
-        Arc::clone(&clock),
-    )
-    .await
-    .with_context(|| format!("connecting to the payer's ledger at {}", section.url))?;
+    let mut plugin_config =
+        RestPluginConfig::new(&section.url, &section.key_id, section.key_secret.as_bytes());
+    plugin_config.tls = section.tls.clone();
+    let plugin = RestPlugin::connect_with_clock(plugin_config, Arc::clone(&clock))
+        .await
+        .with_context(|| format!("connecting to the payer's ledger at {}", section.url))?;
     let source_asset = plugin.info().asset.clone();
     let ledger = config
         .connector
@@ -82,6 +81,10 @@ async fn pay(config: PayerConfig, args: PayArgs) -> anyhow::Result<()> {
         &config.connector.url,
         clock,
     );
+    let payer = match &config.tls {
+        Some(tls) => payer.with_tls(tls).context("the payer's [tls] settings")?,
+        None => payer,
+    };
 
     let spsp = payer.setup(&args.to).await.context("payment failed")?;
     let asset = spsp.asset_info.clone().with_context(|| {

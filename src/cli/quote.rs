@@ -22,7 +22,7 @@ pub struct QuoteArgs {
     /// The payer's account on that ledger, so its limits apply to the quote.
     #[arg(long, value_name = "ACCOUNT")]
     pub from: Option<String>,
-    /// The receiver: its setup URL (http://.../.well-known/pay) or an ILP address.
+    /// The receiver: its setup URL (https://.../.well-known/pay) or an ILP address.
     #[arg(long, value_name = "URL|ADDRESS")]
     pub to: String,
     /// What the receiver gets, a decimal in the receiver's asset (e.g. 2000.00).
@@ -31,6 +31,10 @@ pub struct QuoteArgs {
     /// Print the quote as JSON instead of in words.
     #[arg(long)]
     pub json: bool,
+    /// A PEM file of the CA to trust for https:// connector and setup URLs (default: the
+    /// system's roots), e.g. the one `cypherlink dev-certs` wrote.
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<std::path::PathBuf>,
 }
 
 /// Runs the command.
@@ -45,6 +49,12 @@ pub fn run(args: QuoteArgs) -> anyhow::Result<()> {
         .map_err(|e| super::InputError(format!("--from: {e}")))?;
     super::runtime()?.block_on(async move {
         let client = ConnectorClient::new(&args.connector);
+        let client = match &args.ca {
+            Some(ca) => client
+                .with_tls(&tls::ClientTls::trusting(ca))
+                .with_context(|| format!("--ca {}", ca.display()))?,
+            None => client,
+        };
         let (destination, scale) = match to {
             Target::Setup(url) => {
                 let spsp = client
@@ -130,11 +140,12 @@ enum Target {
 impl Target {
     fn parse(text: &str) -> Result<Self, super::InputError> {
         if text.starts_with("http://") || text.starts_with("https://") {
+            connector::sender::require_https(text).map_err(|e| super::InputError(format!("--to: {e}")))?;
             Ok(Target::Setup(text.to_owned()))
         } else {
             Address::new(text).map(Target::Address).map_err(|e| {
                 super::InputError(format!(
-                    "--to {text:?} is neither a setup URL (http://...) nor an ILP address: {e}"
+                    "--to {text:?} is neither a setup URL (https://...) nor an ILP address: {e}"
                 ))
             })
         }

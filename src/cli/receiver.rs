@@ -46,12 +46,11 @@ pub fn run(args: ReceiverArgs) -> anyhow::Result<()> {
     super::runtime()?.block_on(async move {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let section = &config.ledger;
-        let plugin = RestPlugin::connect_with_clock(
-            RestPluginConfig::new(&section.url, &section.key_id, section.key_secret.as_bytes()),
-            Arc::clone(&clock),
-        )
-        .await
-        .with_context(|| format!("connecting to the ledger at {}", section.url))?;
+        let mut plugin_config = RestPluginConfig::new(&section.url, &section.key_id, section.key_secret.as_bytes());
+        plugin_config.tls = section.tls.clone();
+        let plugin = RestPlugin::connect_with_clock(plugin_config, Arc::clone(&clock))
+            .await
+            .with_context(|| format!("connecting to the ledger at {}", section.url))?;
         // Fail now, not at the first payment, if the key cannot see the account.
         plugin.balance(&section.account).await.with_context(|| {
             format!(
@@ -67,16 +66,20 @@ pub fn run(args: ReceiverArgs) -> anyhow::Result<()> {
             .with_context(|| format!("opening {}", config.receiver.database.display()))?;
         let receiver = Receiver::new(Arc::new(plugin), section.account.clone(), seed, store, clock)
             .with_context(|| format!("{} is not a valid address segment", section.account))?;
-        let (server, addr) = http::serve(Arc::clone(&receiver), config.receiver.listen)
+        let tls = config.receiver.tls.server_config().with_context(|| {
+            "receiver.tls (make throwaway certificates with `cypherlink dev-certs`)".to_owned()
+        })?;
+        let (server, addr) = http::serve(Arc::clone(&receiver), config.receiver.listen, tls)
             .with_context(|| format!("listening on {}", config.receiver.listen))?;
         let stop = server.handle();
         tokio::spawn(server);
         super::print_line(&format!(
-            "receiver {} ({} on {}, {}) listening on http://{addr}; setup URL http://{addr}/.well-known/pay",
+            "receiver {} ({} on {}, {}) listening on https://{addr}; setup URL https://localhost:{}/.well-known/pay",
             receiver.address(),
             section.account,
             info.ledger_id,
             info.asset.code,
+            addr.port(),
         ))?;
         let outcome = tokio::select! {
             _ = super::shutdown_signal() => Ok(()),

@@ -32,6 +32,18 @@ pub struct DevCerts {
 }
 
 impl DevCerts {
+    /// The files [`generate`] writes into `dir`, without generating them (for files made
+    /// earlier, e.g. by `cypherlink dev-certs`).
+    pub fn in_dir(dir: &Path) -> DevCerts {
+        DevCerts {
+            ca: dir.join("ca.pem"),
+            server_cert: dir.join("server.pem"),
+            server_key: dir.join("server-key.pem"),
+            client_cert: dir.join("client.pem"),
+            client_key: dir.join("client-key.pem"),
+        }
+    }
+
     /// A listener with the server certificate, no client certificates asked for.
     pub fn server(&self) -> ServerTls {
         ServerTls {
@@ -110,13 +122,7 @@ pub fn generate(dir: &Path, extra_names: &[String]) -> Result<DevCerts, TlsError
     validity(&mut client_params);
     let client_cert = client_params.signed_by(&client_key, &issuer)?;
 
-    let certs = DevCerts {
-        ca: dir.join("ca.pem"),
-        server_cert: dir.join("server.pem"),
-        server_key: dir.join("server-key.pem"),
-        client_cert: dir.join("client.pem"),
-        client_key: dir.join("client-key.pem"),
-    };
+    let certs = DevCerts::in_dir(dir);
     let ca_pem = ca_cert.pem();
     write(&certs.ca, &ca_pem, false)?;
     write(

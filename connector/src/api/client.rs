@@ -30,6 +30,9 @@ pub enum ClientError {
         /// The problem's detail.
         detail: String,
     },
+    /// A setup URL that is not HTTPS: the answer would carry a secret in clear.
+    #[error("{0}")]
+    Insecure(String),
     /// The answer was not what the API promises.
     #[error("unexpected answer from {url}: {reason}")]
     Unexpected {
@@ -65,8 +68,17 @@ impl ConnectorClient {
         }
     }
 
-    /// Asks a receiver's setup endpoint for an address and shared secret (and its asset).
+    /// Trusts (and authenticates to) the connector and receivers as `tls` says, instead of
+    /// with the system's roots and no client certificate.
+    pub fn with_tls(mut self, tls: &tls::ClientTls) -> Result<Self, tls::TlsError> {
+        self.http = plugins::client::tls_http_client(Duration::from_secs(30), tls)?;
+        Ok(self)
+    }
+
+    /// Asks a receiver's setup endpoint for an address and shared secret (and its asset); only
+    /// over HTTPS, since the answer is the secret.
     pub async fn setup(&self, url: &str) -> Result<SpspResponse, ClientError> {
+        crate::sender::require_https(url).map_err(ClientError::Insecure)?;
         let request = self
             .http
             .get(url)

@@ -274,6 +274,7 @@ pub fn serve(
     state: ApiState,
     listen: SocketAddr,
     max_body_bytes: usize,
+    tls: Option<rustls::ServerConfig>,
 ) -> std::io::Result<(actix_web::dev::Server, SocketAddr)> {
     let data = web::Data::new(state);
     let server = actix_web::HttpServer::new(move || {
@@ -302,8 +303,11 @@ pub fn serve(
     })
     .workers(2)
     .keep_alive(plugins::client::SERVER_KEEP_ALIVE)
-    .disable_signals()
-    .bind(listen)?;
+    .disable_signals();
+    let server = match tls {
+        Some(tls) => server.bind_rustls_0_23(listen, tls)?,
+        None => server.bind(listen)?,
+    };
     let addr = server.addrs().first().copied().unwrap_or(listen);
     Ok((server.run(), addr))
 }

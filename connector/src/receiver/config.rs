@@ -15,6 +15,7 @@
 //! seed = "<64 hex digits>"           # every shared secret derives from it: keep it secret and stable
 //! listen = "127.0.0.1:7300"          # default
 //! database = "bank-b-receiver.sqlite" # default receiver.sqlite, relative to the file
+//! tls = { cert = "certs/server.pem", key = "certs/server-key.pem" }  # required: TLS only
 //! ```
 //!
 //! ```toml
@@ -53,6 +54,10 @@ pub struct LedgerAccountSection {
     pub key_secret: String,
     /// The bank's account there.
     pub account: AccountId,
+    /// For an `https://` ledger: the CA to trust (default: the system's) and, for mutual TLS,
+    /// the client certificate.
+    #[serde(default)]
+    pub tls: Option<tls::ClientTls>,
 }
 
 impl std::fmt::Debug for LedgerAccountSection {
@@ -82,6 +87,9 @@ pub struct ReceiverSection {
     /// fsync policy of the database.
     #[serde(default)]
     pub durability: Durability,
+    /// The setup API's certificate and key (required: the setup answer carries a secret);
+    /// relative paths are relative to the config file.
+    pub tls: tls::ServerTls,
 }
 
 impl std::fmt::Debug for ReceiverSection {
@@ -117,10 +125,20 @@ impl ReceiverConfig {
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
         let mut config: ReceiverConfig = read(path)?;
         config.check()?;
-        if config.receiver.database.is_relative()
-            && let Some(dir) = path.parent()
-        {
-            config.receiver.database = dir.join(&config.receiver.database);
+        if let Some(dir) = path.parent() {
+            let receiver = &mut config.receiver;
+            for file in [
+                &mut receiver.database,
+                &mut receiver.tls.cert,
+                &mut receiver.tls.key,
+            ] {
+                if file.is_relative() {
+                    *file = dir.join(&*file);
+                }
+            }
+            if let Some(ca) = receiver.tls.client_ca.as_mut().filter(|ca| ca.is_relative()) {
+                *ca = dir.join(&*ca);
+            }
         }
         Ok(config)
     }
@@ -169,6 +187,10 @@ pub struct PayerConfig {
     pub ledger: LedgerAccountSection,
     /// The connector.
     pub connector: ConnectorSection,
+    /// Whom the payer trusts over HTTPS when it asks the connector for quotes and receivers
+    /// for their setup (default: the system's roots), and its client certificate if any.
+    #[serde(default)]
+    pub tls: Option<tls::ClientTls>,
 }
 
 impl PayerConfig {
@@ -234,6 +256,7 @@ mod tests {
 
             [receiver]
             seed = "{seed}"
+            tls = {{ cert = "certs/server.pem", key = "certs/server-key.pem" }}
             "#
         )
     }
@@ -265,6 +288,9 @@ mod tests {
         let unknown = receiver_toml(SEED).replace("[receiver]", "[receiver]\ncolour = \"red\"");
         let err = ReceiverConfig::from_toml(&unknown).unwrap_err().to_string();
         assert!(err.contains("colour"), "{err}");
+        let no_tls = receiver_toml(SEED).replace("tls = ", "# tls = ");
+        let err = ReceiverConfig::from_toml(&no_tls).unwrap_err().to_string();
+        assert!(err.contains("tls"), "TLS is required: {err}");
         let no_scheme = receiver_toml(SEED).replace("http://", "");
         let err = ReceiverConfig::from_toml(&no_scheme).unwrap_err().to_string();
         assert!(err.contains("ledger.url"), "{err}");
@@ -277,6 +303,8 @@ mod tests {
         std::fs::write(&path, receiver_toml(SEED)).unwrap();
         let c = ReceiverConfig::from_file(&path).unwrap();
         assert_eq!(c.receiver.database, dir.path().join("receiver.sqlite"));
+        assert_eq!(c.receiver.tls.cert, dir.path().join("certs/server.pem"));
+        assert_eq!(c.receiver.tls.key, dir.path().join("certs/server-key.pem"));
     }
 
     #[test]

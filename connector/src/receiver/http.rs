@@ -68,10 +68,12 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
-/// Binds the receiver API at `listen` (port 0 picks one).
+/// Binds the receiver API at `listen` (port 0 picks one), over TLS only: its setup answer
+/// carries a shared secret, which must never travel in clear.
 pub fn serve(
     receiver: Arc<Receiver>,
     listen: SocketAddr,
+    tls: rustls::ServerConfig,
 ) -> std::io::Result<(actix_web::dev::Server, SocketAddr)> {
     let data = web::Data::new(receiver);
     let server = actix_web::HttpServer::new(move || {
@@ -85,7 +87,7 @@ pub fn serve(
     .workers(1)
     .keep_alive(plugins::client::SERVER_KEEP_ALIVE)
     .disable_signals()
-    .bind(listen)?;
+    .bind_rustls_0_23(listen, tls)?;
     let addr = server.addrs().first().copied().unwrap_or(listen);
     Ok((server.run(), addr))
 }
