@@ -49,7 +49,7 @@ fn write_network(dir: &Path) -> Vec<u16> {
     let (p2p, api) = ports.split_at(N);
     for i in 0..N {
         let mut c = format!(
-            "genesis = \"genesis.toml\"\ndata_dir = \"data{i}\"\nlisten = \"127.0.0.1:{}\"\napi = \"127.0.0.1:{}\"\n\
+            "genesis = \"genesis.toml\"\ndata_dir = \"data{i}\"\nlisten = \"127.0.0.1:{}\"\napi = \"127.0.0.1:{}\"\napi_plain_http = true\n\
              [validator]\nindex = {i}\nkey_file = \"keys/v{i}.key\"\n[consensus]\nbase_timeout_ms = 400\n",
             p2p[i], api[i]
         );

@@ -57,7 +57,7 @@ fn chain_error(what: &str) -> impl Fn(ledger_node::api::ClientError) -> NetworkE
 }
 
 /// The chain plugin settings the demo's parties use on validator `node_url`.
-pub fn chain_plugin_config(node_url: &str, key: &SigningKey) -> ChainPluginConfig {
+pub fn chain_plugin_config(node_url: &str, key: &SigningKey, tls: &tls::ClientTls) -> ChainPluginConfig {
     ChainPluginConfig {
         node_url: node_url.to_owned(),
         key: key.clone(),
@@ -66,6 +66,7 @@ pub fn chain_plugin_config(node_url: &str, key: &SigningKey) -> ChainPluginConfi
         ilp_prefix: Address::new("test.dcep").expect("a valid ILP prefix"),
         expected_finality_ms: 1_000,
         finality_timeout: SETUP_FINALITY,
+        tls: Some(tls.clone()),
     }
 }
 
@@ -77,6 +78,7 @@ pub fn chain_connector_config(
     key: &SigningKey,
     options: &NetworkOptions,
     certs: &DevCerts,
+    chain_tls: &tls::ClientTls,
 ) -> ConnectorConfig {
     let fixture = CONNECTOR_FIXTURE.replace("\"e-cny\"", &format!("\"{CHAIN_LEDGER}\""));
     let mut config = ConnectorConfig::from_toml(&fixture).expect("the connector fixture is valid");
@@ -108,6 +110,7 @@ pub fn chain_connector_config(
     for ledger in &mut config.ledgers {
         if ledger.id.as_str() == CHAIN_LEDGER {
             *ledger = chain_ledger.clone();
+            ledger.tls = Some(chain_tls.clone());
         } else {
             ledger.url = https_url(digital_euro);
             ledger.tls = Some(certs.client());
@@ -214,7 +217,9 @@ impl ChainNetwork {
         let clearing_key = SigningKey::from_bytes(&demo_seed("clearing bank"));
         let bank_b_key = SigningKey::from_bytes(&demo_seed("bank b"));
         issue_dcep(
-            &ChainClient::new(committee.api_url(0)),
+            &committee
+                .client(0)
+                .map_err(chain_error("connecting to the chain"))?,
             &[(&clearing_key, CLEARING_BANK_DCEP), (&bank_b_key, BANK_B_DCEP)],
         )
         .await?;
@@ -226,20 +231,25 @@ impl ChainNetwork {
             &clearing_key,
             &options,
             &certs,
+            &committee.client_tls(),
         );
         let connector = runtime::start(&connector_config, Arc::clone(&clock), options.engine.clone()).await?;
 
         // Bank B reaches the chain through another validator than the connector.
         let bank_b_chain = Arc::new(
             ChainPlugin::connect_with_clock(
-                chain_plugin_config(&committee.api_url(VALIDATORS - 1), &bank_b_key),
+                chain_plugin_config(
+                    &committee.api_url(VALIDATORS - 1),
+                    &bank_b_key,
+                    &committee.client_tls(),
+                ),
                 Arc::clone(&clock),
             )
             .await?,
         );
         let clearing_chain = Arc::new(
             ChainPlugin::connect_with_clock(
-                chain_plugin_config(&committee.api_url(0), &clearing_key),
+                chain_plugin_config(&committee.api_url(0), &clearing_key, &committee.client_tls()),
                 Arc::clone(&clock),
             )
             .await?,

@@ -143,6 +143,7 @@ async fn connect_chain(
         ilp_prefix: chain.ilp_prefix.clone(),
         expected_finality_ms: chain.expected_finality_ms,
         finality_timeout: Duration::from_secs(30),
+        tls: section.tls.clone(),
     };
     ChainPlugin::connect_with_clock(config, Arc::clone(clock)).await
 }

@@ -130,7 +130,7 @@ async fn start_network(dir: &Path) -> (Vec<Child>, Vec<ChainClient>) {
     let mut children = Vec::new();
     for i in 0..N {
         let mut c = format!(
-            "genesis = \"genesis.toml\"\ndata_dir = \"data{i}\"\nlisten = \"127.0.0.1:{}\"\napi = \"127.0.0.1:{}\"\n\
+            "genesis = \"genesis.toml\"\ndata_dir = \"data{i}\"\nlisten = \"127.0.0.1:{}\"\napi = \"127.0.0.1:{}\"\napi_plain_http = true\n\
              [validator]\nindex = {i}\nkey_file = \"v{i}.key\"\n[consensus]\nbase_timeout_ms = 1000\n{}\n{UNTHROTTLED}",
             p2p[i],
             api[i],

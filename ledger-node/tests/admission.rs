@@ -75,7 +75,7 @@ async fn junk_is_refused_before_the_mempool_and_bursts_are_rate_limited() {
             .await
             .expect("committee starts");
     let url = committee.api_url(0);
-    let c = ChainClient::new(url.clone());
+    let c = committee.client(0).unwrap();
     let chain_id = c.chain_id().await.unwrap();
     let dcep = AssetCode::new("DCEP").unwrap();
     let mut bank = Signer::new(key("central bank"), chain_id, 0);
@@ -200,7 +200,7 @@ async fn junk_is_refused_before_the_mempool_and_bursts_are_rate_limited() {
             })
         })
         .collect();
-    let http = reqwest::Client::new();
+    let http = committee.http_client().unwrap();
     let body = serde_json::json!({ "txs": burst.iter().map(hex::encode).collect::<Vec<_>>() });
     let resp = http
         .post(format!("{url}/v1/transactions/batch?wait=true&timeout_ms=60000"))

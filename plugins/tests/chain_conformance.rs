@@ -31,6 +31,7 @@ const ASSET: &str = "DCEP";
 /// The committee, running on its own runtime for the life of the test binary.
 struct Network {
     api: String,
+    tls: tls::ClientTls,
     node_clock: Arc<OffsetClock>,
     issuer: [u8; 32],
     turn: Arc<tokio::sync::Mutex<()>>,
@@ -75,7 +76,7 @@ async fn start_network() -> Network {
         .expect("the committee starts");
     let api = committee.api_url(usize::from(VALIDATORS) - 1);
     let issuer = sha256(&[b"chain conformance central bank"]);
-    let client = ChainClient::new(api.clone());
+    let client = committee.client(usize::from(VALIDATORS) - 1).unwrap();
     let chain_id = client.chain_id().await.expect("chain id");
     let mut bank = Signer::new(SigningKey::from_bytes(&issuer), chain_id, 0);
     let created = client
@@ -91,6 +92,7 @@ async fn start_network() -> Network {
     assert_eq!(created.status, TxState::Final, "{created:?}");
     Network {
         api,
+        tls: committee.client_tls(),
         node_clock,
         issuer,
         turn: Arc::new(tokio::sync::Mutex::new(())),
@@ -109,7 +111,7 @@ struct ChainHarness {
 async fn harness() -> ChainHarness {
     let net = network();
     let turn = net.turn.clone().lock_owned().await;
-    let client = ChainClient::new(net.api.clone());
+    let client = ChainClient::new(net.api.clone()).with_tls(&net.tls).expect("TLS");
     let chain_id = client.chain_id().await.expect("chain id");
     let issuer = SigningKey::from_bytes(&net.issuer);
     let nonce = client.account(&account_of(&issuer)).await.expect("issuer").nonce;
@@ -140,6 +142,7 @@ async fn harness() -> ChainHarness {
             ilp_prefix: Address::new("test.chain").expect("address"),
             expected_finality_ms: 500,
             finality_timeout: Duration::from_secs(30),
+            tls: Some(net.tls.clone()),
         };
         Arc::new(
             ChainPlugin::connect_with_clock(config, clock.clone() as Arc<dyn Clock>)

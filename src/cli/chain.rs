@@ -134,7 +134,7 @@ fn init_testnet(
     for i in 0..n {
         let mut c = format!(
             "# Validator {i} of the local test network. Start with:\n#   cypherlink node --config {}\n\
-             genesis = \"genesis.toml\"\ndata_dir = \"data/node{i}\"\nlisten = \"127.0.0.1:{}\"\napi = \"127.0.0.1:{}\"\n\n\
+             genesis = \"genesis.toml\"\ndata_dir = \"data/node{i}\"\nlisten = \"127.0.0.1:{}\"\napi = \"127.0.0.1:{}\"\n# Plain HTTP, said explicitly, for a local test network; elsewhere use api_tls = {{ cert = ..., key = ... }}.\napi_plain_http = true\n\n\
              [validator]\nindex = {i}\nkey_file = \"keys/validator{i}.key\"\n",
             dir.join(format!("node{i}.toml")).display(),
             base_port + i,

@@ -29,6 +29,9 @@ pub enum ClientError {
     /// The node could not be reached or answered garbage.
     #[error("http: {0}")]
     Http(#[from] reqwest::Error),
+    /// The TLS settings could not be used.
+    #[error("TLS: {0}")]
+    Tls(#[from] tls::TlsError),
     /// The node answered with a problem document.
     #[error("{status} {code}: {detail}")]
     Problem {
@@ -60,21 +63,30 @@ struct ProblemBody {
 }
 
 impl ChainClient {
-    /// A client of the node at `base_url` (e.g. `http://127.0.0.1:7500`).
-    pub fn new(base_url: impl Into<String>) -> Self {
-        RUSTLS.call_once(|| {
-            let _ = rustls::crypto::ring::default_provider().install_default();
-        });
-        let http = reqwest::Client::builder()
+    fn builder() -> reqwest::ClientBuilder {
+        RUSTLS.call_once(tls::install_default_provider);
+        reqwest::Client::builder()
             .timeout(Duration::from_secs(150))
             .tcp_nodelay(true)
             .pool_idle_timeout(Duration::from_secs(30))
-            .build()
-            .unwrap_or_else(|_| reqwest::Client::new());
+            .redirect(reqwest::redirect::Policy::none())
+    }
+
+    /// A client of the node at `base_url` (e.g. `http://127.0.0.1:7500`).
+    pub fn new(base_url: impl Into<String>) -> Self {
+        let http = Self::builder().build().unwrap_or_else(|_| reqwest::Client::new());
         Self {
             base: base_url.into().trim_end_matches('/').to_owned(),
             http,
         }
+    }
+
+    /// Trusts the node's certificate as `tls` says (a CA, or the system's roots) and presents
+    /// its client certificate for mutual TLS.
+    pub fn with_tls(mut self, tls: &tls::ClientTls) -> Result<Self, ClientError> {
+        let config = tls.client_config()?;
+        self.http = Self::builder().tls_backend_preconfigured(config).build()?;
+        Ok(self)
     }
 
     /// The node's base URL.

@@ -5,6 +5,8 @@
 //! data_dir = "data/node0"
 //! listen = "127.0.0.1:7400"          # validator-to-validator TCP
 //! api = "127.0.0.1:7500"             # HTTP API
+//! api_tls = { cert = "certs/server.pem", key = "certs/server-key.pem" }  # HTTPS (client_ca: mutual TLS)
+//! # api_plain_http = true            # or plain HTTP, said explicitly (one of the two is required)
 //!
 //! [validator]                        # omit for a non-voting full node
 //! index = 0
@@ -178,6 +180,14 @@ pub struct NodeConfig {
     pub listen: SocketAddr,
     /// HTTP API listen address.
     pub api: SocketAddr,
+    /// HTTPS for the API: certificate, key and, for mutual TLS, the CA of the clients'
+    /// certificates.
+    #[serde(default)]
+    pub api_tls: Option<tls::ServerTls>,
+    /// Serve the API over plain HTTP. Only when said here: with neither this nor `api_tls` the
+    /// node does not start.
+    #[serde(default)]
+    pub api_plain_http: bool,
     /// This node's validator identity; absent for a full node.
     #[serde(default)]
     pub validator: Option<ValidatorSection>,
@@ -208,6 +218,24 @@ impl NodeConfig {
         c.data_dir = base.join(&c.data_dir);
         if let Some(v) = &mut c.validator {
             v.key_file = base.join(&v.key_file);
+        }
+        if let Some(tls) = &mut c.api_tls {
+            tls.cert = base.join(&tls.cert);
+            tls.key = base.join(&tls.key);
+            tls.client_ca = tls.client_ca.as_ref().map(|ca| base.join(ca));
+        }
+        match (&c.api_tls, c.api_plain_http) {
+            (None, false) => {
+                return Err(ConfigError::Invalid(
+                    "configure api_tls (cert, key) or say api_plain_http = true explicitly".into(),
+                ));
+            }
+            (Some(_), true) => {
+                return Err(ConfigError::Invalid(
+                    "set either api_tls or api_plain_http, not both".into(),
+                ));
+            }
+            _ => {}
         }
         if c.consensus.max_block_txs == 0 || c.consensus.max_block_txs > crate::codec::MAX_TXS {
             return Err(ConfigError::Invalid(format!(
@@ -429,10 +457,32 @@ mod tests {
     }
 
     #[test]
-    fn limits_default_and_reject_what_would_refuse_everything() {
+    fn the_api_needs_tls_or_an_explicit_plain_http() {
         let dir = tempfile::tempdir().unwrap();
         let base =
             "genesis = \"g.toml\"\ndata_dir = \"d\"\nlisten = \"127.0.0.1:1\"\napi = \"127.0.0.1:2\"\n";
+        let err = NodeConfig::load(&write(dir.path(), "n.toml", base)).unwrap_err();
+        assert!(
+            err.to_string().contains("api_plain_http = true explicitly"),
+            "{err}"
+        );
+        let tls = format!("{base}api_tls = {{ cert = \"certs/s.pem\", key = \"certs/k.pem\" }}\n");
+        let c = NodeConfig::load(&write(dir.path(), "n.toml", &tls)).unwrap();
+        let api_tls = c.api_tls.unwrap();
+        assert_eq!(
+            api_tls.cert,
+            dir.path().join("certs/s.pem"),
+            "relative to the file"
+        );
+        let both = format!("{tls}api_plain_http = true\n");
+        let err = NodeConfig::load(&write(dir.path(), "n.toml", &both)).unwrap_err();
+        assert!(err.to_string().contains("not both"), "{err}");
+    }
+
+    #[test]
+    fn limits_default_and_reject_what_would_refuse_everything() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = "genesis = \"g.toml\"\ndata_dir = \"d\"\nlisten = \"127.0.0.1:1\"\napi = \"127.0.0.1:2\"\napi_plain_http = true\n";
         let c = NodeConfig::load(&write(dir.path(), "n.toml", base)).unwrap();
         assert_eq!(c.limits.account_burst, AdmissionLimits::default().account_burst);
         let custom = format!("{base}[limits]\naccount_tx_per_s = 0.5\nclient_burst = 10\n");

@@ -961,6 +961,7 @@ fn path_error(err: actix_web::error::PathError, _: &actix_web::HttpRequest) -> a
 pub fn server(
     shared: Arc<Shared>,
     addr: SocketAddr,
+    tls: Option<rustls::ServerConfig>,
 ) -> std::io::Result<(actix_web::dev::Server, SocketAddr)> {
     let data = web::Data::new(shared);
     let server = actix_web::HttpServer::new(move || {
@@ -997,8 +998,11 @@ pub fn server(
     // sends a request on a connection the server is closing at that moment.
     .keep_alive(Duration::from_secs(75))
     .disable_signals()
-    .shutdown_timeout(2)
-    .bind(addr)?;
+    .shutdown_timeout(2);
+    let server = match tls {
+        Some(tls) => server.bind_rustls_0_23(addr, tls)?,
+        None => server.bind(addr)?,
+    };
     let bound = server.addrs().first().copied().unwrap_or(addr);
     Ok((server.run(), bound))
 }

@@ -1,6 +1,7 @@
 //! A committee run inside one process on 127.0.0.1: every validator a full node (its own
-//! SQLite files, TCP links to the others, HTTP API) on free ports. The demo network and tests
-//! use it; a real deployment runs one `cypherlink node` process per validator.
+//! SQLite files, TCP links to the others, an HTTPS API with throwaway certificates made in its
+//! directory) on free ports. The demo network and tests use it; a real deployment runs one
+//! `cypherlink node` process per validator.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -15,16 +16,36 @@ use crate::node::{StartError, start_with_clock};
 /// A running in-process committee.
 #[derive(Debug, Clone)]
 pub struct LocalCommittee {
-    /// Each validator's HTTP API, in committee index order.
+    /// Each validator's HTTPS API, in committee index order.
     pub apis: Vec<SocketAddr>,
-    /// Where the genesis, keys and databases are.
+    /// Where the genesis, keys, certificates and databases are.
     pub dir: PathBuf,
+    /// The certificates the APIs serve with (clients trust `certs.ca`).
+    pub certs: tls::dev::DevCerts,
 }
 
 impl LocalCommittee {
-    /// `http://` URL of validator `index`'s API.
+    /// `https://localhost:<port>` URL of validator `index`'s API.
     pub fn api_url(&self, index: usize) -> String {
-        format!("http://{}", self.apis[index])
+        format!("https://localhost:{}", self.apis[index].port())
+    }
+
+    /// What a client needs to trust the APIs.
+    pub fn client_tls(&self) -> tls::ClientTls {
+        self.certs.client()
+    }
+
+    /// A client of validator `index`'s API.
+    pub fn client(&self, index: usize) -> Result<crate::api::ChainClient, crate::api::ClientError> {
+        crate::api::ChainClient::new(self.api_url(index)).with_tls(&self.client_tls())
+    }
+
+    /// A plain HTTP client trusting the APIs' certificates, for raw requests.
+    pub fn http_client(&self) -> Result<reqwest::Client, crate::api::ClientError> {
+        let config = self.client_tls().client_config()?;
+        Ok(reqwest::Client::builder()
+            .tls_backend_preconfigured(config)
+            .build()?)
     }
 }
 
@@ -55,6 +76,7 @@ pub async fn start_local_committee_with(
         })
     };
     let _ = std::fs::create_dir_all(dir);
+    let certs = tls::dev::generate(&dir.join("certs"), &[])?;
     let genesis = Genesis::for_test_keys(seeds)?;
     let genesis_path = dir.join("genesis.toml");
     let genesis_text = toml::to_string(&GenesisFile::from_genesis(&genesis))
@@ -72,6 +94,8 @@ pub async fn start_local_committee_with(
             data_dir: dir.join(format!("validator-{index}")),
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             api: SocketAddr::from(([127, 0, 0, 1], 0)),
+            api_tls: Some(certs.server()),
+            api_plain_http: false,
             validator: Some(ValidatorSection { index, key_file }),
             peers: peers.clone(),
             consensus: ConsensusTuning::default(),
@@ -90,6 +114,7 @@ pub async fn start_local_committee_with(
     Ok(LocalCommittee {
         apis,
         dir: dir.to_owned(),
+        certs,
     })
 }
 

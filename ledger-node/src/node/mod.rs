@@ -167,6 +167,9 @@ pub enum StartError {
     /// Starting a thread (the consensus thread, the signature checker).
     #[error("starting a thread: {0}")]
     Thread(std::io::Error),
+    /// The API's certificate or key could not be used.
+    #[error("API TLS: {0}")]
+    Tls(#[from] tls::TlsError),
 }
 
 fn core_config(c: &NodeConfig) -> Config {
@@ -286,10 +289,16 @@ pub async fn start_with_clock(
     tokio::spawn(writer::run(store, commit_rx, shared.clone()));
     tokio::spawn(checkpoints(shared.reader.clone()));
 
-    let (server, api_addr) = http::server(shared.clone(), config.api).map_err(|source| StartError::Bind {
-        addr: config.api,
-        source,
-    })?;
+    let api_tls = config
+        .api_tls
+        .as_ref()
+        .map(tls::ServerTls::server_config)
+        .transpose()?;
+    let (server, api_addr) =
+        http::server(shared.clone(), config.api, api_tls).map_err(|source| StartError::Bind {
+            addr: config.api,
+            source,
+        })?;
 
     let waits = tokio::runtime::Builder::new_current_thread()
         .enable_time()

@@ -62,6 +62,9 @@ pub struct ChainPluginConfig {
     /// How long a call waits for its transaction to be final before answering "unavailable"
     /// (a retry is safe: the transfer id makes `prepare` idempotent).
     pub finality_timeout: Duration,
+    /// For an `https://` node: the CA to trust (default: the system's) and, for mutual TLS,
+    /// the client certificate.
+    pub tls: Option<tls::ClientTls>,
 }
 
 /// An account key from its 32-byte Ed25519 seed written as 64 hex characters (how
@@ -141,6 +144,10 @@ impl ChainPlugin {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, PluginError> {
         let client = ChainClient::new(config.node_url.clone());
+        let client = match &config.tls {
+            Some(tls) => client.with_tls(tls).map_err(client_error)?,
+            None => client,
+        };
         let chain_id = client.chain_id().await.map_err(client_error)?;
         let me = account_of(&config.key);
         let nonce = client.account(&me).await.map_err(client_error)?.nonce;
