@@ -372,19 +372,8 @@ impl ConnectorConfig {
                 )));
             }
         }
-        match (&self.api.tls, self.api.plain_http) {
-            (None, false) => {
-                return Err(ConfigError::Invalid(
-                    "api: configure [api.tls] (cert, key) or say plain_http = true explicitly".into(),
-                ));
-            }
-            (Some(_), true) => {
-                return Err(ConfigError::Invalid(
-                    "api: set either tls or plain_http, not both".into(),
-                ));
-            }
-            _ => {}
-        }
+        tls::check_transport(self.api.tls.as_ref(), self.api.plain_http, "api.")
+            .map_err(ConfigError::Invalid)?;
         if self.api.operator_token.len() < 16 {
             return Err(ConfigError::Invalid(
                 "api.operator_token must be at least 16 characters".into(),

@@ -267,12 +267,7 @@ pub async fn start(
         }
         None => (None, None),
     };
-    let tls = config
-        .api
-        .tls
-        .as_ref()
-        .map(tls::ServerTls::server_config)
-        .transpose()?;
+    let tls = tls::server_config(config.api.tls.as_ref())?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     let (server, api_addr) = api::serve(state, config.api.listen, config.api.max_body_bytes, tls)?;
     let handle = server.handle();

@@ -529,15 +529,7 @@ impl LedgerConfig {
                 "server.page_size must be a power of two from 512 to 65536",
             ));
         }
-        match (&file.server.tls, file.server.plain_http) {
-            (None, false) => {
-                return Err(invalid(
-                    "server: configure [server.tls] (cert, key) or say plain_http = true explicitly",
-                ));
-            }
-            (Some(_), true) => return Err(invalid("server: set either tls or plain_http, not both")),
-            _ => {}
-        }
+        tls::check_transport(file.server.tls.as_ref(), file.server.plain_http, "server.").map_err(invalid)?;
         if file.server.max_batch == 0 || file.server.workers == 0 {
             return Err(invalid("server.max_batch and server.workers must be positive"));
         }

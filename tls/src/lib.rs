@@ -111,6 +111,24 @@ pub fn install_default_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
+/// The rule every CypherLink listener follows: TLS, or plain HTTP said explicitly; neither (a
+/// listener nobody decided about) and both are configuration errors. `prefix` names the keys
+/// in the caller's file (`server.`, `api.`, `api_`), so the message points at them.
+pub fn check_transport(tls: Option<&ServerTls>, plain_http: bool, prefix: &str) -> Result<(), String> {
+    match (tls, plain_http) {
+        (None, false) => Err(format!(
+            "configure {prefix}tls (cert, key) or say {prefix}plain_http = true explicitly"
+        )),
+        (Some(_), true) => Err(format!("set either {prefix}tls or {prefix}plain_http, not both")),
+        _ => Ok(()),
+    }
+}
+
+/// The rustls configuration of an optional [`ServerTls`]: `None` for plain HTTP.
+pub fn server_config(tls: Option<&ServerTls>) -> Result<Option<rustls::ServerConfig>, TlsError> {
+    tls.map(ServerTls::server_config).transpose()
+}
+
 impl ServerTls {
     /// The rustls server configuration, HTTP/1.1 only (what every CypherLink API speaks).
     pub fn server_config(&self) -> Result<rustls::ServerConfig, TlsError> {

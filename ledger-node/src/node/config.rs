@@ -224,19 +224,7 @@ impl NodeConfig {
             tls.key = base.join(&tls.key);
             tls.client_ca = tls.client_ca.as_ref().map(|ca| base.join(ca));
         }
-        match (&c.api_tls, c.api_plain_http) {
-            (None, false) => {
-                return Err(ConfigError::Invalid(
-                    "configure api_tls (cert, key) or say api_plain_http = true explicitly".into(),
-                ));
-            }
-            (Some(_), true) => {
-                return Err(ConfigError::Invalid(
-                    "set either api_tls or api_plain_http, not both".into(),
-                ));
-            }
-            _ => {}
-        }
+        tls::check_transport(c.api_tls.as_ref(), c.api_plain_http, "api_").map_err(ConfigError::Invalid)?;
         if c.consensus.max_block_txs == 0 || c.consensus.max_block_txs > crate::codec::MAX_TXS {
             return Err(ConfigError::Invalid(format!(
                 "consensus.max_block_txs {} must be 1..={}",

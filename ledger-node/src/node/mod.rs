@@ -289,11 +289,7 @@ pub async fn start_with_clock(
     tokio::spawn(writer::run(store, commit_rx, shared.clone()));
     tokio::spawn(checkpoints(shared.reader.clone()));
 
-    let api_tls = config
-        .api_tls
-        .as_ref()
-        .map(tls::ServerTls::server_config)
-        .transpose()?;
+    let api_tls = tls::server_config(config.api_tls.as_ref())?;
     let (server, api_addr) =
         http::server(shared.clone(), config.api, api_tls).map_err(|source| StartError::Bind {
             addr: config.api,

@@ -119,12 +119,7 @@ pub async fn run_with_clock(
     let config = Arc::new(config);
     let ledger_id = config.info.ledger_id.clone();
     // Certificates first: a bad file fails the start before the database is touched.
-    let tls = config
-        .server
-        .tls
-        .as_ref()
-        .map(tls::ServerTls::server_config)
-        .transpose()?;
+    let tls = tls::server_config(config.server.tls.as_ref())?;
     let plain = tls.is_none();
     let metrics = Arc::new(metrics::Metrics::new(&ledger_id)?);
     let (conn, pool) = store::open(&config).await?;
