@@ -350,7 +350,7 @@ impl Fabric {
             let a = self.addr(i);
             let mut c = format!(
                 "genesis = \"genesis.toml\"\ndata_dir = \"data{i}\"\nlisten = \"{a}:{P2P_PORT}\"\n\
-                 api = \"{a}:{API_PORT}\"\n[validator]\nindex = {i}\nkey_file = \"keys/v{i}.key\"\n\
+                 api = \"{a}:{API_PORT}\"\napi_plain_http = true\n[validator]\nindex = {i}\nkey_file = \"keys/v{i}.key\"\n\
                  [consensus]\nbase_timeout_ms = {BASE_TIMEOUT_MS}\n"
             );
             if let Some(r) = retain {
