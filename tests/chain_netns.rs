@@ -25,14 +25,13 @@
 //! passes, except under CI (`CI=true`), where it must run and fails instead. Run it with
 //! `cargo test --test chain_netns -- --nocapture` to see its progress.
 //!
-//! Two tests are ignored because the node fails them (docs/chain.md, "Network faults test",
-//! has the evidence); run them with `-- --ignored`:
+//! `after_a_long_partition_commits_resume_promptly` guards the fix of stalled peer links (they
+//! used to wait out the kernel's retransmission backoff, about as long again as the partition).
+//! One test is ignored because the node fails it (docs/chain.md, "Network faults test", has the
+//! evidence); run it with `-- --ignored`:
 //! - `after_catching_up_from_storage_the_committee_still_tolerates_one_fault`: a validator that
 //!   caught up from its peers' storage re-proposes transactions that are already committed,
-//!   forever, so its views all fail; with one more validator cut off, nothing commits at all;
-//! - `after_a_long_partition_commits_resume_promptly`: after a partition of 30 s the validators
-//!   stay stuck for about as long again once the network is back (their TCP links wait out the
-//!   kernel's retransmission backoff).
+//!   forever, so its views all fail; with one more validator cut off, nothing commits at all.
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -1368,12 +1367,10 @@ async fn after_catching_up_from_storage_the_committee_still_tolerates_one_fault(
 
 /// A partition of 30 s, then the network is back: how long until commits resume? The view
 /// timers are short (0.4 s doubling), so about a second is what the consensus needs; this test
-/// allows 10 s. Ignored because the node fails it (docs/chain.md, "Network faults test"):
-/// each TCP link that carried data during the partition waits out the kernel's exponential
-/// retransmission backoff (about as long as the partition lasted, up to 120 s) before it
-/// moves again, and nothing in the node notices a stalled link.
+/// allows 10 s. Before peer sockets had `TCP_USER_TIMEOUT` and keepalive, each TCP link that
+/// carried data during the partition waited out the kernel's exponential retransmission
+/// backoff (about as long as the partition lasted, up to 120 s): 25 s here.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "fails: after a long partition the nodes wait out TCP's retransmission backoff"]
 async fn after_a_long_partition_commits_resume_promptly() {
     const CUT: Duration = Duration::from_secs(30);
     const PROMPT: Duration = Duration::from_secs(10);

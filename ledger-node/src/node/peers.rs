@@ -102,6 +102,30 @@ impl Peers {
     }
 }
 
+/// How long data sent on a peer link may stay unacknowledged, and an idle link unanswered to
+/// keepalive probes, before the kernel fails the socket. Without it a link cut by a partition
+/// sat in TCP's retransmission backoff after the partition healed (about as long again as the
+/// partition, up to minutes; `tests/chain_netns.rs`), and consensus with it. A few base view
+/// timeouts: shorter only redials links that are merely slow.
+const PEER_DEAD_AFTER: Duration = Duration::from_secs(5);
+
+/// Lets the kernel notice a dead peer link within [`PEER_DEAD_AFTER`] (unacknowledged data,
+/// or an idle link failing keepalive probes), so the dialer reconnects.
+fn watch_for_dead_link(stream: &TcpStream) {
+    let socket = socket2::SockRef::from(stream);
+    let _ = stream.set_nodelay(true);
+    let keepalive = socket2::TcpKeepalive::new()
+        .with_time(Duration::from_secs(2))
+        .with_interval(Duration::from_secs(1))
+        .with_retries(3);
+    if let Err(e) = socket
+        .set_tcp_keepalive(&keepalive)
+        .and_then(|()| socket.set_tcp_user_timeout(Some(PEER_DEAD_AFTER)))
+    {
+        tracing::debug!(error = %e, "peer link without dead-link detection");
+    }
+}
+
 /// Accepts connections forever.
 pub async fn listen(listener: TcpListener, shared: Arc<Shared>) {
     loop {
@@ -111,7 +135,7 @@ pub async fn listen(listener: TcpListener, shared: Arc<Shared>) {
         };
         let shared = shared.clone();
         tokio::spawn(async move {
-            let _ = stream.set_nodelay(true);
+            watch_for_dead_link(&stream);
             let me = shared.identity.as_ref().map(|(i, k)| (*i, k));
             match handshake(&mut stream, false, me, &shared.committee, &shared.chain_id, None).await {
                 Ok(peer) => run_link(stream, peer, shared).await,
@@ -131,7 +155,7 @@ pub async fn dial(peer: u16, addr: SocketAddr, shared: Arc<Shared>) {
                 .await
                 .map_err(|_| "connect timed out".to_string())?
                 .map_err(|e| e.to_string())?;
-            let _ = stream.set_nodelay(true);
+            watch_for_dead_link(&stream);
             let me = shared.identity.as_ref().map(|(i, k)| (*i, k));
             handshake(
                 &mut stream,
