@@ -345,10 +345,15 @@ impl Fabric {
             toml::to_string(&GenesisFile::from_genesis(&g)).unwrap(),
         )
         .unwrap();
+        // The validators' links run on mutual TLS, as deployed: one certificate names every
+        // namespace address.
+        let names: Vec<String> = (0..N).map(|i| self.addr(i)).collect();
+        tls::dev::generate(&dir.join("certs"), &names).unwrap();
         for i in 0..N {
             let a = self.addr(i);
             let mut c = format!(
                 "genesis = \"genesis.toml\"\ndata_dir = \"data{i}\"\nlisten = \"{a}:{P2P_PORT}\"\n\
+                 peer_tls = {{ cert = \"certs/server.pem\", key = \"certs/server-key.pem\", ca = \"certs/ca.pem\" }}\n\
                  api = \"{a}:{API_PORT}\"\napi_plain_http = true\n[validator]\nindex = {i}\nkey_file = \"keys/v{i}.key\"\n\
                  [consensus]\nbase_timeout_ms = {BASE_TIMEOUT_MS}\n"
             );

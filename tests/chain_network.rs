@@ -47,9 +47,11 @@ fn write_network(dir: &Path) -> Vec<u16> {
     .unwrap();
     let ports = unused_ports_below_ephemeral(2 * N).expect("free ports");
     let (p2p, api) = ports.split_at(N);
+    tls::dev::generate(&dir.join("certs"), &[]).unwrap();
     for i in 0..N {
         let mut c = format!(
             "genesis = \"genesis.toml\"\ndata_dir = \"data{i}\"\nlisten = \"127.0.0.1:{}\"\napi = \"127.0.0.1:{}\"\napi_plain_http = true\n\
+             peer_tls = {{ cert = \"certs/server.pem\", key = \"certs/server-key.pem\", ca = \"certs/ca.pem\" }}\n\
              [validator]\nindex = {i}\nkey_file = \"keys/v{i}.key\"\n[consensus]\nbase_timeout_ms = 400\n",
             p2p[i], api[i]
         );

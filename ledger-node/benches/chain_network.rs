@@ -127,10 +127,20 @@ async fn start_network(dir: &Path) -> (Vec<Child>, Vec<ChainClient>) {
     .unwrap();
     let ports = unused_ports_below_ephemeral(2 * N).expect("free ports");
     let (p2p, api) = ports.split_at(N);
+    // Validator links as deployed: mutual TLS. BENCH_PEER_TRANSPORT=plain measures plain TCP.
+    let peer_transport = if std::env::var("BENCH_PEER_TRANSPORT").as_deref() == Ok("plain") {
+        "peer_plain_tcp = true".to_owned()
+    } else {
+        let certs = tls::dev::generate(&dir.join("certs"), &[]).unwrap();
+        format!(
+            "peer_tls = {{ cert = {:?}, key = {:?}, ca = {:?} }}",
+            certs.server_cert, certs.server_key, certs.ca
+        )
+    };
     let mut children = Vec::new();
     for i in 0..N {
         let mut c = format!(
-            "genesis = \"genesis.toml\"\ndata_dir = \"data{i}\"\nlisten = \"127.0.0.1:{}\"\napi = \"127.0.0.1:{}\"\napi_plain_http = true\n\
+            "genesis = \"genesis.toml\"\ndata_dir = \"data{i}\"\nlisten = \"127.0.0.1:{}\"\napi = \"127.0.0.1:{}\"\napi_plain_http = true\n{peer_transport}\n\
              [validator]\nindex = {i}\nkey_file = \"v{i}.key\"\n[consensus]\nbase_timeout_ms = 1000\n{}\n{UNTHROTTLED}",
             p2p[i],
             api[i],

@@ -131,10 +131,14 @@ fn init_testnet(
         dir.join("genesis.toml"),
         format!("# The committee of a local TEST network (keys in keys/, test-only).\n{text}"),
     )?;
+    // Throwaway certificates for the validators' mutual-TLS links (`run-local.sh` makes new ones
+    // when they are missing: they expire, so they are not committed with the fixture).
+    tls::dev::generate(&dir.join("certs"), &[])
+        .with_context(|| format!("writing certificates into {}", dir.join("certs").display()))?;
     for i in 0..n {
         let mut c = format!(
             "# Validator {i} of the local test network. Start with:\n#   cypherlink node --config {}\n\
-             genesis = \"genesis.toml\"\ndata_dir = \"data/node{i}\"\nlisten = \"127.0.0.1:{}\"\napi = \"127.0.0.1:{}\"\n# Plain HTTP, said explicitly, for a local test network; elsewhere use api_tls = {{ cert = ..., key = ... }}.\napi_plain_http = true\n\n\
+             genesis = \"genesis.toml\"\ndata_dir = \"data/node{i}\"\nlisten = \"127.0.0.1:{}\"\napi = \"127.0.0.1:{}\"\n# Plain HTTP, said explicitly, for a local test network; elsewhere use api_tls = {{ cert = ..., key = ... }}.\napi_plain_http = true\n             # Mutual TLS between validators, with the throwaway certificates in certs/ (`cypherlink dev-certs`).\n             peer_tls = {{ cert = \"certs/server.pem\", key = \"certs/server-key.pem\", ca = \"certs/ca.pem\" }}\n\n\
              [validator]\nindex = {i}\nkey_file = \"keys/validator{i}.key\"\n",
             dir.join(format!("node{i}.toml")).display(),
             base_port + i,

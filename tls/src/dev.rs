@@ -11,7 +11,7 @@ use rcgen::{
     KeyUsagePurpose,
 };
 
-use crate::{ClientTls, ServerTls, TlsError};
+use crate::{ClientTls, PeerTls, ServerTls, TlsError};
 
 /// How long development certificates are valid.
 pub const VALIDITY: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -61,6 +61,15 @@ impl DevCerts {
         }
     }
 
+    /// Peer links: the server certificate (valid for client authentication too) both ways.
+    pub fn peer(&self) -> PeerTls {
+        PeerTls {
+            cert: self.server_cert.clone(),
+            key: self.server_key.clone(),
+            ca: self.ca.clone(),
+        }
+    }
+
     /// A client trusting the CA.
     pub fn client(&self) -> ClientTls {
         ClientTls::trusting(&self.ca)
@@ -78,7 +87,8 @@ impl DevCerts {
 
 /// Generates a CA, a server and a client certificate into `dir` (created if missing):
 /// `ca.pem`, `server.pem`, `server-key.pem`, `client.pem`, `client-key.pem`. The server
-/// certificate names `localhost`, `127.0.0.1`, `::1` and `extra_names`.
+/// certificate names `localhost`, `127.0.0.1`, `::1` and `extra_names` (host names or IP
+/// addresses), and serves as a client certificate too, for peer links ([`DevCerts::peer`]).
 pub fn generate(dir: &Path, extra_names: &[String]) -> Result<DevCerts, TlsError> {
     std::fs::create_dir_all(dir).map_err(|source| TlsError::Write {
         path: dir.to_owned(),
@@ -109,7 +119,10 @@ pub fn generate(dir: &Path, extra_names: &[String]) -> Result<DevCerts, TlsError
     server_params
         .distinguished_name
         .push(DnType::CommonName, "CypherLink development server");
-    server_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    server_params.extended_key_usages = vec![
+        ExtendedKeyUsagePurpose::ServerAuth,
+        ExtendedKeyUsagePurpose::ClientAuth,
+    ];
     validity(&mut server_params);
     let server_cert = server_params.signed_by(&server_key, &issuer)?;
 

@@ -99,6 +99,60 @@ pub struct ClientTls {
     pub key: Option<PathBuf>,
 }
 
+/// Mutual TLS on a link between peers that both dial and accept (`peer_tls` of a chain
+/// node). One certificate serves both directions, so it must allow server and client
+/// authentication (both extended key usages, as etcd asks of its peer certificates); both ends
+/// must present one signed by `ca`, and the dialer checks that the listener's certificate names
+/// the address it dialled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerTls {
+    /// This node's PEM certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// This node's PEM private key.
+    pub key: PathBuf,
+    /// PEM file of the CA certificates that sign every peer's certificate.
+    pub ca: PathBuf,
+}
+
+/// The ALPN protocol of peer links, so a peer certificate cannot be used to speak HTTP to a
+/// node's peer port or the reverse.
+pub const PEER_ALPN: &[u8] = b"cypherlink-p2p/1";
+
+impl PeerTls {
+    /// Resolves relative paths against `base` (the configuration file's directory).
+    pub fn relative_to(&mut self, base: &Path) {
+        for path in [&mut self.cert, &mut self.key, &mut self.ca] {
+            *path = base.join(&*path);
+        }
+    }
+
+    /// The configuration for accepting a link: a peer certificate is required.
+    pub fn acceptor_config(&self) -> Result<rustls::ServerConfig, TlsError> {
+        let mut config = ServerTls {
+            cert: self.cert.clone(),
+            key: self.key.clone(),
+            client_ca: Some(self.ca.clone()),
+        }
+        .server_config()?;
+        config.alpn_protocols = vec![PEER_ALPN.to_vec()];
+        Ok(config)
+    }
+
+    /// The configuration for dialling a link: trusts only `ca`, presents this node's
+    /// certificate.
+    pub fn dialer_config(&self) -> Result<rustls::ClientConfig, TlsError> {
+        let mut config = ClientTls {
+            ca: Some(self.ca.clone()),
+            cert: Some(self.cert.clone()),
+            key: Some(self.key.clone()),
+        }
+        .client_config()?;
+        config.alpn_protocols = vec![PEER_ALPN.to_vec()];
+        Ok(config)
+    }
+}
+
 /// The one crypto provider: `ring` (the tree builds no other).
 pub fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())

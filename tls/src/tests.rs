@@ -12,7 +12,17 @@ use super::*;
 /// Serves one connection with `server` (echoing one byte) and connects with `client`; the
 /// result is whether the byte came back over TLS.
 async fn handshake(server: &ServerTls, client: &ClientTls) -> Result<(), String> {
-    let acceptor = TlsAcceptor::from(Arc::new(server.server_config().unwrap()));
+    let client = client.client_config().map_err(|e| e.to_string())?;
+    handshake_with(server.server_config().unwrap(), client, "localhost").await
+}
+
+/// [`handshake`] with rustls configurations, the client naming the server `name`.
+async fn handshake_with(
+    server: rustls::ServerConfig,
+    client: rustls::ClientConfig,
+    name: &'static str,
+) -> Result<(), String> {
+    let acceptor = TlsAcceptor::from(Arc::new(server));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let serving = tokio::spawn(async move {
@@ -23,11 +33,11 @@ async fn handshake(server: &ServerTls, client: &ClientTls) -> Result<(), String>
         tls.write_all(&byte).await.map_err(|e| e.to_string())?;
         tls.shutdown().await.map_err(|e| e.to_string())
     });
-    let connector = TlsConnector::from(Arc::new(client.client_config().map_err(|e| e.to_string())?));
+    let connector = TlsConnector::from(Arc::new(client));
     let tcp = TcpStream::connect(addr).await.unwrap();
     let talk = async {
         let mut tls = connector
-            .connect(ServerName::try_from("localhost").unwrap(), tcp)
+            .connect(ServerName::try_from(name).unwrap(), tcp)
             .await
             .map_err(|e| e.to_string())?;
         tls.write_all(b"x").await.map_err(|e| e.to_string())?;
@@ -77,6 +87,57 @@ async fn mutual_tls_needs_a_client_certificate_from_the_ca() {
         ..other.mutual_client()
     };
     assert!(handshake(&certs.mutual_server(), &stranger).await.is_err());
+}
+
+#[tokio::test]
+async fn peers_with_certificates_from_one_ca_link_by_address() {
+    let (_dir, certs) = fresh();
+    let peer = certs.peer();
+    let linked = handshake_with(
+        peer.acceptor_config().unwrap(),
+        peer.dialer_config().unwrap(),
+        "127.0.0.1",
+    );
+    linked.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_peer_from_another_ca_is_refused_both_ways() {
+    let (_dir, certs) = fresh();
+    let (_other_dir, other) = fresh();
+    let ours = certs.peer();
+    let theirs = other.peer();
+    let dialling_in = handshake_with(
+        ours.acceptor_config().unwrap(),
+        theirs.dialer_config().unwrap(),
+        "127.0.0.1",
+    );
+    assert!(dialling_in.await.is_err());
+    let dialling_out = handshake_with(
+        theirs.acceptor_config().unwrap(),
+        ours.dialer_config().unwrap(),
+        "127.0.0.1",
+    );
+    assert!(dialling_out.await.is_err());
+}
+
+#[tokio::test]
+async fn a_peer_port_speaks_no_http_and_needs_a_certificate() {
+    let (_dir, certs) = fresh();
+    let peer = certs.peer();
+    let https_client = certs.mutual_client().client_config().unwrap();
+    assert!(
+        handshake_with(peer.acceptor_config().unwrap(), https_client, "127.0.0.1")
+            .await
+            .is_err()
+    );
+    let mut anonymous = certs.client().client_config().unwrap();
+    anonymous.alpn_protocols = vec![PEER_ALPN.to_vec()];
+    assert!(
+        handshake_with(peer.acceptor_config().unwrap(), anonymous, "127.0.0.1")
+            .await
+            .is_err()
+    );
 }
 
 #[test]

@@ -3,7 +3,9 @@
 //! ```toml
 //! genesis = "genesis.toml"          # relative paths are relative to this file
 //! data_dir = "data/node0"
-//! listen = "127.0.0.1:7400"          # validator-to-validator TCP
+//! listen = "127.0.0.1:7400"          # validator-to-validator links
+//! peer_tls = { cert = "certs/node0.pem", key = "certs/node0-key.pem", ca = "certs/ca.pem" }  # mutual TLS
+//! # peer_plain_tcp = true            # or plain TCP, said explicitly (one of the two is required)
 //! api = "127.0.0.1:7500"             # HTTP API
 //! api_tls = { cert = "certs/server.pem", key = "certs/server-key.pem" }  # HTTPS (client_ca: mutual TLS)
 //! # api_plain_http = true            # or plain HTTP, said explicitly (one of the two is required)
@@ -178,6 +180,14 @@ pub struct NodeConfig {
     pub data_dir: PathBuf,
     /// Peer-to-peer listen address.
     pub listen: SocketAddr,
+    /// Mutual TLS on links between nodes: this node's certificate (valid for server and client
+    /// authentication) and key, and the CA that signs every node's certificate.
+    #[serde(default)]
+    pub peer_tls: Option<tls::PeerTls>,
+    /// Links between nodes over plain TCP. Only when said here: with neither this nor
+    /// `peer_tls` the node does not start.
+    #[serde(default)]
+    pub peer_plain_tcp: bool,
     /// HTTP API listen address.
     pub api: SocketAddr,
     /// HTTPS for the API: certificate, key and, for mutual TLS, the CA of the clients'
@@ -225,6 +235,22 @@ impl NodeConfig {
             tls.client_ca = tls.client_ca.as_ref().map(|ca| base.join(ca));
         }
         tls::check_transport(c.api_tls.as_ref(), c.api_plain_http, "api_").map_err(ConfigError::Invalid)?;
+        if let Some(tls) = &mut c.peer_tls {
+            tls.relative_to(base);
+        }
+        match (&c.peer_tls, c.peer_plain_tcp) {
+            (None, false) => {
+                return Err(ConfigError::Invalid(
+                    "configure peer_tls (cert, key, ca) or say peer_plain_tcp = true explicitly".into(),
+                ));
+            }
+            (Some(_), true) => {
+                return Err(ConfigError::Invalid(
+                    "set either peer_tls or peer_plain_tcp, not both".into(),
+                ));
+            }
+            _ => {}
+        }
         if c.consensus.max_block_txs == 0 || c.consensus.max_block_txs > crate::codec::MAX_TXS {
             return Err(ConfigError::Invalid(format!(
                 "consensus.max_block_txs {} must be 1..={}",
@@ -447,8 +473,7 @@ mod tests {
     #[test]
     fn the_api_needs_tls_or_an_explicit_plain_http() {
         let dir = tempfile::tempdir().unwrap();
-        let base =
-            "genesis = \"g.toml\"\ndata_dir = \"d\"\nlisten = \"127.0.0.1:1\"\napi = \"127.0.0.1:2\"\n";
+        let base = "genesis = \"g.toml\"\ndata_dir = \"d\"\nlisten = \"127.0.0.1:1\"\napi = \"127.0.0.1:2\"\npeer_plain_tcp = true\n";
         let err = NodeConfig::load(&write(dir.path(), "n.toml", base)).unwrap_err();
         assert!(
             err.to_string().contains("api_plain_http = true explicitly"),
@@ -468,9 +493,37 @@ mod tests {
     }
 
     #[test]
-    fn limits_default_and_reject_what_would_refuse_everything() {
+    fn peer_links_need_mutual_tls_or_an_explicit_plain_tcp() {
         let dir = tempfile::tempdir().unwrap();
         let base = "genesis = \"g.toml\"\ndata_dir = \"d\"\nlisten = \"127.0.0.1:1\"\napi = \"127.0.0.1:2\"\napi_plain_http = true\n";
+        let err = NodeConfig::load(&write(dir.path(), "n.toml", base)).unwrap_err();
+        assert!(
+            err.to_string().contains("peer_plain_tcp = true explicitly"),
+            "{err}"
+        );
+        let tls = format!(
+            "{base}peer_tls = {{ cert = \"certs/n.pem\", key = \"certs/n-key.pem\", ca = \"certs/ca.pem\" }}\n"
+        );
+        let c = NodeConfig::load(&write(dir.path(), "n.toml", &tls)).unwrap();
+        assert_eq!(
+            c.peer_tls.unwrap().ca,
+            dir.path().join("certs/ca.pem"),
+            "relative to the file"
+        );
+        let both = format!("{tls}peer_plain_tcp = true\n");
+        let err = NodeConfig::load(&write(dir.path(), "n.toml", &both)).unwrap_err();
+        assert!(err.to_string().contains("not both"), "{err}");
+        let half = format!("{base}peer_tls = {{ cert = \"certs/n.pem\", key = \"certs/n-key.pem\" }}\n");
+        assert!(matches!(
+            NodeConfig::load(&write(dir.path(), "n.toml", &half)),
+            Err(ConfigError::Parse { .. })
+        ));
+    }
+
+    #[test]
+    fn limits_default_and_reject_what_would_refuse_everything() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = "genesis = \"g.toml\"\ndata_dir = \"d\"\nlisten = \"127.0.0.1:1\"\napi = \"127.0.0.1:2\"\napi_plain_http = true\npeer_plain_tcp = true\n";
         let c = NodeConfig::load(&write(dir.path(), "n.toml", base)).unwrap();
         assert_eq!(c.limits.account_burst, AdmissionLimits::default().account_burst);
         let custom = format!("{base}[limits]\naccount_tx_per_s = 0.5\nclient_burst = 10\n");

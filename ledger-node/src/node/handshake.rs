@@ -11,8 +11,7 @@
 
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::committee::Committee;
 use crate::crypto::{KeyPair, Signature, sha256, verify};
@@ -67,7 +66,7 @@ fn signed_bytes(dialer: &[u8], listener: &[u8], role: u8) -> Vec<u8> {
 /// `expect` the index we dialled (none when accepting). Returns the peer's index
 /// ([`FULL_NODE`] for a full node).
 pub async fn handshake(
-    stream: &mut TcpStream,
+    stream: &mut (impl AsyncRead + AsyncWrite + Unpin),
     dialer: bool,
     me: Option<(u16, &KeyPair)>,
     committee: &Committee,
@@ -83,7 +82,7 @@ pub async fn handshake(
 }
 
 async fn run(
-    stream: &mut TcpStream,
+    stream: &mut (impl AsyncRead + AsyncWrite + Unpin),
     dialer: bool,
     me: Option<(u16, &KeyPair)>,
     committee: &Committee,

@@ -1,5 +1,5 @@
 //! A committee run inside one process on 127.0.0.1: every validator a full node (its own
-//! SQLite files, TCP links to the others, an HTTPS API with throwaway certificates made in its
+//! SQLite files, mutual-TLS links to the others, an HTTPS API, with throwaway certificates made in its
 //! directory) on free ports. The demo network and tests use it; a real deployment runs one
 //! `cypherlink node` process per validator.
 
@@ -93,6 +93,8 @@ pub async fn start_local_committee_with(
             genesis: genesis_path.clone(),
             data_dir: dir.join(format!("validator-{index}")),
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            peer_tls: Some(certs.peer()),
+            peer_plain_tcp: false,
             api: SocketAddr::from(([127, 0, 0, 1], 0)),
             api_tls: Some(certs.server()),
             api_plain_http: false,

@@ -91,6 +91,8 @@ pub struct Shared {
     pub reader: store::Reader,
     /// Links to validators.
     pub peers: peers::Peers,
+    /// What carries them: mutual TLS or plain TCP.
+    pub transport: peers::Transport,
     /// Into the driver.
     pub inbox: mpsc::Sender<DriverInput>,
     /// Catch-up replies into the driver.
@@ -258,6 +260,7 @@ pub async fn start_with_clock(
         sigs,
         reader: store.reader(),
         peers: peers::Peers::default(),
+        transport: peers::Transport::new(config.peer_tls.as_ref())?,
         inbox: inbox_tx,
         sync_tx,
         committed,

@@ -4,6 +4,11 @@
 //!
 //! Who dials whom: validator i dials every validator j > i, so each pair has one connection; a
 //! full node dials the validators it lists. A new connection from a peer replaces its old one.
+//!
+//! A link runs over mutual TLS (`peer_tls`: both ends show a certificate from the committee's
+//! CA, and the dialer checks that the certificate names the address it dialled) or over plain
+//! TCP where the configuration says so. Either way the [`handshake`] then proves each validator's
+//! BLS key, inside the tunnel when there is one.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -11,9 +16,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader, BufWriter};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader, BufWriter};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
+use tokio_rustls::rustls::pki_types::ServerName;
+use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 use crate::codec::encode_to_vec;
 use crate::messages::{UnverifiedMessage, VerifiedBody};
@@ -102,6 +109,78 @@ impl Peers {
     }
 }
 
+/// A link's byte stream: a TCP socket, or a TLS session on one.
+pub trait LinkIo: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> LinkIo for T {}
+
+/// How long a TLS handshake on a peer link may take.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// What carries peer links: mutual TLS, or plain TCP said explicitly in the configuration.
+#[derive(Clone)]
+pub enum Transport {
+    /// `peer_plain_tcp = true`.
+    PlainTcp,
+    /// `peer_tls`: accept and dial with certificates from the committee's CA.
+    MutualTls {
+        /// Accepts links; demands a peer certificate.
+        acceptor: TlsAcceptor,
+        /// Dials links; presents ours, checks theirs names the address dialled.
+        connector: TlsConnector,
+    },
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Transport::PlainTcp => "PlainTcp",
+            Transport::MutualTls { .. } => "MutualTls",
+        })
+    }
+}
+
+impl Transport {
+    /// The transport a configuration asks for: TLS when `peer_tls` is given.
+    pub fn new(peer_tls: Option<&tls::PeerTls>) -> Result<Transport, tls::TlsError> {
+        Ok(match peer_tls {
+            None => Transport::PlainTcp,
+            Some(t) => Transport::MutualTls {
+                acceptor: TlsAcceptor::from(Arc::new(t.acceptor_config()?)),
+                connector: TlsConnector::from(Arc::new(t.dialer_config()?)),
+            },
+        })
+    }
+
+    /// Secures a connection we accepted.
+    async fn accepted(&self, tcp: TcpStream) -> Result<Box<dyn LinkIo>, String> {
+        match self {
+            Transport::PlainTcp => Ok(Box::new(tcp)),
+            Transport::MutualTls { acceptor, .. } => {
+                let tls = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(tcp))
+                    .await
+                    .map_err(|_| "TLS handshake timed out".to_string())?
+                    .map_err(|e| format!("TLS: {e}"))?;
+                Ok(Box::new(tls))
+            }
+        }
+    }
+
+    /// Secures a connection we dialled to `addr`.
+    async fn dialled(&self, tcp: TcpStream, addr: SocketAddr) -> Result<Box<dyn LinkIo>, String> {
+        match self {
+            Transport::PlainTcp => Ok(Box::new(tcp)),
+            Transport::MutualTls { connector, .. } => {
+                let name = ServerName::IpAddress(addr.ip().into());
+                let tls = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, connector.connect(name, tcp))
+                    .await
+                    .map_err(|_| "TLS handshake timed out".to_string())?
+                    .map_err(|e| format!("TLS: {e}"))?;
+                Ok(Box::new(tls))
+            }
+        }
+    }
+}
+
 /// How long data sent on a peer link may stay unacknowledged, and an idle link unanswered to
 /// keepalive probes, before the kernel fails the socket. Without it a link cut by a partition
 /// sat in TCP's retransmission backoff after the partition healed (about as long again as the
@@ -129,13 +208,21 @@ fn watch_for_dead_link(stream: &TcpStream) {
 /// Accepts connections forever.
 pub async fn listen(listener: TcpListener, shared: Arc<Shared>) {
     loop {
-        let Ok((mut stream, addr)) = listener.accept().await else {
+        let Ok((tcp, addr)) = listener.accept().await else {
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
         let shared = shared.clone();
         tokio::spawn(async move {
-            watch_for_dead_link(&stream);
+            watch_for_dead_link(&tcp);
+            let mut stream = match shared.transport.accepted(tcp).await {
+                Ok(stream) => stream,
+                Err(e) => {
+                    tracing::debug!(%addr, error = %e, "inbound link refused");
+                    shared.metrics.dropped("link_tls");
+                    return;
+                }
+            };
             let me = shared.identity.as_ref().map(|(i, k)| (*i, k));
             match handshake(&mut stream, false, me, &shared.committee, &shared.chain_id, None).await {
                 Ok(peer) => run_link(stream, peer, shared).await,
@@ -151,11 +238,12 @@ pub async fn dial(peer: u16, addr: SocketAddr, shared: Arc<Shared>) {
     let mut backoff = Duration::from_millis(100);
     loop {
         let attempt = async {
-            let mut stream = tokio::time::timeout(Duration::from_secs(3), TcpStream::connect(addr))
+            let tcp = tokio::time::timeout(Duration::from_secs(3), TcpStream::connect(addr))
                 .await
                 .map_err(|_| "connect timed out".to_string())?
                 .map_err(|e| e.to_string())?;
-            watch_for_dead_link(&stream);
+            watch_for_dead_link(&tcp);
+            let mut stream = shared.transport.dialled(tcp, addr).await?;
             let me = shared.identity.as_ref().map(|(i, k)| (*i, k));
             handshake(
                 &mut stream,
@@ -183,8 +271,8 @@ pub async fn dial(peer: u16, addr: SocketAddr, shared: Arc<Shared>) {
     }
 }
 
-async fn run_link(stream: TcpStream, peer: u16, shared: Arc<Shared>) {
-    let (rd, wr) = stream.into_split();
+async fn run_link(stream: Box<dyn LinkIo>, peer: u16, shared: Arc<Shared>) {
+    let (rd, wr) = tokio::io::split(stream);
     let (tx, mut rx) = mpsc::channel::<WireFrame>(QUEUE);
     let generation = (peer != FULL_NODE).then(|| shared.peers.register(peer, tx.clone()));
     shared.metrics.peers.set(shared.peers.connected().len() as i64);
