@@ -24,13 +24,13 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use connector::network::Ledgers;
 use connector::payment_data::PaymentData;
 use connector::quote::Quote;
 use connector::receiver::SpspResponse;
 use connector::store::Durability;
 use htlc::{Clock, FulfillmentKey, Prepare, SystemClock};
 use plugins::{AccountId, EventKind, LedgerPlugin, PrepareTransfer, RestPlugin, TransferId};
+use testnet::network::Ledgers;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::oneshot;

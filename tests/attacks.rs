@@ -4,14 +4,14 @@
 //! balance moved, or that exactly the acknowledged change happened. Every finding of the
 //! security review (issue 19, docs/security.md) that reaches these services has a case here;
 //! the chain's admission and the webhook policy have theirs in `ledger-node/tests/admission.rs`
-//! and `plugins/tests/webhook_policy.rs`.
+//! and `mock-ledgers/tests/webhook_policy.rs`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use connector::network::{LocalNetwork, NetworkOptions};
 use htlc::{Clock, Fulfillment, ManualClock, Timestamp};
 use plugins::{AccountId, LedgerPlugin, PluginError, PrepareTransfer, RestPlugin, TransferId};
+use testnet::network::{LocalNetwork, NetworkOptions};
 
 type Balances = BTreeMap<(String, String), (i128, u64)>;
 

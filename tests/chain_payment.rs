@@ -3,7 +3,7 @@
 //! the chain for Bank B under the same condition; Bank B's receiver fulfils on the chain; the
 //! connector learns the preimage from the chain and is paid on the digital-euro ledger.
 //!
-//! Every part is real (`connector::chain_network`, which `cypherlink demo --chain` runs too):
+//! Every part is real (`testnet::chain_network`, which `cypherlink demo --chain` runs too):
 //! the digital-euro ledger (HTTP + SQLite), four validators with TCP links and SQLite (in this
 //! process), the connector (configured with a `kind = "chain"` ledger), the receiver and the
 //! sender. All on the machine's clock, since block times are wall-clock time.
@@ -11,10 +11,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use connector::chain_network::{CHAIN_LEDGER, ChainNetwork};
-use connector::network::{AccountBalance, NetworkOptions};
 use connector::store::Durability;
 use htlc::{Clock, SystemClock};
+use testnet::chain_network::{CHAIN_LEDGER, ChainNetwork};
+use testnet::network::{AccountBalance, NetworkOptions};
 
 /// (ledger, account id, or holder name on the chain where ids are key hashes) ->
 /// (available, held).

@@ -161,7 +161,7 @@ async fn bank_a_pays_bank_b_from_the_command_line() {
     let e_cny = ledger("e-cny", path("ecny.sqlite")).await;
 
     // The clearing bank's connector: the fixture, pointed at these ledgers.
-    let config = connector::network::connector_config(
+    let config = testnet::network::connector_config(
         addr(&de.url),
         addr(&e_cny.url),
         dir.path(),

@@ -14,9 +14,9 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
-use connector::network::Ledgers;
 use connector::store::Durability;
 use htlc::{Clock, SystemClock};
+use testnet::network::Ledgers;
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
 

@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use htlc::{Clock, Fulfillment, SystemClock};
-use plugins::config::{LedgerConfig, fixtures};
+use mock_ledgers::config::{LedgerConfig, fixtures};
 use plugins::{AccountId, PrepareTransfer, TransferId};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -122,7 +122,7 @@ impl Client {
         let status = response.status().as_u16();
         let replayed = response
             .headers()
-            .get(plugins::server::http::REPLAYED_HEADER)
+            .get(mock_ledgers::server::http::REPLAYED_HEADER)
             .is_some_and(|v| v == "true");
         let body = response.json().await.unwrap_or(serde_json::Value::Null);
         Ok((status, replayed, body))

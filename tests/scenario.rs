@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use connector::network::{LocalNetwork, NetworkOptions};
 use connector::payment::PaymentState;
 use connector::sender::PayError;
 use htlc::{Clock, ManualClock, Timestamp};
+use testnet::network::{LocalNetwork, NetworkOptions};
 
 fn clock() -> Arc<ManualClock> {
     Arc::new(ManualClock::new(

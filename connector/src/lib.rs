@@ -12,21 +12,16 @@
 //! - [`config`] and [`runtime`]: the TOML configuration and starting a connector from it;
 //!   [`api`]: its HTTP API (quotes, payment status, receiver setup, operator routes).
 //! - [`quote`]: what a payment costs, with the expiry its escrow needs.
-//! - [`network`]: the whitepaper's network on one machine (demo, tests, benchmark); with the
-//!   `local-chain` feature, `chain_network` runs it with the DC/EP leg on a committee chain.
 //! - [`sender`]: the paying bank's side: quote, packet, escrow, wait.
 //! - [`receiver`]: the receiving bank's side: SPSP-style setup and claiming escrows.
 //! - [`payment_data`]: the end-to-end data (UETR, minimum amount) senders put in packets.
 //! - [`reconcile`]: the journal against each ledger's statement, every difference listed.
 
 pub mod api;
-#[cfg(feature = "local-chain")]
-pub mod chain_network;
 pub mod config;
 pub mod engine;
 pub mod layers;
 pub mod metrics;
-pub mod network;
 pub mod payment;
 pub mod payment_data;
 pub mod quote;

@@ -4,13 +4,13 @@
 
 use std::sync::Arc;
 
-use connector::network::{LocalNetwork, NetworkOptions};
 use connector::payment::PaymentState;
 use connector::store::PaymentFilter;
 use futures::StreamExt;
 use htlc::{Clock, ManualClock, Timestamp};
 use reqwest::Method;
 use serde_json::{Value, json};
+use testnet::network::{LocalNetwork, NetworkOptions};
 use uuid::Uuid;
 
 /// A connector API client.

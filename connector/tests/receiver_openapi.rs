@@ -8,12 +8,12 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use common::assert_documented;
-use connector::network::Ledgers;
 use connector::receiver::{ReceivedPayment, ReceiverSeed};
 use connector::store::Durability;
 use htlc::{Address, Asset, AssetCode, Clock, SystemClock, Timestamp};
 use plugins::TransferId;
 use serde_json::Value;
+use testnet::network::Ledgers;
 use uuid::Uuid;
 
 fn document() -> Value {

@@ -3,13 +3,13 @@
 
 use std::sync::Arc;
 
-use connector::network::{LocalNetwork, NetworkOptions};
 use connector::payment::PaymentState;
 use connector::store::PaymentFilter;
 use htlc::{Clock, ManualClock, Timestamp};
 use plugins::AccountId;
 use plugins::api::PaymentRequest;
 use serde_json::Value;
+use testnet::network::{LocalNetwork, NetworkOptions};
 
 async fn reconciliation(net: &LocalNetwork, since: Timestamp, until: Timestamp) -> Value {
     let response = net

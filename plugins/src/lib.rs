@@ -1,4 +1,7 @@
-//! `plugins`: how every ledger looks to a CypherLink connector, and the ledgers themselves.
+//! `plugins`: how every ledger looks to a CypherLink connector: the contract, the REST plugin
+//! API's wire types and client, and the committee chain's plugin. Nothing here serves a
+//! ledger; the mock bank and the CBDC ledgers live in the `mock-ledgers` crate, which depends
+//! on this one.
 //!
 //! The contract:
 //! - [`plugin`]: the [`LedgerPlugin`] trait and the types it speaks (accounts, transfers,
@@ -6,15 +9,9 @@
 //! - [`error`]: [`PluginError`], one refusal vocabulary for every ledger, with stable codes.
 //!
 //! The REST plugin API, which any bank core ledger can implement:
-//! - [`api`]: wire types, problem+json errors, the OpenAPI document.
+//! - [`api`]: wire types and problem+json errors.
 //! - [`auth`]: HMAC-SHA256 request signing (client, server and webhooks share it).
 //! - [`client`]: [`RestPlugin`], the `LedgerPlugin` over that API.
-//!
-//! The ledgers behind it:
-//! - [`server`]: the reference implementation (actix-web + SQLite): the mock bank, and with
-//!   [`rules`] for the digital euro and e-CNY, the CBDC ledgers. [`server::run`] starts one
-//!   in-process and returns its address.
-//! - [`config`]: the TOML configuration ([`LedgerConfig::from_file`]).
 //!
 //! With the `chain` feature, [`chain`] is the committee chain as a `LedgerPlugin`.
 //!
@@ -26,17 +23,13 @@ pub mod auth;
 #[cfg(feature = "chain")]
 pub mod chain;
 pub mod client;
-pub mod config;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod error;
 pub mod plugin;
-pub mod rules;
-pub mod server;
 pub mod subscribe;
 
 pub use client::{RestPlugin, RestPluginConfig};
-pub use config::LedgerConfig;
 pub use error::PluginError;
 pub use plugin::{
     AccountId, Balance, EventCursor, EventKind, EventPage, LedgerEvent, LedgerInfo, LedgerPlugin,

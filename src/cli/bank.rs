@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use plugins::LedgerConfig;
-use plugins::config::{LedgerConfigFile, LedgerKind, fixtures};
+use mock_ledgers::LedgerConfig;
+use mock_ledgers::config::{LedgerConfigFile, LedgerKind, fixtures};
 
 /// `cypherlink bank` arguments.
 #[derive(Debug, Args)]
@@ -91,7 +91,7 @@ pub(crate) fn serve(config: LedgerConfig) -> anyhow::Result<()> {
     runtime.block_on(async move {
         let id = config.info.ledger_id.clone();
         let database = config.database_path();
-        let ledger = plugins::server::run(config)
+        let ledger = mock_ledgers::server::run(config)
             .await
             .with_context(|| format!("starting ledger {id}"))?;
         super::print_line(&format!(

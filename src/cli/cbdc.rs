@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use plugins::config::{LedgerKind, fixtures};
+use mock_ledgers::config::{LedgerKind, fixtures};
 
 /// Which CBDC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -40,7 +40,7 @@ pub fn run(args: ConnectorArgs) -> anyhow::Result<()> {
         Some(path) => ConnectorConfig::from_file(path).map_err(|e| super::InputError(e.to_string()))?,
         None => match ConnectorConfig::from_file(std::path::Path::new("fixtures/connector.toml")) {
             Ok(c) => c,
-            Err(_) => ConnectorConfig::from_toml(connector::network::CONNECTOR_FIXTURE)
+            Err(_) => ConnectorConfig::from_toml(testnet::network::CONNECTOR_FIXTURE)
                 .map_err(|e| super::InputError(e.to_string()))?,
         },
     };

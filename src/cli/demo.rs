@@ -13,12 +13,12 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use connector::chain_network::ChainNetwork;
-use connector::network::{AccountBalance, LocalNetwork, NetworkError, NetworkOptions};
 use connector::payment::{Payment, PaymentState};
 use connector::runtime::RunningConnector;
 use connector::sender::{PayError, Payer, Progress};
 use htlc::{Asset, Clock, SystemClock, money};
+use testnet::chain_network::ChainNetwork;
+use testnet::network::{AccountBalance, LocalNetwork, NetworkError, NetworkOptions};
 
 /// A way for the demo payment to fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -1,11 +1,10 @@
-//! The REST plugin API as data: request and response bodies ([`types`]), errors as
-//! `application/problem+json` ([`problem`]), and the OpenAPI 3 document ([`openapi`]).
+//! The REST plugin API as data: request and response bodies ([`types`]) and errors as
+//! `application/problem+json` ([`problem`]).
 //!
-//! The server and the client both speak these types, so the two cannot drift apart; the
-//! committed `docs/openapi/ledger-api.json` is generated from them and a test fails when it is
-//! stale.
+//! The server (`mock-ledgers`) and the client ([`crate::client`]) both speak these types, so
+//! the two cannot drift apart; the OpenAPI document `mock-ledgers` generates from them is
+//! committed as `docs/openapi/ledger-api.json`, and a test fails when it is stale.
 
-pub mod openapi;
 pub mod problem;
 pub mod schema;
 pub mod types;

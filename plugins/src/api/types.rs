@@ -7,7 +7,6 @@ use uuid::Uuid;
 
 use htlc::{Fulfillment, Timestamp};
 
-use crate::config::AccountKind;
 use crate::plugin::{AccountId, EventCursor};
 
 /// Body of `POST /v1/transfers/{id}/fulfill`.
@@ -268,4 +267,33 @@ pub struct Health {
     pub status: String,
     /// The ledger id.
     pub ledger_id: String,
+}
+
+/// What an account is for; decides which rules apply to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum AccountKind {
+    /// A plain bank account (bank ledger), possibly with an overdraft.
+    Customer,
+    /// An interbank account (clearing bank, banks' settlement accounts): no retail limits.
+    Wholesale,
+    /// A commercial bank distributing CBDC: wholesale, and it may receive issuance and redeem.
+    Intermediary,
+    /// The central bank: the issuer of a CBDC. It issues and redeems but does not pay.
+    CentralBank,
+    /// A retail CBDC wallet, subject to the ledger's retail limits.
+    Wallet,
+}
+
+impl AccountKind {
+    /// Kebab-case name, as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountKind::Customer => "customer",
+            AccountKind::Wholesale => "wholesale",
+            AccountKind::Intermediary => "intermediary",
+            AccountKind::CentralBank => "central-bank",
+            AccountKind::Wallet => "wallet",
+        }
+    }
 }

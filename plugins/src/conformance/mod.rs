@@ -1,6 +1,6 @@
 //! The behaviour every [`LedgerPlugin`] must show, written once and run against every
-//! implementation (the mock bank and both CBDC ledgers over HTTP here; the chain plugin in
-//! `plugins/tests/chain_conformance.rs`).
+//! implementation (the mock bank and both CBDC ledgers over HTTP in `mock-ledgers`; the chain
+//! plugin in `plugins/tests/chain_conformance.rs`).
 //!
 //! An implementation provides a [`Harness`]: two plugins acting for two different operators,
 //! each operating one funded account, and a way to move the ledger's time forward and let it
@@ -16,7 +16,6 @@
 //! neither created nor destroyed.
 
 mod checks;
-mod rest;
 
 use std::sync::Arc;
 
@@ -26,7 +25,6 @@ use htlc::Timestamp;
 use crate::plugin::{AccountId, LedgerPlugin};
 
 pub use checks::*;
-pub use rest::RestHarness;
 
 /// A fresh ledger with two funded accounts operated by two different parties.
 #[async_trait]
