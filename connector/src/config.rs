@@ -263,44 +263,13 @@ pub struct LimitSection {
     pub exposure_limit: Option<String>,
 }
 
-/// Why a configuration cannot be used.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// The file could not be read.
-    #[error("reading {path}: {source}")]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// Not valid TOML for this schema.
-    #[error("parsing {path}: {message}")]
-    Parse {
-        /// The file.
-        path: PathBuf,
-        /// The parser's explanation (with line and column).
-        message: String,
-    },
-    /// Parsed, but inconsistent.
-    #[error("invalid configuration: {0}")]
-    Invalid(String),
-}
+pub use plumbing::ConfigError;
 
 impl ConnectorConfig {
     /// Reads a config file; relative paths in it become relative to its directory.
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        let mut config = Self::from_toml(&text).map_err(|e| match e {
-            ConfigError::Parse { message, .. } => ConfigError::Parse {
-                path: path.to_owned(),
-                message,
-            },
-            other => other,
-        })?;
+        let mut config: ConnectorConfig = plumbing::config::load(path)?;
+        config.check()?;
         if config.connector.database.is_relative()
             && let Some(dir) = path.parent()
         {
@@ -311,10 +280,7 @@ impl ConnectorConfig {
 
     /// Parses and checks TOML text.
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        let config: ConnectorConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
-            path: PathBuf::from("<text>"),
-            message: e.to_string(),
-        })?;
+        let config: ConnectorConfig = plumbing::config::parse(text, "<text>")?;
         config.check()?;
         Ok(config)
     }

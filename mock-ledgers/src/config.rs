@@ -16,24 +16,7 @@ use serde::Deserialize;
 
 use plugins::plugin::{AccountId, LedgerInfo};
 
-/// Why a configuration could not be used.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// The file could not be read.
-    #[error("cannot read config {path}: {source}")]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// The IO error.
-        source: std::io::Error,
-    },
-    /// The TOML does not parse or has unknown or mistyped fields.
-    #[error("invalid config: {0}")]
-    Toml(#[from] toml::de::Error),
-    /// A value is out of range or inconsistent with another.
-    #[error("invalid config: {0}")]
-    Invalid(String),
-}
+pub use plumbing::ConfigError;
 
 fn invalid(msg: impl Into<String>) -> ConfigError {
     ConfigError::Invalid(msg.into())
@@ -64,17 +47,10 @@ impl LedgerKind {
 
 pub use plugins::api::AccountKind;
 
-/// SQLite's `synchronous` setting for the ledger database.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum Durability {
-    /// fsync on every commit: an acknowledged change survives power loss.
-    #[default]
-    Full,
-    /// fsync at WAL checkpoints: an acknowledged change survives a process crash (kill -9) but
-    /// maybe not a power loss. Faster on slow disks.
-    Normal,
-}
+/// SQLite's durability for the ledger database: `full` (the default) fsyncs every commit, so
+/// an acknowledged change survives power loss; `normal` fsyncs at WAL checkpoints, so it
+/// survives a process crash (kill -9) but maybe not a power loss. Faster on slow disks.
+pub use plumbing::Durability;
 
 /// The raw file, as written.
 #[derive(Debug, Clone, Deserialize)]
@@ -459,23 +435,18 @@ impl LedgerConfig {
     /// Reads and validates a TOML file.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        Self::from_toml(&text)
+        Self::from_parts(plumbing::config::load(path)?)
     }
 
     /// Parses and validates TOML text.
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        let file: LedgerConfigFile = toml::from_str(text)?;
-        Self::from_parts(file)
+        Self::from_parts(plumbing::config::parse(text, "<text>")?)
     }
 
     /// Parses TOML text, lets `edit` change the parsed file (tests point `server.listen` at port
     /// 0 and `server.database` at a scratch file), then validates.
     pub fn from_toml_with(text: &str, edit: impl FnOnce(&mut LedgerConfigFile)) -> Result<Self, ConfigError> {
-        let mut file: LedgerConfigFile = toml::from_str(text)?;
+        let mut file: LedgerConfigFile = plumbing::config::parse(text, "<text>")?;
         edit(&mut file);
         Self::from_parts(file)
     }
@@ -777,7 +748,7 @@ mod tests {
         );
         assert!(matches!(
             LedgerConfig::from_toml("[ledger]\nid = 1"),
-            Err(ConfigError::Toml(_))
+            Err(ConfigError::Parse { .. })
         ));
     }
 }

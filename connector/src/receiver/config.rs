@@ -34,7 +34,6 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use plugins::AccountId;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::ReceiverSeed;
@@ -123,7 +122,7 @@ pub struct ReceiverConfig {
 impl ReceiverConfig {
     /// Reads a config file; a relative database path becomes relative to its directory.
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
-        let mut config: ReceiverConfig = read(path)?;
+        let mut config: ReceiverConfig = plumbing::config::load(path)?;
         config.check()?;
         if let Some(dir) = path.parent() {
             let receiver = &mut config.receiver;
@@ -145,7 +144,7 @@ impl ReceiverConfig {
 
     /// Parses and checks TOML text.
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        let config: ReceiverConfig = parse(text, Path::new("<text>"))?;
+        let config: ReceiverConfig = plumbing::config::parse(text, "<text>")?;
         config.check()?;
         Ok(config)
     }
@@ -196,14 +195,14 @@ pub struct PayerConfig {
 impl PayerConfig {
     /// Reads a config file.
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
-        let config: PayerConfig = read(path)?;
+        let config: PayerConfig = plumbing::config::load(path)?;
         config.check()?;
         Ok(config)
     }
 
     /// Parses and checks TOML text.
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        let config: PayerConfig = parse(text, Path::new("<text>"))?;
+        let config: PayerConfig = plumbing::config::parse(text, "<text>")?;
         config.check()?;
         Ok(config)
     }
@@ -222,21 +221,6 @@ fn check_url(url: &str, field: &str) -> Result<(), ConfigError> {
             "{field} must be an http:// or https:// URL, not {url:?}"
         )))
     }
-}
-
-fn read<T: DeserializeOwned>(path: &Path) -> Result<T, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        path: path.to_owned(),
-        source,
-    })?;
-    parse(&text, path)
-}
-
-fn parse<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T, ConfigError> {
-    toml::from_str(text).map_err(|e| ConfigError::Parse {
-        path: path.to_owned(),
-        message: e.to_string(),
-    })
 }
 
 #[cfg(test)]

@@ -199,18 +199,11 @@ pub(super) async fn apply(conn: &mut SqliteConnection, batches: &[Batch]) -> Res
     for write in batches.iter().flat_map(|(writes, _)| writes) {
         rows.add(write);
     }
-    let result = sqlx::query(COMMIT)
+    let script = sqlx::query(COMMIT)
         .bind(json(&rows.payments)?)
         .bind(json(&rows.trail)?)
         .bind(json(&rows.cursors)?)
         .bind(json(&rows.received)?)
-        .bind(json(&rows.quotes)?)
-        .execute(&mut *conn)
-        .await;
-    if let Err(e) = result {
-        // A failed statement leaves the transaction open; undo everything of this commit.
-        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-        return Err(e.into());
-    }
-    Ok(())
+        .bind(json(&rows.quotes)?);
+    plumbing::sqlite::commit_or_roll_back(conn, script).await
 }

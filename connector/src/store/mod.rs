@@ -9,17 +9,13 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
-use std::time::Duration;
 
 use htlc::{Condition, ErrorCode, Fulfillment, Timestamp};
 use plugins::{AccountId, EventCursor, TransferId};
-use serde::{Deserialize, Serialize};
-use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
-};
-use sqlx::{Connection, Row, SqlSafeStr};
+use serde::Deserialize;
+use sqlx::Row;
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
@@ -32,42 +28,7 @@ mod commit;
 /// Most batches folded into one transaction.
 const MAX_BATCHES_PER_COMMIT: usize = 512;
 
-/// A database failure.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum StoreError {
-    /// SQLite said no.
-    #[error("database: {0}")]
-    Sql(String),
-    /// A stored value does not parse.
-    #[error("corrupt row: {0}")]
-    Corrupt(String),
-    /// The writer task has stopped (shutdown).
-    #[error("journal writer stopped")]
-    WriterStopped,
-}
-
-impl From<sqlx::Error> for StoreError {
-    fn from(e: sqlx::Error) -> Self {
-        StoreError::Sql(e.to_string())
-    }
-}
-
-impl From<sqlx::migrate::MigrateError> for StoreError {
-    fn from(e: sqlx::migrate::MigrateError) -> Self {
-        StoreError::Sql(e.to_string())
-    }
-}
-
-/// How hard SQLite works to keep a commit across power loss.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Durability {
-    /// fsync on every commit: survives power loss.
-    #[default]
-    Full,
-    /// fsync at checkpoints: survives a process crash, may lose the last commits on power loss.
-    Normal,
-}
+pub use plumbing::{Durability, StoreError};
 
 /// One change to the journal.
 #[derive(Debug, Clone)]
@@ -129,37 +90,15 @@ pub struct Store {
 }
 
 fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        "connector journal".into(),
-        MigrationType::Simple,
-        include_str!("schema.sql").into_sql_str(),
-        false,
-    )])
+    plumbing::sqlite::migrator(&[(1, "connector journal", include_str!("schema.sql"))])
 }
 
 impl Store {
     /// Opens (creating if needed) the database at `path` and starts the writer task.
     pub async fn open(path: &Path, durability: Durability) -> Result<Store, StoreError> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Sql(format!("{}: {e}", dir.display())))?;
-        }
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(match durability {
-                Durability::Full => SqliteSynchronous::Full,
-                Durability::Normal => SqliteSynchronous::Normal,
-            })
-            .busy_timeout(Duration::from_secs(10));
-        let mut writer = SqliteConnection::connect_with(&options).await?;
-        migrator().run(&mut writer).await?;
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .min_connections(1)
-            .connect_with(options)
-            .await?;
+        let options = plumbing::sqlite::options(path, durability);
+        let opened = plumbing::sqlite::open(path, options.clone(), options, &migrator()).await?;
+        let (writer, pool) = (opened.writer, opened.readers);
         let (tx, rx) = mpsc::channel(4096);
         tokio::spawn(write_loop(writer, rx));
         Ok(Store {

@@ -36,29 +36,7 @@ use crate::genesis::Genesis;
 use crate::state::ChainParams;
 use crate::state::types::hex_of;
 
-/// A configuration problem, with the value at fault.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// The file could not be read.
-    #[error("reading {path}: {source}")]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// The file is not valid TOML for this schema.
-    #[error("parsing {path}: {message}")]
-    Parse {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        message: String,
-    },
-    /// A value is out of range or inconsistent.
-    #[error("invalid configuration: {0}")]
-    Invalid(String),
-}
+pub use plumbing::ConfigError;
 
 /// The validator identity of this node.
 #[derive(Clone, Debug, Deserialize)]
@@ -215,14 +193,7 @@ pub struct NodeConfig {
 impl NodeConfig {
     /// Reads a configuration file, resolving relative paths against its directory.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.into(),
-            source,
-        })?;
-        let mut c: NodeConfig = toml::from_str(&text).map_err(|e| ConfigError::Parse {
-            path: path.into(),
-            message: e.to_string(),
-        })?;
+        let mut c: NodeConfig = plumbing::config::load(path)?;
         let base = path.parent().unwrap_or(Path::new("."));
         c.genesis = base.join(&c.genesis);
         c.data_dir = base.join(&c.data_dir);
@@ -341,14 +312,7 @@ fn unhex(s: &str, what: &str) -> Result<Vec<u8>, ConfigError> {
 impl GenesisFile {
     /// Reads a genesis file.
     pub fn load(path: &Path) -> Result<Genesis, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.into(),
-            source,
-        })?;
-        let g: GenesisFile = toml::from_str(&text).map_err(|e| ConfigError::Parse {
-            path: path.into(),
-            message: e.to_string(),
-        })?;
+        let g: GenesisFile = plumbing::config::load(path)?;
         g.to_genesis()
     }
 
@@ -404,10 +368,7 @@ impl GenesisFile {
 
 /// Reads a BLS key file (hex key material, at least 32 bytes).
 pub fn load_key(path: &Path) -> Result<KeyPair, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        path: path.into(),
-        source,
-    })?;
+    let text = plumbing::config::read(path)?;
     let ikm = unhex(
         text.lines()
             .find(|l| !l.trim_start().starts_with('#'))

@@ -178,7 +178,7 @@ pub async fn commit(
             .iter()
             .map(|w| (&w.key_id, &w.participant, &w.url, w.cursor as i64)),
     )?;
-    let result = sqlx::query(COMMIT)
+    let script = sqlx::query(COMMIT)
         .bind(transfers)
         .bind(json_rows(events)?)
         .bind(entries)
@@ -187,15 +187,8 @@ pub async fn commit(
         .bind(supply)
         .bind(stage.supply_changed)
         .bind(webhooks)
-        .bind(json_rows(&extra.webhook_removals)?)
-        .execute(&mut *conn)
-        .await;
-    if let Err(e) = result {
-        // A failed statement leaves the transaction open; undo everything of this batch.
-        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-        return Err(e.into());
-    }
-    Ok(())
+        .bind(json_rows(&extra.webhook_removals)?);
+    plumbing::sqlite::commit_or_roll_back(conn, script).await
 }
 
 /// Lower-case hex of `bytes` for the scripts' `unhex`. `hex::encode` collects an iterator of

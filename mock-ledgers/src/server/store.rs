@@ -5,34 +5,18 @@
 //! a small pool and see committed state only (WAL readers never block the writer).
 
 use std::str::FromStr;
-use std::time::Duration;
 
 use htlc::{Condition, EscrowStatus, Fulfillment, Timestamp};
-use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
-};
-use sqlx::{Connection, Row, SqlSafeStr};
+use sqlx::Row;
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqlitePool, SqliteRow};
 
-use crate::config::{AccountKind, Durability, LedgerConfig};
+use crate::config::{AccountKind, LedgerConfig};
 use crate::server::engine::AccountState;
 use plugins::api::{CreditDebit, StatementEntry, Webhook};
 use plugins::plugin::{AccountId, EventCursor, LedgerEvent, Transfer, TransferId};
 
-/// A database failure.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// SQLite said no.
-    #[error("database: {0}")]
-    Sql(#[from] sqlx::Error),
-    /// Migrations failed.
-    #[error("database migration: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-    /// A stored value does not parse.
-    #[error("corrupt row: {0}")]
-    Corrupt(String),
-}
+pub use plumbing::StoreError;
 
 /// A first response kept for an idempotency key.
 #[derive(Debug, Clone)]
@@ -59,20 +43,9 @@ pub struct WebhookRow {
 }
 
 fn options(config: &LedgerConfig) -> SqliteConnectOptions {
-    let sync = match config.server.durability {
-        Durability::Full => SqliteSynchronous::Full,
-        Durability::Normal => SqliteSynchronous::Normal,
-    };
-    SqliteConnectOptions::new()
-        .filename(config.database_path())
-        .create_if_missing(true)
+    plumbing::sqlite::options(&config.database_path(), config.server.durability)
         .page_size(config.server.page_size)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(sync)
-        .busy_timeout(Duration::from_secs(10))
         .foreign_keys(false)
-        // Statement journals of multi-row upserts stay in memory instead of temp files.
-        .pragma("temp_store", "memory")
         // 16 MiB of page cache per connection (the default is 2 MiB): index pages of random
         // transfer ids and idempotency keys stay cached instead of being re-read each batch.
         .pragma("cache_size", "-16384")
@@ -91,41 +64,25 @@ pub async fn checkpoint(pool: &SqlitePool) -> Result<(), StoreError> {
 }
 
 fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![
-        Migration::new(
-            1,
-            "ledger schema".into(),
-            MigrationType::Simple,
-            include_str!("schema.sql").into_sql_str(),
-            false,
-        ),
-        Migration::new(
+    plumbing::sqlite::migrator(&[
+        (1, "ledger schema", include_str!("schema.sql")),
+        (
             2,
-            "payees' reject reasons".into(),
-            MigrationType::Simple,
-            "ALTER TABLE transfers ADD COLUMN reject_reason TEXT".into_sql_str(),
-            false,
+            "payees' reject reasons",
+            "ALTER TABLE transfers ADD COLUMN reject_reason TEXT",
         ),
     ])
 }
 
 /// Opens the writer connection (running migrations) and the read pool.
 pub async fn open(config: &LedgerConfig) -> Result<(SqliteConnection, SqlitePool), StoreError> {
-    if let Some(dir) = config.database_path().parent() {
-        let _ = std::fs::create_dir_all(dir);
-    }
     let opts = options(config);
-    let mut writer = SqliteConnection::connect_with(&opts).await?;
-    migrator().run(&mut writer).await?;
     // Readers keep a small page cache: in WAL mode a reader discards its whole cache whenever
     // the database changed since its last read (every batch here), and discarding a large cache
     // costs more than re-reading the few pages a query touches.
-    let pool = SqlitePoolOptions::new()
-        .max_connections(4)
-        .min_connections(1)
-        .connect_with(opts.pragma("cache_size", "-1024"))
-        .await?;
-    Ok((writer, pool))
+    let readers = opts.clone().pragma("cache_size", "-1024");
+    let opened = plumbing::sqlite::open(&config.database_path(), opts, readers, &migrator()).await?;
+    Ok((opened.writer, opened.readers))
 }
 
 pub(crate) fn corrupt(what: impl std::fmt::Display) -> StoreError {

@@ -13,15 +13,12 @@ mod write;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use htlc::EscrowStatus;
-use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteSynchronous,
-};
-use sqlx::{Connection, QueryBuilder, Row, SqlSafeStr, Sqlite};
+use plumbing::Durability;
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqlitePool};
+use sqlx::{Connection, QueryBuilder, Row, Sqlite};
 
 use crate::api::types::{
     AccountView, AnchorView, AssetBalance, AssetView, EscrowView, EventView, TxState, TxStatus,
@@ -596,19 +593,7 @@ impl Reader {
     }
 }
 
-/// A storage failure.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// SQLite said no.
-    #[error("database: {0}")]
-    Sql(#[from] sqlx::Error),
-    /// Migrations failed.
-    #[error("database migration: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-    /// A stored value does not decode.
-    #[error("corrupt row: {0}")]
-    Corrupt(String),
-}
+pub use plumbing::StoreError;
 
 /// A block to persist: the block, its certificate and what executing it did.
 #[derive(Clone, Debug)]
@@ -716,32 +701,21 @@ fn b32(v: &[u8]) -> Result<[u8; 32], StoreError> {
         .map_err(|_| StoreError::Corrupt("expected 32 bytes".into()))
 }
 
-fn options(path: &Path, sync: SqliteSynchronous) -> SqliteConnectOptions {
-    SqliteConnectOptions::new()
-        .filename(path)
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(sync)
-        .busy_timeout(Duration::from_secs(10))
+/// The chain's databases: [`plumbing::sqlite::options`] with a large statement cache (the writer
+/// runs the same few scripts every block) and 16 MiB of page cache. Chain data is written with
+/// `Durability::Normal`: a node that loses its last blocks in a power loss fetches them again
+/// from its peers; the safety record is `Full`.
+fn options(path: &Path, durability: Durability) -> SqliteConnectOptions {
+    plumbing::sqlite::options(path, durability)
         .statement_cache_capacity(1024)
-        .pragma("temp_store", "memory")
         .pragma("cache_size", "-16384")
 }
 
 fn migrator() -> Migrator {
-    let step = |version, name: &str, sql: &'static str| {
-        Migration::new(
-            version,
-            name.to_owned().into(),
-            MigrationType::Simple,
-            sql.into_sql_str(),
-            false,
-        )
-    };
-    Migrator::with_migrations(vec![
-        step(1, "chain schema", include_str!("schema.sql")),
-        step(2, "escrow lookups", include_str!("schema_2_escrow_lookups.sql")),
-        step(3, "batched id index", include_str!("schema_3_tx_ids.sql")),
+    plumbing::sqlite::migrator(&[
+        (1, "chain schema", include_str!("schema.sql")),
+        (2, "escrow lookups", include_str!("schema_2_escrow_lookups.sql")),
+        (3, "batched id index", include_str!("schema_3_tx_ids.sql")),
     ])
 }
 
@@ -776,16 +750,9 @@ pub struct Reader {
 impl Store {
     /// Opens (creating and migrating) the database at `path`.
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
-        if let Some(dir) = path.parent() {
-            let _ = std::fs::create_dir_all(dir);
-        }
-        let mut writer = SqliteConnection::connect_with(&options(path, SqliteSynchronous::Normal)).await?;
-        migrator().run(&mut writer).await?;
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .min_connections(1)
-            .connect_with(options(path, SqliteSynchronous::Normal))
-            .await?;
+        let opts = options(path, Durability::Normal);
+        let opened = plumbing::sqlite::open(path, opts.clone(), opts, &migrator()).await?;
+        let (mut writer, pool) = (opened.writer, opened.readers);
         let next_event: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) + 1 FROM events")
             .fetch_one(&mut writer)
             .await?;
@@ -943,7 +910,7 @@ impl SqliteSafety {
     /// Opens (creating) the safety database at `path` with `synchronous = FULL`. It is a file
     /// of its own so each save syncs a few hundred bytes, not the chain's write-ahead log.
     pub async fn open(path: &Path, rt: tokio::runtime::Handle) -> Result<Self, StoreError> {
-        let mut conn = SqliteConnection::connect_with(&options(path, SqliteSynchronous::Full)).await?;
+        let mut conn = SqliteConnection::connect_with(&options(path, Durability::Full)).await?;
         sqlx::query(
             "CREATE TABLE IF NOT EXISTS safety (id INTEGER PRIMARY KEY CHECK (id = 1), record BLOB NOT NULL)",
         )

@@ -23,6 +23,7 @@
 use std::collections::BTreeMap;
 
 use htlc::EscrowStatus;
+use plumbing::sqlite::commit_or_roll_back;
 use serde::Serialize;
 use sqlx::sqlite::SqliteConnection;
 
@@ -300,7 +301,7 @@ pub(super) async fn write_group(
         .bind(json(&accounts)?)
         .bind(json(&rewritten)?)
         .bind(json(&balances)?);
-    execute_or_roll_back(conn, group).await?;
+    commit_or_roll_back(conn, group).await?;
     Ok((next_event, rows.index))
 }
 
@@ -330,7 +331,7 @@ pub(super) async fn merge_index(conn: &mut SqliteConnection, rows: &BlockRows) -
         .bind(json(&accounts)?)
         .bind(json(&ids)?)
         .bind(i(rows.through));
-    execute_or_roll_back(conn, merge).await
+    commit_or_roll_back(conn, merge).await
 }
 
 /// Encodes `value` at the end of `buf`; returns where it starts (1-based) and its length.
@@ -338,19 +339,6 @@ fn append(buf: &mut Vec<u8>, value: &impl Encode) -> (i64, i64) {
     let start = buf.len();
     value.encode(buf);
     (start as i64 + 1, (buf.len() - start) as i64)
-}
-
-/// Runs a `BEGIN; ...; COMMIT;` script. A failed statement leaves the transaction open, so it
-/// is rolled back: nothing of the script is written.
-async fn execute_or_roll_back(
-    conn: &mut SqliteConnection,
-    script: sqlx::query::Query<'_, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
-) -> Result<(), StoreError> {
-    if let Err(e) = script.execute(&mut *conn).await {
-        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-        return Err(e.into());
-    }
-    Ok(())
 }
 
 fn event_kind(s: EscrowStatus) -> &'static str {
