@@ -8,7 +8,10 @@
 //! show the chain far ahead of what the core can fetch from its peers' memory, it fetches
 //! committed blocks with their certificates from peers' storage, in batches, checks that each
 //! batch ends in a two-chain (so every block in it is final), executes them, and restarts the
-//! core from the new last block.
+//! core from the new last block. The new core gets the old one's mempool: its pending
+//! transactions, and the ids of the recently committed ones (those of the fetched blocks
+//! added), without which it would take committed transactions back from late gossip and
+//! propose blocks the others refuse.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
@@ -20,6 +23,7 @@ use tokio::sync::mpsc;
 use crate::codec::{decode_exact, encode_message};
 use crate::core::{Action, Config, Core, Input, Recovery, Timer};
 use crate::crypto::KeyPair;
+use crate::mempool::Mempool;
 use crate::messages::{Message, VerifiedBody};
 use crate::node::frame::{Frame, MAX_SYNC_BLOCKS};
 use crate::node::store::{CommittedItem, SqliteSafety};
@@ -47,6 +51,9 @@ pub struct Driver {
     pub(crate) commits: mpsc::UnboundedSender<CommittedItem>,
     pub(crate) last: (Arc<Block>, QuorumCert),
     pub(crate) core: Option<Core>,
+    /// The mempool while no core runs (before the first starts, and while catching up): the
+    /// next core takes it over.
+    pub(crate) mempool: Option<Mempool>,
     pub(crate) timers: BTreeMap<(u64, u64), Timer>,
     pub(crate) timer_seq: u64,
     pub(crate) far_behind: bool,
@@ -100,7 +107,7 @@ impl Driver {
             if self.far_behind {
                 self.far_behind = false;
                 tracing::warn!("far behind the committee: catching up from peers' storage");
-                self.core = None;
+                self.mempool = self.core.take().map(Core::into_mempool);
                 self.timers.clear();
                 self.catch_up();
                 self.start_core();
@@ -141,6 +148,7 @@ impl Driver {
             root: self.last.0.clone(),
             root_qc: self.last.1.clone(),
             blocks: Vec::new(),
+            mempool: self.mempool.take(),
         };
         let core = Core::new(
             self.config.clone(),
@@ -354,6 +362,10 @@ impl Driver {
             let block = blocks[j].0.clone();
             // The child's header carries this block's certificate, covered by the child's hash.
             let qc = blocks[j + 1].0.qc().clone();
+            // No core runs: the mempool it will take over learns what became committed.
+            if let Some(m) = self.mempool.as_mut() {
+                m.mark_committed(block.tx_ids());
+            }
             self.commit(block, qc);
         }
         k + 1
