@@ -207,6 +207,14 @@ impl Core {
     pub fn stored_blocks(&self) -> usize {
         self.store.len()
     }
+    /// Whether the block is held in memory (committed and retained, or above the root).
+    pub fn holds_block(&self, h: &BlockHash) -> bool {
+        self.store.contains(h)
+    }
+    /// A block held in memory.
+    pub fn block(&self, h: &BlockHash) -> Option<&Arc<Block>> {
+        self.store.get(h)
+    }
 
     fn drop(&mut self, r: DropReason) {
         self.drops.record(r);

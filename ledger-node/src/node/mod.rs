@@ -334,6 +334,7 @@ pub async fn start_with_clock(
         timers: Default::default(),
         timer_seq: 0,
         far_behind: false,
+        probe: None,
         sync_turn: my_index.map_or(0, usize::from),
     };
     std::thread::Builder::new()
