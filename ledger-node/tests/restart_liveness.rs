@@ -1,12 +1,15 @@
 //! Liveness after restarts, on the simulated network: a restarted validator must go on refusing
 //! the transactions committed before it stopped (else it proposes them, the others refuse its
-//! blocks and its views fail for good). Deterministic per seed.
+//! blocks and its views fail for good), and validators that come back in scattered views, with
+//! no certificate to show for them, must still gather in one view. Deterministic per seed.
 
 mod common;
 
 use common::*;
 use ledger_node::merkle::leaf_hash;
+use ledger_node::safety::{MemoryStorage, SafetyRecord, SafetyStorage};
 use ledger_node::sim::Simulation;
+use ledger_node::types::QuorumCert;
 
 fn committed(sim: &Simulation, node: usize, tx: &[u8]) -> bool {
     let id = leaf_hash(tx);
@@ -53,5 +56,46 @@ fn a_restarted_validator_still_refuses_what_was_committed_before() {
             "seed {seed}: validator 1 took the committed A back into its mempool"
         );
         sim.check_safety(&[0, 1, 2]).unwrap();
+    }
+}
+
+/// Every validator restarts in a view of its own (its safety record says it last voted in view
+/// 100, 101, 102 or 103) and none holds a certificate for those views: no two of their timeouts
+/// share a view, so waiting for f+1 timeouts in one view would never end. f+1 validators that
+/// timed out in views at or above w show that an honest one got there: joining w lets them form
+/// a timeout certificate, and commits resume.
+#[test]
+fn validators_restarted_in_scattered_views_gather_and_commit() {
+    for seed in 0..3u64 {
+        let mut sim = Simulation::new(config(4, 950 + seed));
+        let genesis_qc = {
+            let c = sim.committee();
+            let genesis = ledger_node::types::Block::genesis(c, 0, [0; 32]);
+            QuorumCert::genesis(c.epoch(), genesis.hash(), c.size())
+        };
+        for i in 0..4 {
+            let mut record = SafetyRecord::initial(0, genesis_qc.clone());
+            record.last_voted_view = 100 + i as u64;
+            let mut storage: MemoryStorage = sim.nodes[i].storage.clone();
+            storage.save(&record).unwrap();
+        }
+        sim.start();
+        let views: Vec<_> = (0..4)
+            .map(|i| sim.nodes[i].core.as_ref().unwrap().current_view())
+            .collect();
+        assert_eq!(views, vec![100, 101, 102, 103], "seed {seed}");
+        let a = tx(1);
+        sim.submit(10, 0, a.clone());
+        sim.run_while(60_000, |s| !(0..4).all(|i| committed(s, i, &a)));
+        for i in 0..4 {
+            assert!(
+                committed(&sim, i, &a),
+                "seed {seed}: nothing committed; views {:?}",
+                (0..4)
+                    .map(|i| sim.nodes[i].core.as_ref().unwrap().current_view())
+                    .collect::<Vec<_>>()
+            );
+        }
+        sim.check_safety(&[0, 1, 2, 3]).unwrap();
     }
 }
