@@ -1,7 +1,8 @@
 //! Liveness after restarts, on the simulated network: a restarted validator must go on refusing
 //! the transactions committed before it stopped (else it proposes them, the others refuse its
 //! blocks and its views fail for good), and validators that come back in scattered views, with
-//! no certificate to show for them, must still gather in one view. Deterministic per seed.
+//! no certificate to show for them, must still gather in one view. Deterministic per seed. One
+//! test is ignored because the node fails it today: a committee restarted all at once.
 
 mod common;
 
@@ -98,4 +99,32 @@ fn validators_restarted_in_scattered_views_gather_and_commit() {
         }
         sim.check_safety(&[0, 1, 2, 3]).unwrap();
     }
+}
+
+/// The whole committee stops at once under load and starts again (a crash of every machine, or
+/// an upgrade done as "stop every validator, upgrade all, start them again"). Ignored because
+/// the chain then halts for good (15 of 20 seeds in a trial): each validator resumes from its
+/// last committed block, but its safety record is locked on the certificate of a block above
+/// it, which was certified and never committed, and uncommitted blocks are kept in memory only
+/// (the core's `Recovery::blocks` is always empty in the node). No validator can show that
+/// block again, so every proposal extends a certificate below the locks and no one votes. The
+/// fix is to store the blocks a validator votes for and hand them back on restart.
+#[test]
+#[ignore = "fails: after a restart of all validators at once, their locks name a block no one holds"]
+fn a_committee_restarted_all_at_once_commits_again() {
+    let mut sim = Simulation::new(config(4, 3000));
+    sim.start();
+    submit_load(&mut sim, 10, 4_000, 2, &[0, 1, 2, 3]);
+    for i in 0..4 {
+        sim.crash_at(500, i);
+        sim.restart_at(520, i);
+    }
+    sim.run_until(501);
+    let before = min_blocks(&sim, &[0, 1, 2, 3]);
+    sim.run_while(60_000, |s| min_blocks(s, &[0, 1, 2, 3]) <= before + 2);
+    sim.check_safety(&[0, 1, 2, 3]).unwrap();
+    assert!(
+        min_blocks(&sim, &[0, 1, 2, 3]) > before + 2,
+        "no commit within a minute of the restart (at {before} blocks)"
+    );
 }
