@@ -54,6 +54,11 @@ impl Aggregator {
         self.sigs.len()
     }
 
+    /// The distinct signers so far (checked or not).
+    pub fn signers(&self) -> impl Iterator<Item = ValidatorIndex> + '_ {
+        self.sigs.keys().copied()
+    }
+
     /// Whether nothing was collected.
     pub fn is_empty(&self) -> bool {
         self.sigs.is_empty()

@@ -3,7 +3,9 @@
 //! A transaction is identified by its Merkle leaf hash. It stays here until a block holding it is
 //! committed (a proposed or even certified block can still be abandoned), and the leader skips
 //! those already in the uncommitted blocks it extends. Recently committed ids are remembered in a
-//! bounded window so a resubmission is refused instead of being committed twice.
+//! bounded window so a resubmission is refused instead of being committed twice. Validators
+//! refuse blocks holding such a transaction, so the window must survive a restart: a node seeds
+//! it from its stored blocks, and a consensus core restarted to catch up hands its mempool on.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -33,7 +35,7 @@ impl Default for MempoolConfig {
 }
 
 /// The pending transactions of one validator.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Mempool {
     config: MempoolConfig,
     order: VecDeque<TxId>,
@@ -49,6 +51,16 @@ impl Mempool {
             config,
             ..Self::default()
         }
+    }
+
+    /// An empty mempool that remembers `committed` (ids, oldest first; only the last
+    /// `remember_committed` count) as recently committed: a restarted validator's, seeded from
+    /// its stored blocks.
+    pub fn recovered(config: MempoolConfig, committed: &[TxId]) -> Self {
+        let keep = committed.len().saturating_sub(config.remember_committed);
+        let mut m = Self::new(config);
+        m.mark_committed(&committed[keep..]);
+        m
     }
 
     /// Adds a transaction; `Ok(false)` if it is already pending.
@@ -154,5 +166,20 @@ mod tests {
         assert_eq!(m.len(), 2);
         assert_eq!(m.add(b"a".to_vec()), Err(DropReason::Duplicate));
         assert!(m.is_committed(&leaf_hash(b"a")));
+    }
+
+    #[test]
+    fn a_recovered_mempool_refuses_what_was_committed_within_its_window() {
+        let config = MempoolConfig {
+            max_pending: 10,
+            remember_committed: 2,
+        };
+        let ids: Vec<TxId> = [b"a", b"b", b"c"].iter().map(|t| leaf_hash(*t)).collect();
+        let mut m = Mempool::recovered(config, &ids);
+        assert!(m.is_empty());
+        assert_eq!(m.add(b"b".to_vec()), Err(DropReason::Duplicate));
+        assert_eq!(m.add(b"c".to_vec()), Err(DropReason::Duplicate));
+        // Beyond the window, as on a validator that never restarted.
+        assert_eq!(m.add(b"a".to_vec()), Ok(true));
     }
 }

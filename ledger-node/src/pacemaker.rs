@@ -4,10 +4,14 @@
 //! A view ends when a QC for it (or a later one) is seen, or when 2f+1 validators time out on it
 //! (a TC). Each view's timer is `base * 2^k`, capped, where k counts views in a row that ended by
 //! timeout: the wait grows while views fail (so it eventually exceeds the real message delay) and
-//! falls back to `base` as soon as a QC shows progress. f+1 timeouts for a view at least as high
-//! as ours prove at least one honest validator gave up on it, so we join at once rather than
-//! waiting out our own timer: this is what lets a partitioned or restarted validator catch up.
-//! Time is only ever the `now_ms` handed in.
+//! falls back to `base` as soon as a QC shows progress. f+1 validators timing out in views at
+//! or above w (ours or higher) prove that at least one honest validator gave up on a view that
+//! high, so we join w at once rather than waiting out our own timer: this is what lets a
+//! partitioned or restarted validator catch up. Counting views at or above w, not w alone (the
+//! rule of PBFT's view change), matters when validators sit in different views with no
+//! certificate to show for them, as after restarts: one timeout per view never adds up to f+1
+//! in any one view, and no timeout certificate would ever form. Time is only ever the `now_ms`
+//! handed in.
 
 use std::collections::BTreeMap;
 
@@ -36,7 +40,8 @@ impl Default for PacemakerConfig {
 /// What a newly counted timeout brought about.
 #[derive(Debug, Default)]
 pub struct TimeoutOutcome {
-    /// f+1 validators gave up on a view >= ours that we have not timed out on: join it.
+    /// f+1 validators gave up on views at or above this one (>= ours, and not ours if we timed
+    /// out on it already): join it.
     pub join: Option<View>,
     /// 2f+1 did: the certificate.
     pub tc: Option<TimeoutCert>,
@@ -150,10 +155,14 @@ impl Pacemaker {
         if !agg.add(signer, sig) || agg.is_certified() {
             return out;
         }
-        let joined = t_view == self.view && self.timed_out;
-        if agg.len() >= c.join_threshold() && !joined {
-            out.join = Some(t_view);
+        if let Some(w) = self.join_view(c.join_threshold())
+            && !(w == self.view && self.timed_out)
+        {
+            out.join = Some(w);
         }
+        let Some(agg) = self.timeouts.get_mut(&t_view) else {
+            return out;
+        };
         if let Some((signers, signature)) = agg.try_certify(c, stats) {
             out.tc = Some(TimeoutCert {
                 epoch: c.epoch(),
@@ -163,6 +172,19 @@ impl Pacemaker {
             });
         }
         out
+    }
+
+    /// The highest view w such that `threshold` distinct validators timed out in views at or
+    /// above w (only views at or above ours are held).
+    fn join_view(&self, threshold: usize) -> Option<View> {
+        let mut signers = std::collections::BTreeSet::new();
+        for (&view, agg) in self.timeouts.iter().rev() {
+            signers.extend(agg.signers());
+            if signers.len() >= threshold {
+                return Some(view);
+            }
+        }
+        None
     }
 
     /// Number of views with collected timeouts (bounded by the far-future window).
@@ -194,5 +216,46 @@ mod tests {
         assert!(!p.advance(8, false));
         assert!(p.advance(9, true));
         assert_eq!(p.timeout_ms(), 100);
+    }
+
+    #[test]
+    fn joins_the_highest_view_that_f_plus_one_validators_reached() {
+        let keys: Vec<_> = (0..4).map(|i| crate::crypto::KeyPair::for_test(3, i)).collect();
+        let members = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| crate::committee::ValidatorInfo {
+                public_key: *k.public(),
+                pop: k.proof_of_possession(),
+                operator: format!("op{i}"),
+            })
+            .collect();
+        let c = Committee::new(0, members, crate::committee::LeaderRule::RoundRobin).unwrap();
+        let mut stats = AggregationStats::default();
+        let mut timeout = |p: &mut Pacemaker, view: View, signer: u16| {
+            let sig = keys[usize::from(signer)].sign(&timeout_signing_bytes(0, view));
+            p.add_timeout(&c, view, signer, sig, &mut stats)
+        };
+        // Restarted validators in views 100..=103: one timeout per view.
+        let mut p = Pacemaker::new(PacemakerConfig::default(), 100);
+        assert_eq!(timeout(&mut p, 103, 3).join, None, "one validator proves nothing");
+        assert_eq!(
+            timeout(&mut p, 101, 1).join,
+            Some(101),
+            "3 and 1 got to 101 or beyond"
+        );
+        assert!(p.advance(101, false));
+        p.mark_timed_out();
+        assert_eq!(
+            timeout(&mut p, 102, 2).join,
+            Some(102),
+            "2 and 3 got to 102 or beyond"
+        );
+        // Byzantine timeouts alone (f = 1) drag no one: a second one from 3 counts once.
+        let mut q = Pacemaker::new(PacemakerConfig::default(), 5);
+        assert_eq!(timeout(&mut q, 900, 3).join, None);
+        assert_eq!(timeout(&mut q, 950, 3).join, None);
+        // In our own view, as before: f+1 timeouts make us time out too, once.
+        assert_eq!(timeout(&mut q, 5, 0).join, Some(5), "0 at 5 and 3 beyond it");
     }
 }

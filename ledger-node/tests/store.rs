@@ -241,6 +241,13 @@ async fn committed_blocks_reload_exactly_and_reads_answer() {
     assert_eq!((loaded.state.height, loaded.state.root), (want.height, want.root));
     assert_eq!(loaded.last.unwrap().0.hash(), parent.hash());
     assert_eq!(loaded.next_event, 5);
+    // A restarted validator's mempool remembers the last committed ids, oldest first.
+    let all_ids: Vec<[u8; 32]> = items.iter().flat_map(|it| it.block.tx_ids().to_vec()).collect();
+    assert_eq!(reopened.recent_tx_ids(100).await.unwrap(), all_ids);
+    assert_eq!(
+        reopened.recent_tx_ids(4).await.unwrap(),
+        all_ids[all_ids.len() - 4..]
+    );
 
     assert_eq!(reader.committed_height().await.unwrap(), 3);
     // Every block and certificate reads back as committed, also those after the first of a

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::aggregator::AggregationStats;
 use crate::committee::{Committee, ValidatorIndex};
-use crate::mempool::MempoolConfig;
+use crate::mempool::{Mempool, MempoolConfig};
 use crate::messages::{Message, VerifiedMessage};
 use crate::pacemaker::PacemakerConfig;
 use crate::types::{Block, BlockHash, QuorumCert, View};
@@ -140,7 +140,7 @@ impl Application for NoApplication {
 }
 
 /// Where a (re)started validator resumes: its last committed block and the QC for it, plus any
-/// uncommitted blocks it stored (oldest first; may be empty).
+/// uncommitted blocks it stored (oldest first; may be empty), and its mempool.
 #[derive(Clone, Debug)]
 pub struct Recovery {
     /// Last committed block (the genesis block for a new chain).
@@ -149,6 +149,13 @@ pub struct Recovery {
     pub root_qc: QuorumCert,
     /// Stored descendants of `root`, parents before children.
     pub blocks: Vec<Arc<Block>>,
+    /// The mempool to resume with (`None`: an empty one). Validity of a block depends on the
+    /// recently committed transaction ids it remembers (a block repeating one is refused), so a
+    /// restarted validator must know them as the others do, or it proposes committed
+    /// transactions that every other validator refuses: a restarted process seeds it from its
+    /// stored blocks; a core restarted inside a running node (to catch up) hands its own on,
+    /// pending transactions included.
+    pub mempool: Option<Mempool>,
 }
 
 impl Recovery {
@@ -159,6 +166,7 @@ impl Recovery {
             root: genesis,
             root_qc,
             blocks: Vec::new(),
+            mempool: None,
         }
     }
 }

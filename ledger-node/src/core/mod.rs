@@ -111,9 +111,12 @@ impl Core {
         }
         let start_view = (high_qc.view.saturating_add(1)).max(rec.last_voted_view).max(1);
         let last_proposed = rec.last_proposed_view;
+        let mempool = recovery
+            .mempool
+            .unwrap_or_else(|| Mempool::new(config.mempool.clone()));
         Ok(Self {
             pacemaker: Pacemaker::new(config.pacemaker.clone(), start_view),
-            mempool: Mempool::new(config.mempool.clone()),
+            mempool,
             config,
             committee,
             me,
@@ -195,9 +198,22 @@ impl Core {
     pub fn mempool_len(&self) -> usize {
         self.mempool.len()
     }
+    /// Stops this core, handing its mempool (pending transactions and the recently committed
+    /// ids) to the next one ([`Recovery::mempool`]).
+    pub fn into_mempool(self) -> Mempool {
+        self.mempool
+    }
     /// Blocks held in memory.
     pub fn stored_blocks(&self) -> usize {
         self.store.len()
+    }
+    /// Whether the block is held in memory (committed and retained, or above the root).
+    pub fn holds_block(&self, h: &BlockHash) -> bool {
+        self.store.contains(h)
+    }
+    /// A block held in memory.
+    pub fn block(&self, h: &BlockHash) -> Option<&Arc<Block>> {
+        self.store.get(h)
     }
 
     fn drop(&mut self, r: DropReason) {
@@ -659,5 +675,58 @@ mod tests {
         send::<Input>();
         sync::<Committee>();
         sync::<Message>();
+    }
+
+    /// A core restarted inside a running node (to catch up from storage) takes over its
+    /// predecessor's mempool: the pending transactions stay, and what was committed meanwhile
+    /// (marked by the driver) is refused, also when gossip brings it late.
+    #[test]
+    fn a_restarted_core_keeps_the_mempool_handed_to_it() {
+        use crate::committee::{LeaderRule, ValidatorInfo};
+        use crate::merkle::leaf_hash;
+        use crate::safety::MemoryStorage;
+
+        let keys: Vec<KeyPair> = (0..4).map(|i| KeyPair::for_test(5, i)).collect();
+        let members = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| ValidatorInfo {
+                public_key: *k.public(),
+                pop: k.proof_of_possession(),
+                operator: format!("op{i}"),
+            })
+            .collect();
+        let committee = Committee::new(0, members, LeaderRule::RoundRobin).unwrap();
+        let genesis = Block::genesis(&committee, 0, [0; 32]);
+        let storage = MemoryStorage::default();
+        let core = |recovery: Recovery| {
+            Core::new(
+                Config::default(),
+                committee.clone(),
+                0,
+                keys[0].clone(),
+                Box::new(storage.clone()),
+                Box::new(crate::core::NoApplication),
+                recovery,
+            )
+            .unwrap()
+        };
+        let mut first = core(Recovery::genesis(genesis.clone(), &committee));
+        first.start(0);
+        first.handle(1, Input::Submit(b"pending".to_vec()));
+        first.handle(1, Input::Submit(b"committed while catching up".to_vec()));
+        assert_eq!(first.mempool_len(), 2);
+        let mut handed = first.into_mempool();
+        handed.mark_committed(&[leaf_hash(b"committed while catching up")]);
+
+        let mut second = core(Recovery {
+            mempool: Some(handed),
+            ..Recovery::genesis(genesis, &committee)
+        });
+        second.start(2);
+        assert_eq!(second.mempool_len(), 1, "the pending transaction survives");
+        second.handle(3, Input::Submit(b"committed while catching up".to_vec()));
+        assert_eq!(second.mempool_len(), 1);
+        assert_eq!(second.drops().get(DropReason::Duplicate), 1);
     }
 }

@@ -42,7 +42,7 @@ use crate::committee::Committee;
 use crate::core::Config;
 use crate::crypto::KeyPair;
 use crate::genesis::Genesis;
-use crate::mempool::{MempoolConfig, TxId};
+use crate::mempool::{Mempool, MempoolConfig, TxId};
 use crate::messages::VerifiedMessage;
 use crate::pacemaker::PacemakerConfig;
 use crate::state::exec::genesis_state_root;
@@ -227,6 +227,17 @@ pub async fn start_with_clock(
     let db_path = config.database_path();
     let mut store = store::Store::open(&db_path).await?;
     let loaded = store.load(&chain_id).await?;
+    let core_config = core_config(&config);
+    // A validator must go on refusing what was committed before it stopped, as the others do.
+    let mempool = match key {
+        Some(_) => {
+            let recent = store
+                .recent_tx_ids(core_config.mempool.remember_committed)
+                .await?;
+            Some(Mempool::recovered(core_config.mempool.clone(), &recent))
+        }
+        None => None,
+    };
     let genesis_block = genesis.block(&committee, genesis_state_root(&chain_id));
     let last = loaded.last.clone().unwrap_or_else(|| {
         let qc = QuorumCert::genesis(committee.epoch(), genesis_block.hash(), committee.size());
@@ -310,7 +321,7 @@ pub async fn start_with_clock(
         shared: shared.clone(),
         rt: tokio::runtime::Handle::current(),
         waits,
-        config: core_config(&config),
+        config: core_config,
         key: key.map(|(_, k)| k),
         safety_path: config.safety_path(),
         ledger,
@@ -319,9 +330,11 @@ pub async fn start_with_clock(
         commits: commit_tx,
         last,
         core: None,
+        mempool,
         timers: Default::default(),
         timer_seq: 0,
         far_behind: false,
+        probe: None,
         sync_turn: my_index.map_or(0, usize::from),
     };
     std::thread::Builder::new()

@@ -33,6 +33,7 @@ use crate::codec;
 use crate::committee::{Committee, LeaderRule, ValidatorIndex, ValidatorInfo};
 use crate::core::{Action, CommittedBlock, Config, Core, Input, NoApplication, Recovery, Timer};
 use crate::crypto::KeyPair;
+use crate::mempool::{Mempool, TxId};
 use crate::merkle::leaf_hash;
 use crate::messages::{Message, UnverifiedMessage};
 use crate::safety::MemoryStorage;
@@ -384,14 +385,27 @@ impl Simulation {
 
     fn boot(&mut self, i: usize) {
         let node = &self.nodes[i];
-        let recovery = match node.committed.last() {
+        let mut recovery = match node.committed.last() {
             Some(c) => Recovery {
                 root: c.block.clone(),
                 root_qc: c.qc.clone(),
                 blocks: Vec::new(),
+                mempool: None,
             },
             None => Recovery::genesis(self.genesis.clone(), &self.committee),
         };
+        // What a node reads from its stored blocks: the recently committed transactions. (A
+        // crash loses the pending ones.)
+        let window = self.config.core.mempool.remember_committed;
+        let mut recent: Vec<TxId> = node
+            .committed
+            .iter()
+            .rev()
+            .flat_map(|c| c.block.tx_ids().iter().rev().copied())
+            .take(window)
+            .collect();
+        recent.reverse();
+        recovery.mempool = Some(Mempool::recovered(self.config.core.mempool.clone(), &recent));
         let core = Core::new(
             self.config.core.clone(),
             node.committee.clone(),

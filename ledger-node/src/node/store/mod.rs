@@ -861,6 +861,19 @@ impl Store {
         })
     }
 
+    /// The ids of the last `limit` committed transactions, oldest first: what a restarted
+    /// validator's mempool must remember as committed ([`crate::mempool::Mempool::recovered`]).
+    pub async fn recent_tx_ids(&mut self, limit: usize) -> Result<Vec<[u8; 32]>, StoreError> {
+        let rows: Vec<Vec<u8>> =
+            sqlx::query_scalar("SELECT id FROM txs ORDER BY height DESC, idx DESC LIMIT ?")
+                .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+                .fetch_all(&mut self.writer)
+                .await?;
+        let mut ids = rows.iter().map(|r| b32(r)).collect::<Result<Vec<_>, _>>()?;
+        ids.reverse();
+        Ok(ids)
+    }
+
     /// Persists committed blocks, in order, in one transaction. Returns the new last event
     /// cursor.
     pub async fn write(&mut self, items: &[CommittedItem]) -> Result<u64, StoreError> {
