@@ -4,7 +4,8 @@
 //! n = 3f+1 validators, with BLS12-381 aggregate signatures so that a quorum certificate (2f+1
 //! votes) is one 96-byte signature plus a bitmap, checked with one pairing. The seeds' Prepare /
 //! Pre-Commit / Commit / Decide phases are successive QCs on a chain of blocks: a block is final
-//! once it and its next two descendants, proposed in consecutive views, are certified.
+//! once it and its child, proposed in consecutive views, are both certified (the two-chain
+//! rule of DiemBFT v4 / Jolteon; the chain first committed on a three-chain, see BENCHMARKS.md).
 //!
 //! Modules, from the bottom up:
 //! - [`crypto`]: keys, proofs of possession, signing with a domain tag, aggregation;
