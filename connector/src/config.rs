@@ -41,7 +41,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use htlc::Address;
+use htlc::{Address, AssetCode};
 use plugins::AccountId;
 use serde::{Deserialize, Serialize};
 
@@ -191,8 +191,8 @@ pub enum LedgerKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChainLedgerSection {
-    /// The asset the connector moves on this chain (e.g. `DCEP`).
-    pub asset: String,
+    /// The asset the connector moves on this chain (e.g. `DC/EP`).
+    pub asset: AssetCode,
     /// ILP address prefix of the accounts reached through it.
     pub ilp_prefix: Address,
     /// Submission-to-finality time the timeout ladder plans with (ms).
@@ -443,6 +443,8 @@ mod tests {
         let err = |text: &str| ConnectorConfig::from_toml(text).unwrap_err().to_string();
         assert!(err(&with_chain("", &"07".repeat(32))).contains("needs a [ledgers.chain] table"));
         assert!(err(&with_chain(table, "not-hex")).contains("64 hex characters"));
+        let spaced = table.replace("DCEP", "DC EP");
+        assert!(err(&with_chain(&spaced, &"07".repeat(32))).contains("invalid asset code"));
     }
 
     #[test]

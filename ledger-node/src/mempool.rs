@@ -11,9 +11,6 @@ use crate::codec::MAX_TX_BYTES;
 use crate::merkle::leaf_hash;
 use crate::messages::DropReason;
 
-/// Transaction id.
-pub type TxId = [u8; 32];
-
 /// Size limits of the mempool.
 #[derive(Clone, Debug)]
 pub struct MempoolConfig {
@@ -36,10 +33,10 @@ impl Default for MempoolConfig {
 #[derive(Debug, Default)]
 pub struct Mempool {
     config: MempoolConfig,
-    order: VecDeque<TxId>,
-    txs: HashMap<TxId, Vec<u8>>,
-    committed: HashSet<TxId>,
-    committed_order: VecDeque<TxId>,
+    order: VecDeque<[u8; 32]>,
+    txs: HashMap<[u8; 32], Vec<u8>>,
+    committed: HashSet<[u8; 32]>,
+    committed_order: VecDeque<[u8; 32]>,
 }
 
 impl Mempool {
@@ -82,12 +79,12 @@ impl Mempool {
     }
 
     /// Whether `id` was committed recently.
-    pub fn is_committed(&self, id: &TxId) -> bool {
+    pub fn is_committed(&self, id: &[u8; 32]) -> bool {
         self.committed.contains(id)
     }
 
     /// The oldest pending transactions not in `exclude`, up to `max_txs` and `max_bytes`.
-    pub fn batch(&self, max_txs: usize, max_bytes: usize, exclude: &HashSet<TxId>) -> Vec<Vec<u8>> {
+    pub fn batch(&self, max_txs: usize, max_bytes: usize, exclude: &HashSet<[u8; 32]>) -> Vec<Vec<u8>> {
         let mut out = Vec::new();
         let mut bytes = 0;
         for id in &self.order {
@@ -108,7 +105,7 @@ impl Mempool {
     }
 
     /// Removes committed transactions (by id) and remembers their ids.
-    pub fn mark_committed(&mut self, ids: &[TxId]) {
+    pub fn mark_committed(&mut self, ids: &[[u8; 32]]) {
         for &id in ids {
             self.txs.remove(&id);
             if self.committed.insert(id) {

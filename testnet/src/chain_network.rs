@@ -13,11 +13,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use htlc::{Address, Clock};
+use htlc::{Address, AssetCode, Clock};
 use ledger_node::api::{ChainClient, Signer, TxState};
 use ledger_node::crypto::sha256;
 use ledger_node::node::local::{LocalCommittee, start_local_committee};
-use ledger_node::state::{AssetCode, Op, account_of};
+use ledger_node::state::{Op, account_of};
 use mock_ledgers::config::{LedgerConfig, fixtures};
 use mock_ledgers::server::{self, RunningLedger};
 use plugins::chain::{ChainPlugin, ChainPluginConfig, SigningKey};
@@ -61,7 +61,7 @@ pub fn chain_plugin_config(node_url: &str, key: &SigningKey, tls: &tls::ClientTl
     ChainPluginConfig {
         node_url: node_url.to_owned(),
         key: key.clone(),
-        asset: DCEP.into(),
+        asset: AssetCode::new(DCEP).expect("a valid asset code"),
         ledger_id: CHAIN_LEDGER.into(),
         ilp_prefix: Address::new("test.dcep").expect("a valid ILP prefix"),
         expected_finality_ms: 1_000,
