@@ -36,8 +36,8 @@ use tls::dev::DevCerts;
 
 /// The chain's ledger id in the connector, and its asset.
 pub const CHAIN_LEDGER: &str = "dcep-chain";
-/// DC/EP's asset code on the chain.
-pub const DCEP: &str = "DCEP";
+/// DC/EP's asset code on the chain: the e-CNY ledger's, since every ledger shares `htlc`'s rule.
+pub const DCEP: &str = "DC/EP";
 /// DC/EP the central bank issues to the clearing bank (minor units: 1,000,000.00).
 pub const CLEARING_BANK_DCEP: u64 = 100_000_000;
 /// DC/EP the central bank issues to Bank B, so its account exists (10.00).
