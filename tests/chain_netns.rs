@@ -46,7 +46,7 @@ use ledger_node::api::{ChainClient, NodeStatus, Signer, TxState, TxStatus};
 use ledger_node::crypto::sha256;
 use ledger_node::genesis::Genesis;
 use ledger_node::node::GenesisFile;
-use ledger_node::state::{AssetCode, Op};
+use ledger_node::state::{AssetCode, Op, TxId};
 use tokio::task::JoinHandle;
 
 const N: usize = 4;
@@ -657,7 +657,7 @@ async fn same_height(clients: &[ChainClient]) -> u64 {
 #[derive(Default)]
 struct History {
     /// height -> (block hash, state root, the node that first showed it)
-    blocks: BTreeMap<u64, (String, String, usize)>,
+    blocks: BTreeMap<u64, ([u8; 32], [u8; 32], usize)>,
     /// Per node: every height up to this one was fetched from it and matched.
     checked: [u64; N],
     /// Per node: the highest committed height it reported.
@@ -692,20 +692,24 @@ async fn observe(clients: &[ChainClient], hist: &Mutex<History>, i: usize, max: 
             if hash != b.hash || root != b.state_root {
                 h.violations.push(format!(
                     "FORK at height {height}: node {i} has block {} (state root {}), node {first} \
-                     had block {hash} (state root {root})",
-                    b.hash, b.state_root
+                     had block {} (state root {})",
+                    hex::encode(b.hash),
+                    hex::encode(b.state_root),
+                    hex::encode(hash),
+                    hex::encode(root)
                 ));
             }
         } else {
-            h.blocks.insert(height, (b.hash.clone(), b.state_root.clone(), i));
+            h.blocks.insert(height, (b.hash, b.state_root, i));
         }
         if let Some((below, _, first)) = h.blocks.get(&(height - 1)).cloned()
             && below != b.parent_hash
         {
             h.violations.push(format!(
-                "node {i}'s block {height} has parent {}, but block {} is {below} (from node {first})",
-                b.parent_hash,
-                height - 1
+                "node {i}'s block {height} has parent {}, but block {} is {} (from node {first})",
+                hex::encode(b.parent_hash),
+                height - 1,
+                hex::encode(below)
             ));
         }
         h.checked[i] = h.checked[i].max(height);
@@ -719,12 +723,12 @@ fn key(name: &str) -> SigningKey {
 }
 
 fn id_of(s: &TxStatus) -> [u8; 32] {
-    ledger_node::state::types::parse_hex32(&s.id).unwrap()
+    s.id.0
 }
 
 /// The transaction's status on a node (None: unknown there, or no answer).
 async fn tx_on(c: &ChainClient, id: &[u8; 32]) -> Option<TxStatus> {
-    tokio::time::timeout(REQUEST, c.tx(id)).await.ok()?.ok()?
+    tokio::time::timeout(REQUEST, c.tx(&TxId(*id))).await.ok()?.ok()?
 }
 
 /// Waits until the transaction is final on node `c`.
@@ -844,7 +848,7 @@ impl Scenario {
             stop,
             monitor: Some(monitor),
             seen: Vec::new(),
-            dcep: AssetCode::new("DCEP").unwrap(),
+            dcep: AssetCode::new("DC/EP").unwrap(),
             bank_a: Signer::new(key("bank a"), chain_id, 0),
             bank_b: Signer::new(key("bank b"), chain_id, 0),
             a_to_b: 0,
@@ -856,7 +860,7 @@ impl Scenario {
             code: s.dcep.clone(),
             scale: 2,
         });
-        s.commit(0, &create, "create DCEP").await;
+        s.commit(0, &create, "create DC/EP").await;
         // Admission on node 1 refuses an issue of an asset it has not stored yet.
         same_height(&s.clients).await;
         let issue = pboc.sign(Op::Issue {
@@ -1065,12 +1069,12 @@ impl Scenario {
         let b = self.a_to_b - self.b_to_a;
         for (i, c) in self.clients.iter().enumerate() {
             assert_eq!(
-                c.balance(&self.bank_a.account(), "DCEP").await.unwrap(),
+                c.balance(&self.bank_a.account(), &self.dcep).await.unwrap(),
                 a,
                 "bank A on node {i}"
             );
             assert_eq!(
-                c.balance(&self.bank_b.account(), "DCEP").await.unwrap(),
+                c.balance(&self.bank_b.account(), &self.dcep).await.unwrap(),
                 b,
                 "bank B on node {i}"
             );

@@ -12,12 +12,13 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
-use ledger_node::api::{ChainClient, ClientError, Signer, TxState, TxStatus};
+use htlc::{Condition, EscrowStatus, Fulfillment};
+use ledger_node::api::{ChainClient, ClientError, FeedKind, ProblemCode, Signer, TxState, TxStatus};
 use ledger_node::crypto::sha256;
 use ledger_node::genesis::Genesis;
 use ledger_node::node::GenesisFile;
 use ledger_node::node::local::unused_ports_below_ephemeral;
-use ledger_node::state::{AssetCode, EscrowId, Op, account_of};
+use ledger_node::state::{AssetCode, EscrowId, FailCode, Op, account_of};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -124,13 +125,13 @@ async fn final_ok(c: &ChainClient, tx: &[u8]) -> TxStatus {
     s
 }
 
-async fn final_failed(c: &ChainClient, tx: &[u8], reason: &str) {
+async fn final_failed(c: &ChainClient, tx: &[u8], reason: FailCode) {
     let s = tokio::time::timeout(PATIENCE, c.submit_and_wait(tx, PATIENCE))
         .await
         .expect("in time")
         .expect("submitted");
     assert_eq!(s.status, TxState::Failed, "expected {reason}, got {s:?}");
-    assert_eq!(s.reason.as_deref(), Some(reason), "{s:?}");
+    assert_eq!(s.reason, Some(reason), "{s:?}");
 }
 
 fn key(name: &str) -> SigningKey {
@@ -152,7 +153,7 @@ async fn four_processes_commit_survive_a_killed_leader_and_catch_up() {
     }
     let c0 = net.client(0);
     let chain_id = c0.chain_id().await.unwrap();
-    let dcep = AssetCode::new("DCEP").unwrap();
+    let dcep = AssetCode::new("DC/EP").unwrap();
     let mut pboc = Signer::new(key("central bank"), chain_id, 0);
     let mut bank_a = Signer::new(key("bank a"), chain_id, 0);
     let mut bank_b = Signer::new(key("bank b"), chain_id, 0);
@@ -183,7 +184,7 @@ async fn four_processes_commit_survive_a_killed_leader_and_catch_up() {
         amount: 10_000,
     });
     let committed = final_ok(&c1, &transfer).await;
-    assert_eq!(c1.balance(&bank_b.account(), "DCEP").await.unwrap(), 10_000);
+    assert_eq!(c1.balance(&bank_b.account(), &dcep).await.unwrap(), 10_000);
     // Submitting is idempotent: in a batch, the committed transfer answers its final status
     // at once (found in one lookup with the others), a forged one is refused, and the new one
     // becomes final; the transfer is not applied twice.
@@ -207,13 +208,16 @@ async fn four_processes_commit_survive_a_killed_leader_and_catch_up() {
         .await
         .expect("batch answered");
     assert_eq!(answers[0].as_ref().expect("known"), &committed);
-    assert_eq!(answers[1].as_ref().expect_err("forged").0, "bad_signature");
+    assert_eq!(
+        answers[1].as_ref().expect_err("forged").0,
+        ProblemCode::Rule(FailCode::BadSignature)
+    );
     assert_eq!(answers[2].as_ref().expect("fresh").status, TxState::Final);
-    assert_eq!(c1.balance(&bank_b.account(), "DCEP").await.unwrap(), 10_005);
+    assert_eq!(c1.balance(&bank_b.account(), &dcep).await.unwrap(), 10_005);
 
     // An escrow from A to B, fulfilled by B with the preimage; the feed shows both steps.
     let after = c0.events(0, 1000, Duration::ZERO).await.unwrap().next;
-    let preimage = [7u8; 32];
+    let preimage = Fulfillment::from_bytes([7; 32]);
     let reference = [1u8; 16];
     let created = final_ok(
         &c0,
@@ -222,7 +226,7 @@ async fn four_processes_commit_survive_a_killed_leader_and_catch_up() {
             asset: dcep.clone(),
             payee: bank_b.account(),
             amount: 200_000,
-            condition: sha256(&[&preimage]),
+            condition: preimage.condition(),
             expires_at_ms: now_ms() + 3_600_000,
             memo: b"ILP Prepare".to_vec(),
         }),
@@ -240,16 +244,13 @@ async fn four_processes_commit_survive_a_killed_leader_and_catch_up() {
     .await;
     // Cursors are the same on every node; node 2 has stored both (the fulfil is final there).
     let page = c2.events(after, 10, PATIENCE).await.unwrap();
-    let kinds: Vec<&str> = page.events.iter().map(|e| e.kind.as_str()).collect();
-    assert_eq!(kinds, ["escrow_created", "escrow_fulfilled"]);
+    let kinds: Vec<FeedKind> = page.events.iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, [FeedKind::EscrowCreated, FeedKind::EscrowFulfilled]);
     assert_eq!(page.events[0].tx_id, created.id);
     let fulfilled = page.events[1].escrow.as_ref().unwrap();
-    assert_eq!(
-        fulfilled.fulfillment.as_deref(),
-        Some(hex::encode(preimage).as_str())
-    );
-    assert_eq!(c2.balance(&bank_b.account(), "DCEP").await.unwrap(), 210_005);
-    let proof = c0.proof(&hex32(&created.id)).await.unwrap().expect("a proof");
+    assert_eq!(fulfilled.fulfillment, Some(preimage));
+    assert_eq!(c2.balance(&bank_b.account(), &dcep).await.unwrap(), 210_005);
+    let proof = c0.proof(&created.id).await.unwrap().expect("a proof");
     let genesis = ledger_node::node::GenesisFile::load(&net.dir.join("genesis.toml")).unwrap();
     proof.verify(&genesis).expect("the inclusion proof holds offline");
 
@@ -269,7 +270,7 @@ async fn four_processes_commit_survive_a_killed_leader_and_catch_up() {
     match c0.submit(&forged).await {
         Err(ClientError::Problem {
             status: 422, code, ..
-        }) => assert_eq!(code, "bad_signature"),
+        }) => assert_eq!(code, ProblemCode::Rule(FailCode::BadSignature)),
         other => panic!("a forged transaction must be refused, got {other:?}"),
     }
     let replay = bank_a.sign_with_nonce(
@@ -284,7 +285,7 @@ async fn four_processes_commit_survive_a_killed_leader_and_catch_up() {
     match c0.submit(&replay).await {
         Err(ClientError::Problem {
             status: 422, code, ..
-        }) => assert_eq!(code, "nonce_reused"),
+        }) => assert_eq!(code, ProblemCode::Rule(FailCode::NonceReused)),
         other => panic!("a replayed nonce must be refused, got {other:?}"),
     }
     let overdraft = bank_a.sign(Op::Transfer {
@@ -292,7 +293,7 @@ async fn four_processes_commit_survive_a_killed_leader_and_catch_up() {
         to: bank_b.account(),
         amount: 1_000_000,
     });
-    final_failed(&c0, &overdraft, "insufficient_funds").await;
+    final_failed(&c0, &overdraft, FailCode::InsufficientFunds).await;
     let reference2 = [2u8; 16];
     final_ok(
         &c0,
@@ -301,7 +302,7 @@ async fn four_processes_commit_survive_a_killed_leader_and_catch_up() {
             asset: dcep.clone(),
             payee: bank_b.account(),
             amount: 1_000,
-            condition: sha256(&[&[9u8; 32]]),
+            condition: Fulfillment::from_bytes([9; 32]).condition(),
             expires_at_ms: now_ms() + 3_600_000,
             memo: vec![],
         }),
@@ -312,28 +313,31 @@ async fn four_processes_commit_survive_a_killed_leader_and_catch_up() {
         &c1,
         &bank_b.sign(Op::EscrowFulfill {
             escrow: escrow2,
-            fulfillment: [8u8; 32],
+            fulfillment: Fulfillment::from_bytes([8; 32]),
         }),
-        "wrong_fulfillment",
+        FailCode::WrongFulfillment,
     )
     .await;
     final_failed(
         &c1,
         &pboc.sign(Op::EscrowRefund { escrow: escrow2 }),
-        "not_yet_expired",
+        FailCode::NotYetExpired,
     )
     .await;
     let after_failures = c0.account(&bank_a.account()).await.unwrap();
     assert_eq!(
         after_failures.balances,
         vec![ledger_node::api::AssetBalance {
-            asset: "DCEP".into(),
+            asset: dcep.clone(),
             amount: before.balances[0].amount - 1_000,
             held: 1_000,
         }],
         "the open escrow holds its amount"
     );
-    assert_eq!(c0.escrow(&escrow2).await.unwrap().unwrap().status, "prepared");
+    assert_eq!(
+        c0.escrow(&escrow2).await.unwrap().unwrap().status,
+        EscrowStatus::Prepared
+    );
 
     // Every certificate costs a validator at most one pairing check: the copy the next leader
     // announces is checked, the one in its proposal is then found among those verified.
@@ -373,7 +377,7 @@ async fn four_processes_commit_survive_a_killed_leader_and_catch_up() {
             asset: dcep.clone(),
             payee: bank_b.account(),
             amount: 77,
-            condition: [0; 32],
+            condition: Condition::from_bytes([0; 32]),
             expires_at_ms: now_ms() + 3_600_000,
             memo: vec![],
         }),
@@ -411,10 +415,6 @@ async fn four_processes_commit_survive_a_killed_leader_and_catch_up() {
         }),
     )
     .await;
-}
-
-fn hex32(s: &str) -> [u8; 32] {
-    ledger_node::state::types::parse_hex32(s).unwrap()
 }
 
 fn now_ms() -> u64 {

@@ -27,7 +27,7 @@
 //! key_secret = "<64 hex: the account's Ed25519 seed>"
 //! account = "<64 hex: its public key>"
 //! [ledgers.chain]
-//! asset = "DCEP"
+//! asset = "DC/EP"
 //! ilp_prefix = "test.dcep"
 //! expected_finality_ms = 1000            # default
 //!
@@ -41,7 +41,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use htlc::Address;
+use htlc::{Address, AssetCode};
 use plugins::AccountId;
 use serde::{Deserialize, Serialize};
 
@@ -191,8 +191,8 @@ pub enum LedgerKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChainLedgerSection {
-    /// The asset the connector moves on this chain (e.g. `DCEP`).
-    pub asset: String,
+    /// The asset the connector moves on this chain (e.g. `DC/EP`).
+    pub asset: AssetCode,
     /// ILP address prefix of the accounts reached through it.
     pub ilp_prefix: Address,
     /// Submission-to-finality time the timeout ladder plans with (ms).
@@ -396,19 +396,21 @@ mod tests {
 
     #[test]
     fn chain_ledgers_need_their_table_and_a_seed() {
-        let table = "        [ledgers.chain]\n        asset = \"DCEP\"\n        ilp_prefix = \"test.dcep\"";
+        let table = "        [ledgers.chain]\n        asset = \"DC/EP\"\n        ilp_prefix = \"test.dcep\"";
         let c = ConnectorConfig::from_toml(&with_chain(table, &"07".repeat(32))).unwrap();
         let chain = &c.ledgers[2];
         assert_eq!(chain.kind, LedgerKind::Chain);
         let section = chain.chain.as_ref().unwrap();
         assert_eq!(
             (section.asset.as_str(), section.expected_finality_ms),
-            ("DCEP", 1_000)
+            ("DC/EP", 1_000)
         );
         assert_eq!(c.ledgers[0].kind, LedgerKind::Rest, "rest is the default");
         let err = |text: &str| ConnectorConfig::from_toml(text).unwrap_err().to_string();
         assert!(err(&with_chain("", &"07".repeat(32))).contains("needs a [ledgers.chain] table"));
         assert!(err(&with_chain(table, "not-hex")).contains("64 hex characters"));
+        let spaced = table.replace("DC/EP", "DC EP");
+        assert!(err(&with_chain(&spaced, &"07".repeat(32))).contains("invalid asset code"));
     }
 
     #[test]

@@ -14,6 +14,9 @@
 //! as the first did (ledgers and connectors retry); every other illegal step is a typed error and
 //! leaves the escrow as it was.
 
+use std::fmt;
+use std::str::FromStr;
+
 use serde::{Deserialize, Serialize};
 
 use crate::condition::{Condition, Fulfillment};
@@ -34,6 +37,14 @@ pub enum EscrowStatus {
 }
 
 impl EscrowStatus {
+    /// Every status.
+    pub const ALL: [EscrowStatus; 4] = [
+        EscrowStatus::Prepared,
+        EscrowStatus::Fulfilled,
+        EscrowStatus::Rejected,
+        EscrowStatus::Expired,
+    ];
+
     /// True once no further transition is possible.
     pub fn is_final(self) -> bool {
         self != EscrowStatus::Prepared
@@ -47,6 +58,29 @@ impl EscrowStatus {
             EscrowStatus::Rejected => "rejected",
             EscrowStatus::Expired => "expired",
         }
+    }
+}
+
+impl fmt::Display for EscrowStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A status name that is none of [`EscrowStatus::as_str`]'s.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown escrow status {0:?}")]
+pub struct UnknownEscrowStatus(pub String);
+
+impl FromStr for EscrowStatus {
+    type Err = UnknownEscrowStatus;
+    /// The one reading of a stored or received status name: the inverse of
+    /// [`EscrowStatus::as_str`].
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        EscrowStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == s)
+            .ok_or_else(|| UnknownEscrowStatus(s.to_owned()))
     }
 }
 
@@ -289,6 +323,18 @@ mod tests {
     }
 
     #[test]
+    fn an_agreed_instant_is_a_clock() {
+        // How the chain steps its escrows: the block's timestamp is the clock.
+        let (mut e, f, _) = setup();
+        let at_expiry = Timestamp::from_unix_millis(EXPIRY).unwrap();
+        assert!(matches!(
+            e.fulfill(&f, &at_expiry),
+            Err(EscrowError::Expired { .. })
+        ));
+        assert_eq!(e.refund(&at_expiry), Ok(Transition::Moved(EscrowStatus::Expired)));
+    }
+
+    #[test]
     fn wrong_preimage_is_refused_in_every_state() {
         let (mut e, f, clock) = setup();
         let wrong = Fulfillment::from_bytes([1; 32]);
@@ -319,6 +365,25 @@ mod tests {
             Err(EscrowError::AlreadyFinal {
                 status: EscrowStatus::Rejected
             })
+        );
+    }
+
+    #[test]
+    fn status_names_read_back_as_written_everywhere() {
+        for status in EscrowStatus::ALL {
+            assert_eq!(status.as_str().parse(), Ok(status));
+            assert_eq!(status.to_string(), status.as_str());
+            let json = format!("\"{status}\"");
+            assert_eq!(serde_json::to_string(&status).unwrap(), json);
+            assert_eq!(serde_json::from_str::<EscrowStatus>(&json).unwrap(), status);
+        }
+        assert_eq!(
+            "melted".parse::<EscrowStatus>(),
+            Err(UnknownEscrowStatus("melted".into()))
+        );
+        assert!(
+            "Prepared".parse::<EscrowStatus>().is_err(),
+            "names are lower-case"
         );
     }
 

@@ -27,7 +27,7 @@ pub mod time;
 pub use address::{Address, AddressError};
 pub use condition::{Condition, Fulfillment, FulfillmentKey, HashLockError};
 pub use error_code::{ErrorClass, ErrorCode};
-pub use escrow::{Escrow, EscrowError, EscrowStatus, Transition};
+pub use escrow::{Escrow, EscrowError, EscrowStatus, Transition, UnknownEscrowStatus};
 pub use money::{Asset, AssetCode, MoneyError, Rate};
 pub use packet::{
     AmountTooLarge, Fulfill, Packet, PacketError, PacketType, Prepare, PrepareBytesMut, Reject,

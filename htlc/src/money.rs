@@ -16,8 +16,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The largest asset scale: 10^19 overflows `u64`.
 pub const MAX_SCALE: u8 = 18;
-/// The longest asset code.
-pub const MAX_ASSET_CODE_LEN: usize = 16;
+/// The longest asset code (bytes; every allowed character is one byte). The chain encodes a
+/// code with a length prefix and refuses longer ones, so this bound is part of its wire format.
+pub const MAX_ASSET_CODE_LEN: usize = 32;
 
 /// What went wrong with an amount, rate or asset.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -47,7 +48,8 @@ pub enum MoneyError {
         /// The scale given.
         scale: u8,
     },
-    /// Asset code empty, too long, or with characters outside `A-Z a-z 0-9 / _ . -`.
+    /// Asset code empty, longer than [`MAX_ASSET_CODE_LEN`], or with characters outside
+    /// `A-Z a-z 0-9 / : . _ -`.
     #[error("invalid asset code {code:?}")]
     InvalidAssetCode {
         /// The code given.
@@ -55,7 +57,12 @@ pub enum MoneyError {
     },
 }
 
-/// An asset code such as `EUR`, `DE` (digital euro) or `DC/EP` (e-CNY).
+/// An asset code such as `EUR`, `DE` (digital euro), `DC/EP` (e-CNY) or `iso4217:EUR`: 1 to
+/// [`MAX_ASSET_CODE_LEN`] characters of `A-Z a-z 0-9 / : . _ -`.
+///
+/// The one rule for every ledger, the chain included, so a code valid on one ledger is valid on
+/// all of them. `/` is what central banks write (DC/EP); `:` lets a code carry a namespace.
+/// Codes compare and sort as their bytes.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct AssetCode(String);
 
@@ -67,7 +74,7 @@ impl AssetCode {
             && code.len() <= MAX_ASSET_CODE_LEN
             && code
                 .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'.' | b'-'));
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b':' | b'.' | b'_' | b'-'));
         if ok {
             Ok(AssetCode(code))
         } else {
@@ -404,10 +411,30 @@ mod tests {
         assert_eq!(format_decimal(5, 0), "5");
         let de = Asset::new(AssetCode::new("DE").unwrap(), 2).unwrap();
         assert_eq!(de.display(100_100), "1001.00 DE");
-        assert!(AssetCode::new("DC/EP").is_ok());
-        assert!(AssetCode::new("").is_err());
-        assert!(AssetCode::new("E U R").is_err());
         assert!(Asset::new(AssetCode::new("X").unwrap(), 19).is_err());
+    }
+
+    #[test]
+    fn asset_codes_follow_one_rule() {
+        for good in [
+            "DC/EP",
+            "DE",
+            "EUR",
+            "e-CNY",
+            "iso4217:EUR",
+            "x.y_z",
+            &"A".repeat(32),
+        ] {
+            assert_eq!(AssetCode::new(good).map(|c| c.to_string()), Ok(good.to_owned()));
+        }
+        for bad in ["", "E U R", "EUR\n", "€", "DC\\EP", "a+b", "a,b", &"A".repeat(33)] {
+            assert_eq!(
+                AssetCode::new(bad),
+                Err(MoneyError::InvalidAssetCode { code: bad.to_owned() }),
+                "{bad:?}"
+            );
+        }
+        assert!(serde_json::from_str::<AssetCode>("\"DC EP\"").is_err());
     }
 
     #[test]
@@ -443,6 +470,24 @@ mod tests {
             if let Ok(out) = rate.forward(amount) {
                 prop_assert!(u128::from(out) * d <= u128::from(amount) * n);
             }
+        }
+
+        /// Every code the rule allows survives text, `FromStr` and JSON unchanged; any other
+        /// character anywhere makes it invalid.
+        #[test]
+        fn asset_codes_round_trip(
+            code in "[A-Za-z0-9/:._-]{1,32}",
+            bad in "[^A-Za-z0-9/:._-]",
+            at in 0usize..32,
+        ) {
+            let parsed: AssetCode = code.parse().unwrap();
+            prop_assert_eq!(parsed.as_str(), code.as_str());
+            prop_assert_eq!(parsed.to_string().parse::<AssetCode>(), Ok(parsed.clone()));
+            let json = serde_json::to_string(&parsed).unwrap();
+            prop_assert_eq!(serde_json::from_str::<AssetCode>(&json).unwrap(), parsed);
+            let mut spoiled = code.clone();
+            spoiled.insert_str(at.min(code.len()), &bad);
+            prop_assert!(AssetCode::new(spoiled).is_err());
         }
 
         #[test]

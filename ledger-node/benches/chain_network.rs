@@ -298,10 +298,12 @@ async fn phase(clients: &[ChainClient], txs: Vec<(usize, Vec<u8>)>, rate: u64) -
                                         g.2 += 1;
                                     }
                                     Ok(s) => {
-                                        let reason = s.reason.unwrap_or_else(|| format!("{:?}", s.status));
+                                        let reason = s
+                                            .reason
+                                            .map_or_else(|| format!("{:?}", s.status), |r| r.to_string());
                                         *g.1.entry(reason).or_insert(0) += 1;
                                     }
-                                    Err((code, _)) => *g.1.entry(code).or_insert(0) += 1,
+                                    Err((code, _)) => *g.1.entry(code.to_string()).or_insert(0) += 1,
                                 }
                             }
                         }

@@ -28,9 +28,11 @@
 //! On top of the core, what the chain records and how it runs:
 //! - [`state`]: the state machine (signed transactions, assets, transfers, hash-time-locked
 //!   escrows, anchors; failures with reasons; the state root), pure and deterministic, plugged
-//!   into the core as its [`core::Application`];
+//!   into the core as its [`core::Application`]; asset codes and the escrow state machine are
+//!   `htlc`'s, shared with every other ledger;
 //! - [`proof`]: inclusion proofs a light client checks offline with the genesis keys;
-//! - `api` (feature `client`): the HTTP API's JSON shapes and a Rust client for other crates;
+//! - `api` (feature `client`): the HTTP API's JSON shapes (typed values; text only in their
+//!   JSON form) and a Rust client for other crates;
 //! - `node` (feature `node`): the node process: SQLite storage, authenticated TCP links, the
 //!   consensus thread with catching up, the HTTP API (`cypherlink node`).
 //!

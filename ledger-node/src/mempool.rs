@@ -13,9 +13,6 @@ use crate::codec::MAX_TX_BYTES;
 use crate::merkle::leaf_hash;
 use crate::messages::DropReason;
 
-/// Transaction id.
-pub type TxId = [u8; 32];
-
 /// Size limits of the mempool.
 #[derive(Clone, Debug)]
 pub struct MempoolConfig {
@@ -38,10 +35,10 @@ impl Default for MempoolConfig {
 #[derive(Clone, Debug, Default)]
 pub struct Mempool {
     config: MempoolConfig,
-    order: VecDeque<TxId>,
-    txs: HashMap<TxId, Vec<u8>>,
-    committed: HashSet<TxId>,
-    committed_order: VecDeque<TxId>,
+    order: VecDeque<[u8; 32]>,
+    txs: HashMap<[u8; 32], Vec<u8>>,
+    committed: HashSet<[u8; 32]>,
+    committed_order: VecDeque<[u8; 32]>,
 }
 
 impl Mempool {
@@ -56,7 +53,7 @@ impl Mempool {
     /// An empty mempool that remembers `committed` (ids, oldest first; only the last
     /// `remember_committed` count) as recently committed: a restarted validator's, seeded from
     /// its stored blocks.
-    pub fn recovered(config: MempoolConfig, committed: &[TxId]) -> Self {
+    pub fn recovered(config: MempoolConfig, committed: &[[u8; 32]]) -> Self {
         let keep = committed.len().saturating_sub(config.remember_committed);
         let mut m = Self::new(config);
         m.mark_committed(&committed[keep..]);
@@ -94,12 +91,12 @@ impl Mempool {
     }
 
     /// Whether `id` was committed recently.
-    pub fn is_committed(&self, id: &TxId) -> bool {
+    pub fn is_committed(&self, id: &[u8; 32]) -> bool {
         self.committed.contains(id)
     }
 
     /// The oldest pending transactions not in `exclude`, up to `max_txs` and `max_bytes`.
-    pub fn batch(&self, max_txs: usize, max_bytes: usize, exclude: &HashSet<TxId>) -> Vec<Vec<u8>> {
+    pub fn batch(&self, max_txs: usize, max_bytes: usize, exclude: &HashSet<[u8; 32]>) -> Vec<Vec<u8>> {
         let mut out = Vec::new();
         let mut bytes = 0;
         for id in &self.order {
@@ -120,7 +117,7 @@ impl Mempool {
     }
 
     /// Removes committed transactions (by id) and remembers their ids.
-    pub fn mark_committed(&mut self, ids: &[TxId]) {
+    pub fn mark_committed(&mut self, ids: &[[u8; 32]]) {
         for &id in ids {
             self.txs.remove(&id);
             if self.committed.insert(id) {
@@ -174,7 +171,7 @@ mod tests {
             max_pending: 10,
             remember_committed: 2,
         };
-        let ids: Vec<TxId> = [b"a", b"b", b"c"].iter().map(|t| leaf_hash(*t)).collect();
+        let ids: Vec<[u8; 32]> = [b"a", b"b", b"c"].iter().map(|t| leaf_hash(*t)).collect();
         let mut m = Mempool::recovered(config, &ids);
         assert!(m.is_empty());
         assert_eq!(m.add(b"b".to_vec()), Err(DropReason::Duplicate));

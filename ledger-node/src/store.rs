@@ -5,7 +5,6 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
-use crate::mempool::TxId;
 use crate::types::{Block, BlockHash};
 
 /// Blocks by hash, rooted at the last committed block.
@@ -85,7 +84,7 @@ impl BlockStore {
     }
 
     /// Ids of the transactions in `b` and its uncommitted ancestors.
-    pub fn pending_tx_ids(&self, b: &BlockHash) -> HashSet<TxId> {
+    pub fn pending_tx_ids(&self, b: &BlockHash) -> HashSet<[u8; 32]> {
         self.uncommitted_chain(b)
             .unwrap_or_default()
             .iter()

@@ -10,11 +10,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
-use ledger_node::api::{ChainClient, ClientError, Signer, TxState, TxStatus};
+use htlc::{Condition, Fulfillment};
+use ledger_node::api::{ChainClient, ClientError, ProblemCode, Signer, TxState, TxStatus};
 use ledger_node::crypto::sha256;
 use ledger_node::node::AdmissionLimits;
 use ledger_node::node::local::start_local_committee_with;
-use ledger_node::state::{AssetCode, EscrowId, Op, Transaction};
+use ledger_node::state::{AssetCode, EscrowId, FailCode, Op, Transaction, TxId};
 
 const PATIENCE: Duration = Duration::from_secs(60);
 const DAY_MS: u64 = 24 * 3_600_000;
@@ -42,7 +43,7 @@ async fn final_status(c: &ChainClient, tx: &[u8]) -> TxStatus {
 }
 
 /// The problem code of a single submission that must be refused with `status`.
-async fn refused(c: &ChainClient, tx: &[u8], status: u16) -> String {
+async fn refused(c: &ChainClient, tx: &[u8], status: u16) -> ProblemCode {
     match c.submit_and_wait(tx, PATIENCE).await {
         Err(ClientError::Problem { status: s, code, .. }) if s == status => code,
         other => panic!("expected a {status} refusal, got {other:?}"),
@@ -121,20 +122,20 @@ async fn junk_is_refused_before_the_mempool_and_bursts_are_rate_limited() {
         .collect();
     let answers = c.submit_batch(&junk[1..], Some(PATIENCE)).await.unwrap();
     for answer in answers {
-        assert_eq!(answer.expect_err("refused").0, "unknown_signer");
+        assert_eq!(answer.expect_err("refused").0, ProblemCode::UnknownSigner);
     }
-    assert_eq!(refused(&c, &junk[0], 422).await, "unknown_signer");
+    assert_eq!(refused(&c, &junk[0], 422).await, ProblemCode::UnknownSigner);
     refused_ids.extend(junk.iter().map(|t| id_of(t)));
 
     // A payee that has never held or signed anything fulfils the escrow paying it.
-    let preimage = [9u8; 32];
+    let preimage = Fulfillment::from_bytes([9; 32]);
     let reference = [1u8; 16];
     let create = a.sign(Op::EscrowCreate {
         reference,
         asset: dcep.clone(),
         payee: payee.account(),
         amount: 2_500,
-        condition: sha256(&[&preimage]),
+        condition: preimage.condition(),
         expires_at_ms: now_ms() + 3_600_000,
         memo: vec![],
     });
@@ -145,7 +146,7 @@ async fn junk_is_refused_before_the_mempool_and_bursts_are_rate_limited() {
         fulfillment: preimage,
     });
     assert_eq!(final_status(&c, &fulfil).await.status, TxState::Final);
-    assert_eq!(c.balance(&payee.account(), "DCEP").await.unwrap(), 2_500);
+    assert_eq!(c.balance(&payee.account(), &dcep).await.unwrap(), 2_500);
     admitted.extend([id_of(&create), id_of(&fulfil)]);
 
     // Finding B, in the state machine: an escrow held longer than the genesis allows (7 days
@@ -155,14 +156,14 @@ async fn junk_is_refused_before_the_mempool_and_bursts_are_rate_limited() {
         asset: dcep.clone(),
         payee: b.account(),
         amount: 1,
-        condition: [0; 32],
+        condition: Condition::from_bytes([0; 32]),
         expires_at_ms: now_ms() + 8 * DAY_MS,
         memo: vec![],
     });
     let s = final_status(&c, &too_long).await;
     assert_eq!(
-        (s.status, s.reason.as_deref()),
-        (TxState::Failed, Some("expiry_too_far"))
+        (s.status, s.reason),
+        (TxState::Failed, Some(FailCode::ExpiryTooFar))
     );
     admitted.push(id_of(&too_long));
 
@@ -177,7 +178,10 @@ async fn junk_is_refused_before_the_mempool_and_bursts_are_rate_limited() {
             amount: 1,
         },
     );
-    assert_eq!(refused(&c, &stale, 422).await, "nonce_reused");
+    assert_eq!(
+        refused(&c, &stale, 422).await,
+        ProblemCode::Rule(FailCode::NonceReused)
+    );
     let far = a.sign_with_nonce(
         before_a.nonce + 1_025,
         Op::Transfer {
@@ -186,7 +190,10 @@ async fn junk_is_refused_before_the_mempool_and_bursts_are_rate_limited() {
             amount: 1,
         },
     );
-    assert_eq!(refused(&c, &far, 422).await, "nonce_too_far_ahead");
+    assert_eq!(
+        refused(&c, &far, 422).await,
+        ProblemCode::Rule(FailCode::NonceTooFarAhead)
+    );
     refused_ids.extend([id_of(&stale), id_of(&far)]);
     assert_eq!(final_status(&c, &create).await.status, TxState::Final);
 
@@ -249,21 +256,21 @@ async fn junk_is_refused_before_the_mempool_and_bursts_are_rate_limited() {
         assert_eq!((view.nonce, view.balances.len()), (0, 0));
     }
     assert_eq!(c.account(&a.account()).await.unwrap().nonce, before_a.nonce + 1);
-    assert_eq!(c.balance(&b.account(), "DCEP").await.unwrap(), 100_000 - 30 + 7);
+    assert_eq!(c.balance(&b.account(), &dcep).await.unwrap(), 100_000 - 30 + 7);
     // No refused transaction is known to the node, and none is in any block: the blocks hold
     // exactly the admitted ones.
     for id in &refused_ids {
         assert!(
-            c.tx(id).await.unwrap().is_none(),
+            c.tx(&TxId(*id)).await.unwrap().is_none(),
             "a refused transaction is known"
         );
     }
     let height = c.status().await.unwrap().committed_height;
-    let mut in_blocks: HashSet<String> = HashSet::new();
+    let mut in_blocks: HashSet<TxId> = HashSet::new();
     for h in 1..=height {
         in_blocks.extend(c.block(h).await.unwrap().expect("committed").tx_ids);
     }
-    let admitted: HashSet<String> = admitted.iter().map(hex::encode).collect();
+    let admitted: HashSet<TxId> = admitted.iter().copied().map(TxId).collect();
     assert_eq!(in_blocks, admitted);
     // Each refusal is counted.
     let metrics = http

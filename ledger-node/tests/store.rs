@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use ed25519_dalek::SigningKey;
+use htlc::{Condition, Fulfillment};
 use ledger_node::committee::{Committee, LeaderRule, ValidatorInfo};
 use ledger_node::core::Application;
 use ledger_node::crypto::{KeyPair, sha256};
@@ -12,7 +13,8 @@ use ledger_node::node::store::{CommittedItem, SqliteSafety, Store};
 use ledger_node::safety::{SafetyRecord, SafetyStorage};
 use ledger_node::state::exec::genesis_state_root;
 use ledger_node::state::{
-    AccountId, AssetCode, ChainParams, EscrowId, Ledger, Op, SigCache, State, Transaction, TxBody, account_of,
+    AccountId, AssetCode, ChainParams, EscrowId, FailCode, Ledger, Op, SigCache, State, Transaction, TxBody,
+    account_of,
 };
 use ledger_node::types::{Block, BlockHeader, QuorumCert};
 use sqlx::Connection;
@@ -173,7 +175,7 @@ async fn committed_blocks_reload_exactly_and_reads_answer() {
                     asset: dcep.clone(),
                     payee: b,
                     amount: 300,
-                    condition: sha256(&[&[1u8; 32]]),
+                    condition: Fulfillment::from_bytes([1; 32]).condition(),
                     expires_at_ms: 10_000_000,
                     memo: b"memo".to_vec(),
                 },
@@ -186,7 +188,7 @@ async fn committed_blocks_reload_exactly_and_reads_answer() {
                     asset: dcep.clone(),
                     payee: b,
                     amount: 1,
-                    condition: [0; 32],
+                    condition: Condition::from_bytes([0; 32]),
                     expires_at_ms: 10_000_000,
                     memo: vec![],
                 },
@@ -198,7 +200,7 @@ async fn committed_blocks_reload_exactly_and_reads_answer() {
                 1,
                 Op::EscrowFulfill {
                     escrow,
-                    fulfillment: [1; 32],
+                    fulfillment: Fulfillment::from_bytes([1; 32]),
                 },
             ),
             // b sends all it has (700 received, 300 from the escrow): its balance row goes.
@@ -285,7 +287,7 @@ async fn committed_blocks_reload_exactly_and_reads_answer() {
     assert_eq!(rows, want);
     let overdraft = ledger_node::merkle::leaf_hash(&items[1].block.payload()[1]);
     let s = reader.tx_status(&overdraft).await.unwrap().unwrap();
-    assert_eq!(s.reason.as_deref(), Some("insufficient_funds"));
+    assert_eq!(s.reason, Some(FailCode::InsufficientFunds));
     // Many ids at once, more than one lookup's worth: each committed one answers with the
     // status a single lookup gives, and unknown ones are absent.
     let committed: Vec<[u8; 32]> = items
@@ -319,7 +321,7 @@ async fn committed_blocks_reload_exactly_and_reads_answer() {
     let acct = reader.account(&a).await.unwrap();
     assert_eq!(acct.balances[0].amount, 5_000 - 700 - 300 - 1 + 1_000);
     let e = reader.escrow(&escrow).await.unwrap().unwrap();
-    assert_eq!(e.fulfillment, Some([1; 32]));
+    assert_eq!(e.lock.fulfillment(), Some(&Fulfillment::from_bytes([1; 32])));
     let events = reader.events_after(0, 10).await.unwrap();
     let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(
@@ -425,14 +427,14 @@ async fn account_history_reads_alike_merged_held_and_after_a_reopen() {
             .await
             .unwrap()
             .into_iter()
-            .map(|s| s.id)
+            .map(|s| s.id.to_hex())
             .collect();
         let first3: Vec<String> = reader
             .account_txs(&acct, 3)
             .await
             .unwrap()
             .into_iter()
-            .map(|s| s.id)
+            .map(|s| s.id.to_hex())
             .collect();
         assert_eq!(first3[..], all[..3.min(all.len())], "a limit keeps the newest");
         all

@@ -26,7 +26,8 @@ use plugins::{AccountId, LedgerPlugin, PrepareTransfer, TransferId};
 use rand::Rng;
 
 const VALIDATORS: u16 = 4;
-const ASSET: &str = "DCEP";
+/// With its `/`, as the e-CNY ledger writes it (and as a URL path segment must escape it).
+const ASSET: &str = "DC/EP";
 
 /// The committee, running on its own runtime for the life of the test binary.
 struct Network {
@@ -137,7 +138,7 @@ async fn harness() -> ChainHarness {
         let config = ChainPluginConfig {
             node_url: net.api.clone(),
             key,
-            asset: ASSET.into(),
+            asset: AssetCode::new(ASSET).expect("code"),
             ledger_id: format!("chain-{name}"),
             ilp_prefix: Address::new("test.chain").expect("address"),
             expected_finality_ms: 500,

@@ -13,11 +13,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use htlc::{Address, Clock};
+use htlc::{Address, AssetCode, Clock};
 use ledger_node::api::{ChainClient, Signer, TxState};
 use ledger_node::crypto::sha256;
 use ledger_node::node::local::{LocalCommittee, start_local_committee};
-use ledger_node::state::{AssetCode, Op, account_of};
+use ledger_node::state::{Op, account_of};
 use mock_ledgers::config::{LedgerConfig, fixtures};
 use mock_ledgers::server::{self, RunningLedger};
 use plugins::chain::{ChainPlugin, ChainPluginConfig, SigningKey};
@@ -36,8 +36,8 @@ use tls::dev::DevCerts;
 
 /// The chain's ledger id in the connector, and its asset.
 pub const CHAIN_LEDGER: &str = "dcep-chain";
-/// DC/EP's asset code on the chain.
-pub const DCEP: &str = "DCEP";
+/// DC/EP's asset code on the chain: the e-CNY ledger's, since every ledger shares `htlc`'s rule.
+pub const DCEP: &str = "DC/EP";
 /// DC/EP the central bank issues to the clearing bank (minor units: 1,000,000.00).
 pub const CLEARING_BANK_DCEP: u64 = 100_000_000;
 /// DC/EP the central bank issues to Bank B, so its account exists (10.00).
@@ -61,7 +61,7 @@ pub fn chain_plugin_config(node_url: &str, key: &SigningKey, tls: &tls::ClientTl
     ChainPluginConfig {
         node_url: node_url.to_owned(),
         key: key.clone(),
-        asset: DCEP.into(),
+        asset: AssetCode::new(DCEP).expect("a valid asset code"),
         ledger_id: CHAIN_LEDGER.into(),
         ilp_prefix: Address::new("test.dcep").expect("a valid ILP prefix"),
         expected_finality_ms: 1_000,

@@ -19,7 +19,7 @@ use serde::de::DeserializeOwned;
 use crate::api::types::*;
 use crate::proof::InclusionProof;
 use crate::state::tx::{Op, TxBody, account_of};
-use crate::state::types::{AccountId, EscrowId, hex_of, parse_hex32};
+use crate::state::types::{AccountId, AssetCode, EscrowId, TxId, hex_of};
 
 static RUSTLS: Once = Once::new();
 
@@ -40,13 +40,10 @@ pub enum ClientError {
         /// Stable code (`bad_signature`, `wrong_chain`, `unknown_signer`, `nonce_reused`,
         /// `rate_limited` with status 429, `malformed`, `not_found`, ...; the list is on
         /// `node::http::Problem::code`).
-        code: String,
+        code: ProblemCode,
         /// In words.
         detail: String,
     },
-    /// Something in the answer does not decode.
-    #[error("unexpected answer: {0}")]
-    Decode(String),
 }
 
 /// A node's API.
@@ -58,7 +55,7 @@ pub struct ChainClient {
 
 #[derive(serde::Deserialize)]
 struct ProblemBody {
-    code: String,
+    code: ProblemCode,
     detail: String,
 }
 
@@ -108,7 +105,7 @@ impl ChainClient {
             }),
             Err(_) => Err(ClientError::Problem {
                 status: status.as_u16(),
-                code: "unexpected".into(),
+                code: ProblemCode::Other("unexpected".into()),
                 detail: text,
             }),
         }
@@ -164,7 +161,7 @@ impl ChainClient {
         &self,
         txs: &[Vec<u8>],
         wait: Option<Duration>,
-    ) -> Result<Vec<Result<TxStatus, (String, String)>>, ClientError> {
+    ) -> Result<Vec<Result<TxStatus, (ProblemCode, String)>>, ClientError> {
         #[derive(serde::Deserialize)]
         struct Item {
             status: Option<TxStatus>,
@@ -185,20 +182,19 @@ impl ChainClient {
             .map(|i| match (i.status, i.error) {
                 (Some(s), _) => Ok(s),
                 (None, Some(p)) => Err((p.code, p.detail)),
-                (None, None) => Err(("unexpected".into(), String::new())),
+                (None, None) => Err((ProblemCode::Other("unexpected".into()), String::new())),
             })
             .collect())
     }
 
     /// A transaction's status (`None` if this node never saw it).
-    pub async fn tx(&self, id: &[u8; 32]) -> Result<Option<TxStatus>, ClientError> {
-        self.get_opt(&format!("/v1/transactions/{}", hex_of(id))).await
+    pub async fn tx(&self, id: &TxId) -> Result<Option<TxStatus>, ClientError> {
+        self.get_opt(&format!("/v1/transactions/{id}")).await
     }
 
     /// The inclusion proof of a committed transaction.
-    pub async fn proof(&self, id: &[u8; 32]) -> Result<Option<InclusionProof>, ClientError> {
-        self.get_opt(&format!("/v1/transactions/{}/proof", hex_of(id)))
-            .await
+    pub async fn proof(&self, id: &TxId) -> Result<Option<InclusionProof>, ClientError> {
+        self.get_opt(&format!("/v1/transactions/{id}/proof")).await
     }
 
     /// An account's nonce and balances.
@@ -207,17 +203,17 @@ impl ChainClient {
     }
 
     /// A balance in one asset.
-    pub async fn balance(&self, account: &AccountId, asset: &str) -> Result<u64, ClientError> {
+    pub async fn balance(&self, account: &AccountId, asset: &AssetCode) -> Result<u64, ClientError> {
         let a = self.account(account).await?;
         Ok(a.balances
             .iter()
-            .find(|b| b.asset == asset)
+            .find(|b| &b.asset == asset)
             .map_or(0, |b| b.amount))
     }
 
     /// An asset (`None` if the chain has no asset with this code).
-    pub async fn asset(&self, code: &str) -> Result<Option<AssetView>, ClientError> {
-        self.get_opt(&format!("/v1/assets/{code}")).await
+    pub async fn asset(&self, code: &AssetCode) -> Result<Option<AssetView>, ClientError> {
+        self.get_opt(&format!("/v1/assets/{}", path_segment(code))).await
     }
 
     /// An escrow.
@@ -266,9 +262,14 @@ impl ChainClient {
 
     /// The chain id, from the committee.
     pub async fn chain_id(&self) -> Result<[u8; 32], ClientError> {
-        let c = self.committee().await?;
-        parse_hex32(&c.chain_id).ok_or_else(|| ClientError::Decode("chain id".into()))
+        Ok(self.committee().await?.chain_id)
     }
+}
+
+/// An asset code as one URL path segment: `/` (as in `DC/EP`) percent-encoded; every other
+/// character an asset code may hold is allowed in a segment as it is.
+fn path_segment(code: &AssetCode) -> String {
+    code.as_str().replace('/', "%2F")
 }
 
 /// An account's key with its next nonce: builds signed transactions.

@@ -18,8 +18,11 @@ use crate::node::driver::now_ms;
 use crate::node::limits::client_key;
 use crate::node::{DriverInput, Shared};
 use crate::proof::InclusionProof;
-use crate::state::types::{hex_of, parse_hex32};
-use crate::state::{AccountId, Admission, BlockContext, EscrowId, FailReason, Refusal, Transaction};
+use crate::state::exec::receipt_bytes;
+use crate::state::types::parse_hex32;
+use crate::state::{
+    AccountId, Admission, AssetCode, BlockContext, EscrowId, FailReason, Refusal, Transaction, TxId,
+};
 
 /// A problem document (RFC 7807).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -35,7 +38,8 @@ pub struct Problem {
     /// `nonce_reused`, `nonce_too_far_ahead`, `insufficient_funds` (422, refused before the
     /// mempool); `rate_limited` (429, with `Retry-After`); `not_found` (404); `unavailable`
     /// (503); `internal` (500).
-    pub code: String,
+    #[schema(value_type = String)]
+    pub code: ProblemCode,
     /// What happened.
     pub detail: String,
 }
@@ -90,20 +94,22 @@ impl ApiError {
             type_uri: format!("urn:cypherlink:chain:{}", self.code()),
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status: status.as_u16(),
-            code: self.code().to_owned(),
+            code: self.code(),
             detail: self.to_string(),
         }
     }
 
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ProblemCode {
         match self {
-            ApiError::Malformed(_) => "malformed",
-            ApiError::Refused { reason } => reason.code(),
-            ApiError::NotAdmitted(r) => r.code(),
-            ApiError::RateLimited { .. } => "rate_limited",
-            ApiError::NotFound(_) => "not_found",
-            ApiError::Unavailable(_) => "unavailable",
-            ApiError::Internal(_) => "internal",
+            ApiError::Malformed(_) => ProblemCode::Malformed,
+            ApiError::Refused { reason } | ApiError::NotAdmitted(Refusal::Rule(reason)) => {
+                reason.code().into()
+            }
+            ApiError::NotAdmitted(Refusal::UnknownSigner { .. }) => ProblemCode::UnknownSigner,
+            ApiError::RateLimited { .. } => ProblemCode::RateLimited,
+            ApiError::NotFound(_) => ProblemCode::NotFound,
+            ApiError::Unavailable(_) => ProblemCode::Unavailable,
+            ApiError::Internal(_) => ProblemCode::Internal,
         }
     }
 }
@@ -421,7 +427,7 @@ fn refused_or_in_flight(ctx: &Shared, tx: &Transaction, r: Refusal, waiter: &mut
             .unwrap_or_else(|p| p.into_inner())
             .contains_key(&tx.id);
     if in_flight {
-        return Ok((pending_status(&tx.id), waiter.take()));
+        return Ok((TxStatus::pending(TxId(tx.id)), waiter.take()));
     }
     ctx.metrics.refused.with_label_values(&[r.code()]).inc();
     Err(ApiError::NotAdmitted(r))
@@ -455,7 +461,7 @@ fn settle_waiters(ctx: &Shared, found: &std::collections::HashMap<[u8; 32], TxSt
 /// The refusals decided before the mempool: undecodable, bad signature, another chain.
 fn refuse_early(ctx: &Shared, checked: Result<Transaction, FailReason>) -> Result<Transaction, ApiError> {
     let refused = |r: FailReason| {
-        ctx.metrics.refused.with_label_values(&[r.code()]).inc();
+        ctx.metrics.refused.with_label_values(&[r.code().as_str()]).inc();
         ApiError::Refused { reason: r }
     };
     match checked {
@@ -487,7 +493,7 @@ fn hand_to_consensus(ctx: &Shared, tx: &Transaction, bytes: Vec<u8>, waiter: Opt
         return Err(ApiError::Unavailable("the node is overloaded; retry".into()));
     }
     ctx.metrics.submitted.inc();
-    Ok((pending_status(&tx.id), waiter))
+    Ok((TxStatus::pending(TxId(tx.id)), waiter))
 }
 
 /// Waits for the writer to report the transaction final (or the timeout).
@@ -501,8 +507,7 @@ async fn await_final(
         return Ok(s);
     }
     // Committed before we registered, or still pending.
-    let id = parse_hex32(&pending.id).unwrap_or_default();
-    Ok(ctx.reader.tx_status(&id).await?.unwrap_or(pending))
+    Ok(ctx.reader.tx_status(&pending.id.0).await?.unwrap_or(pending))
 }
 
 /// Several transactions at once.
@@ -587,18 +592,6 @@ pub async fn submit_batch(
     Ok(answer.json(out))
 }
 
-fn pending_status(id: &[u8; 32]) -> TxStatus {
-    TxStatus {
-        id: hex_of(id),
-        status: TxState::Pending,
-        height: None,
-        index: None,
-        kind: None,
-        reason: None,
-        detail: None,
-    }
-}
-
 /// A transaction's status: pending (in this node's mempool), final with its height, or failed
 /// with its reason.
 #[utoipa::path(get, path = "/v1/transactions/{id}", tag = "transactions",
@@ -615,7 +608,7 @@ pub async fn tx_status(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, 
         .unwrap_or_else(|p| p.into_inner())
         .contains_key(&id)
     {
-        return Ok(HttpResponse::Ok().json(pending_status(&id)));
+        return Ok(HttpResponse::Ok().json(TxStatus::pending(TxId(id))));
     }
     Err(ApiError::NotFound("transaction".into()))
 }
@@ -650,7 +643,7 @@ pub async fn tx_proof(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, A
         .await?
         .into_iter()
         .enumerate()
-        .map(|(k, (tx_id, ok, reason))| encode_receipt(tx_id, k as u32, ok, reason.as_deref()))
+        .map(|(k, (tx_id, outcome))| receipt_bytes(&tx_id, k as u32, outcome.err()))
         .collect();
     let receipt = receipts.get(idx).cloned().unwrap_or_default();
     let receipt_path = merkle::path(&receipts, idx).unwrap_or_default();
@@ -665,20 +658,6 @@ pub async fn tx_proof(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, A
         &stored.commitment,
     );
     Ok(HttpResponse::Ok().json(proof))
-}
-
-fn encode_receipt(tx_id: [u8; 32], index: u32, ok: bool, reason: Option<&str>) -> Vec<u8> {
-    // Same bytes as `state::exec::Receipt::encode`, rebuilt from stored columns.
-    let mut out = Vec::with_capacity(48);
-    out.extend_from_slice(&tx_id);
-    out.extend_from_slice(&index.to_be_bytes());
-    if ok {
-        out.push(0);
-    } else {
-        out.push(1);
-        crate::codec::put_var_bytes(&mut out, reason.unwrap_or("").as_bytes());
-    }
-    out
 }
 
 /// An account's nonce and balances.
@@ -716,6 +695,10 @@ pub async fn account_txs(
     params(("code" = String, Path, description = "Asset code")),
     responses((status = 200, body = AssetView), (status = 404, body = Problem)))]
 pub async fn asset(ctx: Ctx, code: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    // A code no asset can have names no asset.
+    let Ok(code) = code.parse::<AssetCode>() else {
+        return Err(ApiError::NotFound("asset".into()));
+    };
     match ctx.reader.asset(&code).await? {
         Some(a) => Ok(HttpResponse::Ok().json(a)),
         None => Err(ApiError::NotFound("asset".into())),
@@ -797,17 +780,17 @@ pub async fn block(ctx: Ctx, height: web::Path<u64>) -> Result<HttpResponse, Api
     let h = s.block.header();
     Ok(HttpResponse::Ok().json(BlockView {
         height: h.height,
-        hash: hex_of(&s.block.hash().0),
+        hash: s.block.hash().0,
         view: h.view,
         timestamp_ms: h.timestamp_ms,
         proposer: h.proposer,
-        parent_hash: hex_of(&h.parent_hash.0),
-        payload_root: hex_of(&h.payload_root),
-        state_root: hex_of(&h.state_root),
-        tx_ids: s.block.tx_ids().iter().map(|t| hex_of(t)).collect(),
+        parent_hash: h.parent_hash.0,
+        payload_root: h.payload_root,
+        state_root: h.state_root,
+        tx_ids: s.block.tx_ids().iter().copied().map(TxId).collect(),
         qc_signers: s.qc.signers.iter().collect(),
-        block: hex_of(&encode_to_vec(s.block.as_ref())),
-        qc: hex_of(&encode_to_vec(&s.qc)),
+        block: encode_to_vec(s.block.as_ref()),
+        qc: encode_to_vec(&s.qc),
     }))
 }
 
@@ -818,7 +801,7 @@ pub async fn committee(ctx: Ctx) -> HttpResponse {
     let c = &ctx.committee;
     HttpResponse::Ok().json(CommitteeView {
         epoch: c.epoch(),
-        chain_id: hex_of(&ctx.chain_id),
+        chain_id: ctx.chain_id,
         quorum: c.quorum(),
         members: c
             .members()
@@ -826,11 +809,11 @@ pub async fn committee(ctx: Ctx) -> HttpResponse {
             .enumerate()
             .map(|(i, m)| MemberView {
                 index: i as u16,
-                public_key: hex_of(&m.public_key.to_bytes()),
+                public_key: m.public_key.to_bytes().to_vec(),
                 operator: m.operator.clone(),
             })
             .collect(),
-        genesis: hex_of(&encode_to_vec(&ctx.genesis)),
+        genesis: encode_to_vec(&ctx.genesis),
     })
 }
 
@@ -876,10 +859,10 @@ pub async fn status(ctx: Ctx) -> HttpResponse {
     use std::sync::atomic::Ordering;
     let c = *ctx.committed.borrow();
     HttpResponse::Ok().json(NodeStatus {
-        chain_id: hex_of(&ctx.chain_id),
+        chain_id: ctx.chain_id,
         validator: ctx.identity.as_ref().map(|(i, _)| *i),
         committed_height: c.height,
-        state_root: hex_of(&c.state_root),
+        state_root: c.state_root,
         view: ctx.view.load(Ordering::Relaxed),
         mempool: ctx.mempool.load(Ordering::Relaxed) as usize,
         catching_up: ctx.catching_up.load(Ordering::Relaxed),

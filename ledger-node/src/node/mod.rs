@@ -42,7 +42,7 @@ use crate::committee::Committee;
 use crate::core::Config;
 use crate::crypto::KeyPair;
 use crate::genesis::Genesis;
-use crate::mempool::{Mempool, MempoolConfig, TxId};
+use crate::mempool::{Mempool, MempoolConfig};
 use crate::messages::VerifiedMessage;
 use crate::pacemaker::PacemakerConfig;
 use crate::state::exec::genesis_state_root;
@@ -100,9 +100,9 @@ pub struct Shared {
     /// The last persisted commit.
     pub committed: watch::Sender<Committed>,
     /// Transactions someone waits on, until final.
-    pub waiters: Mutex<HashMap<TxId, Vec<oneshot::Sender<crate::api::types::TxStatus>>>>,
+    pub waiters: Mutex<HashMap<[u8; 32], Vec<oneshot::Sender<crate::api::types::TxStatus>>>>,
     /// Transactions accepted here and not yet committed (with acceptance time, ms).
-    pub pending: Mutex<HashMap<TxId, u64>>,
+    pub pending: Mutex<HashMap<[u8; 32], u64>>,
     /// Current view (for status).
     pub view: AtomicU64,
     /// Mempool size (for status).

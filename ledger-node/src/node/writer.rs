@@ -9,8 +9,7 @@ use tokio::sync::mpsc;
 use crate::api::types::{TxState, TxStatus};
 use crate::node::store::{CommittedItem, Store};
 use crate::node::{Committed, Shared};
-use crate::state::Transaction;
-use crate::state::types::hex_of;
+use crate::state::{FailReason, Transaction, TxId};
 
 /// Most blocks in one group commit.
 const MAX_GROUP: usize = 256;
@@ -65,7 +64,7 @@ pub async fn run(mut store: Store, mut rx: mpsc::UnboundedReceiver<CommittedItem
                             .and_then(|t| Transaction::decode(t).ok())
                             .map(|t| t.body.op.kind().to_owned());
                         let status = TxStatus {
-                            id: hex_of(&r.tx_id),
+                            id: TxId(r.tx_id),
                             status: if r.outcome.is_ok() {
                                 TxState::Final
                             } else {
@@ -74,7 +73,7 @@ pub async fn run(mut store: Store, mut rx: mpsc::UnboundedReceiver<CommittedItem
                             height: Some(height),
                             index: Some(r.index),
                             kind,
-                            reason: r.outcome.as_ref().err().map(|e| e.code().to_owned()),
+                            reason: r.outcome.as_ref().err().map(FailReason::code),
                             detail: r.outcome.as_ref().err().map(|e| e.to_string()),
                         };
                         for w in ws {

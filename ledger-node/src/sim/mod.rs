@@ -33,7 +33,7 @@ use crate::codec;
 use crate::committee::{Committee, LeaderRule, ValidatorIndex, ValidatorInfo};
 use crate::core::{Action, CommittedBlock, Config, Core, Input, NoApplication, Recovery, Timer};
 use crate::crypto::KeyPair;
-use crate::mempool::{Mempool, TxId};
+use crate::mempool::Mempool;
 use crate::merkle::leaf_hash;
 use crate::messages::{Message, UnverifiedMessage};
 use crate::safety::MemoryStorage;
@@ -397,7 +397,7 @@ impl Simulation {
         // What a node reads from its stored blocks: the recently committed transactions. (A
         // crash loses the pending ones.)
         let window = self.config.core.mempool.remember_committed;
-        let mut recent: Vec<TxId> = node
+        let mut recent: Vec<[u8; 32]> = node
             .committed
             .iter()
             .rev()

@@ -51,7 +51,7 @@ impl Refusal {
     pub fn code(&self) -> &'static str {
         match self {
             Refusal::UnknownSigner { .. } => "unknown_signer",
-            Refusal::Rule(r) => r.code(),
+            Refusal::Rule(r) => r.code().as_str(),
         }
     }
 }
@@ -120,10 +120,10 @@ mod tests {
     use htlc::EscrowStatus;
 
     use super::*;
-    use crate::crypto::sha256;
     use crate::state::ledger::State;
     use crate::state::tx::{Op, TxBody, account_of};
     use crate::state::types::{Account, AssetCode, AssetInfo, ChainParams, Escrow, EscrowId};
+    use htlc::{Condition, Fulfillment, Timestamp};
 
     const CHAIN: [u8; 32] = [7; 32];
     const NOW: u64 = 1_000_000;
@@ -175,7 +175,7 @@ mod tests {
         }
     }
 
-    const PREIMAGE: [u8; 32] = [3; 32];
+    const PREIMAGE: Fulfillment = Fulfillment::from_bytes([3; 32]);
 
     /// Account 0 issues DCEP; account 1 holds 500 and has used nonces up to 5; account 2 holds
     /// nothing but has signed (nonce 1); account 1 has an open escrow to account 3 (expiring
@@ -217,13 +217,13 @@ mod tests {
             payer: acct(1),
             payee: acct(3),
             asset: dcep(),
-            amount: 1_000,
-            condition: sha256(&[&PREIMAGE]),
-            expires_at_ms,
+            lock: htlc::Escrow::new(
+                1_000,
+                PREIMAGE.condition(),
+                Timestamp::from_unix_millis(i64::try_from(expires_at_ms).unwrap()).unwrap(),
+            ),
             memo: vec![],
             reference,
-            status: EscrowStatus::Prepared,
-            fulfillment: None,
             created_height: 2,
             closed_height: None,
             reject_reason: None,
@@ -239,7 +239,7 @@ mod tests {
             asset: dcep(),
             payee: acct(1),
             amount: 1,
-            condition: [0; 32],
+            condition: Condition::from_bytes([0; 32]),
             expires_at_ms: NOW + 1_000,
             memo: vec![],
         };
@@ -336,7 +336,7 @@ mod tests {
                 1,
                 Op::EscrowFulfill {
                     escrow: open,
-                    fulfillment: [4; 32],
+                    fulfillment: Fulfillment::from_bytes([4; 32]),
                 },
             ),
             tx(
@@ -431,7 +431,7 @@ mod tests {
         // Other failures of a known signer are left to execution too.
         let wrong = Op::EscrowFulfill {
             escrow: EscrowId::derive(&acct(1), &[1; 16]),
-            fulfillment: [4; 32],
+            fulfillment: Fulfillment::from_bytes([4; 32]),
         };
         assert_eq!(code(a.judge(&tx(2, 2, wrong))), "admitted");
     }

@@ -1,17 +1,23 @@
 //! Executing a block's transactions against a state: pure and deterministic. The same state,
 //! block context and transactions give the same changes, receipts, events and state root on
 //! every machine (ordered maps only; no clock, no IO, no randomness).
+//!
+//! Escrows step through `htlc`'s state machine ([`htlc::Escrow`]) with the block's timestamp as
+//! the clock, as every other ledger's escrows do; this module adds the chain's own rules around
+//! it (who may reject, how far ahead an expiry may be) and moves the money.
 
 use std::collections::BTreeMap;
 
-use htlc::EscrowStatus;
+use htlc::{EscrowError, EscrowStatus, Timestamp, Transition};
 
-use crate::codec::put_var_bytes;
+use crate::codec::{Encode, put_var_bytes};
 use crate::crypto::sha256;
 use crate::merkle;
-use crate::state::reason::FailReason;
+use crate::state::reason::{FailCode, FailReason};
 use crate::state::tx::{Op, Transaction};
-use crate::state::types::{Account, AccountId, Anchor, AssetCode, AssetInfo, ChainParams, Escrow, EscrowId};
+use crate::state::types::{
+    Account, AccountId, Anchor, AssetCode, AssetInfo, ChainParams, Escrow, EscrowId, block_time,
+};
 
 /// How an escrow looks to a transaction.
 #[derive(Debug)]
@@ -101,10 +107,10 @@ impl StateView for Layered<'_> {
     fn escrow(&self, id: &EscrowId) -> EscrowLookup<'_> {
         for l in &self.layers {
             if let Some(e) = l.escrows.get(id) {
-                return if e.status == EscrowStatus::Prepared {
+                return if e.status() == EscrowStatus::Prepared {
                     EscrowLookup::Open(e)
                 } else {
-                    EscrowLookup::Closed(e.status)
+                    EscrowLookup::Closed(e.status())
                 };
             }
         }
@@ -150,18 +156,29 @@ pub struct Receipt {
 impl Receipt {
     /// Canonical bytes (a leaf of the receipts Merkle tree).
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(48);
-        out.extend_from_slice(&self.tx_id);
-        out.extend_from_slice(&self.index.to_be_bytes());
-        match &self.outcome {
-            Ok(()) => out.push(0),
-            Err(r) => {
-                out.push(1);
-                put_var_bytes(&mut out, r.code().as_bytes());
-            }
-        }
-        out
+        receipt_bytes(
+            &self.tx_id,
+            self.index,
+            self.outcome.as_ref().err().map(FailReason::code),
+        )
     }
+}
+
+/// A receipt's canonical bytes from what it records: the transaction, its position and, if it
+/// failed, the code of the rule it broke (the particulars are not hashed, so a receipt can be
+/// rebuilt from stored codes).
+pub fn receipt_bytes(tx_id: &[u8; 32], index: u32, failure: Option<FailCode>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(48);
+    out.extend_from_slice(tx_id);
+    out.extend_from_slice(&index.to_be_bytes());
+    match failure {
+        None => out.push(0),
+        Some(code) => {
+            out.push(1);
+            put_var_bytes(&mut out, code.as_str().as_bytes());
+        }
+    }
+    out
 }
 
 /// Something the outside world follows (the event feed).
@@ -330,7 +347,7 @@ impl Scratch {
 
 fn known_asset<'v>(view: &'v dyn StateView, code: &AssetCode) -> Result<&'v AssetInfo, FailReason> {
     view.asset(code)
-        .ok_or_else(|| FailReason::UnknownAsset(code.as_str().to_owned()))
+        .ok_or_else(|| FailReason::UnknownAsset(code.clone()))
 }
 
 fn positive(amount: u64) -> Result<(), FailReason> {
@@ -414,7 +431,7 @@ fn apply_op(
     match &tx.body.op {
         Op::CreateAsset { code, scale } => {
             if view.asset(code).is_some() {
-                return Err(FailReason::AssetExists(code.as_str().to_owned()));
+                return Err(FailReason::AssetExists(code.clone()));
             }
             s.assets.insert(
                 code.clone(),
@@ -429,12 +446,12 @@ fn apply_op(
             positive(*amount)?;
             let info = known_asset(view, asset)?;
             if info.issuer != signer {
-                return Err(FailReason::NotIssuer(asset.as_str().to_owned()));
+                return Err(FailReason::NotIssuer(asset.clone()));
             }
             let supply = info
                 .supply
                 .checked_add(*amount)
-                .ok_or_else(|| FailReason::SupplyOverflow(asset.as_str().to_owned()))?;
+                .ok_or_else(|| FailReason::SupplyOverflow(asset.clone()))?;
             let mut info = info.clone();
             info.supply = supply;
             s.assets.insert(asset.clone(), info);
@@ -444,7 +461,7 @@ fn apply_op(
             positive(*amount)?;
             let info = known_asset(view, asset)?;
             if info.issuer != signer {
-                return Err(FailReason::NotIssuer(asset.as_str().to_owned()));
+                return Err(FailReason::NotIssuer(asset.clone()));
             }
             let mut info = info.clone();
             s.debit(view, &signer, asset, *amount)?;
@@ -488,6 +505,13 @@ fn apply_op(
                     max_hold_ms,
                 });
             }
+            // Every expiry must be an instant of the state machine; one past year 9999 is
+            // further than any hold (and than any ILP packet can express).
+            let expires_at = block_time(*expires_at_ms).ok_or(FailReason::ExpiryTooFar {
+                expires_at_ms: *expires_at_ms,
+                now_ms: now,
+                max_hold_ms,
+            })?;
             let id = EscrowId::derive(&signer, reference);
             if !matches!(view.escrow(&id), EscrowLookup::Unknown) {
                 return Err(FailReason::EscrowExists);
@@ -498,13 +522,9 @@ fn apply_op(
                 payer: signer,
                 payee: *payee,
                 asset: asset.clone(),
-                amount: *amount,
-                condition: *condition,
-                expires_at_ms: *expires_at_ms,
+                lock: htlc::Escrow::new(*amount, *condition, expires_at),
                 memo: memo.clone(),
                 reference: *reference,
-                status: EscrowStatus::Prepared,
-                fulfillment: None,
                 created_height: ctx.height,
                 closed_height: None,
                 reject_reason: None,
@@ -517,50 +537,34 @@ fn apply_op(
         }
         Op::EscrowFulfill { escrow, fulfillment } => {
             let e = open_escrow(view, escrow)?;
-            if sha256(&[fulfillment]) != e.condition {
-                return Err(FailReason::WrongFulfillment);
-            }
-            if now >= e.expires_at_ms {
-                return Err(FailReason::EscrowExpired {
-                    expires_at_ms: e.expires_at_ms,
-                    now_ms: now,
-                });
-            }
-            let mut e = e.clone();
-            s.credit(view, &e.payee, &e.asset, e.amount);
-            e.status = EscrowStatus::Fulfilled;
-            e.fulfillment = Some(*fulfillment);
-            close(s, tx, e, ctx);
+            let lock = step(e, ctx, |lock, clock| lock.fulfill(fulfillment, clock))?;
+            s.credit(view, &e.payee, &e.asset, e.amount());
+            close(s, tx, Escrow { lock, ..e.clone() }, ctx);
         }
         Op::EscrowReject { escrow, reason } => {
             let e = open_escrow(view, escrow)?;
             if e.payee != signer {
                 return Err(FailReason::NotPayee);
             }
-            if now >= e.expires_at_ms {
-                return Err(FailReason::EscrowExpired {
-                    expires_at_ms: e.expires_at_ms,
-                    now_ms: now,
-                });
-            }
-            let mut e = e.clone();
-            s.credit(view, &e.payer, &e.asset, e.amount);
-            e.status = EscrowStatus::Rejected;
-            e.reject_reason = Some(reason.clone());
-            close(s, tx, e, ctx);
+            let lock = step(e, ctx, |lock, clock| lock.reject(clock))?;
+            s.credit(view, &e.payer, &e.asset, e.amount());
+            let reject_reason = Some(reason.clone());
+            close(
+                s,
+                tx,
+                Escrow {
+                    lock,
+                    reject_reason,
+                    ..e.clone()
+                },
+                ctx,
+            );
         }
         Op::EscrowRefund { escrow } => {
             let e = open_escrow(view, escrow)?;
-            if now < e.expires_at_ms {
-                return Err(FailReason::NotYetExpired {
-                    expires_at_ms: e.expires_at_ms,
-                    now_ms: now,
-                });
-            }
-            let mut e = e.clone();
-            s.credit(view, &e.payer, &e.asset, e.amount);
-            e.status = EscrowStatus::Expired;
-            close(s, tx, e, ctx);
+            let lock = step(e, ctx, |lock, clock| lock.refund(clock))?;
+            s.credit(view, &e.payer, &e.asset, e.amount());
+            close(s, tx, Escrow { lock, ..e.clone() }, ctx);
         }
         Op::Anchor {
             namespace,
@@ -590,6 +594,42 @@ fn open_escrow<'v>(view: &'v dyn StateView, id: &EscrowId) -> Result<&'v Escrow,
     }
 }
 
+/// Takes one step of `e`'s state machine (on a copy of its lock) at the block's time; the
+/// stepped lock if it moved, else why not, as the chain's [`FailReason`]. A repeat of a step
+/// already taken cannot reach here (only open escrows are stepped) and fails as final.
+fn step(
+    e: &Escrow,
+    ctx: &BlockContext,
+    take: impl FnOnce(&mut htlc::Escrow, &Timestamp) -> Result<Transition, EscrowError>,
+) -> Result<htlc::Escrow, FailReason> {
+    // Every expiry is at most `Timestamp::MAX`, so a block time past it compares alike.
+    let now = block_time(ctx.timestamp_ms).unwrap_or(Timestamp::MAX);
+    let mut lock = e.lock.clone();
+    match take(&mut lock, &now) {
+        Ok(Transition::Moved(_)) => Ok(lock),
+        Ok(Transition::AlreadyDone(status)) => Err(FailReason::EscrowFinal(status)),
+        Err(err) => Err(fail_reason(err, e, ctx.timestamp_ms)),
+    }
+}
+
+/// The state machine's refusal as the chain records it, with the block's own time.
+fn fail_reason(err: EscrowError, e: &Escrow, now_ms: u64) -> FailReason {
+    let expires_at_ms = e.expires_at_ms();
+    match err {
+        EscrowError::WrongFulfillment { .. } => FailReason::WrongFulfillment,
+        EscrowError::Expired { .. } => FailReason::EscrowExpired {
+            expires_at_ms,
+            now_ms,
+        },
+        EscrowError::NotYetExpired { .. } => FailReason::NotYetExpired {
+            expires_at_ms,
+            now_ms,
+        },
+        EscrowError::AlreadyFinal { status } => FailReason::EscrowFinal(status),
+    }
+}
+
+/// Stages `e`, just closed, at this height, with its event.
 fn close(s: &mut Scratch, tx: &Transaction, mut e: Escrow, ctx: &BlockContext) {
     e.closed_height = Some(ctx.height);
     s.events.push(Event::Escrow {

@@ -77,11 +77,11 @@ impl State {
             self.assets.insert(code.clone(), a.clone());
         }
         for (id, e) in &changes.escrows {
-            if e.status == EscrowStatus::Prepared {
+            if e.status() == EscrowStatus::Prepared {
                 self.open.insert(*id, e.clone());
             } else {
                 self.open.remove(id);
-                self.closed.insert(*id, e.status);
+                self.closed.insert(*id, e.status());
             }
         }
         self.height = height;

@@ -1,9 +1,11 @@
 //! The chain's state machine: what the committee records. Pure and deterministic: no clock (the
 //! block's agreed timestamp is the only time), no IO, no randomness.
 //!
-//! - [`types`]: accounts (Ed25519 keys), assets, escrows, anchors;
+//! - [`types`]: accounts (Ed25519 keys), transaction ids, assets (`htlc`'s asset codes),
+//!   escrows (`htlc`'s lock with the chain's parties and heights), anchors;
 //! - [`tx`]: signed transactions, their canonical encoding, and the signature rule;
-//! - [`reason`]: why a transaction failed (recorded, with no state change);
+//! - [`reason`]: why a transaction failed (recorded, with no state change), and its stable
+//!   code;
 //! - [`exec`]: executing a block's transactions: changes, receipts, events and the state root;
 //! - [`ledger`]: the committed state, speculative states of uncommitted blocks, and the
 //!   consensus hook that fills and checks state roots;
@@ -18,9 +20,11 @@
 //!   nothing;
 //! - an asset is created by an issuer account; only it issues (to anyone) and redeems (from its
 //!   own balance); per asset, balances plus open escrows always equal the supply;
-//! - an escrow locks the payer's funds under a SHA-256 hash lock until an expiry: fulfil with
-//!   the preimage strictly before the expiry (anyone may send it; the payee is paid), reject by
-//!   the payee before the expiry, refund at or after the expiry (anyone; the payer is paid).
+//! - an escrow locks the payer's funds under a SHA-256 hash lock until an expiry, and steps
+//!   through `htlc`'s escrow state machine ([`htlc::Escrow`], the one every ledger applies)
+//!   with the block's timestamp as its clock: fulfil with the preimage strictly before the
+//!   expiry (anyone may send it; the payee is paid), reject by the payee before the expiry,
+//!   refund at or after the expiry (anyone; the payer is paid).
 //!   An expiry is at most the genesis's `max_escrow_hold_ms` after the creating block's time
 //!   (`expiry_too_far`), so no escrow locks funds for good. "Now" is the block's timestamp,
 //!   which consensus makes strictly increasing;
@@ -41,6 +45,6 @@ mod tests;
 pub use admission::{Admission, Refusal};
 pub use exec::{BlockContext, BlockOutcome, Changes, Event, PreparedTx, Receipt, StateCommitment, StateView};
 pub use ledger::{ApplyError, Executed, Ledger, SharedLedger, SigCache, State};
-pub use reason::FailReason;
+pub use reason::{FailCode, FailReason};
 pub use tx::{Op, Transaction, TxBody, account_of};
-pub use types::{Account, AccountId, Anchor, AssetCode, AssetInfo, ChainParams, Escrow, EscrowId};
+pub use types::{Account, AccountId, Anchor, AssetCode, AssetInfo, ChainParams, Escrow, EscrowId, TxId};

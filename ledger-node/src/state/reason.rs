@@ -3,7 +3,13 @@
 //! and its nonce was fresh, the nonce is consumed, so the same signed bytes can never take
 //! effect later (a payment that failed must not succeed when replayed after funds arrive).
 
+use std::fmt;
+use std::str::FromStr;
+
 use htlc::EscrowStatus;
+use serde::{Deserialize, Serialize};
+
+use crate::state::types::AssetCode;
 
 /// A rule a transaction broke.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -42,16 +48,16 @@ pub enum FailReason {
     ZeroAmount,
     /// No such asset.
     #[error("unknown asset {0}")]
-    UnknownAsset(String),
+    UnknownAsset(AssetCode),
     /// An asset with this code exists.
     #[error("asset {0} already exists")]
-    AssetExists(String),
+    AssetExists(AssetCode),
     /// Only the asset's issuer may do this.
     #[error("only the issuer of {0} may issue or redeem it")]
-    NotIssuer(String),
+    NotIssuer(AssetCode),
     /// Issuing would take the supply past 2^64 - 1.
     #[error("supply of {0} would overflow")]
-    SupplyOverflow(String),
+    SupplyOverflow(AssetCode),
     /// Not enough funds.
     #[error("insufficient funds: {available} available, {needed} needed")]
     InsufficientFunds {
@@ -96,7 +102,8 @@ pub enum FailReason {
         /// Block time.
         now_ms: u64,
     },
-    /// An escrow would lock funds longer than the chain's `max_escrow_hold_ms` allows.
+    /// An escrow would lock funds longer than the chain's `max_escrow_hold_ms` allows, or
+    /// expire after 9999-12-31 (the last instant of `htlc`'s timestamps and of ILP packets).
     #[error("expiry {expires_at_ms} is more than {max_hold_ms} ms after the block time {now_ms}")]
     ExpiryTooFar {
         /// Expiry.
@@ -115,30 +122,30 @@ pub enum FailReason {
 }
 
 impl FailReason {
-    /// Stable machine-readable code (API, storage, receipts).
-    pub fn code(&self) -> &'static str {
+    /// Which rule, without the particulars (API, storage, receipts).
+    pub fn code(&self) -> FailCode {
         match self {
-            FailReason::Malformed => "malformed",
-            FailReason::BadSignature => "bad_signature",
-            FailReason::WrongChain => "wrong_chain",
-            FailReason::NonceReused { .. } => "nonce_reused",
-            FailReason::NonceTooFarAhead { .. } => "nonce_too_far_ahead",
-            FailReason::ZeroAmount => "zero_amount",
-            FailReason::UnknownAsset(_) => "unknown_asset",
-            FailReason::AssetExists(_) => "asset_exists",
-            FailReason::NotIssuer(_) => "not_issuer",
-            FailReason::SupplyOverflow(_) => "supply_overflow",
-            FailReason::InsufficientFunds { .. } => "insufficient_funds",
-            FailReason::EscrowExists => "escrow_exists",
-            FailReason::UnknownEscrow => "unknown_escrow",
-            FailReason::EscrowFinal(_) => "escrow_final",
-            FailReason::WrongFulfillment => "wrong_fulfillment",
-            FailReason::EscrowExpired { .. } => "escrow_expired",
-            FailReason::NotYetExpired { .. } => "not_yet_expired",
-            FailReason::ExpiryInPast { .. } => "expiry_in_past",
-            FailReason::ExpiryTooFar { .. } => "expiry_too_far",
-            FailReason::NotPayee => "not_payee",
-            FailReason::SelfPayment => "self_payment",
+            FailReason::Malformed => FailCode::Malformed,
+            FailReason::BadSignature => FailCode::BadSignature,
+            FailReason::WrongChain => FailCode::WrongChain,
+            FailReason::NonceReused { .. } => FailCode::NonceReused,
+            FailReason::NonceTooFarAhead { .. } => FailCode::NonceTooFarAhead,
+            FailReason::ZeroAmount => FailCode::ZeroAmount,
+            FailReason::UnknownAsset(_) => FailCode::UnknownAsset,
+            FailReason::AssetExists(_) => FailCode::AssetExists,
+            FailReason::NotIssuer(_) => FailCode::NotIssuer,
+            FailReason::SupplyOverflow(_) => FailCode::SupplyOverflow,
+            FailReason::InsufficientFunds { .. } => FailCode::InsufficientFunds,
+            FailReason::EscrowExists => FailCode::EscrowExists,
+            FailReason::UnknownEscrow => FailCode::UnknownEscrow,
+            FailReason::EscrowFinal(_) => FailCode::EscrowFinal,
+            FailReason::WrongFulfillment => FailCode::WrongFulfillment,
+            FailReason::EscrowExpired { .. } => FailCode::EscrowExpired,
+            FailReason::NotYetExpired { .. } => FailCode::NotYetExpired,
+            FailReason::ExpiryInPast { .. } => FailCode::ExpiryInPast,
+            FailReason::ExpiryTooFar { .. } => FailCode::ExpiryTooFar,
+            FailReason::NotPayee => FailCode::NotPayee,
+            FailReason::SelfPayment => FailCode::SelfPayment,
         }
     }
 
@@ -153,5 +160,156 @@ impl FailReason {
                 | FailReason::NonceReused { .. }
                 | FailReason::NonceTooFarAhead { .. }
         )
+    }
+}
+
+/// The stable machine-readable name of a [`FailReason`]: what a receipt hashes, storage keeps,
+/// and the API shows (`reason` of a failed transaction, `code` of a refusal). Clients match on
+/// these values, never on the text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailCode {
+    /// [`FailReason::Malformed`].
+    Malformed,
+    /// [`FailReason::BadSignature`].
+    BadSignature,
+    /// [`FailReason::WrongChain`].
+    WrongChain,
+    /// [`FailReason::NonceReused`].
+    NonceReused,
+    /// [`FailReason::NonceTooFarAhead`].
+    NonceTooFarAhead,
+    /// [`FailReason::ZeroAmount`].
+    ZeroAmount,
+    /// [`FailReason::UnknownAsset`].
+    UnknownAsset,
+    /// [`FailReason::AssetExists`].
+    AssetExists,
+    /// [`FailReason::NotIssuer`].
+    NotIssuer,
+    /// [`FailReason::SupplyOverflow`].
+    SupplyOverflow,
+    /// [`FailReason::InsufficientFunds`].
+    InsufficientFunds,
+    /// [`FailReason::EscrowExists`].
+    EscrowExists,
+    /// [`FailReason::UnknownEscrow`].
+    UnknownEscrow,
+    /// [`FailReason::EscrowFinal`].
+    EscrowFinal,
+    /// [`FailReason::WrongFulfillment`].
+    WrongFulfillment,
+    /// [`FailReason::EscrowExpired`].
+    EscrowExpired,
+    /// [`FailReason::NotYetExpired`].
+    NotYetExpired,
+    /// [`FailReason::ExpiryInPast`].
+    ExpiryInPast,
+    /// [`FailReason::ExpiryTooFar`].
+    ExpiryTooFar,
+    /// [`FailReason::NotPayee`].
+    NotPayee,
+    /// [`FailReason::SelfPayment`].
+    SelfPayment,
+}
+
+impl FailCode {
+    /// Every code.
+    pub const ALL: [FailCode; 21] = [
+        FailCode::Malformed,
+        FailCode::BadSignature,
+        FailCode::WrongChain,
+        FailCode::NonceReused,
+        FailCode::NonceTooFarAhead,
+        FailCode::ZeroAmount,
+        FailCode::UnknownAsset,
+        FailCode::AssetExists,
+        FailCode::NotIssuer,
+        FailCode::SupplyOverflow,
+        FailCode::InsufficientFunds,
+        FailCode::EscrowExists,
+        FailCode::UnknownEscrow,
+        FailCode::EscrowFinal,
+        FailCode::WrongFulfillment,
+        FailCode::EscrowExpired,
+        FailCode::NotYetExpired,
+        FailCode::ExpiryInPast,
+        FailCode::ExpiryTooFar,
+        FailCode::NotPayee,
+        FailCode::SelfPayment,
+    ];
+
+    /// The name (the same as its JSON form). Receipts hash these bytes, so they never change.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailCode::Malformed => "malformed",
+            FailCode::BadSignature => "bad_signature",
+            FailCode::WrongChain => "wrong_chain",
+            FailCode::NonceReused => "nonce_reused",
+            FailCode::NonceTooFarAhead => "nonce_too_far_ahead",
+            FailCode::ZeroAmount => "zero_amount",
+            FailCode::UnknownAsset => "unknown_asset",
+            FailCode::AssetExists => "asset_exists",
+            FailCode::NotIssuer => "not_issuer",
+            FailCode::SupplyOverflow => "supply_overflow",
+            FailCode::InsufficientFunds => "insufficient_funds",
+            FailCode::EscrowExists => "escrow_exists",
+            FailCode::UnknownEscrow => "unknown_escrow",
+            FailCode::EscrowFinal => "escrow_final",
+            FailCode::WrongFulfillment => "wrong_fulfillment",
+            FailCode::EscrowExpired => "escrow_expired",
+            FailCode::NotYetExpired => "not_yet_expired",
+            FailCode::ExpiryInPast => "expiry_in_past",
+            FailCode::ExpiryTooFar => "expiry_too_far",
+            FailCode::NotPayee => "not_payee",
+            FailCode::SelfPayment => "self_payment",
+        }
+    }
+}
+
+impl fmt::Display for FailCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A name that is no [`FailCode`]'s.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown failure code {0:?}")]
+pub struct UnknownFailCode(pub String);
+
+impl FromStr for FailCode {
+    type Err = UnknownFailCode;
+    /// The inverse of [`FailCode::as_str`] (how storage is read back).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        FailCode::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| UnknownFailCode(s.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_read_back_as_written_in_text_and_json() {
+        let mut seen = std::collections::HashSet::new();
+        for code in FailCode::ALL {
+            assert!(seen.insert(code.as_str()), "{code} twice");
+            assert_eq!(code.as_str().parse(), Ok(code));
+            let json = format!("\"{code}\"");
+            assert_eq!(serde_json::to_string(&code).unwrap(), json);
+            assert_eq!(serde_json::from_str::<FailCode>(&json).unwrap(), code);
+        }
+        assert_eq!(
+            "melted".parse::<FailCode>(),
+            Err(UnknownFailCode("melted".into()))
+        );
+        assert_eq!(
+            FailReason::EscrowFinal(EscrowStatus::Fulfilled).code(),
+            FailCode::EscrowFinal
+        );
     }
 }

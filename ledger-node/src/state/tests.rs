@@ -3,12 +3,11 @@
 //! signer's nonce.
 
 use ed25519_dalek::SigningKey;
-use htlc::EscrowStatus;
+use htlc::{Condition, EscrowStatus, Fulfillment};
 use proptest::prelude::*;
 
 use super::exec::{BlockContext, execute_block};
 use super::*;
-use crate::crypto::sha256;
 use crate::state::types::NONCE_WINDOW;
 
 const CHAIN: [u8; 32] = [42; 32];
@@ -108,7 +107,7 @@ impl Harness {
                 asset: code("DCEP"),
                 payee: acct(payee),
                 amount,
-                condition: sha256(&[&preimage]),
+                condition: Fulfillment::from_bytes(preimage).condition(),
                 expires_at_ms: expires,
                 memo: b"ilp prepare".to_vec(),
             },
@@ -131,7 +130,7 @@ fn issuer_issues_and_redeems_others_cannot() {
             amount: 5,
         },
     );
-    assert_eq!(r, Err(FailReason::NotIssuer("DCEP".into())));
+    assert_eq!(r, Err(FailReason::NotIssuer(code("DCEP"))));
     let r = h.one(
         0,
         Op::CreateAsset {
@@ -139,7 +138,7 @@ fn issuer_issues_and_redeems_others_cannot() {
             scale: 2,
         },
     );
-    assert_eq!(r, Err(FailReason::AssetExists("DCEP".into())));
+    assert_eq!(r, Err(FailReason::AssetExists(code("DCEP"))));
     // The issuer redeems from its own balance only.
     let r = h.one(
         0,
@@ -179,7 +178,7 @@ fn issuer_issues_and_redeems_others_cannot() {
             amount: u64::MAX,
         },
     );
-    assert_eq!(r, Err(FailReason::SupplyOverflow("DCEP".into())));
+    assert_eq!(r, Err(FailReason::SupplyOverflow(code("DCEP"))));
 }
 
 #[test]
@@ -211,7 +210,7 @@ fn transfers_refuse_overdrafts_zero_and_unknown_assets() {
                 to: acct(2),
                 amount: 0,
             },
-            "zero_amount",
+            FailCode::ZeroAmount,
         ),
         (
             Op::Transfer {
@@ -219,7 +218,7 @@ fn transfers_refuse_overdrafts_zero_and_unknown_assets() {
                 to: acct(2),
                 amount: 1,
             },
-            "unknown_asset",
+            FailCode::UnknownAsset,
         ),
         (
             Op::Transfer {
@@ -227,7 +226,7 @@ fn transfers_refuse_overdrafts_zero_and_unknown_assets() {
                 to: acct(1),
                 amount: 1,
             },
-            "self_payment",
+            FailCode::SelfPayment,
         ),
     ] {
         assert_eq!(h.one(1, op).unwrap_err().code(), want);
@@ -264,7 +263,7 @@ fn replays_forgeries_and_other_chains_change_nothing() {
     let out = h.block(vec![t.clone()]);
     assert_eq!(
         out.receipts[0].outcome.as_ref().unwrap_err().code(),
-        "nonce_reused"
+        FailCode::NonceReused
     );
     let old_nonce = TxBody {
         chain_id: CHAIN,
@@ -380,7 +379,7 @@ fn a_nonce_more_than_the_gap_ahead_fails_and_uses_nothing_up() {
     let codes: Vec<&str> = out
         .receipts
         .iter()
-        .map(|r| r.outcome.as_ref().map_or_else(|e| e.code(), |()| "ok"))
+        .map(|r| r.outcome.as_ref().map_or_else(|e| e.code().as_str(), |()| "ok"))
         .collect();
     assert_eq!(codes, ["ok", "ok", "nonce_too_far_ahead"]);
     assert_eq!(h.state.accounts[&acct(1)].nonce, 200);
@@ -401,7 +400,7 @@ fn an_escrow_may_hold_funds_no_longer_than_the_genesis_allows() {
                 asset: code("DCEP"),
                 payee: acct(2),
                 amount: 100,
-                condition: [0; 32],
+                condition: Condition::from_bytes([0; 32]),
                 expires_at_ms,
                 memo: vec![],
             },
@@ -445,27 +444,28 @@ fn escrow_fulfil_before_expiry_pays_the_payee() {
         3,
         Op::EscrowFulfill {
             escrow: id,
-            fulfillment: [8; 32],
+            fulfillment: Fulfillment::from_bytes([8; 32]),
         },
     );
     assert_eq!(r, Err(FailReason::WrongFulfillment));
     // Refund before expiry: refused.
     let r = h.one(4, Op::EscrowRefund { escrow: id });
-    assert_eq!(r.unwrap_err().code(), "not_yet_expired");
+    assert_eq!(r.unwrap_err().code(), FailCode::NotYetExpired);
     // Anyone holding the preimage fulfils; the payee is paid.
     let out = {
         let t = h.tx(
             3,
             Op::EscrowFulfill {
                 escrow: id,
-                fulfillment: pre,
+                fulfillment: Fulfillment::from_bytes(pre),
             },
         );
         h.block(vec![t])
     };
     assert_eq!(out.receipts[0].outcome, Ok(()));
     assert!(matches!(&out.events[0], Event::Escrow { escrow, .. }
-        if escrow.status == EscrowStatus::Fulfilled && escrow.fulfillment == Some(pre)));
+        if escrow.status() == EscrowStatus::Fulfilled
+            && escrow.lock.fulfillment() == Some(&Fulfillment::from_bytes(pre))));
     assert_eq!(h.bal(2, "DCEP"), 2_000);
     assert_eq!(h.state.closed[&id], EscrowStatus::Fulfilled);
     let r = h.one(4, Op::EscrowRefund { escrow: id });
@@ -478,7 +478,7 @@ fn escrow_fulfil_before_expiry_pays_the_payee() {
             asset: code("DCEP"),
             payee: acct(2),
             amount: 1,
-            condition: [0; 32],
+            condition: Condition::from_bytes([0; 32]),
             expires_at_ms: 1_000_000,
             memo: vec![],
         },
@@ -500,14 +500,14 @@ fn escrow_expiry_boundary_is_exact() {
         2,
         Op::EscrowFulfill {
             escrow: id,
-            fulfillment: pre,
+            fulfillment: Fulfillment::from_bytes(pre),
         },
     );
     let t2 = h.tx(3, Op::EscrowRefund { escrow: id });
     let out = h.block(vec![t1, t2]);
     assert_eq!(
         out.receipts[0].outcome.as_ref().unwrap_err().code(),
-        "escrow_expired"
+        FailCode::EscrowExpired
     );
     assert_eq!(out.receipts[1].outcome, Ok(()));
     assert_eq!((h.bal(1, "DCEP"), h.bal(2, "DCEP")), (10_000, 0));
@@ -519,12 +519,12 @@ fn escrow_expiry_boundary_is_exact() {
             asset: code("DCEP"),
             payee: acct(2),
             amount: 1,
-            condition: [0; 32],
+            condition: Condition::from_bytes([0; 32]),
             expires_at_ms: h.now + 10,
             memo: vec![],
         },
     );
-    assert_eq!(r.unwrap_err().code(), "expiry_in_past");
+    assert_eq!(r.unwrap_err().code(), FailCode::ExpiryInPast);
 }
 
 #[test]
@@ -608,6 +608,84 @@ fn the_state_root_chains_and_depends_on_outcomes() {
     assert_ne!(a.state.root, b.state.root);
 }
 
+#[test]
+fn dc_ep_is_an_asset_code_on_the_chain_as_on_every_ledger() {
+    // The e-CNY ledger's code, with its `/`, which the chain refused before it shared htlc's rule.
+    let mut h = Harness::new();
+    let dcep = code("DC/EP");
+    assert_eq!(
+        h.one(
+            0,
+            Op::CreateAsset {
+                code: dcep.clone(),
+                scale: 2
+            }
+        ),
+        Ok(())
+    );
+    let issue = Op::Issue {
+        asset: dcep.clone(),
+        to: acct(1),
+        amount: 2_000,
+    };
+    assert_eq!(h.one(0, issue), Ok(()));
+    let pre = Fulfillment::from_bytes([5; 32]);
+    let create = Op::EscrowCreate {
+        reference: [1; 16],
+        asset: dcep.clone(),
+        payee: acct(2),
+        amount: 2_000,
+        condition: pre.condition(),
+        expires_at_ms: h.now + 1_000,
+        memo: vec![],
+    };
+    assert_eq!(h.one(1, create), Ok(()));
+    let id = EscrowId::derive(&acct(1), &[1; 16]);
+    let fulfil = Op::EscrowFulfill {
+        escrow: id,
+        fulfillment: pre,
+    };
+    assert_eq!(h.one(3, fulfil), Ok(()));
+    assert_eq!((h.bal(1, "DC/EP"), h.bal(2, "DC/EP")), (0, 2_000));
+    assert_eq!(h.state.assets[&dcep].supply, 2_000);
+}
+
+#[test]
+fn an_expiry_after_the_year_9999_is_too_far_whatever_the_genesis_allows() {
+    // The latest instant htlc's timestamps (and ILP packets) express.
+    const LAST_MS: u64 = 253_402_300_799_999;
+    let mut h = Harness::new();
+    h.params.max_escrow_hold_ms = u64::MAX;
+    h.setup_dcep();
+    let create = |h: &mut Harness, reference: u8, expires_at_ms: u64| {
+        h.tx(
+            1,
+            Op::EscrowCreate {
+                reference: [reference; 16],
+                asset: code("DCEP"),
+                payee: acct(2),
+                amount: 100,
+                condition: Condition::from_bytes([0; 32]),
+                expires_at_ms,
+                memo: vec![],
+            },
+        )
+    };
+    let t = create(&mut h, 1, LAST_MS + 1);
+    assert_eq!(
+        h.block(vec![t]).receipts[0].outcome,
+        Err(FailReason::ExpiryTooFar {
+            expires_at_ms: LAST_MS + 1,
+            now_ms: h.now,
+            max_hold_ms: u64::MAX
+        })
+    );
+    let t = create(&mut h, 2, LAST_MS);
+    assert_eq!(h.block(vec![t]).receipts[0].outcome, Ok(()));
+    let id = EscrowId::derive(&acct(1), &[2; 16]);
+    assert_eq!(h.state.open[&id].expires_at_ms(), LAST_MS);
+}
+
 // ---- properties ------------------------------------------------------------------------------
 
 #[derive(Clone, Debug)]
@@ -660,11 +738,11 @@ proptest! {
                     Step::Transfer(f, to, a) => h.tx(f, Op::Transfer { asset: asset.clone(), to: acct(to), amount: a }),
                     Step::Create(f, to, a, r, e) => h.tx(f, Op::EscrowCreate {
                         reference: [r; 16], asset: asset.clone(), payee: acct(to), amount: a,
-                        condition: sha256(&[&preimage(r)]), expires_at_ms: h.now + e, memo: vec![r],
+                        condition: Fulfillment::from_bytes(preimage(r)).condition(), expires_at_ms: h.now + e, memo: vec![r],
                     }),
                     Step::Fulfil(w, r, good) => {
                         let id = EscrowId::derive(&acct(w), &[r; 16]);
-                        let f = if good { preimage(r) } else { [0xee; 32] };
+                        let f = Fulfillment::from_bytes(if good { preimage(r) } else { [0xee; 32] });
                         h.tx(3, Op::EscrowFulfill { escrow: id, fulfillment: f })
                     }
                     Step::Reject(w, r) => h.tx(r % 4, Op::EscrowReject { escrow: EscrowId::derive(&acct(w), &[r; 16]), reason: format!("F99 {r}") }),
@@ -705,7 +783,7 @@ proptest! {
             }
             // Conservation: balances plus open escrows equal the supply.
             let balances: u128 = h.state.accounts.values().map(|a| u128::from(a.balance(&asset))).sum();
-            let locked: u128 = h.state.open.values().filter(|e| e.asset == asset).map(|e| u128::from(e.amount)).sum();
+            let locked: u128 = h.state.open.values().filter(|e| e.asset == asset).map(|e| u128::from(e.amount())).sum();
             prop_assert_eq!(balances + locked, u128::from(h.state.assets[&asset].supply));
         }
     }

@@ -16,8 +16,9 @@
 //! together; a cache of verdicts is only a cache.
 
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use htlc::{Condition, Fulfillment};
 
-use crate::codec::{Reader, put_var_bytes};
+use crate::codec::{Decode, Encode, Reader, put_var_bytes};
 use crate::error::{Error, Result};
 use crate::merkle::leaf_hash;
 use crate::state::types::{
@@ -77,7 +78,7 @@ pub enum Op {
         /// Minor units.
         amount: u64,
         /// SHA-256 of the preimage.
-        condition: [u8; 32],
+        condition: Condition,
         /// Block time from which fulfilment is refused and refund allowed.
         expires_at_ms: u64,
         /// Opaque bytes for the payee.
@@ -88,7 +89,7 @@ pub enum Op {
         /// Which escrow.
         escrow: EscrowId,
         /// The preimage.
-        fulfillment: [u8; 32],
+        fulfillment: Fulfillment,
     },
     /// Payee only, before expiry: decline, funds back to the payer.
     EscrowReject {
@@ -211,14 +212,14 @@ impl Op {
                 asset.encode(out);
                 out.extend_from_slice(&payee.0);
                 out.extend_from_slice(&amount.to_be_bytes());
-                out.extend_from_slice(condition);
+                out.extend_from_slice(condition.as_bytes());
                 out.extend_from_slice(&expires_at_ms.to_be_bytes());
                 put_var_bytes(out, memo);
             }
             Op::EscrowFulfill { escrow, fulfillment } => {
                 out.push(OP_ESCROW_FULFILL);
                 out.extend_from_slice(&escrow.0);
-                out.extend_from_slice(fulfillment);
+                out.extend_from_slice(fulfillment.as_bytes());
             }
             Op::EscrowReject { escrow, reason } => {
                 out.push(OP_ESCROW_REJECT);
@@ -279,14 +280,14 @@ impl Op {
                     asset: AssetCode::decode(r)?,
                     payee: AccountId(r.bytes32("payee")?),
                     amount: r.u64("amount")?,
-                    condition: r.bytes32("condition")?,
+                    condition: Condition::from_bytes(r.bytes32("condition")?),
                     expires_at_ms: r.u64("expiry")?,
                     memo: r.var_bytes("memo", MAX_MEMO_LEN)?.to_vec(),
                 }
             }
             OP_ESCROW_FULFILL => Op::EscrowFulfill {
                 escrow: EscrowId(r.bytes32("escrow")?),
-                fulfillment: r.bytes32("fulfillment")?,
+                fulfillment: Fulfillment::from_bytes(r.bytes32("fulfillment")?),
             },
             OP_ESCROW_REJECT => {
                 let escrow = EscrowId(r.bytes32("escrow")?);
@@ -474,7 +475,7 @@ mod tests {
                 asset: AssetCode::new("DCEP").unwrap(),
                 payee: account_of(&key(2)),
                 amount: 2000,
-                condition: [9; 32],
+                condition: Condition::from_bytes([9; 32]),
                 expires_at_ms: 123,
                 memo: b"prepare".to_vec(),
             },
@@ -497,6 +498,37 @@ mod tests {
         extra.push(0);
         extra.extend_from_slice(&[0; 64]);
         assert!(Transaction::decode(&extra).is_err());
+    }
+
+    #[test]
+    fn asset_codes_keep_their_wire_form() {
+        use crate::codec::{decode_exact, encode_to_vec};
+        // A u32 length, then the bytes, as before `htlc`'s rule (with `/`) became the chain's.
+        let mut out = Vec::new();
+        Op::CreateAsset {
+            code: AssetCode::new("DCEP").unwrap(),
+            scale: 2,
+        }
+        .encode(&mut out);
+        assert_eq!(out, [&[1u8, 0, 0, 0, 4][..], b"DCEP", &[2]].concat());
+        let dcep = AssetCode::new("DC/EP").unwrap();
+        assert_eq!(encode_to_vec(&dcep), [&[0u8, 0, 0, 5][..], b"DC/EP"].concat());
+        assert_eq!(decode_exact::<AssetCode>(&encode_to_vec(&dcep)).unwrap(), dcep);
+        let longest = AssetCode::new("A".repeat(32)).unwrap();
+        assert_eq!(
+            decode_exact::<AssetCode>(&encode_to_vec(&longest)).unwrap(),
+            longest
+        );
+        let too_long = [&[0u8, 0, 0, 33][..], &[b'A'; 33]].concat();
+        assert!(matches!(
+            decode_exact::<AssetCode>(&too_long),
+            Err(Error::TooLong { .. })
+        ));
+        let spaced = [&[0u8, 0, 0, 3][..], b"E U"].concat();
+        assert!(matches!(
+            decode_exact::<AssetCode>(&spaced),
+            Err(Error::Malformed { .. })
+        ));
     }
 }
 

@@ -1,18 +1,21 @@
 //! The values the chain's state is made of: accounts (Ed25519 keys), assets, escrows, anchors.
+//! Asset codes and the escrow's hash-time lock are `htlc`'s, the vocabulary every ledger shares;
+//! this module adds what only the chain has (keys as accounts, derived ids, heights) and the
+//! canonical encodings its state root is hashed from.
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::str::FromStr;
 
-use htlc::EscrowStatus;
+pub use htlc::AssetCode;
+pub use htlc::money::{MAX_ASSET_CODE_LEN, MAX_SCALE};
+use htlc::{EscrowStatus, Timestamp};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::codec::{Reader, put_var_bytes};
+use crate::codec::{Decode, Encode, Reader, put_var_bytes};
 use crate::crypto::sha256;
 use crate::error::{Error, Result};
 
-/// Longest asset code.
-pub const MAX_ASSET_CODE_LEN: usize = 32;
-/// Largest asset scale (decimal places of a minor unit).
-pub const MAX_SCALE: u8 = 18;
 /// Largest escrow memo (an ILP Prepare fits: its data alone may be 32 KiB).
 pub const MAX_MEMO_LEN: usize = 40 * 1024;
 /// Longest anchor namespace.
@@ -20,21 +23,58 @@ pub const MAX_NAMESPACE_LEN: usize = 64;
 /// The longest reason a payee may give when rejecting an escrow.
 pub const MAX_REJECT_REASON_LEN: usize = 512;
 
+/// Lower-case hex in `Display` and JSON, 64 hex characters in `FromStr` and JSON, for the
+/// 32-byte ids (the API's strings are made and read only here).
+macro_rules! hex_id {
+    ($ty:ident, $what:literal) => {
+        impl $ty {
+            /// Lower-case hex.
+            pub fn to_hex(&self) -> String {
+                hex_of(&self.0)
+            }
+            /// Parses 64 hex characters.
+            pub fn from_hex(s: &str) -> Option<Self> {
+                parse_hex32(s).map(Self)
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.to_hex())
+            }
+        }
+
+        impl FromStr for $ty {
+            type Err = Error;
+            fn from_str(s: &str) -> Result<Self> {
+                Self::from_hex(s).ok_or(Error::Malformed {
+                    what: $what,
+                    why: "expected 64 hex characters",
+                })
+            }
+        }
+
+        impl Serialize for $ty {
+            fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.to_hex())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+                text.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
 /// An account: the Ed25519 public key that signs its transactions. Accounts need no
 /// registration; one exists as soon as it holds something or has signed something.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct AccountId(pub [u8; 32]);
 
-impl AccountId {
-    /// Lower-case hex.
-    pub fn to_hex(&self) -> String {
-        hex_of(&self.0)
-    }
-    /// Parses 64 hex characters.
-    pub fn from_hex(s: &str) -> Option<Self> {
-        parse_hex32(s).map(Self)
-    }
-}
+hex_id!(AccountId, "account");
 
 impl fmt::Debug for AccountId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -42,54 +82,37 @@ impl fmt::Debug for AccountId {
     }
 }
 
-impl fmt::Display for AccountId {
+/// A transaction's id: the Merkle leaf hash of its bytes ([`crate::merkle::leaf_hash`]), the
+/// id consensus, receipts and the API all know it by.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct TxId(pub [u8; 32]);
+
+hex_id!(TxId, "transaction id");
+
+impl fmt::Debug for TxId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_hex())
+        write!(f, "Tx({})", &self.to_hex()[..12])
     }
 }
 
-/// An asset code such as `DCEP` or `e-CNY`: 1 to 32 characters of `A-Z a-z 0-9 . _ - :`.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
-pub struct AssetCode(String);
+impl Encode for AssetCode {
+    fn encode(&self, out: &mut Vec<u8>) {
+        put_var_bytes(out, self.as_str().as_bytes());
+    }
+}
 
-impl AssetCode {
-    /// Validates a code.
-    pub fn new(code: impl Into<String>) -> Result<Self> {
-        let code = code.into();
-        let ok = !code.is_empty()
-            && code.len() <= MAX_ASSET_CODE_LEN
-            && code
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b':'));
-        if ok {
-            Ok(Self(code))
-        } else {
-            Err(Error::Malformed {
-                what: "asset code",
-                why: "1-32 characters of A-Z a-z 0-9 . _ - :",
-            })
-        }
-    }
-    /// The code text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-    pub(crate) fn encode(&self, out: &mut Vec<u8>) {
-        put_var_bytes(out, self.0.as_bytes());
-    }
-    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self> {
+impl Decode for AssetCode {
+    /// A u32 length, at most [`MAX_ASSET_CODE_LEN`], then the code's bytes.
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
         let b = r.var_bytes("asset code", MAX_ASSET_CODE_LEN)?;
         let s = std::str::from_utf8(b).map_err(|_| Error::Decode {
             what: "asset code",
             at: 0,
         })?;
-        Self::new(s)
-    }
-}
-
-impl fmt::Display for AssetCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        AssetCode::new(s).map_err(|_| Error::Malformed {
+            what: "asset code",
+            why: "1-32 characters of A-Z a-z 0-9 / : . _ -",
+        })
     }
 }
 
@@ -104,15 +127,9 @@ impl EscrowId {
     pub fn derive(payer: &AccountId, reference: &[u8; 16]) -> Self {
         Self(sha256(&[b"CYPHERLINK-ESCROW-V1", &payer.0, reference]))
     }
-    /// Lower-case hex.
-    pub fn to_hex(&self) -> String {
-        hex_of(&self.0)
-    }
-    /// Parses 64 hex characters.
-    pub fn from_hex(s: &str) -> Option<Self> {
-        parse_hex32(s).map(Self)
-    }
 }
+
+hex_id!(EscrowId, "escrow id");
 
 impl fmt::Debug for EscrowId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -234,8 +251,10 @@ impl AssetInfo {
     }
 }
 
-/// A hash-time-locked escrow. While `Prepared` its amount is held by the chain (it is in no
-/// balance); fulfilment pays the payee, reject and refund pay the payer back.
+/// A hash-time-locked escrow: `htlc`'s [`htlc::Escrow`] (amount, condition, expiry, status,
+/// preimage), which alone decides its steps, with what the chain adds around it. While
+/// `Prepared` its amount is held by the chain (it is in no balance); fulfilment pays the payee,
+/// reject and refund pay the payer back.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Escrow {
     /// Its id.
@@ -246,21 +265,13 @@ pub struct Escrow {
     pub payee: AccountId,
     /// The asset.
     pub asset: AssetCode,
-    /// Minor units.
-    pub amount: u64,
-    /// SHA-256 of the preimage.
-    pub condition: [u8; 32],
-    /// Block time (ms since the Unix epoch) from which it can no longer be fulfilled and can be
-    /// refunded.
-    pub expires_at_ms: u64,
+    /// The lock and where it stands. Its expiry is block time (never before the Unix epoch:
+    /// it is after the creating block's time).
+    pub lock: htlc::Escrow,
     /// Opaque bytes for the payee (an ILP Prepare, typically).
     pub memo: Vec<u8>,
     /// The payer's reference it was derived from.
     pub reference: [u8; 16],
-    /// Where it stands.
-    pub status: EscrowStatus,
-    /// The preimage, once fulfilled.
-    pub fulfillment: Option<[u8; 32]>,
     /// Height of the block that created it.
     pub created_height: u64,
     /// Height of the block that closed it.
@@ -278,23 +289,47 @@ pub(crate) fn status_code(s: EscrowStatus) -> u8 {
     }
 }
 
+/// Block time (ms since the Unix epoch) as an instant of the escrow state machine. `None`
+/// past 9999-12-31, the last instant `htlc` (and an ILP packet) can express.
+pub fn block_time(ms: u64) -> Option<Timestamp> {
+    i64::try_from(ms)
+        .ok()
+        .and_then(|ms| Timestamp::from_unix_millis(ms).ok())
+}
+
 impl Escrow {
+    /// Minor units locked.
+    pub fn amount(&self) -> u64 {
+        self.lock.amount()
+    }
+
+    /// Where it stands.
+    pub fn status(&self) -> EscrowStatus {
+        self.lock.status()
+    }
+
+    /// The expiry as block time (ms since the Unix epoch).
+    pub fn expires_at_ms(&self) -> u64 {
+        // Non-negative: see `lock`.
+        u64::try_from(self.lock.expires_at().unix_millis()).unwrap_or(0)
+    }
+
     pub(crate) fn encode(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.id.0);
         out.extend_from_slice(&self.payer.0);
         out.extend_from_slice(&self.payee.0);
         self.asset.encode(out);
-        out.extend_from_slice(&self.amount.to_be_bytes());
-        out.extend_from_slice(&self.condition);
-        out.extend_from_slice(&self.expires_at_ms.to_be_bytes());
+        out.extend_from_slice(&self.amount().to_be_bytes());
+        out.extend_from_slice(self.lock.condition().as_bytes());
+        out.extend_from_slice(&self.expires_at_ms().to_be_bytes());
         out.extend_from_slice(&crate::crypto::sha256(&[&self.memo]));
         out.extend_from_slice(&self.reference);
-        out.push(status_code(self.status));
-        match &self.fulfillment {
+        out.push(status_code(self.status()));
+        match self.lock.fulfillment() {
             None => out.push(0),
             Some(f) => {
                 out.push(1);
-                out.extend_from_slice(f);
+                out.extend_from_slice(f.as_bytes());
             }
         }
         out.extend_from_slice(&self.created_height.to_be_bytes());

@@ -108,16 +108,6 @@ fn kind_of(text: &str) -> Result<AccountKind, StoreError> {
     })
 }
 
-fn status_of(text: &str) -> Result<EscrowStatus, StoreError> {
-    Ok(match text {
-        "prepared" => EscrowStatus::Prepared,
-        "fulfilled" => EscrowStatus::Fulfilled,
-        "rejected" => EscrowStatus::Rejected,
-        "expired" => EscrowStatus::Expired,
-        other => return Err(corrupt(format!("transfer status {other}"))),
-    })
-}
-
 fn account_row(row: &SqliteRow) -> Result<AccountState, StoreError> {
     let id: String = row.try_get("id")?;
     let linked: Option<String> = row.try_get("linked_account")?;
@@ -153,7 +143,10 @@ pub(crate) fn transfer_row(row: &SqliteRow) -> Result<Transfer, StoreError> {
         condition: Condition::from_hex(&row.try_get::<String, _>("condition")?).map_err(corrupt)?,
         expires_at: ts(row.try_get("expires_at")?)?,
         memo: row.try_get("memo")?,
-        status: status_of(&row.try_get::<String, _>("status")?)?,
+        status: row
+            .try_get::<String, _>("status")?
+            .parse::<EscrowStatus>()
+            .map_err(corrupt)?,
         fulfillment: fulfillment
             .map(|f| Fulfillment::from_hex(&f))
             .transpose()

@@ -28,17 +28,20 @@ use std::time::Duration;
 use async_trait::async_trait;
 pub use ed25519_dalek::SigningKey;
 use futures::StreamExt;
-use htlc::{Address, Asset, Clock, EscrowStatus, Fulfillment, SystemClock, Timestamp};
+use htlc::{Address, Asset, AssetCode, Clock, EscrowStatus, Fulfillment, SystemClock, Timestamp};
 use ledger_node::api::types::EscrowView;
 use ledger_node::api::{ChainClient, Signer};
-use ledger_node::state::{AccountId as ChainAccount, AssetCode as ChainAsset, EscrowId, Op, account_of};
+use ledger_node::state::{AccountId as ChainAccount, EscrowId, FailCode, Op, account_of};
 
 use crate::error::PluginError;
 use crate::plugin::{
     AccountId, Balance, EventCursor, EventPage, LedgerInfo, LedgerPlugin, MAX_MEMO_LEN,
     MAX_REJECT_REASON_LEN, PrepareTransfer, Transfer, TransferId,
 };
-use convert::{client_error, event_of, outcome, transfer_of};
+use convert::{
+    Submitted, client_error, event_of, final_answer, my_escrow, prepare_refused, submitted, transfer_id_of,
+    transfer_of,
+};
 
 /// Refunds one [`ChainPlugin::refund_expired`] round keeps waiting for at once: well inside
 /// the chain's nonce window (64), leaving room for the plugin's other transactions.
@@ -51,8 +54,8 @@ pub struct ChainPluginConfig {
     pub node_url: String,
     /// The account's key.
     pub key: SigningKey,
-    /// The asset this plugin moves (its code on the chain, e.g. `DCEP`).
-    pub asset: String,
+    /// The asset this plugin moves (its code on the chain, e.g. `DC/EP`).
+    pub asset: AssetCode,
     /// The ledger id the connector knows this ledger by.
     pub ledger_id: String,
     /// ILP address prefix of accounts reached through this ledger.
@@ -97,9 +100,8 @@ pub struct ChainPlugin {
     signer: Mutex<Signer>,
     chain_id: [u8; 32],
     me: ChainAccount,
-    me_hex: String,
     me_id: AccountId,
-    asset: ChainAsset,
+    asset: AssetCode,
     info: LedgerInfo,
     clock: Arc<dyn Clock>,
     finality_timeout: Duration,
@@ -107,14 +109,14 @@ pub struct ChainPlugin {
     known: Mutex<HashSet<ChainAccount>>,
     /// Payers of open incoming escrows seen in the feed, by transfer id: which escrow a
     /// `fulfill(id)` means if another payer reused the reference.
-    incoming: Mutex<HashMap<TransferId, String>>,
+    incoming: Mutex<HashMap<TransferId, ChainAccount>>,
 }
 
 impl std::fmt::Debug for ChainPlugin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ChainPlugin")
             .field("node", &self.client.base_url())
-            .field("account", &self.me_hex)
+            .field("account", &self.me_id)
             .field("asset", &self.asset.as_str())
             .finish()
     }
@@ -123,7 +125,11 @@ impl std::fmt::Debug for ChainPlugin {
 /// A transaction's committed result.
 enum Applied {
     Ok,
-    Failed { reason: String, detail: String },
+    /// It took no effect, for this rule (see [`Submitted::Refused`]).
+    Failed {
+        code: FailCode,
+        detail: String,
+    },
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -158,24 +164,18 @@ impl ChainPlugin {
             .ok_or_else(|| PluginError::Unsupported {
                 what: format!("asset {} does not exist on the chain", config.asset),
             })?;
-        let asset = ChainAsset::new(config.asset.clone()).map_err(|e| PluginError::Malformed {
-            reason: format!("asset code: {e}"),
-        })?;
-        let ledger_asset = htlc::AssetCode::new(config.asset.clone())
-            .and_then(|code| Asset::new(code, asset_view.scale))
-            .map_err(|e| PluginError::Malformed {
+        let ledger_asset =
+            Asset::new(config.asset.clone(), asset_view.scale).map_err(|e| PluginError::Malformed {
                 reason: format!("asset {}: {e}", config.asset),
             })?;
-        let me_hex = me.to_hex();
         Ok(Self {
             signer: Mutex::new(Signer::new(config.key.clone(), chain_id, nonce)),
             key: config.key,
             client,
             chain_id,
             me,
-            me_id: AccountId::new(me_hex.as_str())?,
-            me_hex,
-            asset,
+            me_id: convert::account_id_of(&me)?,
+            asset: config.asset,
             info: LedgerInfo {
                 ledger_id: config.ledger_id,
                 asset: ledger_asset,
@@ -210,8 +210,11 @@ impl ChainPlugin {
             .await
             .map_err(client_error)?
             .into_iter()
-            .filter(|e| e.asset == self.asset.as_str() && now.unix_millis() >= e.expires_at_ms as i64)
-            .filter_map(|e| EscrowId::from_hex(&e.id))
+            .filter(|e| {
+                e.asset == self.asset
+                    && u64::try_from(now.unix_millis()).is_ok_and(|now| now >= e.expires_at_ms)
+            })
+            .map(|e| e.id)
             .collect();
         let outcomes: Vec<(EscrowId, Result<Applied, PluginError>)> = futures::stream::iter(due)
             .map(|id| async move { (id, self.submit(Op::EscrowRefund { escrow: id }).await) })
@@ -223,11 +226,11 @@ impl ChainPlugin {
         for (id, outcome) in outcomes {
             match outcome {
                 Ok(Applied::Ok) => refunded += 1,
-                Ok(Applied::Failed { reason, detail }) => {
-                    tracing::debug!(escrow = %id.to_hex(), %reason, %detail, "refund not applied");
+                Ok(Applied::Failed { code, detail }) => {
+                    tracing::debug!(escrow = %id, %code, %detail, "refund not applied");
                 }
                 Err(e) => {
-                    tracing::warn!(escrow = %id.to_hex(), error = %e, "refund failed; retried next round");
+                    tracing::warn!(escrow = %id, error = %e, "refund failed; retried next round");
                     first_error.get_or_insert(e);
                 }
             }
@@ -259,27 +262,23 @@ impl ChainPlugin {
 
     /// Signs `op` and waits until it is final. A nonce that lost a race (another
     /// transaction of this account took it, or it fell out of the window) is retried with a
-    /// fresh one; such a failure moved nothing.
+    /// fresh one, whether admission refused it or its block failed it; such a failure moved
+    /// nothing.
     async fn submit(&self, op: Op) -> Result<Applied, PluginError> {
         for _ in 0..4 {
             let tx = lock(&self.signer).sign(op.clone());
-            let status = match self.client.submit_and_wait(&tx, self.finality_timeout).await {
-                Ok(s) => s,
-                Err(ledger_node::api::ClientError::Problem { code, .. }) if code == "nonce_reused" => {
-                    self.resync_nonce().await?;
-                    continue;
-                }
-                Err(e) => return Err(client_error(e)),
-            };
-            match outcome(&status) {
-                Ok(()) => return Ok(Applied::Ok),
-                Err(Some((reason, _))) if reason == "nonce_reused" => self.resync_nonce().await?,
-                Err(Some((reason, detail))) => return Ok(Applied::Failed { reason, detail }),
-                Err(None) => {
+            match submitted(self.client.submit_and_wait(&tx, self.finality_timeout).await)? {
+                Submitted::Applied => return Ok(Applied::Ok),
+                Submitted::Refused {
+                    code: FailCode::NonceReused,
+                    ..
+                } => self.resync_nonce().await?,
+                Submitted::Refused { code, detail } => return Ok(Applied::Failed { code, detail }),
+                Submitted::Pending(id) => {
                     return Err(PluginError::Unavailable {
                         reason: format!(
-                            "transaction {} not final after {:?}; retrying is safe",
-                            status.id, self.finality_timeout
+                            "transaction {id} not final after {:?}; retrying is safe",
+                            self.finality_timeout
                         ),
                     });
                 }
@@ -341,14 +340,14 @@ impl ChainPlugin {
             .await
             .map_err(client_error)?
             .into_iter()
-            .filter(|e| e.payee == self.me_hex && e.asset == self.asset.as_str())
+            .filter(|e| e.payee == self.me && e.asset == self.asset)
             .collect();
-        let seen_payer = lock(&self.incoming).get(&id).cloned();
+        let seen_payer = lock(&self.incoming).get(&id).copied();
         if let (true, Some(payer)) = (found.len() > 1, seen_payer) {
             found.retain(|e| e.payer == payer);
         }
         if found.len() > 1 {
-            found.retain(|e| e.status == "prepared");
+            found.retain(|e| e.status == EscrowStatus::Prepared);
         }
         match found.len() {
             0 => Err(PluginError::UnknownTransfer { id }),
@@ -376,32 +375,17 @@ impl ChainPlugin {
         }
     }
 
-    /// The answer for a transfer that is already final when fulfil or reject wanted `want`.
-    fn final_answer(
-        t: Transfer,
-        want: EscrowStatus,
-        fulfillment: Option<Fulfillment>,
-    ) -> Result<Transfer, PluginError> {
-        match t.status {
-            s if s == want && (want != EscrowStatus::Fulfilled || t.fulfillment == fulfillment) => Ok(t),
-            EscrowStatus::Expired => Err(PluginError::Expired {
-                expires_at: t.expires_at,
-            }),
-            status => Err(PluginError::AlreadyFinal { id: t.id, status }),
-        }
-    }
-
     fn expired_by_clock(&self, expires_at: Timestamp) -> bool {
         self.clock.now() >= expires_at
     }
 
     async fn reread(&self, view: &EscrowView) -> Result<Transfer, PluginError> {
-        let id = EscrowId::from_hex(&view.id).ok_or_else(|| PluginError::Unavailable {
-            reason: format!("escrow id {:?}", view.id),
-        })?;
-        let fresh = self.escrow(&id).await?.ok_or_else(|| PluginError::Unavailable {
-            reason: format!("escrow {} vanished from the node", view.id),
-        })?;
+        let fresh = self
+            .escrow(&view.id)
+            .await?
+            .ok_or_else(|| PluginError::Unavailable {
+                reason: format!("escrow {} vanished from the node", view.id),
+            })?;
         self.to_transfer(&fresh)
     }
 }
@@ -417,7 +401,7 @@ impl LedgerPlugin for ChainPlugin {
             let from = self.chain_account(&request.from)?;
             return Err(if self.exists(&from).await? {
                 PluginError::Forbidden {
-                    reason: format!("this plugin signs for {} only", self.me_hex),
+                    reason: format!("this plugin signs for {} only", self.me_id),
                 }
             } else {
                 PluginError::UnknownAccount {
@@ -457,7 +441,7 @@ impl LedgerPlugin for ChainPlugin {
             asset: self.asset.clone(),
             payee,
             amount: request.amount,
-            condition: *request.condition.as_bytes(),
+            condition: request.condition,
             expires_at_ms: u64::try_from(request.expires_at.unix_millis()).unwrap_or(0),
             memo: request.memo.clone(),
         };
@@ -465,25 +449,20 @@ impl LedgerPlugin for ChainPlugin {
         let existing = self.outgoing(request.id).await?;
         match (applied, existing) {
             (Applied::Ok, Some(view)) => self.to_transfer(&view),
-            (Applied::Failed { reason, .. }, Some(view)) if reason == "escrow_exists" => {
-                self.same_terms(&view, &request)
+            (
+                Applied::Failed {
+                    code: FailCode::EscrowExists,
+                    ..
+                },
+                Some(view),
+            ) => self.same_terms(&view, &request),
+            (Applied::Failed { code, detail }, _) => {
+                let available = match code {
+                    FailCode::InsufficientFunds => self.balance(&self.me_id).await.map_or(0, |b| b.available),
+                    _ => 0,
+                };
+                Err(prepare_refused(code, &detail, &request, available))
             }
-            (Applied::Failed { reason, detail }, _) => Err(match reason.as_str() {
-                "insufficient_funds" => {
-                    let available = self.balance(&self.me_id).await.map_or(0, |b| b.available);
-                    PluginError::InsufficientFunds {
-                        account: request.from,
-                        needed: request.amount,
-                        available,
-                    }
-                }
-                "expiry_in_past" => PluginError::Expired {
-                    expires_at: request.expires_at,
-                },
-                _ => PluginError::Malformed {
-                    reason: format!("the chain refused the escrow ({reason}): {detail}"),
-                },
-            }),
             (Applied::Ok, None) => Err(PluginError::Unavailable {
                 reason: "the escrow is final but the node does not show it yet".into(),
             }),
@@ -494,7 +473,7 @@ impl LedgerPlugin for ChainPlugin {
         let view = self.incoming(id).await?;
         let t = self.to_transfer(&view)?;
         if t.status.is_final() {
-            return Self::final_answer(t, EscrowStatus::Fulfilled, Some(fulfillment));
+            return final_answer(t, EscrowStatus::Fulfilled, Some(&fulfillment));
         }
         if fulfillment.condition() != t.condition {
             return Err(PluginError::WrongCondition { id });
@@ -504,25 +483,24 @@ impl LedgerPlugin for ChainPlugin {
                 expires_at: t.expires_at,
             });
         }
-        let escrow = EscrowId::from_hex(&view.id).ok_or(PluginError::UnknownTransfer { id })?;
         let op = Op::EscrowFulfill {
-            escrow,
-            fulfillment: *fulfillment.as_bytes(),
+            escrow: view.id,
+            fulfillment,
         };
         match self.submit(op).await? {
             Applied::Ok => self.reread(&view).await,
-            Applied::Failed { reason, detail } => match reason.as_str() {
-                "wrong_fulfillment" => Err(PluginError::WrongCondition { id }),
-                "escrow_expired" => Err(PluginError::Expired {
+            Applied::Failed { code, detail } => match code {
+                FailCode::WrongFulfillment => Err(PluginError::WrongCondition { id }),
+                FailCode::EscrowExpired => Err(PluginError::Expired {
                     expires_at: t.expires_at,
                 }),
-                "escrow_final" => Self::final_answer(
+                FailCode::EscrowFinal => final_answer(
                     self.reread(&view).await?,
                     EscrowStatus::Fulfilled,
-                    Some(fulfillment),
+                    Some(&fulfillment),
                 ),
-                _ => Err(PluginError::Malformed {
-                    reason: format!("the chain refused the fulfilment ({reason}): {detail}"),
+                code => Err(PluginError::Malformed {
+                    reason: format!("the chain refused the fulfilment ({code}): {detail}"),
                 }),
             },
         }
@@ -538,23 +516,28 @@ impl LedgerPlugin for ChainPlugin {
         let view = self.incoming(id).await?;
         let t = self.to_transfer(&view)?;
         if t.status.is_final() {
-            return Self::final_answer(t, EscrowStatus::Rejected, None);
+            return final_answer(t, EscrowStatus::Rejected, None);
         }
         if self.expired_by_clock(t.expires_at) {
             return Err(PluginError::Expired {
                 expires_at: t.expires_at,
             });
         }
-        let escrow = EscrowId::from_hex(&view.id).ok_or(PluginError::UnknownTransfer { id })?;
-        match self.submit(Op::EscrowReject { escrow, reason }).await? {
+        let op = Op::EscrowReject {
+            escrow: view.id,
+            reason,
+        };
+        match self.submit(op).await? {
             Applied::Ok => self.reread(&view).await,
-            Applied::Failed { reason, detail } => match reason.as_str() {
-                "escrow_expired" => Err(PluginError::Expired {
+            Applied::Failed { code, detail } => match code {
+                FailCode::EscrowExpired => Err(PluginError::Expired {
                     expires_at: t.expires_at,
                 }),
-                "escrow_final" => Self::final_answer(self.reread(&view).await?, EscrowStatus::Rejected, None),
-                _ => Err(PluginError::Malformed {
-                    reason: format!("the chain refused the reject ({reason}): {detail}"),
+                FailCode::EscrowFinal => {
+                    final_answer(self.reread(&view).await?, EscrowStatus::Rejected, None)
+                }
+                code => Err(PluginError::Malformed {
+                    reason: format!("the chain refused the reject ({code}): {detail}"),
                 }),
             },
         }
@@ -575,7 +558,7 @@ impl LedgerPlugin for ChainPlugin {
                 account: account.clone(),
             });
         }
-        let mine = view.balances.iter().find(|b| b.asset == self.asset.as_str());
+        let mine = view.balances.iter().find(|b| b.asset == self.asset);
         Ok(Balance {
             account: account.clone(),
             available: mine.map_or(0, |b| i128::from(b.amount)),
@@ -601,11 +584,13 @@ impl LedgerPlugin for ChainPlugin {
                 .map_err(client_error)?;
             let mut mine = Vec::new();
             for entry in &page.events {
-                if let Some(event) = event_of(entry, &self.chain_id, &self.me_hex, self.asset.as_str())? {
+                if let Some(event) = event_of(entry, &self.chain_id, &self.me, &self.asset)? {
                     mine.push(event);
                 }
+                if let Some(escrow) = my_escrow(entry, &self.me, &self.asset) {
+                    self.remember_payer(escrow);
+                }
             }
-            self.remember_payers(&mine);
             let next = page.next.max(cursor);
             // Pages of other accounts' events are skipped within the wait.
             if !mine.is_empty() || page.events.is_empty() || tokio::time::Instant::now() >= deadline {
@@ -620,14 +605,16 @@ impl LedgerPlugin for ChainPlugin {
 }
 
 impl ChainPlugin {
-    fn remember_payers(&self, events: &[crate::plugin::LedgerEvent]) {
+    /// Keeps the payer of an open escrow paying this account (forgets it once final).
+    fn remember_payer(&self, escrow: &EscrowView) {
+        if escrow.payee != self.me {
+            return;
+        }
         let mut incoming = lock(&self.incoming);
-        for e in events.iter().filter(|e| e.transfer.to == self.me_id) {
-            if e.transfer.status.is_final() {
-                incoming.remove(&e.transfer.id);
-            } else {
-                incoming.insert(e.transfer.id, e.transfer.from.as_str().to_owned());
-            }
+        if escrow.status.is_final() {
+            incoming.remove(&transfer_id_of(escrow));
+        } else {
+            incoming.insert(transfer_id_of(escrow), escrow.payer);
         }
     }
 }

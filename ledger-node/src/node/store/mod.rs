@@ -14,20 +14,22 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use htlc::EscrowStatus;
+use htlc::{Condition, EscrowStatus, Fulfillment, Timestamp};
 use plumbing::Durability;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqlitePool};
 use sqlx::{Connection, QueryBuilder, Row, Sqlite};
 
 use crate::api::types::{
-    AccountView, AnchorView, AssetBalance, AssetView, EscrowView, EventView, TxState, TxStatus,
+    AccountView, AnchorView, AssetBalance, AssetView, EscrowView, EventView, FeedKind, TxState, TxStatus,
 };
 use crate::codec::{decode_exact, encode_to_vec};
 use crate::safety::{SafetyRecord, SafetyStorage};
 use crate::state::exec::StateCommitment;
 use crate::state::types::hex_of;
-use crate::state::{AccountId, AssetCode, AssetInfo, Escrow, EscrowId, Executed, State, Transaction};
+use crate::state::{
+    AccountId, AssetCode, AssetInfo, Escrow, EscrowId, Executed, FailCode, State, Transaction, TxId,
+};
 use crate::types::{Block, QuorumCert};
 use recent::{BlockRows, RecentIndex, block_index_rows, merge_newest};
 
@@ -72,20 +74,30 @@ macro_rules! escrow_select {
 fn escrow_of(row: &sqlx::sqlite::SqliteRow) -> Result<Escrow, StoreError> {
     let reference: &[u8] = row.get(8);
     let fulfillment: Option<Vec<u8>> = row.get(10);
+    let expires_at = Timestamp::from_unix_millis(row.get(6))
+        .ok()
+        .filter(|t| t.unix_millis() >= 0)
+        .ok_or_else(|| StoreError::Corrupt("escrow expiry".into()))?;
+    let lock = htlc::Escrow::restore(
+        u(row.get(4)),
+        Condition::from_bytes(b32(row.get::<&[u8], _>(5))?),
+        expires_at,
+        parsed(row.get::<&str, _>(9))?,
+        fulfillment
+            .map(|f| b32(&f).map(Fulfillment::from_bytes))
+            .transpose()?,
+    )
+    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
     Ok(Escrow {
         id: EscrowId(b32(row.get::<&[u8], _>(0))?),
         payer: AccountId(b32(row.get::<&[u8], _>(1))?),
         payee: AccountId(b32(row.get::<&[u8], _>(2))?),
-        asset: AssetCode::new(row.get::<String, _>(3)).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        amount: u(row.get(4)),
-        condition: b32(row.get::<&[u8], _>(5))?,
-        expires_at_ms: u(row.get(6)),
+        asset: parsed(row.get::<&str, _>(3))?,
+        lock,
         memo: row.get::<Vec<u8>, _>(7),
         reference: reference
             .try_into()
             .map_err(|_| StoreError::Corrupt("reference".into()))?,
-        status: status_of(row.get::<&str, _>(9))?,
-        fulfillment: fulfillment.map(|f| b32(&f)).transpose()?,
         created_height: u(row.get(11)),
         closed_height: row.get::<Option<i64>, _>(12).map(u),
         reject_reason: row.get(13),
@@ -152,8 +164,8 @@ impl Reader {
             for r in q.build().fetch_all(&self.pool).await? {
                 // Ids that only share the prefix are not what was asked for.
                 match <[u8; 32]>::try_from(r.get::<&[u8], _>(0)) {
-                    Ok(id) if wanted.contains(&id) => {
-                        found.entry(id).or_insert_with(|| committed_status(&id, &r));
+                    Ok(id) if wanted.contains(&id) && !found.contains_key(&id) => {
+                        found.insert(id, committed_status(&id, &r)?);
                     }
                     _ => {}
                 }
@@ -197,7 +209,7 @@ impl Reader {
         rows.into_iter()
             .map(|r| {
                 let id = b32(r.get::<&[u8], _>(0))?;
-                Ok((id, committed_status(&id, &r)))
+                Ok((id, committed_status(&id, &r)?))
             })
             .collect()
     }
@@ -221,14 +233,16 @@ impl Reader {
         .fetch_all(&self.pool)
         .await?
         .into_iter()
-        .map(|r| AssetBalance {
-            asset: r.get(0),
-            amount: u(r.get(1)),
-            held: u(r.get(2)),
+        .map(|r| {
+            Ok(AssetBalance {
+                asset: parsed(r.get::<&str, _>(0))?,
+                amount: u(r.get(1)),
+                held: u(r.get(2)),
+            })
         })
-        .collect();
+        .collect::<Result<_, StoreError>>()?;
         Ok(AccountView {
-            account: id.to_hex(),
+            account: *id,
             nonce: nonce.map_or(0, u),
             balances,
         })
@@ -292,12 +306,12 @@ impl Reader {
                 .await?;
             for row in &rows {
                 let e = escrow_of(row)?;
-                if e.status == EscrowStatus::Prepared {
+                if e.status() == EscrowStatus::Prepared {
                     accounts.insert(e.payer);
                     accounts.insert(e.payee);
                     state.open.insert(e.id, e);
                 } else {
-                    state.closed.insert(e.id, e.status);
+                    state.closed.insert(e.id, e.status());
                 }
             }
         }
@@ -324,8 +338,7 @@ impl Reader {
         .fetch_all(&mut *db)
         .await?
         {
-            let asset =
-                AssetCode::new(row.get::<String, _>(1)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let asset: AssetCode = parsed(row.get::<&str, _>(1))?;
             state
                 .accounts
                 .entry(AccountId(b32(row.get::<&[u8], _>(0))?))
@@ -341,8 +354,7 @@ impl Reader {
             .fetch_all(&mut *db)
             .await?
             {
-                let code = AssetCode::new(row.get::<String, _>(0))
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let code: AssetCode = parsed(row.get::<&str, _>(0))?;
                 state.assets.insert(
                     code,
                     AssetInfo {
@@ -389,15 +401,15 @@ impl Reader {
     }
 
     /// An asset.
-    pub async fn asset(&self, code: &str) -> Result<Option<AssetView>, StoreError> {
+    pub async fn asset(&self, code: &AssetCode) -> Result<Option<AssetView>, StoreError> {
         let row = sqlx::query("SELECT code, issuer, scale, supply FROM assets WHERE code = ?")
-            .bind(code)
+            .bind(code.as_str())
             .fetch_optional(&self.pool)
             .await?;
         row.map(|r| {
             Ok(AssetView {
-                code: r.get(0),
-                issuer: hex_of(&b32(r.get::<&[u8], _>(1))?),
+                code: parsed(r.get::<&str, _>(0))?,
+                issuer: AccountId(b32(r.get::<&[u8], _>(1))?),
                 scale: r.get::<i64, _>(2) as u8,
                 supply: u(r.get(3)),
             })
@@ -464,11 +476,11 @@ impl Reader {
                 .await?;
         row.map(|r| {
             Ok(AnchorView {
-                id: hex_of(&b32(r.get::<&[u8], _>(0))?),
+                id: TxId(b32(r.get::<&[u8], _>(0))?),
                 namespace: r.get(1),
-                root: hex_of(&b32(r.get::<&[u8], _>(2))?),
+                root: b32(r.get::<&[u8], _>(2))?,
                 items: u(r.get(3)),
-                submitter: hex_of(&b32(r.get::<&[u8], _>(4))?),
+                submitter: AccountId(b32(r.get::<&[u8], _>(4))?),
                 height: u(r.get(5)),
             })
         })
@@ -525,20 +537,15 @@ impl Reader {
         row.as_ref().map(stored_block).transpose()
     }
 
-    /// The receipts of the block at `height` in order: (tx id, ok, reason code).
-    pub async fn receipts(&self, height: u64) -> Result<Vec<([u8; 32], bool, Option<String>)>, StoreError> {
+    /// The receipts of the block at `height` in order: (tx id, outcome with the code of the
+    /// rule a failed one broke).
+    pub async fn receipts(&self, height: u64) -> Result<Vec<([u8; 32], Result<(), FailCode>)>, StoreError> {
         let rows = sqlx::query("SELECT id, ok, reason FROM txs WHERE height = ? ORDER BY idx")
             .bind(i(height))
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
-            .map(|r| {
-                Ok((
-                    b32(r.get::<&[u8], _>(0))?,
-                    r.get::<bool, _>(1),
-                    r.get::<Option<String>, _>(2),
-                ))
-            })
+            .map(|r| Ok((b32(r.get::<&[u8], _>(0))?, outcome_of(r)?)))
             .collect()
     }
 
@@ -558,10 +565,10 @@ impl Reader {
         .await?;
         rows.into_iter()
             .map(|r| {
-                let kind: String = r.get(3);
+                let kind: FeedKind = parsed(r.get::<&str, _>(3))?;
                 let data: &str = r.get(4);
                 let time_ms = r.get::<Option<i64>, _>(5).map_or(0, u);
-                let (escrow, anchor) = if kind == "anchored" {
+                let (escrow, anchor) = if kind == FeedKind::Anchored {
                     (None, serde_json::from_str(data).ok())
                 } else {
                     let escrow = serde_json::from_str::<EscrowView>(data).ok().map(|mut e| {
@@ -575,7 +582,7 @@ impl Reader {
                     cursor: u(r.get(0)),
                     height: u(r.get(1)),
                     time_ms,
-                    tx_id: hex_of(&b32(r.get::<&[u8], _>(2))?),
+                    tx_id: TxId(b32(r.get::<&[u8], _>(2))?),
                     kind,
                     escrow,
                     anchor,
@@ -676,10 +683,11 @@ fn i(x: u64) -> i64 {
 }
 /// A committed transaction's status from a row of `SELECT id, height, idx, kind, ok, reason,
 /// detail FROM txs` (the id already read from column 0).
-fn committed_status(id: &[u8; 32], r: &sqlx::sqlite::SqliteRow) -> TxStatus {
-    TxStatus {
-        id: hex_of(id),
-        status: if r.get::<bool, _>(4) {
+fn committed_status(id: &[u8; 32], r: &sqlx::sqlite::SqliteRow) -> Result<TxStatus, StoreError> {
+    let outcome = outcome_of_columns(r.get(4), r.get(5))?;
+    Ok(TxStatus {
+        id: TxId(*id),
+        status: if outcome.is_ok() {
             TxState::Final
         } else {
             TxState::Failed
@@ -687,9 +695,34 @@ fn committed_status(id: &[u8; 32], r: &sqlx::sqlite::SqliteRow) -> TxStatus {
         height: Some(u(r.get(1))),
         index: Some(r.get::<i64, _>(2) as u32),
         kind: Some(r.get(3)),
-        reason: r.get(5),
+        reason: outcome.err(),
         detail: r.get(6),
+    })
+}
+
+/// The outcome of a row of `SELECT id, ok, reason FROM txs`.
+fn outcome_of(r: &sqlx::sqlite::SqliteRow) -> Result<Result<(), FailCode>, StoreError> {
+    outcome_of_columns(r.get(1), r.get(2))
+}
+
+/// A stored outcome: `ok`, or the code of the rule it broke.
+fn outcome_of_columns(ok: bool, reason: Option<&str>) -> Result<Result<(), FailCode>, StoreError> {
+    match (ok, reason) {
+        (true, _) => Ok(Ok(())),
+        (false, Some(code)) => Ok(Err(parsed(code)?)),
+        (false, None) => Err(StoreError::Corrupt(
+            "a failed transaction without its reason".into(),
+        )),
     }
+}
+
+/// A stored name (asset code, escrow status, failure code, feed kind) read back as its type.
+fn parsed<T: std::str::FromStr>(text: &str) -> Result<T, StoreError>
+where
+    T::Err: std::fmt::Display,
+{
+    text.parse()
+        .map_err(|e: T::Err| StoreError::Corrupt(e.to_string()))
 }
 
 fn u(x: i64) -> u64 {
@@ -800,8 +833,7 @@ impl Store {
             .await?
         {
             let id = AccountId(b32(row.get::<&[u8], _>(0))?);
-            let asset =
-                AssetCode::new(row.get::<String, _>(1)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let asset: AssetCode = parsed(row.get::<&str, _>(1))?;
             state
                 .accounts
                 .entry(id)
@@ -812,8 +844,7 @@ impl Store {
             .fetch_all(&mut self.writer)
             .await?
         {
-            let code =
-                AssetCode::new(row.get::<String, _>(0)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let code: AssetCode = parsed(row.get::<&str, _>(0))?;
             state.assets.insert(
                 code,
                 AssetInfo {
@@ -829,7 +860,7 @@ impl Store {
         {
             state.closed.insert(
                 EscrowId(b32(row.get::<&[u8], _>(0))?),
-                status_of(row.get::<&str, _>(1))?,
+                parsed(row.get::<&str, _>(1))?,
             );
         }
         for row in sqlx::query(escrow_select!("status = 'prepared'"))
@@ -893,16 +924,6 @@ impl Store {
         }
         Ok(self.next_event - 1)
     }
-}
-
-fn status_of(s: &str) -> Result<EscrowStatus, StoreError> {
-    Ok(match s {
-        "prepared" => EscrowStatus::Prepared,
-        "fulfilled" => EscrowStatus::Fulfilled,
-        "rejected" => EscrowStatus::Rejected,
-        "expired" => EscrowStatus::Expired,
-        other => return Err(StoreError::Corrupt(format!("escrow status {other:?}"))),
-    })
 }
 
 /// The safety record in SQLite, behind the synchronous [`SafetyStorage`] trait. The consensus

@@ -22,14 +22,13 @@
 
 use std::collections::BTreeMap;
 
-use htlc::EscrowStatus;
 use plumbing::sqlite::commit_or_roll_back;
 use serde::Serialize;
 use sqlx::sqlite::SqliteConnection;
 
 use super::recent::{BlockRows, block_index_rows};
 use super::{CommittedItem, StoreError, i};
-use crate::api::types::{AnchorView, EscrowView};
+use crate::api::types::{AnchorView, EscrowView, FeedKind};
 use crate::codec::Encode;
 use crate::state::exec::Event;
 use crate::state::{Account, AccountId, AssetCode, AssetInfo, Escrow, EscrowId, Transaction};
@@ -174,7 +173,7 @@ impl<'a> Rows<'a> {
                 tx.map(|t| i(t.body.nonce)),
                 tx.map_or("unknown", |t| t.body.op.kind()),
                 r.outcome.is_ok(),
-                r.outcome.as_ref().err().map(|e| e.code()),
+                r.outcome.as_ref().err().map(|e| e.code().as_str()),
                 r.outcome.as_ref().err().map(|e| e.to_string()),
             ));
         }
@@ -196,13 +195,13 @@ impl<'a> Rows<'a> {
         for ev in &it.exec.outcome.events {
             let (kind, subject, tx_id, data) = match ev {
                 Event::Escrow { tx_id, escrow } => (
-                    event_kind(escrow.status),
+                    FeedKind::of_escrow(escrow.status()),
                     escrow.id.0,
                     *tx_id,
                     serde_json::to_string(&EscrowView::from(escrow.as_ref())).unwrap_or_default(),
                 ),
                 Event::Anchored(a) => (
-                    "anchored",
+                    FeedKind::Anchored,
                     a.id,
                     a.id,
                     serde_json::to_string(&AnchorView::from(a)).unwrap_or_default(),
@@ -212,7 +211,7 @@ impl<'a> Rows<'a> {
                 i(*next_event),
                 height,
                 hex::encode(tx_id),
-                kind,
+                kind.as_str(),
                 hex::encode(subject),
                 data,
             ));
@@ -227,13 +226,13 @@ fn escrow_row(e: &Escrow) -> EscrowRow<'_> {
         hex::encode(e.payer.0),
         hex::encode(e.payee.0),
         e.asset.as_str(),
-        i(e.amount),
-        hex::encode(e.condition),
-        i(e.expires_at_ms),
+        i(e.amount()),
+        e.lock.condition().to_hex(),
+        i(e.expires_at_ms()),
         hex::encode(&e.memo),
         hex::encode(e.reference),
-        e.status.as_str(),
-        e.fulfillment.map(hex::encode),
+        e.status().as_str(),
+        e.lock.fulfillment().map(|f| f.to_hex()),
         i(e.created_height),
         e.closed_height.map(i),
         e.reject_reason.as_deref(),
@@ -339,13 +338,4 @@ fn append(buf: &mut Vec<u8>, value: &impl Encode) -> (i64, i64) {
     let start = buf.len();
     value.encode(buf);
     (start as i64 + 1, (buf.len() - start) as i64)
-}
-
-fn event_kind(s: EscrowStatus) -> &'static str {
-    match s {
-        EscrowStatus::Prepared => "escrow_created",
-        EscrowStatus::Fulfilled => "escrow_fulfilled",
-        EscrowStatus::Rejected => "escrow_rejected",
-        EscrowStatus::Expired => "escrow_refunded",
-    }
 }
