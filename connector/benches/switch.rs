@@ -116,21 +116,15 @@ fn switching(c: &mut Criterion) {
                 0,
                 t(0),
             );
-            // What the follower takes from the escrow for the journal, then the outgoing memo.
-            let packet = Prepare::decode(&memo).ok();
-            let uetr = packet
-                .as_ref()
-                .and_then(|p| PaymentData::decode(p.data()).ok())
-                .map(|d| d.uetr);
+            // What the follower takes from the decision for the journal, then the outgoing memo.
+            let packet = decision.packet.as_ref();
+            let uetr = packet.and_then(|p| p.data.as_ref()).map(|d| d.uetr);
             let destination = packet
-                .as_ref()
-                .map(|p| p.destination().to_string())
+                .map(|p| p.prepare.destination().to_string())
                 .unwrap_or_default();
-            let deadline = packet
-                .as_ref()
-                .map_or(transfer_expiry, |p| p.expires_at().min(transfer_expiry));
-            let forward = decision.expect("forwarded");
-            black_box((uetr, destination, deadline, forward.incoming_expires_at));
+            let deadline = packet.map_or(transfer_expiry, |p| p.expires_at);
+            let forward = decision.outcome.expect("forwarded");
+            black_box((uetr, destination, deadline));
             black_box(forward.prepare.encode())
         })
     });

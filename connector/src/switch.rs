@@ -2,7 +2,8 @@
 //! where — or why not. This is the one place the layers are assembled, in the order a payment
 //! meets them:
 //!
-//! 1. [`validate`](crate::layers::validate): memo is a Prepare matching the escrow;
+//! 1. [`validate`](crate::layers::validate): memo is a Prepare matching the escrow (decoded
+//!    once, here: the engine journals the payment from the decoded packet);
 //! 2. [`route`](crate::layers::route): longest prefix picks the outgoing ledger and account;
 //! 3. [`limits`](crate::layers::limits): packet size and counterparty exposure;
 //! 4. [`pricing`](crate::layers::pricing): rate and fees give the outgoing amount;
@@ -21,7 +22,7 @@ use crate::layers::expiry::{ExpiryPolicy, Finality};
 use crate::layers::limits::{self, AccountLimits};
 use crate::layers::pricing::Pricing;
 use crate::layers::route::RoutingTable;
-use crate::layers::validate::{self, IncomingLeg};
+use crate::layers::validate::{self, IncomingLeg, IncomingPacket};
 
 /// A ledger the connector holds an account on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +66,16 @@ pub struct Incoming<'a> {
     pub leg: IncomingLeg<'a>,
 }
 
+/// What the switch made of an incoming escrow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// The memo, decoded; `None` when it is not an ILP Prepare. Kept whether or not the payment
+    /// goes on: the journal names the payment by its UETR, destination and claim deadline.
+    pub packet: Option<IncomingPacket>,
+    /// The outgoing escrow to create, or why not.
+    pub outcome: Result<Forward, Rejection>,
+}
+
 /// The outgoing escrow to create.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Forward {
@@ -74,16 +85,23 @@ pub struct Forward {
     pub from: AccountId,
     /// The next hop's account.
     pub to: AccountId,
-    /// Outgoing minor units.
-    pub amount: u64,
-    /// Outgoing expiry.
-    pub expires_at: Timestamp,
-    /// The deadline for claiming the incoming leg.
-    pub incoming_expires_at: Timestamp,
     /// The connector's fee, incoming minor units.
     pub fee: u64,
-    /// The packet for the next hop: same condition, destination and data; new amount and expiry.
+    /// The packet for the next hop: same condition, destination and data; the outgoing amount
+    /// and expiry, which are the outgoing escrow's.
     pub prepare: Prepare,
+}
+
+impl Forward {
+    /// Outgoing minor units.
+    pub fn amount(&self) -> u64 {
+        self.prepare.amount()
+    }
+
+    /// Outgoing expiry.
+    pub fn expires_at(&self) -> Timestamp {
+        self.prepare.expires_at()
+    }
 }
 
 impl SwitchTables {
@@ -121,15 +139,30 @@ impl SwitchTables {
 
 /// Decides what to do with an incoming escrow. `in_flight` is what the payer already has in
 /// flight through this connector (for the exposure limit).
-pub fn decide(
+pub fn decide(tables: &SwitchTables, incoming: Incoming<'_>, in_flight: u64, now: Timestamp) -> Decision {
+    match validate::decode(&incoming.leg) {
+        Ok(packet) => Decision {
+            outcome: forward(tables, &incoming, &packet, in_flight, now),
+            packet: Some(packet),
+        },
+        Err(rejection) => Decision {
+            packet: None,
+            outcome: Err(rejection),
+        },
+    }
+}
+
+/// The layers after decoding, in order.
+fn forward(
     tables: &SwitchTables,
-    incoming: Incoming<'_>,
+    incoming: &Incoming<'_>,
+    packet: &IncomingPacket,
     in_flight: u64,
     now: Timestamp,
 ) -> Result<Forward, Rejection> {
     let incoming_ledger = tables.ledger(incoming.ledger)?;
-    let valid = validate::validate(incoming.leg, now)?;
-    let destination = valid.prepare.destination();
+    validate::check(&incoming.leg, packet, now)?;
+    let destination = packet.prepare.destination();
 
     let hop = tables.routes.resolve(destination)?;
     let outgoing_ledger = tables.ledger(&hop.ledger).map_err(|_| {
@@ -168,18 +201,15 @@ pub fn decide(
         incoming_ms: incoming_ledger.info.expected_finality_ms,
         outgoing_ms: outgoing_ledger.info.expected_finality_ms,
     };
-    let expires_at = tables.expiry.outgoing_expiry(valid.expires_at, finality, now)?;
+    let expires_at = tables.expiry.outgoing_expiry(packet.expires_at, finality, now)?;
 
-    let mut prepare = valid.prepare;
+    let mut prepare = packet.prepare.clone();
     prepare.set_amount(priced.outgoing);
     prepare.set_expires_at(expires_at);
     Ok(Forward {
         ledger: hop.ledger,
         from: outgoing_ledger.account.clone(),
         to: hop.account,
-        amount: priced.outgoing,
-        expires_at,
-        incoming_expires_at: valid.expires_at,
         fee: priced.fee,
         prepare,
     })
@@ -189,6 +219,7 @@ pub fn decide(
 pub(crate) mod tests {
     use super::*;
     use crate::layers::route::{NextHop, Route};
+    use crate::payment_data::PaymentData;
     use htlc::{Asset, AssetCode, Condition, Rate};
 
     pub(crate) fn t(ms: i64) -> Timestamp {
@@ -266,6 +297,10 @@ pub(crate) mod tests {
         expiry: i64,
         in_flight: u64,
     ) -> Result<Forward, Rejection> {
+        decision(tables, memo, amount, expiry, in_flight).outcome
+    }
+
+    fn decision(tables: &SwitchTables, memo: &[u8], amount: u64, expiry: i64, in_flight: u64) -> Decision {
         let condition = Condition::from_bytes([5; 32]);
         let de = LedgerId::new("digital-euro");
         let bank_a = AccountId::new("bank-a").unwrap();
@@ -293,11 +328,10 @@ pub(crate) mod tests {
         let f = run(&tables, &memo, 100_100, 20_000, 0).unwrap();
         assert_eq!(f.ledger.as_str(), "e-cny");
         assert_eq!((f.from.as_str(), f.to.as_str()), ("clearing-bank", "bank-b"));
-        assert_eq!((f.amount, f.fee), (200_000, 100));
+        assert_eq!((f.amount(), f.fee), (200_000, 100));
         // margin = 200 + 200 + 1000 + 1000
-        assert_eq!(f.expires_at, t(17_600));
-        assert_eq!(f.prepare.amount(), 200_000);
-        assert_eq!(f.prepare.expires_at(), t(17_600));
+        assert_eq!(f.expires_at(), t(17_600));
+        assert_eq!(f.prepare.execution_condition(), &Condition::from_bytes([5; 32]));
         assert_eq!(f.prepare.data(), b"end-to-end");
         assert_eq!(f.prepare.destination().as_str(), "test.ecny.bank-b.conn1");
     }
@@ -357,6 +391,39 @@ pub(crate) mod tests {
         assert_eq!(
             code(run(&tables, &good, 100_100, 20_000, 0)),
             ErrorCode::F02_UNREACHABLE
+        );
+    }
+
+    #[test]
+    fn the_decoded_packet_is_kept_whether_or_not_the_payment_goes_on() {
+        let tables = scenario_tables();
+        let data = PaymentData::new(200_000, "invoice 7").unwrap();
+        let memo = Prepare::new(
+            Address::new("test.ecny.bank-b").unwrap(),
+            100_100,
+            t(20_000),
+            Condition::from_bytes([5; 32]),
+            data.encode(),
+        )
+        .unwrap()
+        .encode();
+        let forwarded = decision(&tables, &memo, 100_100, 19_000, 0);
+        let packet = forwarded.packet.unwrap();
+        assert_eq!(packet.data, Some(data.clone()));
+        assert_eq!(packet.expires_at, t(19_000), "the escrow's earlier expiry");
+        assert_eq!(forwarded.outcome.unwrap().prepare.data(), data.encode());
+
+        // Refused by a later check: the journal still learns the UETR and destination.
+        let refused = decision(&tables, &memo, 99, 19_000, 0);
+        assert_eq!(refused.outcome.unwrap_err().code, ErrorCode::F03_INVALID_AMOUNT);
+        let packet = refused.packet.unwrap();
+        assert_eq!(packet.data.map(|d| d.uetr), Some(data.uetr));
+        assert_eq!(packet.prepare.destination().as_str(), "test.ecny.bank-b");
+
+        let junk = decision(&tables, b"junk", 100_100, 19_000, 0);
+        assert_eq!(
+            (junk.packet, junk.outcome.unwrap_err().code),
+            (None, ErrorCode::F01_INVALID_PACKET)
         );
     }
 }
