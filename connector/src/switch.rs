@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use htlc::{Address, ErrorCode, Prepare, Timestamp};
+use htlc::{Address, ErrorCode, Prepare, Reject, Timestamp};
 use plugins::{AccountId, LedgerInfo};
 
 use crate::LedgerId;
@@ -135,6 +135,13 @@ impl SwitchTables {
             outgoing_ms: self.ledgers.get(outgoing)?.info.expected_finality_ms,
         })
     }
+
+    /// The ILP Reject this connector answers a refused packet with, `triggeredBy` its own
+    /// address. Ledger escrows carry only the code and message (as the reject reason); a peer
+    /// speaking ILP-over-HTTP gets the packet.
+    pub fn reject(&self, rejection: &Rejection) -> Reject {
+        rejection.to_packet(&self.address)
+    }
 }
 
 /// Decides what to do with an incoming escrow. `in_flight` is what the payer already has in
@@ -220,7 +227,8 @@ pub(crate) mod tests {
     use super::*;
     use crate::layers::route::{NextHop, Route};
     use crate::payment_data::PaymentData;
-    use htlc::{Asset, AssetCode, Condition, Rate};
+    use htlc::{AmountTooLarge, Asset, AssetCode, Condition, Packet, Rate};
+    use proptest::prelude::*;
 
     pub(crate) fn t(ms: i64) -> Timestamp {
         Timestamp::from_unix_millis(ms).unwrap()
@@ -425,5 +433,66 @@ pub(crate) mod tests {
             (junk.packet, junk.outcome.unwrap_err().code),
             (None, ErrorCode::F01_INVALID_PACKET)
         );
+    }
+
+    /// The Reject a refusal becomes, read back with `htlc`'s codec.
+    fn reject_on_the_wire(tables: &SwitchTables, rejection: &Rejection) -> Reject {
+        match Packet::decode(&tables.reject(rejection).encode()).unwrap() {
+            Packet::Reject(reject) => reject,
+            other => panic!("not a reject: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_refusal_is_a_reject_triggered_by_this_connector() {
+        let mut tables = scenario_tables();
+        tables.default_limits.max_packet_amount = Some(50_000);
+        let good = packet("test.ecny.bank-b", 100_100, 20_000);
+        let nowhere = packet("test.nowhere.x", 100_100, 20_000);
+        for (memo, amount, code) in [
+            (&b"x"[..], 100_100, ErrorCode::F01_INVALID_PACKET),
+            (&nowhere[..], 100_100, ErrorCode::F02_UNREACHABLE),
+            (&good[..], 100_000, ErrorCode::F03_INVALID_AMOUNT),
+            (&good[..], 100_100, ErrorCode::F08_AMOUNT_TOO_LARGE),
+        ] {
+            let rejection = run(&tables, memo, amount, 20_000, 0).unwrap_err();
+            let reject = reject_on_the_wire(&tables, &rejection);
+            assert_eq!(reject.code(), code);
+            assert_eq!(reject.triggered_by().map(Address::as_str), Some("test.clearing"));
+            assert_eq!(reject.message(), rejection.message);
+            assert_eq!(reject.data(), rejection.data);
+        }
+        let too_large = run(&tables, &good, 100_100, 20_000, 0).unwrap_err();
+        assert_eq!(
+            reject_on_the_wire(&tables, &too_large).amount_too_large_details(),
+            Some(AmountTooLarge {
+                received: 100_100,
+                maximum: 50_000
+            })
+        );
+    }
+
+    proptest! {
+        /// Any refusal has a Reject that the codec reads back: the code, this connector as
+        /// `triggeredBy`, the data when it fits and as much of the message as fits.
+        #[test]
+        fn every_rejection_encodes(
+            code in "[FTR][0-9]{2}",
+            message in proptest::collection::vec(any::<char>(), 0..3_000),
+            data in proptest::collection::vec(any::<u8>(), 0..64),
+        ) {
+            let message: String = message.into_iter().collect();
+            let rejection = Rejection {
+                code: ErrorCode::parse(&code).unwrap(),
+                message: message.clone(),
+                data: data.clone(),
+            };
+            let reject = reject_on_the_wire(&scenario_tables(), &rejection);
+            prop_assert_eq!(reject.code(), rejection.code);
+            prop_assert_eq!(reject.triggered_by().map(Address::as_str), Some("test.clearing"));
+            prop_assert!(message.starts_with(reject.message()));
+            prop_assert!(reject.message().len() == message.len() || reject.message().len() + 4 > htlc::packet::MAX_MESSAGE_LEN);
+            prop_assert_eq!(reject.data(), &data[..]);
+        }
     }
 }
