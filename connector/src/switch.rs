@@ -4,7 +4,8 @@
 //!
 //! 1. [`validate`](crate::layers::validate): memo is a Prepare matching the escrow (decoded
 //!    once, here: the engine journals the payment from the decoded packet);
-//! 2. [`route`](crate::layers::route): longest prefix picks the outgoing ledger and account;
+//! 2. [`route`](crate::layers::route): longest prefix picks the outgoing ledger and account, and
+//!    the corridor's rate (see [`SwitchTables::corridor`], which quotes use too);
 //! 3. [`limits`](crate::layers::limits): packet size and counterparty exposure;
 //! 4. [`pricing`](crate::layers::pricing): rate and fees give the outgoing amount;
 //! 5. [`expiry`](crate::layers::expiry): the timeout ladder gives the outgoing expiry.
@@ -21,7 +22,7 @@ use crate::layers::Rejection;
 use crate::layers::expiry::{ExpiryPolicy, Finality};
 use crate::layers::limits::{self, AccountLimits};
 use crate::layers::pricing::Pricing;
-use crate::layers::route::RoutingTable;
+use crate::layers::route::{Resolved, RoutingTable};
 use crate::layers::validate::{self, IncomingLeg, IncomingPacket};
 
 /// A ledger the connector holds an account on.
@@ -104,6 +105,24 @@ impl Forward {
     }
 }
 
+/// A corridor as a payment or a quote for it meets it: one lookup serves both, so a quote
+/// promises exactly what the payment will be allowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Corridor<'a> {
+    /// The outgoing ledger, the next hop's account on it and the route's prefix.
+    pub hop: Resolved,
+    /// The incoming (source) ledger.
+    pub incoming: &'a LedgerEntry,
+    /// The outgoing ledger.
+    pub outgoing: &'a LedgerEntry,
+    /// The corridor's rate and fees.
+    pub pricing: &'a Pricing,
+    /// The two ledgers' finality, for the timeout ladder.
+    pub finality: Finality,
+    /// The payer's limits.
+    pub limits: AccountLimits,
+}
+
 impl SwitchTables {
     /// The limits that apply to a counterparty.
     pub fn limits_for(&self, ledger: &LedgerId, account: &AccountId) -> AccountLimits {
@@ -121,18 +140,47 @@ impl SwitchTables {
             .unwrap_or(self.default_limits)
     }
 
-    /// The ledger entry, or T00 (an event from a ledger we do not know is our bug).
-    fn ledger(&self, id: &LedgerId) -> Result<&LedgerEntry, Rejection> {
-        self.ledgers
-            .get(id)
-            .ok_or_else(|| Rejection::new(ErrorCode::T00_INTERNAL_ERROR, format!("unknown ledger {id}")))
-    }
-
-    /// The finality pair of a corridor.
-    pub fn finality(&self, incoming: &LedgerId, outgoing: &LedgerId) -> Option<Finality> {
-        Some(Finality {
-            incoming_ms: self.ledgers.get(incoming)?.info.expected_finality_ms,
-            outgoing_ms: self.ledgers.get(outgoing)?.info.expected_finality_ms,
+    /// The corridor from `source` to `destination` for `payer`, or for any payer on `source`
+    /// when none is named (then the ledger-wide limits apply: a quote must never promise what
+    /// the payment would be refused). T00 when `source` is not one of the connector's ledgers;
+    /// F02 when there is no route, the route leads to an unknown ledger, to the connector
+    /// itself or back to the payer, or the corridor has no rate.
+    pub fn corridor(
+        &self,
+        source: &LedgerId,
+        payer: Option<&AccountId>,
+        destination: &Address,
+    ) -> Result<Corridor<'_>, Rejection> {
+        let incoming = self.ledgers.get(source).ok_or_else(|| {
+            Rejection::new(ErrorCode::T00_INTERNAL_ERROR, format!("unknown ledger {source}"))
+        })?;
+        let unreachable = |why: String| Rejection::new(ErrorCode::F02_UNREACHABLE, why);
+        let hop = self.routes.resolve(destination)?;
+        let outgoing = self
+            .ledgers
+            .get(&hop.ledger)
+            .ok_or_else(|| unreachable(format!("{destination}: route to an unknown ledger")))?;
+        if hop.account == outgoing.account || (&hop.ledger == source && Some(&hop.account) == payer) {
+            return Err(unreachable(format!("{destination}: route loops back")));
+        }
+        let pricing = self
+            .pricing
+            .get(&(source.clone(), hop.ledger.clone()))
+            .ok_or_else(|| unreachable(format!("no rate from {source} to {}", hop.ledger)))?;
+        let limits = match payer {
+            Some(account) => self.limits_for(source, account),
+            None => self.ledger_wide_limits(source),
+        };
+        Ok(Corridor {
+            finality: Finality {
+                incoming_ms: incoming.info.expected_finality_ms,
+                outgoing_ms: outgoing.info.expected_finality_ms,
+            },
+            hop,
+            incoming,
+            outgoing,
+            pricing,
+            limits,
         })
     }
 
@@ -167,56 +215,20 @@ fn forward(
     in_flight: u64,
     now: Timestamp,
 ) -> Result<Forward, Rejection> {
-    let incoming_ledger = tables.ledger(incoming.ledger)?;
     validate::check(&incoming.leg, packet, now)?;
-    let destination = packet.prepare.destination();
-
-    let hop = tables.routes.resolve(destination)?;
-    let outgoing_ledger = tables.ledger(&hop.ledger).map_err(|_| {
-        Rejection::new(
-            ErrorCode::F02_UNREACHABLE,
-            format!("{destination}: route to an unknown ledger"),
-        )
-    })?;
-    if hop.account == outgoing_ledger.account
-        || (&hop.ledger == incoming.ledger && &hop.account == incoming.from)
-    {
-        return Err(Rejection::new(
-            ErrorCode::F02_UNREACHABLE,
-            format!("{destination}: route loops back"),
-        ));
-    }
-
-    limits::check(
-        &tables.limits_for(incoming.ledger, incoming.from),
-        incoming.leg.amount,
-        in_flight,
-    )?;
-
-    let pricing = tables
-        .pricing
-        .get(&(incoming.ledger.clone(), hop.ledger.clone()))
-        .ok_or_else(|| {
-            Rejection::new(
-                ErrorCode::F02_UNREACHABLE,
-                format!("no rate from {} to {}", incoming.ledger, hop.ledger),
-            )
-        })?;
-    let priced = pricing.forward(incoming.leg.amount)?;
-
-    let finality = Finality {
-        incoming_ms: incoming_ledger.info.expected_finality_ms,
-        outgoing_ms: outgoing_ledger.info.expected_finality_ms,
-    };
-    let expires_at = tables.expiry.outgoing_expiry(packet.expires_at, finality, now)?;
-
+    let corridor = tables.corridor(incoming.ledger, Some(incoming.from), packet.prepare.destination())?;
+    limits::check(&corridor.limits, incoming.leg.amount, in_flight)?;
+    let priced = corridor.pricing.forward(incoming.leg.amount)?;
+    let expires_at = tables
+        .expiry
+        .outgoing_expiry(packet.expires_at, corridor.finality, now)?;
     let mut prepare = packet.prepare.clone();
     prepare.set_amount(priced.outgoing);
     prepare.set_expires_at(expires_at);
     Ok(Forward {
-        ledger: hop.ledger,
-        from: outgoing_ledger.account.clone(),
-        to: hop.account,
+        ledger: corridor.hop.ledger,
+        from: corridor.outgoing.account.clone(),
+        to: corridor.hop.account,
         fee: priced.fee,
         prepare,
     })
@@ -398,6 +410,11 @@ pub(crate) mod tests {
         tables.pricing.clear();
         assert_eq!(
             code(run(&tables, &good, 100_100, 20_000, 0)),
+            ErrorCode::F02_UNREACHABLE
+        );
+        // A corridor without a rate is unreachable whatever the amount: no T04 "retry later".
+        assert_eq!(
+            code(run(&tables, &good, 100_100, 20_000, 60_000)),
             ErrorCode::F02_UNREACHABLE
         );
     }
