@@ -4,14 +4,14 @@
 //! before anything is promised if there is no route or rate, the amount breaks a limit, or the
 //! payee's ledger says it cannot receive that much.
 
-use htlc::{Address, Asset, Timestamp};
+use htlc::{Address, Asset, ErrorCode, Timestamp};
 use plugins::AccountId;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::LedgerId;
+use crate::layers::limits;
 use crate::layers::pricing::{PricingError, Quoted};
-use crate::layers::{Rejection, limits};
 use crate::switch::SwitchTables;
 
 /// How long quotes last and how much time senders get.
@@ -120,57 +120,34 @@ pub enum QuoteError {
     },
 }
 
-/// The parts of a quote that do not depend on the payee's ledger, computed from the tables.
+/// The parts of a quote that do not depend on the payee's ledger, computed from the tables:
+/// the corridor a payment would take ([`SwitchTables::corridor`]), its price, the payer's
+/// limits on the source amount, and an expiry that passes the timeout ladder.
 pub fn quote(
     tables: &SwitchTables,
     request: &QuoteRequest,
     policy: &QuotePolicy,
     now: Timestamp,
 ) -> Result<Quote, QuoteError> {
-    let source = tables
-        .ledgers
-        .get(&request.source_ledger)
-        .ok_or_else(|| QuoteError::UnknownLedger(request.source_ledger.clone()))?;
-    let hop = tables
-        .routes
-        .resolve(&request.destination)
-        .map_err(|r: Rejection| QuoteError::NoRoute(r.message))?;
-    let destination = tables
-        .ledgers
-        .get(&hop.ledger)
-        .ok_or_else(|| QuoteError::NoRoute(format!("route to unknown ledger {}", hop.ledger)))?;
-    if hop.account == destination.account
-        || (hop.ledger == request.source_ledger && Some(&hop.account) == request.source_account.as_ref())
-    {
-        return Err(QuoteError::NoRoute("route loops back".into()));
-    }
-    let pricing = tables
-        .pricing
-        .get(&(request.source_ledger.clone(), hop.ledger.clone()))
-        .ok_or_else(|| {
-            QuoteError::NoRoute(format!(
-                "no rate from {} to {}",
-                request.source_ledger, hop.ledger
-            ))
+    let corridor = tables
+        .corridor(
+            &request.source_ledger,
+            request.source_account.as_ref(),
+            &request.destination,
+        )
+        .map_err(|rejection| match rejection.code {
+            ErrorCode::T00_INTERNAL_ERROR => QuoteError::UnknownLedger(request.source_ledger.clone()),
+            _ => QuoteError::NoRoute(rejection.message),
         })?;
     let quoted: Quoted = match (request.destination_amount, request.source_amount) {
-        (Some(amount), None) => pricing.quote_destination(amount)?,
-        (None, Some(amount)) => pricing.quote_source(amount)?,
+        (Some(amount), None) => corridor.pricing.quote_destination(amount)?,
+        (None, Some(amount)) => corridor.pricing.quote_source(amount)?,
         _ => return Err(QuoteError::AmountMissing),
     };
-    // The payment will meet its payer's limits; without a payer named, those of any payer on
-    // the ledger (a quote must never promise what the payment would be refused).
-    let payer_limits = match &request.source_account {
-        Some(account) => tables.limits_for(&request.source_ledger, account),
-        None => tables.ledger_wide_limits(&request.source_ledger),
-    };
-    limits::check(&payer_limits, quoted.source, 0).map_err(|r| QuoteError::Limit(r.message))?;
-    let finality = tables
-        .finality(&request.source_ledger, &hop.ledger)
-        .ok_or_else(|| QuoteError::NoRoute("unknown ledger".into()))?;
+    limits::check(&corridor.limits, quoted.source, 0).map_err(|r| QuoteError::Limit(r.message))?;
     let expiry_window_ms = tables
         .expiry
-        .required_incoming_window(finality)
+        .required_incoming_window(corridor.finality)
         .saturating_add(policy.sender_slack_ms);
     let after = |ms: u64| {
         now.checked_add_millis(i64::try_from(ms).unwrap_or(i64::MAX))
@@ -179,21 +156,21 @@ pub fn quote(
     // The expiry the sender is told to use must pass the ladder the connector applies later.
     tables
         .expiry
-        .outgoing_expiry(after(expiry_window_ms), finality, now)
+        .outgoing_expiry(after(expiry_window_ms), corridor.finality, now)
         .map_err(|r| QuoteError::Timeout(r.message))?;
     Ok(Quote {
         id: Uuid::new_v4(),
         source_ledger: request.source_ledger.clone(),
-        pay_to: source.account.clone(),
+        pay_to: corridor.incoming.account.clone(),
         source_amount: quoted.source,
-        source_asset: source.info.asset.clone(),
-        destination_ledger: hop.ledger,
-        destination_account: hop.account,
+        source_asset: corridor.incoming.info.asset.clone(),
+        destination_ledger: corridor.hop.ledger,
+        destination_account: corridor.hop.account,
         destination_amount: quoted.destination,
-        destination_asset: destination.info.asset.clone(),
+        destination_asset: corridor.outgoing.info.asset.clone(),
         fee: quoted.fee,
-        rate: pricing.rate.to_string(),
-        route: hop.prefix,
+        rate: corridor.pricing.rate.to_string(),
+        route: corridor.hop.prefix,
         expiry_window_ms,
         expires_at: after(expiry_window_ms),
         valid_until: after(policy.validity_ms),
@@ -247,7 +224,12 @@ pub mod opt_u64_text {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::layers::limits::AccountLimits;
+    use crate::layers::validate::IncomingLeg;
     use crate::switch::tests::{scenario_tables, t};
+    use crate::switch::{Incoming, decide};
+    use htlc::{Condition, Prepare};
+    use proptest::prelude::*;
 
     fn request(destination_amount: Option<u64>, source_amount: Option<u64>) -> QuoteRequest {
         QuoteRequest {
@@ -299,7 +281,10 @@ mod tests {
             t(0),
         )
         .unwrap();
-        let finality = tables.finality(&q.source_ledger, &q.destination_ledger).unwrap();
+        let finality = tables
+            .corridor(&q.source_ledger, None, &request(None, None).destination)
+            .unwrap()
+            .finality;
         // Even escrowed a full slack later, the outgoing leg still fits.
         let late = t(5_000);
         assert!(
@@ -366,5 +351,51 @@ mod tests {
         let json = r#"{"source_ledger":"digital-euro","destination":"test.ecny.bank-b.x","destination_amount":"200000"}"#;
         let parsed: QuoteRequest = serde_json::from_str(json).unwrap();
         assert_eq!(parsed.destination_amount, Some(200_000));
+    }
+
+    proptest! {
+        /// A quote is given exactly when the payment it describes would be forwarded: one
+        /// corridor lookup and the same limits serve both, wherever the limits are set. (A quote
+        /// naming no payer meets the ledger-wide limits, which a payer's own replace.)
+        #[test]
+        fn a_quote_is_given_exactly_when_its_payment_is_forwarded(
+            destination_amount in 1u64..400_000,
+            max_packet_amount in 0u64..300_000,
+            set_on in 0usize..3,
+            payer_named in any::<bool>(),
+        ) {
+            prop_assume!(payer_named || set_on != 2);
+            let de = LedgerId::new("digital-euro");
+            let bank_a = AccountId::new("bank-a").unwrap();
+            let mut tables = scenario_tables();
+            let limits = AccountLimits { max_packet_amount: Some(max_packet_amount), exposure_limit: None };
+            match set_on {
+                0 => tables.default_limits = limits,
+                1 => { tables.ledger_limits.insert(de.clone(), limits); }
+                _ => { tables.limits.insert((de.clone(), bank_a.clone()), limits); }
+            }
+            let mut r = request(Some(destination_amount), None);
+            if !payer_named {
+                r.source_account = None;
+            }
+            let policy = QuotePolicy::default();
+            let quoted = quote(&tables, &r, &policy, t(0));
+            let corridor = tables.corridor(&de, Some(&bank_a), &r.destination).unwrap();
+            let source_amount = corridor.pricing.quote_destination(destination_amount).unwrap().source;
+            // The payment the quote describes, escrowed at once with the expiry a quote asks for.
+            let expires_at = t(9_600);
+            let condition = Condition::from_bytes([5; 32]);
+            let memo = Prepare::new(r.destination.clone(), source_amount, expires_at, condition, vec![])
+                .unwrap()
+                .encode();
+            let leg = IncomingLeg { amount: source_amount, condition: &condition, expires_at, memo: &memo };
+            let payment = decide(&tables, Incoming { ledger: &de, from: &bank_a, leg }, 0, t(0)).outcome;
+            prop_assert_eq!(quoted.is_ok(), payment.is_ok(), "quote {:?}, payment {:?}", quoted, payment);
+            if let (Ok(q), Ok(forward)) = (quoted, payment) {
+                prop_assert_eq!(q.expires_at, expires_at);
+                prop_assert_eq!((q.source_amount, q.fee), (source_amount, forward.fee));
+                prop_assert!(forward.amount() >= q.destination_amount);
+            }
+        }
     }
 }

@@ -8,11 +8,10 @@ use std::time::Duration;
 
 use htlc::{Address, Clock, EscrowStatus, FulfillmentKey, Prepare};
 use plugins::{AccountId, LedgerPlugin, PluginError, PrepareTransfer, Transfer, TransferId};
-use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::LedgerId;
-use crate::payment::Payment;
+use crate::api::client::{ClientError, ConnectorClient};
 use crate::payment_data::PaymentData;
 use crate::quote::{Quote, QuoteRequest};
 use crate::receiver::SpspResponse;
@@ -102,8 +101,7 @@ pub struct Payer {
     ledger: Arc<dyn LedgerPlugin>,
     ledger_id: LedgerId,
     account: AccountId,
-    connector_url: String,
-    http: reqwest::Client,
+    connector: ConnectorClient,
     clock: Arc<dyn Clock>,
 }
 
@@ -112,18 +110,9 @@ impl std::fmt::Debug for Payer {
         f.debug_struct("Payer")
             .field("ledger", &self.ledger_id)
             .field("account", &self.account)
-            .field("connector", &self.connector_url)
+            .field("connector", &self.connector.base())
             .finish()
     }
-}
-
-/// A problem+json body.
-#[derive(Debug, Deserialize)]
-struct Problem {
-    #[serde(default)]
-    code: String,
-    #[serde(default)]
-    detail: String,
 }
 
 impl Payer {
@@ -139,8 +128,7 @@ impl Payer {
             ledger,
             ledger_id,
             account,
-            connector_url: connector_url.into().trim_end_matches('/').to_owned(),
-            http: plugins::client::http_client(Duration::from_secs(10)),
+            connector: ConnectorClient::with_timeout(connector_url, Duration::from_secs(10)),
             clock,
         }
     }
@@ -148,25 +136,17 @@ impl Payer {
     /// Trusts (and authenticates to) the connector and receivers as `tls` says, instead of
     /// with the system's roots and no client certificate.
     pub fn with_tls(mut self, tls: &tls::ClientTls) -> Result<Self, tls::TlsError> {
-        self.http = plugins::client::tls_http_client(Duration::from_secs(10), tls)?;
+        self.connector = self.connector.with_tls(tls)?;
         Ok(self)
     }
 
     /// Asks a receiver's setup endpoint (e.g. `https://bank-b/.well-known/pay`) for an address
     /// and shared secret; only over HTTPS, since the answer is the secret.
     pub async fn setup(&self, url: &str) -> Result<SpspResponse, PayError> {
-        require_https(url).map_err(PayError::Setup)?;
-        let response = self
-            .http
-            .get(url)
-            .header("Accept", "application/spsp4+json, application/json")
-            .send()
+        self.connector
+            .setup(url)
             .await
-            .map_err(|e| PayError::Setup(e.to_string()))?;
-        if !response.status().is_success() {
-            return Err(PayError::Setup(format!("{url} answered {}", response.status())));
-        }
-        response.json().await.map_err(|e| PayError::Setup(e.to_string()))
+            .map_err(|e| PayError::Setup(e.to_string()))
     }
 
     /// A quote for delivering `destination_amount` (minor units) to `destination`.
@@ -178,25 +158,13 @@ impl Payer {
             destination_amount: Some(destination_amount),
             source_amount: None,
         };
-        let response = self
-            .http
-            .post(format!("{}/v1/quotes", self.connector_url))
-            .json(&request)
-            .send()
-            .await
-            .map_err(|e| PayError::ConnectorUnreachable {
-                url: self.connector_url.clone(),
-                reason: e.to_string(),
-            })?;
-        if !response.status().is_success() {
-            let status = response.status();
-            let problem: Problem = response.json().await.unwrap_or(Problem {
-                code: status.to_string(),
-                detail: String::new(),
-            });
-            return Err(PayError::Quote(format!("{}: {}", problem.code, problem.detail)));
-        }
-        response.json().await.map_err(|e| PayError::Quote(e.to_string()))
+        self.connector.quote(&request).await.map_err(|e| match e {
+            ClientError::Unreachable { reason, .. } => PayError::ConnectorUnreachable {
+                url: self.connector.base().to_owned(),
+                reason,
+            },
+            refused => PayError::Quote(refused.to_string()),
+        })
     }
 
     /// Pays `destination_amount` (minor units of the destination asset) to the receiver that
@@ -291,12 +259,10 @@ impl Payer {
 
     /// The connector's record of why the payment was rejected.
     async fn rejection_reason(&self, uetr: Uuid) -> (String, String) {
-        let url = format!("{}/v1/payments/by-uetr/{uetr}", self.connector_url);
-        let found: Option<Vec<Payment>> = match self.http.get(url).send().await {
-            Ok(r) if r.status().is_success() => r.json().await.ok(),
-            _ => None,
-        };
-        found
+        self.connector
+            .payments_by_uetr(uetr)
+            .await
+            .ok()
             .and_then(|ps| ps.into_iter().next())
             .map(|p| {
                 (

@@ -1,11 +1,14 @@
-//! A small client of the participant side of the API (`POST /v1/quotes`) and of a receiver's
-//! setup endpoint, for tools that quote without paying (`cypherlink quote`). Paying goes
-//! through [`crate::sender::Payer`].
+//! A small client of the participant side of the API (`POST /v1/quotes`, `GET
+//! /v1/payments/by-uetr/{uetr}`) and of a receiver's setup endpoint: what a paying bank asks
+//! before and after it escrows. [`crate::sender::Payer`] pays through it; `cypherlink quote`
+//! quotes with it without paying.
 
 use std::time::Duration;
 
 use serde::Deserialize;
+use uuid::Uuid;
 
+use crate::payment::Payment;
 use crate::quote::{Quote, QuoteRequest};
 use crate::receiver::SpspResponse;
 
@@ -56,23 +59,36 @@ struct ProblemBody {
 #[derive(Debug, Clone)]
 pub struct ConnectorClient {
     base: String,
+    timeout: Duration,
     http: reqwest::Client,
 }
 
 impl ConnectorClient {
-    /// A client of the connector API at `base` (e.g. `http://127.0.0.1:7200`).
+    /// A client of the connector API at `base` (e.g. `http://127.0.0.1:7200`), giving each
+    /// request 30 seconds.
     pub fn new(base: impl Into<String>) -> Self {
+        Self::with_timeout(base, Duration::from_secs(30))
+    }
+
+    /// A client whose requests each get `timeout`.
+    pub fn with_timeout(base: impl Into<String>, timeout: Duration) -> Self {
         ConnectorClient {
             base: base.into().trim_end_matches('/').to_owned(),
-            http: plugins::client::http_client(Duration::from_secs(30)),
+            timeout,
+            http: plugins::client::http_client(timeout),
         }
     }
 
     /// Trusts (and authenticates to) the connector and receivers as `tls` says, instead of
     /// with the system's roots and no client certificate.
     pub fn with_tls(mut self, tls: &tls::ClientTls) -> Result<Self, tls::TlsError> {
-        self.http = plugins::client::tls_http_client(Duration::from_secs(30), tls)?;
+        self.http = plugins::client::tls_http_client(self.timeout, tls)?;
         Ok(self)
+    }
+
+    /// The connector API's base URL.
+    pub fn base(&self) -> &str {
+        &self.base
     }
 
     /// Asks a receiver's setup endpoint for an address and shared secret (and its asset); only
@@ -91,6 +107,13 @@ impl ConnectorClient {
         let url = format!("{}/v1/quotes", self.base);
         let sent = self.http.post(&url).json(request).send().await;
         read(&url, sent).await
+    }
+
+    /// The connector's records of a payment (one per leg pair), by its end-to-end id; the
+    /// random UETR is the capability, no token is sent.
+    pub async fn payments_by_uetr(&self, uetr: Uuid) -> Result<Vec<Payment>, ClientError> {
+        let url = format!("{}/v1/payments/by-uetr/{uetr}", self.base);
+        read(&url, self.http.get(&url).send().await).await
     }
 }
 

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use htlc::{ErrorCode, Prepare};
+use htlc::ErrorCode;
 use plugins::{EventCursor, EventKind, LedgerEvent};
 use uuid::Uuid;
 
@@ -13,9 +13,8 @@ use super::{Connector, trail};
 use crate::LedgerId;
 use crate::layers::validate::IncomingLeg as PacketLeg;
 use crate::payment::{IncomingLeg, OutgoingLeg, Payment, PaymentState, outgoing_transfer_id, payment_id};
-use crate::payment_data::PaymentData;
 use crate::store::Write;
-use crate::switch::{self, Incoming, SwitchTables};
+use crate::switch::{self, Decision, Incoming, SwitchTables};
 
 /// What processing a page asks for once it is committed.
 #[derive(Default)]
@@ -202,7 +201,7 @@ impl Connector {
             return;
         }
         let in_flight = self.lock_inflight().exposure(ledger, &transfer.from);
-        let decision = switch::decide(
+        let Decision { packet, outcome } = switch::decide(
             tables,
             Incoming {
                 ledger,
@@ -217,11 +216,7 @@ impl Connector {
             in_flight,
             now,
         );
-        let packet = Prepare::decode(&transfer.memo).ok();
-        let uetr = packet
-            .as_ref()
-            .and_then(|p| PaymentData::decode(p.data()).ok())
-            .map(|d| d.uetr);
+        let uetr = packet.as_ref().and_then(|p| p.data.as_ref()).map(|d| d.uetr);
         let mut payment = Payment {
             id,
             uetr,
@@ -229,16 +224,14 @@ impl Connector {
             condition: transfer.condition,
             destination: packet
                 .as_ref()
-                .map(|p| p.destination().to_string())
+                .map(|p| p.prepare.destination().to_string())
                 .unwrap_or_default(),
             incoming: IncomingLeg {
                 ledger: ledger.clone(),
                 transfer: transfer.id,
                 from: transfer.from.clone(),
                 amount: transfer.amount,
-                expires_at: packet
-                    .as_ref()
-                    .map_or(transfer.expires_at, |p| p.expires_at().min(transfer.expires_at)),
+                expires_at: packet.as_ref().map_or(transfer.expires_at, |p| p.expires_at),
             },
             outgoing: None,
             fee: 0,
@@ -249,7 +242,7 @@ impl Connector {
             created_at: now,
             updated_at: now,
         };
-        let entry = match decision {
+        let entry = match outcome {
             Ok(forward) => {
                 let asset = tables.ledgers.get(ledger).map(|l| l.info.asset.clone());
                 let out_asset = tables.ledgers.get(&forward.ledger).map(|l| l.info.asset.clone());
@@ -261,7 +254,7 @@ impl Connector {
                     transfer.from,
                     out_asset
                         .as_ref()
-                        .map_or(forward.amount.to_string(), |a| a.display(forward.amount)),
+                        .map_or(forward.amount().to_string(), |a| a.display(forward.amount())),
                     forward.to,
                     forward.ledger,
                     asset
@@ -270,15 +263,14 @@ impl Connector {
                 );
                 tracing::info!(payment = %id, uetr = ?uetr, %detail, "incoming escrow accepted");
                 payment.fee = forward.fee;
-                payment.incoming.expires_at = forward.incoming_expires_at;
                 payment.outgoing_memo = Some(forward.prepare.encode());
                 payment.outgoing = Some(OutgoingLeg {
                     transfer: outgoing_transfer_id(ledger, transfer.id),
+                    amount: forward.amount(),
+                    expires_at: forward.expires_at(),
                     ledger: forward.ledger,
                     from: forward.from,
                     to: forward.to,
-                    amount: forward.amount,
-                    expires_at: forward.expires_at,
                 });
                 trail(now, "incoming_seen", detail)
             }

@@ -8,6 +8,7 @@ pub mod pricing;
 pub mod route;
 pub mod validate;
 
+use htlc::packet::{MAX_DATA_LEN, MAX_MESSAGE_LEN};
 use htlc::{Address, ErrorCode, Reject};
 
 /// Why the connector refuses to forward: an ILP error code, a message for the sender, and the
@@ -32,17 +33,28 @@ impl Rejection {
         }
     }
 
-    /// The ILP Reject packet, as triggered by this connector.
+    /// The ILP Reject packet, as triggered by `triggered_by` (see
+    /// [`crate::switch::SwitchTables::reject`]). The message is cut, on a character boundary,
+    /// to what a Reject holds, and data too long for one is left out, so every rejection has a
+    /// packet.
     pub fn to_packet(&self, triggered_by: &Address) -> Reject {
-        let message: String = self
-            .message
-            .chars()
-            .take(htlc::packet::MAX_MESSAGE_LEN / 4)
-            .collect();
-        // Message length is bounded above (4 bytes per char at most) and data is built by us.
-        Reject::new(self.code, Some(triggered_by.clone()), message, self.data.clone()).unwrap_or_else(|_| {
-            Reject::new(self.code, Some(triggered_by.clone()), "", Vec::new())
-                .unwrap_or_else(|_| unreachable!("an empty reject is always valid"))
-        })
+        let message = &self.message[..utf8_prefix_len(&self.message, MAX_MESSAGE_LEN)];
+        let data = if self.data.len() <= MAX_DATA_LEN {
+            self.data.clone()
+        } else {
+            Vec::new()
+        };
+        Reject::new(self.code, Some(triggered_by.clone()), message, data)
+            .unwrap_or_else(|_| unreachable!("message and data are cut to a Reject's limits"))
     }
+}
+
+/// The length of the longest prefix of `text` that is at most `max` bytes and ends on a
+/// character boundary.
+fn utf8_prefix_len(text: &str, max: usize) -> usize {
+    text.char_indices()
+        .map(|(at, c)| at + c.len_utf8())
+        .take_while(|&end| end <= max)
+        .last()
+        .unwrap_or(0)
 }
