@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::{Connector, trail};
 use crate::LedgerId;
-use crate::layers::validate::IncomingLeg as PacketLeg;
+use crate::layers::validate::EscrowTerms;
 use crate::payment::{IncomingLeg, OutgoingLeg, Payment, PaymentState, outgoing_transfer_id, payment_id};
 use crate::store::Write;
 use crate::switch::{self, Decision, Incoming, SwitchTables};
@@ -206,7 +206,7 @@ impl Connector {
             Incoming {
                 ledger,
                 from: &transfer.from,
-                leg: PacketLeg {
+                escrow: EscrowTerms {
                     amount: transfer.amount,
                     condition: &transfer.condition,
                     expires_at: transfer.expires_at,
