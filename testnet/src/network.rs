@@ -488,8 +488,3 @@ impl LocalNetwork {
         self.ledgers.stop().await;
     }
 }
-
-/// Where the demo keeps its files when not told otherwise.
-pub fn default_dir() -> PathBuf {
-    std::env::temp_dir().join(format!("cypherlink-demo-{}", std::process::id()))
-}
