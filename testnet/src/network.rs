@@ -85,7 +85,7 @@ pub fn https_url(addr: SocketAddr) -> String {
 /// Choices for [`LocalNetwork::start`].
 #[derive(Debug, Clone)]
 pub struct NetworkOptions {
-    /// Engine tuning (and crash points).
+    /// Engine tuning (and, in debug builds, crash points).
     pub engine: EngineOptions,
     /// Start Bank B's receiver (false = the receiver is offline).
     pub receiver_online: bool,

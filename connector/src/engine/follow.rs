@@ -30,6 +30,7 @@ pub(super) async fn follow(connector: Arc<Connector>, ledger: LedgerId, mut curs
     let mut delay = connector.options.retry_delay;
     tracing::info!(%ledger, cursor = cursor.0, "following ledger events");
     loop {
+        #[cfg(debug_assertions)]
         connector.crash.gate().await;
         let page = match plugin
             .events(cursor, connector.options.page_size, connector.options.event_wait)
