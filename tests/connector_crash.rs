@@ -7,6 +7,10 @@
 //!
 //! The ledgers, Bank B's receiver and Bank A run in this test process (real servers on
 //! 127.0.0.1); the connector is the real `cypherlink connector` binary.
+//!
+//! Crash points exist in debug builds only (see `connector::engine::CrashPoint`), so this test
+//! runs under `cargo test` and not under `cargo test --release`.
+#![cfg(debug_assertions)]
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -16,7 +16,7 @@ use connector::layers::expiry::ExpiryPolicy;
 use connector::layers::limits::AccountLimits;
 use connector::layers::pricing::Pricing;
 use connector::layers::route::{NextHop, Route, RoutingTable};
-use connector::layers::validate::IncomingLeg;
+use connector::layers::validate::EscrowTerms;
 use connector::payment_data::PaymentData;
 use connector::quote::{self, QuotePolicy, QuoteRequest};
 use connector::switch::{self, Incoming, LedgerEntry, SwitchTables};
@@ -106,7 +106,7 @@ fn switching(c: &mut Criterion) {
                 Incoming {
                     ledger: &de,
                     from: &bank_a,
-                    leg: IncomingLeg {
+                    escrow: EscrowTerms {
                         amount: 100_100,
                         condition: &condition,
                         expires_at: transfer_expiry,

@@ -225,7 +225,7 @@ pub mod opt_u64_text {
 mod tests {
     use super::*;
     use crate::layers::limits::AccountLimits;
-    use crate::layers::validate::IncomingLeg;
+    use crate::layers::validate::EscrowTerms;
     use crate::switch::tests::{scenario_tables, t};
     use crate::switch::{Incoming, decide};
     use htlc::{Condition, Prepare};
@@ -388,8 +388,8 @@ mod tests {
             let memo = Prepare::new(r.destination.clone(), source_amount, expires_at, condition, vec![])
                 .unwrap()
                 .encode();
-            let leg = IncomingLeg { amount: source_amount, condition: &condition, expires_at, memo: &memo };
-            let payment = decide(&tables, Incoming { ledger: &de, from: &bank_a, leg }, 0, t(0)).outcome;
+            let escrow = EscrowTerms { amount: source_amount, condition: &condition, expires_at, memo: &memo };
+            let payment = decide(&tables, Incoming { ledger: &de, from: &bank_a, escrow }, 0, t(0)).outcome;
             prop_assert_eq!(quoted.is_ok(), payment.is_ok(), "quote {:?}, payment {:?}", quoted, payment);
             if let (Ok(q), Ok(forward)) = (quoted, payment) {
                 prop_assert_eq!(q.expires_at, expires_at);

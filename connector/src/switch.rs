@@ -23,7 +23,7 @@ use crate::layers::expiry::{ExpiryPolicy, Finality};
 use crate::layers::limits::{self, AccountLimits};
 use crate::layers::pricing::Pricing;
 use crate::layers::route::{Resolved, RoutingTable};
-use crate::layers::validate::{self, IncomingLeg, IncomingPacket};
+use crate::layers::validate::{self, EscrowTerms, IncomingPacket};
 
 /// A ledger the connector holds an account on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,7 +64,7 @@ pub struct Incoming<'a> {
     /// The payer (the counterparty).
     pub from: &'a AccountId,
     /// The escrow itself.
-    pub leg: IncomingLeg<'a>,
+    pub escrow: EscrowTerms<'a>,
 }
 
 /// What the switch made of an incoming escrow.
@@ -195,7 +195,7 @@ impl SwitchTables {
 /// Decides what to do with an incoming escrow. `in_flight` is what the payer already has in
 /// flight through this connector (for the exposure limit).
 pub fn decide(tables: &SwitchTables, incoming: Incoming<'_>, in_flight: u64, now: Timestamp) -> Decision {
-    match validate::decode(&incoming.leg) {
+    match validate::decode(&incoming.escrow) {
         Ok(packet) => Decision {
             outcome: forward(tables, &incoming, &packet, in_flight, now),
             packet: Some(packet),
@@ -215,10 +215,10 @@ fn forward(
     in_flight: u64,
     now: Timestamp,
 ) -> Result<Forward, Rejection> {
-    validate::check(&incoming.leg, packet, now)?;
+    validate::check(&incoming.escrow, packet, now)?;
     let corridor = tables.corridor(incoming.ledger, Some(incoming.from), packet.prepare.destination())?;
-    limits::check(&corridor.limits, incoming.leg.amount, in_flight)?;
-    let priced = corridor.pricing.forward(incoming.leg.amount)?;
+    limits::check(&corridor.limits, incoming.escrow.amount, in_flight)?;
+    let priced = corridor.pricing.forward(incoming.escrow.amount)?;
     let expires_at = tables
         .expiry
         .outgoing_expiry(packet.expires_at, corridor.finality, now)?;
@@ -329,7 +329,7 @@ pub(crate) mod tests {
             Incoming {
                 ledger: &de,
                 from: &bank_a,
-                leg: IncomingLeg {
+                escrow: EscrowTerms {
                     amount,
                     condition: &condition,
                     expires_at: t(expiry),

@@ -196,11 +196,6 @@ impl Escrow {
         self.fulfillment.as_ref()
     }
 
-    /// True if it could still be fulfilled at `now`.
-    pub fn is_live_at(&self, now: Timestamp) -> bool {
-        self.status == EscrowStatus::Prepared && now < self.expires_at
-    }
-
     /// Releases the funds to the payee. Succeeds only with the preimage, strictly before expiry;
     /// repeating it with the same preimage answers [`Transition::AlreadyDone`].
     pub fn fulfill(

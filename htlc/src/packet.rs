@@ -262,10 +262,6 @@ impl Prepare {
     pub fn set_expires_at(&mut self, expires_at: Timestamp) {
         self.expires_at = expires_at;
     }
-    /// Takes the data out, consuming the packet.
-    pub fn into_data(self) -> Vec<u8> {
-        self.data
-    }
 
     fn contents_len(&self) -> usize {
         PREPARE_FIXED_LEN

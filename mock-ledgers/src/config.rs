@@ -115,7 +115,7 @@ pub struct LedgerSection {
 /// Balances are SQLite (signed 64-bit) integers. With the supply at most this and the
 /// overdrafts adding up to at most this, no balance, hold or booked sum can exceed four times
 /// it, which is `i64::MAX`: the bounds, checked at configuration time, are what make overflow
-/// impossible; the engine's checked arithmetic is the second line.
+/// impossible; the book's checked arithmetic is the second line.
 pub const MAX_LEDGER_AMOUNT: u64 = i64::MAX as u64 / 4;
 
 /// Longest `max_hold_ms` a configuration may set: one year.

@@ -1,6 +1,6 @@
 //! Money is never created, lost or overflowed on any of the three ledgers: random sequences of
 //! issuance, redemption, payments, escrows, fulfilments, rejections and expiries, with amounts
-//! near the limits, run against the ledger engine. After every step, whatever its outcome:
+//! near the limits, run against the ledger's book. After every step, whatever its outcome:
 //! no balance is below its overdraft, every hold matches the live escrows, balances plus holds
 //! equal the supply, the supply moved only by what was issued or redeemed and stays within its
 //! cap, and a refused step changed nothing.
@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use htlc::{Fulfillment, Timestamp};
 use mock_ledgers::config::{AccountKind, LedgerConfig, MAX_LEDGER_AMOUNT, fixtures};
-use mock_ledgers::server::engine::{AccountState, Engine, Outcome, Stage};
+use mock_ledgers::server::book::{AccountState, Book, Outcome, Stage};
 use plugins::api::PaymentRequest;
 use plugins::{AccountId, PluginError, PrepareTransfer, Transfer, TransferId};
 use proptest::prelude::*;
@@ -90,10 +90,10 @@ fn step() -> impl Strategy<Value = Step> {
     ]
 }
 
-/// The engine plus what the test knows independently of it.
+/// The book plus what the test knows independently of it.
 struct Model {
     config: LedgerConfig,
-    engine: Engine,
+    book: Book,
     ids: Vec<AccountId>,
     now: Timestamp,
     /// Escrows this test prepared, with their preimages.
@@ -107,7 +107,7 @@ impl Model {
             LedgerConfig::from_toml_with(config_text, |f| f.ledger.max_supply = max_supply.map(Into::into))
                 .expect("the fixture is valid");
         let now = Timestamp::parse_rfc3339("2026-06-30T12:00:00Z").unwrap();
-        let mut engine = Engine::new(
+        let mut book = Book::new(
             &config,
             mock_ledgers::rules::for_config(&config),
             vec![],
@@ -117,18 +117,18 @@ impl Model {
         );
         let mut stage = Stage::default();
         for spec in &config.accounts {
-            engine.open_account(
+            book.open_account(
                 AccountState::from_spec(spec),
                 spec.opening_balance,
                 now,
                 &mut stage,
             );
         }
-        let expected_supply = i128::from(engine.supply());
+        let expected_supply = i128::from(book.supply());
         let ids = config.accounts.iter().map(|a| a.id.clone()).collect();
         Model {
             config,
-            engine,
+            book,
             ids,
             now,
             escrows: Vec::new(),
@@ -141,10 +141,7 @@ impl Model {
     }
 
     fn owner(&self, id: &AccountId) -> String {
-        self.engine
-            .account(id)
-            .map(|a| a.owner.clone())
-            .unwrap_or_default()
+        self.book.account(id).map(|a| a.owner.clone()).unwrap_or_default()
     }
 
     fn central_bank_owner(&self) -> String {
@@ -160,9 +157,9 @@ impl Model {
         let accounts = self
             .ids
             .iter()
-            .filter_map(|id| self.engine.account(id).cloned())
+            .filter_map(|id| self.book.account(id).cloned())
             .collect();
-        (accounts, self.engine.supply(), self.engine.live_count())
+        (accounts, self.book.supply(), self.book.live_count())
     }
 
     /// Runs one step; returns its result and whether a refusal may legitimately change state
@@ -175,7 +172,7 @@ impl Model {
             Step::Issue { to, amount } => {
                 let to = self.account(*to).clone();
                 let caller = self.central_bank_owner();
-                let r = self.engine.issue(&caller, to, *amount, now, &mut stage);
+                let r = self.book.issue(&caller, to, *amount, now, &mut stage);
                 if r.is_ok() {
                     self.expected_supply += i128::from(*amount);
                 }
@@ -184,7 +181,7 @@ impl Model {
             Step::Redeem { from, amount } => {
                 let from = self.account(*from).clone();
                 let caller = self.owner(&from);
-                let r = self.engine.redeem(&caller, from, *amount, now, &mut stage);
+                let r = self.book.redeem(&caller, from, *amount, now, &mut stage);
                 if r.is_ok() {
                     self.expected_supply -= i128::from(*amount);
                 }
@@ -199,7 +196,7 @@ impl Model {
                     amount: *amount,
                     reference: None,
                 };
-                (self.engine.pay(&caller, request, now, &mut stage), false)
+                (self.book.pay(&caller, request, now, &mut stage), false)
             }
             Step::Prepare {
                 from,
@@ -220,7 +217,7 @@ impl Model {
                     memo: b"prop".to_vec(),
                 };
                 let id = request.id;
-                let r = self.engine.prepare(&caller, request, now, &mut stage, &stored);
+                let r = self.book.prepare(&caller, request, now, &mut stage, &stored);
                 if r.is_ok() {
                     self.escrows.push((id, fulfillment));
                 }
@@ -241,7 +238,7 @@ impl Model {
                 };
                 let caller = self.owner(&transfer.to);
                 let r = self
-                    .engine
+                    .book
                     .fulfill(&caller, transfer.id, preimage, now, &mut stage, &stored);
                 (r, true)
             }
@@ -256,13 +253,13 @@ impl Model {
                 };
                 let caller = self.owner(&transfer.to);
                 let r = self
-                    .engine
+                    .book
                     .reject(&caller, transfer.id, None, now, &mut stage, &stored);
                 (r, true)
             }
             Step::Advance { ms } => {
                 self.now = self.now.checked_add_millis(*ms).unwrap();
-                self.engine.expire_due(self.now, &mut stage);
+                self.book.expire_due(self.now, &mut stage);
                 (Err(PluginError::Unsupported { what: "clock".into() }), true)
             }
         }
@@ -273,12 +270,12 @@ impl Model {
             .escrows
             .iter()
             .map(|(id, _)| id)
-            .filter(|id| self.engine.live(id).is_some())
+            .filter(|id| self.book.live(id).is_some())
             .collect();
         if live.is_empty() {
             return None;
         }
-        self.engine.live(live[nth % live.len()]).cloned()
+        self.book.live(live[nth % live.len()]).cloned()
     }
 
     fn check_invariants(&self) -> Result<(), TestCaseError> {
@@ -286,12 +283,12 @@ impl Model {
         let mut held = 0i128;
         let mut held_by: HashMap<&AccountId, u64> = HashMap::new();
         for (id, _) in &self.escrows {
-            if let Some(t) = self.engine.live(id) {
+            if let Some(t) = self.book.live(id) {
                 *held_by.entry(&t.from).or_default() += t.amount;
             }
         }
         for id in &self.ids {
-            let a = self.engine.account(id).unwrap();
+            let a = self.book.account(id).unwrap();
             prop_assert!(
                 i128::from(a.balance) >= -i128::from(a.overdraft_limit),
                 "{id}: balance {} below its overdraft {}",
@@ -302,7 +299,7 @@ impl Model {
             balances += i128::from(a.balance);
             held += i128::from(a.held);
         }
-        let supply = i128::from(self.engine.supply());
+        let supply = i128::from(self.book.supply());
         prop_assert_eq!(balances + held, supply, "balances + holds = supply");
         prop_assert_eq!(supply, self.expected_supply, "supply moved only by issue/redeem");
         prop_assert!(supply >= 0 && supply <= i128::from(self.config.max_supply));
@@ -368,10 +365,7 @@ fn repeated_huge_issuance_is_refused_at_the_cap() {
     for _ in 0..4 {
         let before = model.snapshot();
         let mut stage = Stage::default();
-        match model
-            .engine
-            .issue(&caller, to.clone(), huge, model.now, &mut stage)
-        {
+        match model.book.issue(&caller, to.clone(), huge, model.now, &mut stage) {
             Ok(_) => model.expected_supply += i128::from(huge),
             Err(PluginError::SupplyCapExceeded { cap, requested, .. }) => {
                 assert_eq!((cap, requested), (MAX_LEDGER_AMOUNT, huge));
@@ -383,5 +377,5 @@ fn repeated_huge_issuance_is_refused_at_the_cap() {
         model.check_invariants().unwrap();
     }
     assert!(refused >= 3, "at most one issuance of that size fits");
-    assert!(model.engine.account(&to).unwrap().balance > 0);
+    assert!(model.book.account(&to).unwrap().balance > 0);
 }

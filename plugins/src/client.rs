@@ -105,17 +105,24 @@ impl RestPluginConfig {
 
 /// A ledger reached over the REST plugin API.
 pub struct RestPlugin {
+    http: SignedHttp,
+    /// What the ledger answered at connection (`GET /v1/info`).
+    info: LedgerInfo,
+}
+
+/// Signs each request to one ledger and sends it, retrying what is safe to retry. Apart from
+/// [`RestPlugin`] so that connecting can ask the ledger who it is before there is a plugin.
+struct SignedHttp {
     config: RestPluginConfig,
     http: reqwest::Client,
     clock: Arc<dyn Clock>,
-    info: LedgerInfo,
 }
 
 impl std::fmt::Debug for RestPlugin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RestPlugin")
             .field("ledger", &self.info.ledger_id)
-            .field("config", &self.config)
+            .field("config", &self.http.config)
             .finish()
     }
 }
@@ -142,24 +149,117 @@ impl RestPlugin {
             Some(tls) => tls_http_client(config.timeout, tls).map_err(unavailable)?,
             None => http_client(config.timeout),
         };
-        let mut plugin = RestPlugin {
-            config,
-            http,
-            clock,
-            info: LedgerInfo {
-                ledger_id: String::new(),
-                asset: htlc::Asset {
-                    code: htlc::AssetCode::new("XXX").map_err(unavailable)?,
-                    scale: 0,
-                },
-                ilp_prefix: htlc::Address::new("test.unknown").map_err(unavailable)?,
-                expected_finality_ms: 0,
-            },
-        };
-        plugin.info = plugin.call(Method::GET, "/v1/info", None, None, None).await?;
-        Ok(plugin)
+        let http = SignedHttp { config, http, clock };
+        let info = http.call(Method::GET, "/v1/info", None, None, None).await?;
+        Ok(RestPlugin { http, info })
     }
 
+    async fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl serde::Serialize,
+        key: &str,
+    ) -> Result<T, PluginError> {
+        let bytes = serde_json::to_vec(body).map_err(|e| PluginError::Malformed {
+            reason: e.to_string(),
+        })?;
+        self.http
+            .call(Method::POST, path, Some(bytes), Some(key), None)
+            .await
+    }
+
+    /// Pays immediately (no escrow). `idempotency_key` identifies this payment across retries.
+    pub async fn pay(&self, request: &PaymentRequest, idempotency_key: &str) -> Result<Payment, PluginError> {
+        self.post("/v1/payments", request, idempotency_key).await
+    }
+
+    /// Central bank: issues new money to an intermediary.
+    pub async fn issue(
+        &self,
+        request: &IssuanceRequest,
+        idempotency_key: &str,
+    ) -> Result<SupplyChange, PluginError> {
+        self.post("/v1/issuances", request, idempotency_key).await
+    }
+
+    /// Intermediary: redeems money to the central bank.
+    pub async fn redeem(
+        &self,
+        request: &RedemptionRequest,
+        idempotency_key: &str,
+    ) -> Result<SupplyChange, PluginError> {
+        self.post("/v1/redemptions", request, idempotency_key).await
+    }
+
+    /// Total supply against balances and escrows.
+    pub async fn supply(&self) -> Result<Supply, PluginError> {
+        self.http.call(Method::GET, "/v1/supply", None, None, None).await
+    }
+
+    /// Account lookup, with a name check if `name` is given.
+    pub async fn lookup(
+        &self,
+        account: &AccountId,
+        name: Option<&str>,
+    ) -> Result<AccountLookup, PluginError> {
+        let path = match name {
+            Some(n) => format!("/v1/accounts/{account}?name={}", encode_query(n)),
+            None => format!("/v1/accounts/{account}"),
+        };
+        self.http.call(Method::GET, &path, None, None, None).await
+    }
+
+    /// Statement of an owned account for `[from, to)`.
+    pub async fn statement(
+        &self,
+        account: &AccountId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Statement, PluginError> {
+        let path = format!(
+            "/v1/accounts/{account}/statement?from={}&to={}",
+            encode_query(&from.to_rfc3339()),
+            encode_query(&to.to_rfc3339())
+        );
+        self.http.call(Method::GET, &path, None, None, None).await
+    }
+
+    /// Registers this key's webhook.
+    pub async fn register_webhook(
+        &self,
+        url: &str,
+        after: Option<EventCursor>,
+    ) -> Result<Webhook, PluginError> {
+        let request = WebhookRequest {
+            url: url.to_owned(),
+            after,
+        };
+        let key = format!("webhook-{}", uuid::Uuid::new_v4());
+        self.post("/v1/webhooks", &request, &key).await
+    }
+
+    /// This key's webhook and its delivery state.
+    pub async fn webhook(&self) -> Result<Option<Webhook>, PluginError> {
+        self.http
+            .call(Method::GET, "/v1/webhooks", None, None, None)
+            .await
+    }
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters pass).
+fn encode_query(text: &str) -> String {
+    let mut out = String::new();
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+impl SignedHttp {
     /// Sends one signed request, retrying network failures and 503s when that is safe (GETs,
     /// and POSTs with an idempotency key).
     async fn call<T: DeserializeOwned>(
@@ -226,110 +326,10 @@ impl RestPlugin {
             if !can_retry {
                 return Err(failure);
             }
-            tracing::debug!(ledger = %self.info.ledger_id, %path, attempt, error = %failure, "retrying");
+            tracing::debug!(base_url = %self.config.base_url, %path, attempt, error = %failure, "retrying");
             tokio::time::sleep(Duration::from_millis(50u64 << attempt.min(6))).await;
         }
     }
-
-    async fn post<T: DeserializeOwned>(
-        &self,
-        path: &str,
-        body: &impl serde::Serialize,
-        key: &str,
-    ) -> Result<T, PluginError> {
-        let bytes = serde_json::to_vec(body).map_err(|e| PluginError::Malformed {
-            reason: e.to_string(),
-        })?;
-        self.call(Method::POST, path, Some(bytes), Some(key), None).await
-    }
-
-    /// Pays immediately (no escrow). `idempotency_key` identifies this payment across retries.
-    pub async fn pay(&self, request: &PaymentRequest, idempotency_key: &str) -> Result<Payment, PluginError> {
-        self.post("/v1/payments", request, idempotency_key).await
-    }
-
-    /// Central bank: issues new money to an intermediary.
-    pub async fn issue(
-        &self,
-        request: &IssuanceRequest,
-        idempotency_key: &str,
-    ) -> Result<SupplyChange, PluginError> {
-        self.post("/v1/issuances", request, idempotency_key).await
-    }
-
-    /// Intermediary: redeems money to the central bank.
-    pub async fn redeem(
-        &self,
-        request: &RedemptionRequest,
-        idempotency_key: &str,
-    ) -> Result<SupplyChange, PluginError> {
-        self.post("/v1/redemptions", request, idempotency_key).await
-    }
-
-    /// Total supply against balances and escrows.
-    pub async fn supply(&self) -> Result<Supply, PluginError> {
-        self.call(Method::GET, "/v1/supply", None, None, None).await
-    }
-
-    /// Account lookup, with a name check if `name` is given.
-    pub async fn lookup(
-        &self,
-        account: &AccountId,
-        name: Option<&str>,
-    ) -> Result<AccountLookup, PluginError> {
-        let path = match name {
-            Some(n) => format!("/v1/accounts/{account}?name={}", encode_query(n)),
-            None => format!("/v1/accounts/{account}"),
-        };
-        self.call(Method::GET, &path, None, None, None).await
-    }
-
-    /// Statement of an owned account for `[from, to)`.
-    pub async fn statement(
-        &self,
-        account: &AccountId,
-        from: Timestamp,
-        to: Timestamp,
-    ) -> Result<Statement, PluginError> {
-        let path = format!(
-            "/v1/accounts/{account}/statement?from={}&to={}",
-            encode_query(&from.to_rfc3339()),
-            encode_query(&to.to_rfc3339())
-        );
-        self.call(Method::GET, &path, None, None, None).await
-    }
-
-    /// Registers this key's webhook.
-    pub async fn register_webhook(
-        &self,
-        url: &str,
-        after: Option<EventCursor>,
-    ) -> Result<Webhook, PluginError> {
-        let request = WebhookRequest {
-            url: url.to_owned(),
-            after,
-        };
-        let key = format!("webhook-{}", uuid::Uuid::new_v4());
-        self.post("/v1/webhooks", &request, &key).await
-    }
-
-    /// This key's webhook and its delivery state.
-    pub async fn webhook(&self) -> Result<Option<Webhook>, PluginError> {
-        self.call(Method::GET, "/v1/webhooks", None, None, None).await
-    }
-}
-
-/// Percent-encodes a query value (RFC 3986 unreserved characters pass).
-fn encode_query(text: &str) -> String {
-    let mut out = String::new();
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 #[async_trait]
@@ -369,12 +369,14 @@ impl LedgerPlugin for RestPlugin {
     }
 
     async fn transfer(&self, id: TransferId) -> Result<Transfer, PluginError> {
-        self.call(Method::GET, &format!("/v1/transfers/{id}"), None, None, None)
+        self.http
+            .call(Method::GET, &format!("/v1/transfers/{id}"), None, None, None)
             .await
     }
 
     async fn receivable(&self, account: &AccountId) -> Result<Option<u64>, PluginError> {
         let answer: crate::api::Receivable = self
+            .http
             .call(
                 Method::GET,
                 &format!("/v1/accounts/{account}/receivable"),
@@ -387,14 +389,15 @@ impl LedgerPlugin for RestPlugin {
     }
 
     async fn balance(&self, account: &AccountId) -> Result<Balance, PluginError> {
-        self.call(
-            Method::GET,
-            &format!("/v1/accounts/{account}/balance"),
-            None,
-            None,
-            None,
-        )
-        .await
+        self.http
+            .call(
+                Method::GET,
+                &format!("/v1/accounts/{account}/balance"),
+                None,
+                None,
+                None,
+            )
+            .await
     }
 
     async fn events(&self, after: EventCursor, limit: u32, wait: Duration) -> Result<EventPage, PluginError> {
@@ -403,7 +406,7 @@ impl LedgerPlugin for RestPlugin {
             after.0,
             wait.as_millis()
         );
-        self.call(Method::GET, &path, None, None, Some(wait)).await
+        self.http.call(Method::GET, &path, None, None, Some(wait)).await
     }
 
     async fn statement(

@@ -143,13 +143,6 @@ pub struct LedgerInfo {
     pub expected_finality_ms: u64,
 }
 
-impl LedgerInfo {
-    /// [`LedgerInfo::expected_finality_ms`] as a duration.
-    pub fn expected_finality(&self) -> Duration {
-        Duration::from_millis(self.expected_finality_ms)
-    }
-}
-
 /// A request to lock `amount` from `from` for `to` until the preimage of `condition` is shown
 /// or `expires_at` passes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

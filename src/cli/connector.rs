@@ -9,7 +9,9 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Args;
 use connector::config::ConnectorConfig;
-use connector::engine::{CrashPoint, EngineOptions};
+#[cfg(debug_assertions)]
+use connector::engine::CrashPoint;
+use connector::engine::EngineOptions;
 use htlc::{Clock, SystemClock};
 
 /// `cypherlink connector` arguments.
@@ -28,7 +30,9 @@ pub struct ConnectorArgs {
     /// HTTPS for the API instead of what the configuration says.
     #[command(flatten)]
     pub tls: super::TlsListenArgs,
-    /// Freeze at this step of the first payment that reaches it (recovery tests only).
+    /// Freeze at this step of the first payment that reaches it (recovery tests only; not in
+    /// release builds).
+    #[cfg(debug_assertions)]
     #[arg(long, env = "CYPHERLINK_CRASH_AT", hide = true)]
     pub crash_at: Option<String>,
 }
@@ -54,13 +58,13 @@ pub fn run(args: ConnectorArgs) -> anyhow::Result<()> {
         config.api.tls = Some(tls);
         config.api.plain_http = false;
     }
-    let crash_at = args
-        .crash_at
-        .as_deref()
-        .map(|p| p.parse::<CrashPoint>().map_err(super::InputError))
-        .transpose()?;
     let options = EngineOptions {
-        crash_at,
+        #[cfg(debug_assertions)]
+        crash_at: args
+            .crash_at
+            .as_deref()
+            .map(|p| p.parse::<CrashPoint>().map_err(super::InputError))
+            .transpose()?,
         ..EngineOptions::default()
     };
     super::runtime()?.block_on(async move {

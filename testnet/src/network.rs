@@ -85,7 +85,7 @@ pub fn https_url(addr: SocketAddr) -> String {
 /// Choices for [`LocalNetwork::start`].
 #[derive(Debug, Clone)]
 pub struct NetworkOptions {
-    /// Engine tuning (and crash points).
+    /// Engine tuning (and, in debug builds, crash points).
     pub engine: EngineOptions,
     /// Start Bank B's receiver (false = the receiver is offline).
     pub receiver_online: bool,
@@ -487,9 +487,4 @@ impl LocalNetwork {
         stop_within("the connector", self.connector.stop()).await;
         self.ledgers.stop().await;
     }
-}
-
-/// Where the demo keeps its files when not told otherwise.
-pub fn default_dir() -> PathBuf {
-    std::env::temp_dir().join(format!("cypherlink-demo-{}", std::process::id()))
 }

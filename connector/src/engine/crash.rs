@@ -1,12 +1,20 @@
 //! Crash points, for proving recovery: when the configured point is reached the connector
 //! prints `CRASHPOINT <name>` on stdout and freezes — no further journal commit and no further
 //! ledger call starts — so a test can SIGKILL it at exactly that step of a payment and check
-//! that a restart finishes the payment correctly. Never configured in production.
+//! that a restart finishes the payment correctly.
+//!
+//! Compiled into debug builds only (`cfg(debug_assertions)`, like the CLI's hidden
+//! `--crash-at`): `cargo test` builds the `cypherlink` binary the recovery test kills in the dev
+//! profile, so the test always has them, while a release build carries no crash point at all.
+//! A cargo feature would not do: the test runs the root package's own binary, and a package's
+//! tests cannot switch on that package's features, so the test would be skipped or always on.
 
 use std::fmt;
 use std::io::Write;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::payment::{Payment, PaymentState};
 
 /// The steps of a payment a test can kill the connector at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +87,19 @@ impl CrashPoints {
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "CRASHPOINT {point}");
             let _ = out.flush();
+        }
+    }
+
+    /// Called after a commit with the payments it recorded: the points that follow what was
+    /// recorded, whichever path recorded it.
+    pub(crate) fn recorded(&self, payments: &[Payment]) {
+        for payment in payments {
+            match payment.state {
+                PaymentState::Forwarding => self.reached(CrashPoint::AfterIncomingRecorded),
+                PaymentState::Forwarded => self.reached(CrashPoint::AfterOutgoingPrepared),
+                PaymentState::Fulfilling => self.reached(CrashPoint::AfterOutgoingFulfilled),
+                _ => {}
+            }
         }
     }
 

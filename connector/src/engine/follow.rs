@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::{Connector, trail};
 use crate::LedgerId;
-use crate::layers::validate::IncomingLeg as PacketLeg;
+use crate::layers::validate::EscrowTerms;
 use crate::payment::{IncomingLeg, OutgoingLeg, Payment, PaymentState, outgoing_transfer_id, payment_id};
 use crate::store::Write;
 use crate::switch::{self, Decision, Incoming, SwitchTables};
@@ -30,6 +30,7 @@ pub(super) async fn follow(connector: Arc<Connector>, ledger: LedgerId, mut curs
     let mut delay = connector.options.retry_delay;
     tracing::info!(%ledger, cursor = cursor.0, "following ledger events");
     loop {
+        #[cfg(debug_assertions)]
         connector.crash.gate().await;
         let page = match plugin
             .events(cursor, connector.options.page_size, connector.options.event_wait)
@@ -206,7 +207,7 @@ impl Connector {
             Incoming {
                 ledger,
                 from: &transfer.from,
-                leg: PacketLeg {
+                escrow: EscrowTerms {
                     amount: transfer.amount,
                     condition: &transfer.condition,
                     expires_at: transfer.expires_at,

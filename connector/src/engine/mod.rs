@@ -7,11 +7,12 @@
 //! - `drive`: one task per payment that needs an action (prepare outgoing, fulfil or reject
 //!   incoming), started only after the state that calls for it is committed.
 //! - `inflight`: the in-memory index of unfinished payments.
-//! - `crash`: crash points for the recovery tests.
+//! - `crash`: crash points for the recovery tests (debug builds only).
 //!
 //! Recovery is the same code as normal operation: at start, every unfinished payment in the
 //! journal is loaded and driven, and each ledger is followed from its saved cursor.
 
+#[cfg(debug_assertions)]
 mod crash;
 mod drive;
 mod follow;
@@ -26,13 +27,15 @@ use plugins::LedgerPlugin;
 use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
+#[cfg(debug_assertions)]
 pub use crash::CrashPoint;
 
 use crate::LedgerId;
 use crate::metrics::Metrics;
-use crate::payment::{Payment, PaymentState, TrailEntry};
+use crate::payment::{Payment, TrailEntry};
 use crate::store::{Store, StoreError, Write};
 use crate::switch::SwitchTables;
+#[cfg(debug_assertions)]
 use crash::CrashPoints;
 use inflight::InFlight;
 
@@ -47,7 +50,8 @@ pub struct EngineOptions {
     pub retry_delay: Duration,
     /// Longest retry delay.
     pub max_retry_delay: Duration,
-    /// Freeze at this step (recovery tests only).
+    /// Freeze at this step (recovery tests only; debug builds have it, release builds do not).
+    #[cfg(debug_assertions)]
     pub crash_at: Option<CrashPoint>,
 }
 
@@ -58,6 +62,7 @@ impl Default for EngineOptions {
             page_size: 500,
             retry_delay: Duration::from_millis(50),
             max_retry_delay: Duration::from_secs(2),
+            #[cfg(debug_assertions)]
             crash_at: None,
         }
     }
@@ -72,6 +77,7 @@ pub struct Connector {
     options: EngineOptions,
     metrics: Metrics,
     inflight: Mutex<InFlight>,
+    #[cfg(debug_assertions)]
     crash: CrashPoints,
     halted: watch::Sender<Option<String>>,
     updates: broadcast::Sender<Payment>,
@@ -95,16 +101,16 @@ impl Connector {
         clock: Arc<dyn Clock>,
         options: EngineOptions,
     ) -> Arc<Self> {
-        let crash = CrashPoints::new(options.crash_at);
         Arc::new(Connector {
             tables: RwLock::new(tables),
             ledgers,
             store,
             clock,
+            #[cfg(debug_assertions)]
+            crash: CrashPoints::new(options.crash_at),
             options,
             metrics: Metrics::new(),
             inflight: Mutex::new(InFlight::default()),
-            crash,
             halted: watch::channel(None).0,
             updates: broadcast::channel(4096).0,
             followers: Mutex::new(Vec::new()),
@@ -287,6 +293,7 @@ impl Connector {
 
     /// Commits, halting the engine on failure. True if committed.
     async fn commit(&self, writes: Vec<Write>) -> bool {
+        #[cfg(debug_assertions)]
         self.crash.gate().await;
         if self.halt_reason().is_some() {
             std::future::pending::<()>().await;
@@ -300,15 +307,8 @@ impl Connector {
             .collect();
         match self.store.commit(writes).await {
             Ok(()) => {
-                // Crash points follow what was recorded, whichever path recorded it.
-                for payment in &changed {
-                    match payment.state {
-                        PaymentState::Forwarding => self.crash.reached(CrashPoint::AfterIncomingRecorded),
-                        PaymentState::Forwarded => self.crash.reached(CrashPoint::AfterOutgoingPrepared),
-                        PaymentState::Fulfilling => self.crash.reached(CrashPoint::AfterOutgoingFulfilled),
-                        _ => {}
-                    }
-                }
+                #[cfg(debug_assertions)]
+                self.crash.recorded(&changed);
                 if self.updates.receiver_count() > 0 {
                     for payment in changed {
                         let _ = self.updates.send(payment);

@@ -22,9 +22,10 @@ pub struct IncomingPacket {
     pub expires_at: Timestamp,
 }
 
-/// The incoming leg as the ledger reports it.
+/// The terms of an escrow that arrived, as its ledger reports them, borrowed while the escrow
+/// is checked (the stored record of the leg is [`crate::payment::IncomingLeg`]).
 #[derive(Debug, Clone, Copy)]
-pub struct IncomingLeg<'a> {
+pub struct EscrowTerms<'a> {
     /// Escrowed amount, minor units of the incoming ledger.
     pub amount: u64,
     /// The escrow's hash lock.
@@ -37,8 +38,8 @@ pub struct IncomingLeg<'a> {
 
 /// Decodes the memo, or F01 when it is not an ILP Prepare. Kept apart from [`check`] so that
 /// an escrow refused by the checks is still journaled under its packet's UETR and destination.
-pub fn decode(leg: &IncomingLeg<'_>) -> Result<IncomingPacket, Rejection> {
-    let prepare = Prepare::decode(leg.memo).map_err(|e| {
+pub fn decode(escrow: &EscrowTerms<'_>) -> Result<IncomingPacket, Rejection> {
+    let prepare = Prepare::decode(escrow.memo).map_err(|e| {
         Rejection::new(
             ErrorCode::F01_INVALID_PACKET,
             format!("escrow memo is not an ILP Prepare: {e}"),
@@ -46,26 +47,26 @@ pub fn decode(leg: &IncomingLeg<'_>) -> Result<IncomingPacket, Rejection> {
     })?;
     Ok(IncomingPacket {
         data: PaymentData::decode(prepare.data()).ok(),
-        expires_at: prepare.expires_at().min(leg.expires_at),
+        expires_at: prepare.expires_at().min(escrow.expires_at),
         prepare,
     })
 }
 
 /// Cross-checks the packet against its escrow: same amount (F03) and condition (F01), and a
 /// deadline still ahead (R00).
-pub fn check(leg: &IncomingLeg<'_>, packet: &IncomingPacket, now: Timestamp) -> Result<(), Rejection> {
+pub fn check(escrow: &EscrowTerms<'_>, packet: &IncomingPacket, now: Timestamp) -> Result<(), Rejection> {
     let prepare = &packet.prepare;
-    if prepare.amount() != leg.amount {
+    if prepare.amount() != escrow.amount {
         return Err(Rejection::new(
             ErrorCode::F03_INVALID_AMOUNT,
             format!(
                 "escrow amount {} differs from the packet amount {}",
-                leg.amount,
+                escrow.amount,
                 prepare.amount()
             ),
         ));
     }
-    if prepare.execution_condition() != leg.condition {
+    if prepare.execution_condition() != escrow.condition {
         return Err(Rejection::new(
             ErrorCode::F01_INVALID_PACKET,
             "escrow condition differs from the packet's execution condition",
@@ -100,8 +101,8 @@ mod tests {
         .unwrap()
     }
 
-    fn leg<'a>(amount: u64, condition: &'a Condition, expiry: i64, memo: &'a [u8]) -> IncomingLeg<'a> {
-        IncomingLeg {
+    fn escrow<'a>(amount: u64, condition: &'a Condition, expiry: i64, memo: &'a [u8]) -> EscrowTerms<'a> {
+        EscrowTerms {
             amount,
             condition,
             expires_at: t(expiry),
@@ -109,9 +110,9 @@ mod tests {
         }
     }
 
-    fn validate(leg: IncomingLeg<'_>, now: Timestamp) -> Result<IncomingPacket, Rejection> {
-        let packet = decode(&leg)?;
-        check(&leg, &packet, now)?;
+    fn validate(escrow: EscrowTerms<'_>, now: Timestamp) -> Result<IncomingPacket, Rejection> {
+        let packet = decode(&escrow)?;
+        check(&escrow, &packet, now)?;
         Ok(packet)
     }
 
@@ -119,10 +120,10 @@ mod tests {
     fn accepts_a_matching_escrow_and_takes_the_earlier_expiry() {
         let memo = prepare(100, 9_000, vec![]).encode();
         let c = Condition::from_bytes([1; 32]);
-        let ok = validate(leg(100, &c, 10_000, &memo), t(0)).unwrap();
+        let ok = validate(escrow(100, &c, 10_000, &memo), t(0)).unwrap();
         assert_eq!(ok.expires_at, t(9_000));
         assert_eq!(ok.prepare, Prepare::decode(&memo).unwrap());
-        let ok = validate(leg(100, &c, 8_000, &memo), t(0)).unwrap();
+        let ok = validate(escrow(100, &c, 8_000, &memo), t(0)).unwrap();
         assert_eq!(ok.expires_at, t(8_000));
     }
 
@@ -131,9 +132,9 @@ mod tests {
         let data = PaymentData::new(200_000, "invoice 7").unwrap();
         let memo = prepare(100, 9_000, data.encode()).encode();
         let c = Condition::from_bytes([1; 32]);
-        assert_eq!(decode(&leg(100, &c, 10_000, &memo)).unwrap().data, Some(data));
+        assert_eq!(decode(&escrow(100, &c, 10_000, &memo)).unwrap().data, Some(data));
         let other = prepare(100, 9_000, b"STREAM".to_vec()).encode();
-        assert_eq!(decode(&leg(100, &c, 10_000, &other)).unwrap().data, None);
+        assert_eq!(decode(&escrow(100, &c, 10_000, &other)).unwrap().data, None);
     }
 
     #[test]
@@ -143,19 +144,19 @@ mod tests {
         let other = Condition::from_bytes([2; 32]);
         let code = |r: Result<IncomingPacket, Rejection>| r.unwrap_err().code;
         assert_eq!(
-            code(validate(leg(100, &c, 10_000, b"junk"), t(0))),
+            code(validate(escrow(100, &c, 10_000, b"junk"), t(0))),
             ErrorCode::F01_INVALID_PACKET
         );
         assert_eq!(
-            code(validate(leg(99, &c, 10_000, &memo), t(0))),
+            code(validate(escrow(99, &c, 10_000, &memo), t(0))),
             ErrorCode::F03_INVALID_AMOUNT
         );
         assert_eq!(
-            code(validate(leg(100, &other, 10_000, &memo), t(0))),
+            code(validate(escrow(100, &other, 10_000, &memo), t(0))),
             ErrorCode::F01_INVALID_PACKET
         );
         assert_eq!(
-            code(validate(leg(100, &c, 10_000, &memo), t(9_000))),
+            code(validate(escrow(100, &c, 10_000, &memo), t(9_000))),
             ErrorCode::R00_TRANSFER_TIMED_OUT
         );
     }

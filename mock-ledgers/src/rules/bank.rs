@@ -1,4 +1,4 @@
-//! A commercial bank's core ledger: no rules beyond the engine's own (funds or overdraft).
+//! A commercial bank's core ledger: no rules beyond the book's own (funds or overdraft).
 
 use super::LedgerRules;
 

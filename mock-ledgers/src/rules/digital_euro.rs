@@ -8,7 +8,7 @@
 use htlc::money::format_decimal;
 
 use super::{LedgerRules, is_wallet, room_under, would_exceed};
-use crate::server::engine::AccountState;
+use crate::server::book::AccountState;
 use plugins::error::PluginError;
 
 /// Digital euro rules.

@@ -10,7 +10,7 @@ use htlc::money::format_decimal;
 
 use super::{LedgerRules, is_wallet, room_under, would_exceed};
 use crate::config::TierLimits;
-use crate::server::engine::AccountState;
+use crate::server::book::AccountState;
 use plugins::error::PluginError;
 
 const MS_PER_DAY: i64 = 86_400_000;

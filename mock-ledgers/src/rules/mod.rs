@@ -1,7 +1,7 @@
 //! Ledger rules: what makes a bank ledger, the digital euro and e-CNY different, as one trait
-//! the ledger engine calls inside the transaction of every money movement.
+//! the ledger's book calls inside the transaction of every money movement.
 //!
-//! The engine owns the bookkeeping (balances, holds, overdrafts, entries); a rule set only
+//! The book ([`crate::server::book`]) owns the bookkeeping (balances, holds, overdrafts, entries); a rule set only
 //! answers questions about one account at a time: may it pay this much, may it receive this
 //! much (pending incoming escrows counted, so a limit that an escrow's completion would break
 //! is refused when the escrow is created), how much must be pulled in before a payment
@@ -15,7 +15,7 @@ mod ecny;
 use htlc::Timestamp;
 
 use crate::config::{AccountKind, LedgerConfig, LedgerKind};
-use crate::server::engine::AccountState;
+use crate::server::book::AccountState;
 use plugins::error::PluginError;
 
 pub use bank::BankRules;

@@ -15,7 +15,7 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::sqlite::SqliteConnection;
 
-use crate::server::engine::{AccountState, Stage};
+use crate::server::book::{AccountState, Stage};
 use crate::server::store::{Extra, IdemRecord, StoreError, corrupt, transfer_row};
 use plugins::plugin::{Transfer, TransferId};
 
@@ -205,7 +205,7 @@ fn hex_text(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
     use crate::config::{LedgerConfig, fixtures};
-    use crate::server::engine::EventRow;
+    use crate::server::book::EventRow;
     use crate::server::store;
     use htlc::{EscrowStatus, Fulfillment};
     use plugins::plugin::{AccountId, EventCursor, EventKind, LedgerEvent};

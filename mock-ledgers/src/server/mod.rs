@@ -1,7 +1,7 @@
 //! The ledger service: the reference implementation of the REST plugin API, used as the mock
 //! bank and, with other rules and config, as the digital euro and e-CNY ledgers.
 //!
-//! - [`engine`] — balances, holds and the ledger rules, in memory, owned by the writer.
+//! - [`book`] — the ledger's book: accounts, escrows and supply in memory, owned by the writer.
 //! - [`writer`] — the single writer task: group commit, idempotency, notifications.
 //! - [`store`] — SQLite (WAL, embedded migrations): opening, loading and read queries.
 //! - [`batch`] — the writer's prefetch and commit of a batch, as constant SQL scripts.
@@ -15,7 +15,7 @@
 //! Start one with [`run`] (wall clock) or [`run_with_clock`] (tests pass a `ManualClock`).
 
 pub mod batch;
-pub mod engine;
+pub mod book;
 pub mod feed;
 pub mod http;
 pub mod metrics;

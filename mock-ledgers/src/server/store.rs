@@ -1,4 +1,4 @@
-//! SQLite: opening (WAL, migrations embedded in the binary), loading the engine's state,
+//! SQLite: opening (WAL, migrations embedded in the binary), loading the book's state,
 //! committing a batch's rows in one transaction, and the read queries the API serves.
 //!
 //! The writer task owns one connection and is the only one that moves money; reads go through
@@ -12,7 +12,7 @@ use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqlitePool, SqliteRow};
 
 use crate::config::{AccountKind, LedgerConfig};
-use crate::server::engine::AccountState;
+use crate::server::book::AccountState;
 use plugins::api::{CreditDebit, StatementEntry, Webhook};
 use plugins::plugin::{AccountId, EventCursor, LedgerEvent, Transfer, TransferId};
 
@@ -157,7 +157,7 @@ pub(crate) fn transfer_row(row: &SqliteRow) -> Result<Transfer, StoreError> {
     })
 }
 
-/// Everything the engine needs at start.
+/// Everything the book needs at start.
 pub struct Loaded {
     /// Accounts.
     pub accounts: Vec<AccountState>,
@@ -169,7 +169,7 @@ pub struct Loaded {
     pub last_cursor: u64,
 }
 
-/// Reads the engine's state.
+/// Reads the book's state.
 pub async fn load(conn: &mut SqliteConnection) -> Result<Loaded, StoreError> {
     let accounts = sqlx::query("SELECT * FROM accounts")
         .fetch_all(&mut *conn)
@@ -197,7 +197,7 @@ pub async fn load(conn: &mut SqliteConnection) -> Result<Loaded, StoreError> {
     })
 }
 
-/// What one batch commits besides the engine's rows.
+/// What one batch commits besides the book's rows.
 #[derive(Default)]
 pub struct Extra {
     /// Idempotency records: (scope key, record).

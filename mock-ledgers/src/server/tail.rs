@@ -9,7 +9,7 @@
 use std::collections::VecDeque;
 use std::sync::RwLock;
 
-use crate::server::engine::EventRow;
+use crate::server::book::EventRow;
 use plugins::plugin::{EventCursor, LedgerEvent};
 
 /// Events kept: the most recent 8,192 (a few MiB with their memos) cover any subscriber that is

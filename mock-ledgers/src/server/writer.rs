@@ -1,7 +1,7 @@
 //! The single writer: every request that changes the ledger goes through one task, which
 //! commits whatever arrived meanwhile as one SQLite transaction (group commit) and only then
 //! answers each request. One fsync is shared by the whole batch, and since one task owns the
-//! engine there are no lock races between concurrent transfers.
+//! book ([`crate::server::book`]) there are no lock races between concurrent transfers.
 //!
 //! Idempotency lives here too: the first response to an `Idempotency-Key` is written in the
 //! same transaction as its effect, so a repeat after a crash finds either both or neither.
@@ -18,7 +18,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::config::LedgerConfig;
 use crate::rules;
 use crate::server::batch;
-use crate::server::engine::{AccountState, Engine, Outcome, Stage};
+use crate::server::book::{AccountState, Book, Outcome, Stage};
 use crate::server::metrics::Metrics;
 use crate::server::store::{self, Extra, IdemRecord, StoreError, WebhookRow};
 use crate::server::tail::{EventTail, TAIL_CAPACITY};
@@ -188,7 +188,7 @@ pub struct Writer {
     config: Arc<LedgerConfig>,
     clock: Arc<dyn Clock>,
     conn: SqliteConnection,
-    engine: Engine,
+    book: Book,
     events_tx: watch::Sender<u64>,
     expiry_tx: watch::Sender<Option<Timestamp>>,
     webhooks_tx: watch::Sender<u64>,
@@ -196,9 +196,9 @@ pub struct Writer {
     metrics: Arc<Metrics>,
 }
 
-async fn load_engine(config: &LedgerConfig, conn: &mut SqliteConnection) -> Result<Engine, StoreError> {
+async fn load_book(config: &LedgerConfig, conn: &mut SqliteConnection) -> Result<Book, StoreError> {
     let loaded = store::load(conn).await?;
-    Ok(Engine::new(
+    Ok(Book::new(
         config,
         rules::for_config(config),
         loaded.accounts,
@@ -216,14 +216,14 @@ pub async fn start(
     mut conn: SqliteConnection,
     metrics: Arc<Metrics>,
 ) -> Result<(WriterHandle, Signals, tokio::task::JoinHandle<()>), StoreError> {
-    let mut engine = load_engine(&config, &mut conn).await?;
+    let mut book = load_book(&config, &mut conn).await?;
     let now = clock.now();
     let mut stage = Stage::default();
     for spec in &config.accounts {
-        if engine.account(&spec.id).is_some() {
-            engine.reconfigure(spec, &mut stage);
+        if book.account(&spec.id).is_some() {
+            book.reconfigure(spec, &mut stage);
         } else {
-            engine.open_account(
+            book.open_account(
                 AccountState::from_spec(spec),
                 spec.opening_balance,
                 now,
@@ -234,29 +234,21 @@ pub async fn start(
     let touched: Vec<AccountState> = stage
         .touched
         .iter()
-        .filter_map(|id| engine.account(id).cloned())
+        .filter_map(|id| book.account(id).cloned())
         .collect();
-    batch::commit(
-        &mut conn,
-        &stage,
-        &touched,
-        engine.supply(),
-        &Extra::default(),
-        now,
-    )
-    .await?;
+    batch::commit(&mut conn, &stage, &touched, book.supply(), &Extra::default(), now).await?;
 
-    let (events_tx, events) = watch::channel(engine.last_cursor());
-    let (expiry_tx, next_expiry) = watch::channel(engine.next_expiry());
+    let (events_tx, events) = watch::channel(book.last_cursor());
+    let (expiry_tx, next_expiry) = watch::channel(book.next_expiry());
     let (webhooks_tx, webhooks) = watch::channel(0);
-    let tail = Arc::new(EventTail::new(engine.last_cursor(), TAIL_CAPACITY));
-    metrics.live_escrows.set(engine.live_count() as i64);
+    let tail = Arc::new(EventTail::new(book.last_cursor(), TAIL_CAPACITY));
+    metrics.live_escrows.set(book.live_count() as i64);
     let (tx, rx) = mpsc::channel(16 * 1024);
     let writer = Writer {
         config,
         clock,
         conn,
-        engine,
+        book,
         events_tx,
         expiry_tx,
         webhooks_tx,
@@ -315,7 +307,7 @@ impl Writer {
                     Op::Fulfill(id, _) | Op::Reject(id, _) => Some(*id),
                     _ => None,
                 };
-                if let Some(id) = id.filter(|id| self.engine.live(id).is_none()) {
+                if let Some(id) = id.filter(|id| self.book.live(id).is_none()) {
                     ids.push(id);
                 }
             }
@@ -347,7 +339,7 @@ impl Writer {
         for m in batch.drain(..) {
             match m {
                 Msg::Sweep(reply) => {
-                    let n = self.engine.expire_due(now, &mut stage);
+                    let n = self.book.expire_due(now, &mut stage);
                     if n > 0 {
                         tracing::info!(ledger = %self.config.info.ledger_id, refunded = n, "expired escrows refunded");
                     }
@@ -412,17 +404,9 @@ impl Writer {
             let touched: Vec<AccountState> = stage
                 .touched
                 .iter()
-                .filter_map(|id| self.engine.account(id).cloned())
+                .filter_map(|id| self.book.account(id).cloned())
                 .collect();
-            batch::commit(
-                &mut self.conn,
-                &stage,
-                &touched,
-                self.engine.supply(),
-                &extra,
-                now,
-            )
-            .await
+            batch::commit(&mut self.conn, &stage, &touched, self.book.supply(), &extra, now).await
         };
         match committed {
             Ok(()) => {
@@ -439,11 +423,11 @@ impl Writer {
                 if !extra.webhooks.is_empty() || !extra.webhook_removals.is_empty() {
                     self.webhooks_tx.send_modify(|n| *n += 1);
                 }
-                self.metrics.live_escrows.set(self.engine.live_count() as i64);
-                let last = self.engine.last_cursor();
+                self.metrics.live_escrows.set(self.book.live_count() as i64);
+                let last = self.book.last_cursor();
                 self.events_tx
                     .send_if_modified(|c| std::mem::replace(c, last) != last);
-                let next = self.engine.next_expiry();
+                let next = self.book.next_expiry();
                 self.expiry_tx
                     .send_if_modified(|c| std::mem::replace(c, next) != next);
             }
@@ -458,8 +442,8 @@ impl Writer {
                 for (reply, _) in sweeps {
                     let _ = reply.send(Err(error.clone()));
                 }
-                match load_engine(&self.config, &mut self.conn).await {
-                    Ok(engine) => self.engine = engine,
+                match load_book(&self.config, &mut self.conn).await {
+                    Ok(book) => self.book = book,
                     Err(e) => {
                         tracing::error!(ledger = %self.config.info.ledger_id, error = %e, "reload failed")
                     }
@@ -484,14 +468,14 @@ impl Writer {
         let result = match op {
             Op::Prepare(req) => {
                 let (id, from, to) = (req.id, req.from.clone(), req.to.clone());
-                let r = self.engine.prepare(caller, req, now, stage, stored);
+                let r = self.book.prepare(caller, req, now, stage, stored);
                 if let Err(e) = &r {
                     tracing::debug!(%ledger, transfer = %id, %from, %to, code = e.code(), "prepare refused");
                 }
                 r
             }
             Op::Fulfill(id, f) => {
-                let r = self.engine.fulfill(caller, id, f, now, stage, stored);
+                let r = self.book.fulfill(caller, id, f, now, stage, stored);
                 match &r {
                     Ok(_) => tracing::debug!(%ledger, transfer = %id, participant = caller, "fulfilled"),
                     Err(e) => {
@@ -501,7 +485,7 @@ impl Writer {
                 r
             }
             Op::Reject(id, reason) => {
-                let r = self.engine.reject(caller, id, reason, now, stage, stored);
+                let r = self.book.reject(caller, id, reason, now, stage, stored);
                 if let Err(e) = &r {
                     tracing::debug!(%ledger, transfer = %id, participant = caller, code = e.code(), "reject refused");
                 } else {
@@ -509,11 +493,11 @@ impl Writer {
                 }
                 r
             }
-            Op::Pay(req) => self.engine.pay(caller, req, now, stage),
-            Op::Issue(req) => self.engine.issue(caller, req.to, req.amount, now, stage),
-            Op::Redeem(req) => self.engine.redeem(caller, req.from, req.amount, now, stage),
+            Op::Pay(req) => self.book.pay(caller, req, now, stage),
+            Op::Issue(req) => self.book.issue(caller, req.to, req.amount, now, stage),
+            Op::Redeem(req) => self.book.redeem(caller, req.from, req.amount, now, stage),
             Op::RegisterWebhook { key_id, url, after } => {
-                let cursor = after.map(|c| c.0).unwrap_or(self.engine.last_cursor());
+                let cursor = after.map(|c| c.0).unwrap_or(self.book.last_cursor());
                 extra.webhooks.push(WebhookRow {
                     key_id: key_id.clone(),
                     participant: caller.to_owned(),
@@ -545,7 +529,7 @@ impl Writer {
         match result {
             Ok(Outcome::Transfer { transfer, created }) => {
                 if created {
-                    tracing::debug!(%ledger, transfer = %transfer.id, from = %transfer.from, to = %transfer.to, amount = %self.engine.display(transfer.amount), "prepared");
+                    tracing::debug!(%ledger, transfer = %transfer.id, from = %transfer.from, to = %transfer.to, amount = %self.book.display(transfer.amount), "prepared");
                 }
                 Reply::json(if created { 201 } else { 200 }, &transfer)
             }
