@@ -35,21 +35,20 @@
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ed25519_dalek::SigningKey;
 use ledger_node::api::{ChainClient, NodeStatus, Signer, TxState, TxStatus};
-use ledger_node::crypto::sha256;
-use ledger_node::genesis::Genesis;
-use ledger_node::node::GenesisFile;
 use ledger_node::state::{AssetCode, Op, TxId};
 use tokio::task::JoinHandle;
 
-const N: usize = 4;
+mod common;
+use common::committee::{Listen, N, account_key as key, same_height, write_committee};
+
 /// Every validator listens on the same ports: each namespace has its own.
 const P2P_PORT: u16 = 7400;
 const API_PORT: u16 = 7500;
@@ -327,47 +326,19 @@ impl Fabric {
         f
     }
 
-    /// Keys, genesis and one configuration per validator, listening on its namespace address.
-    /// `retain`: committed blocks each keeps in memory for peers (default 512); a validator
-    /// more than half of that behind catches up from its peers' storage instead.
+    /// Keys, genesis and one configuration per validator, listening on its namespace address;
+    /// the validators' links run on mutual TLS, as deployed, with one certificate naming every
+    /// namespace address. `retain`: as [`write_committee`]'s.
     fn write_network(&self, retain: Option<usize>) {
-        let dir = &self.dir;
-        std::fs::create_dir_all(dir.join("keys")).unwrap();
-        let seeds: Vec<[u8; 32]> = (0..N)
-            .map(|i| sha256(&[b"chain_netns test validator", &[i as u8]]))
-            .collect();
-        for (i, seed) in seeds.iter().enumerate() {
-            std::fs::write(dir.join(format!("keys/v{i}.key")), hex::encode(seed)).unwrap();
-        }
-        let g = Genesis::for_test_keys(&seeds).unwrap();
-        std::fs::write(
-            dir.join("genesis.toml"),
-            toml::to_string(&GenesisFile::from_genesis(&g)).unwrap(),
-        )
-        .unwrap();
-        // The validators' links run on mutual TLS, as deployed: one certificate names every
-        // namespace address.
+        let listen: [Listen; N] = std::array::from_fn(|i| {
+            let ip: IpAddr = self.addr(i).parse().expect("an IPv4 address");
+            Listen {
+                p2p: SocketAddr::new(ip, P2P_PORT),
+                api: SocketAddr::new(ip, API_PORT),
+            }
+        });
         let names: Vec<String> = (0..N).map(|i| self.addr(i)).collect();
-        tls::dev::generate(&dir.join("certs"), &names).unwrap();
-        for i in 0..N {
-            let a = self.addr(i);
-            let mut c = format!(
-                "genesis = \"genesis.toml\"\ndata_dir = \"data{i}\"\nlisten = \"{a}:{P2P_PORT}\"\n\
-                 peer_tls = {{ cert = \"certs/server.pem\", key = \"certs/server-key.pem\", ca = \"certs/ca.pem\" }}\n\
-                 api = \"{a}:{API_PORT}\"\napi_plain_http = true\n[validator]\nindex = {i}\nkey_file = \"keys/v{i}.key\"\n\
-                 [consensus]\nbase_timeout_ms = {BASE_TIMEOUT_MS}\n"
-            );
-            if let Some(r) = retain {
-                c.push_str(&format!("retain_committed_blocks = {r}\n"));
-            }
-            for j in (0..N).filter(|&j| j != i) {
-                c.push_str(&format!(
-                    "[[peers]]\nindex = {j}\naddress = \"{}:{P2P_PORT}\"\n",
-                    self.addr(j)
-                ));
-            }
-            std::fs::write(dir.join(format!("node{i}.toml")), c).unwrap();
-        }
+        write_committee(&self.dir, &listen, &names, BASE_TIMEOUT_MS, retain);
     }
 
     /// `ip netns exec <ns> cypherlink node --config nodeI.toml`, its output to `nodeI.log`.
@@ -631,28 +602,6 @@ fn show(hs: &[Option<u64>]) -> String {
         .join(" ")
 }
 
-/// Waits until every node reports the same committed height and state root (an idle chain
-/// stops: a leader with nothing to order proposes no block) and returns that height.
-async fn same_height(clients: &[ChainClient]) -> u64 {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        let mut all = Vec::new();
-        for c in clients {
-            all.push(status(c).await.map(|s| (s.committed_height, s.state_root)));
-        }
-        if let Some(Some(first)) = all.first()
-            && all.iter().all(|s| s.as_ref() == Some(first))
-        {
-            return first.0;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the nodes did not settle on one height and state root within {PATIENCE:?}: {all:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// What the nodes reported, checked as it comes in.
 #[derive(Default)]
 struct History {
@@ -717,10 +666,6 @@ async fn observe(clients: &[ChainClient], hist: &Mutex<History>, i: usize, max: 
 }
 
 // ---- transactions ----------------------------------------------------------------------------
-
-fn key(name: &str) -> SigningKey {
-    SigningKey::from_bytes(&sha256(&[b"chain_netns account", name.as_bytes()]))
-}
 
 fn id_of(s: &TxStatus) -> [u8; 32] {
     s.id.0
@@ -862,7 +807,7 @@ impl Scenario {
         });
         s.commit(0, &create, "create DC/EP").await;
         // Admission on node 1 refuses an issue of an asset it has not stored yet.
-        same_height(&s.clients).await;
+        same_height(&s.clients, PATIENCE).await;
         let issue = pboc.sign(Op::Issue {
             asset: s.dcep.clone(),
             to: s.bank_a.account(),
@@ -871,7 +816,7 @@ impl Scenario {
         s.commit(1, &issue, "issue to bank A").await;
         // Bank A spends through every node, and a node refuses a spend of funds it has not
         // seen arrive: each must have stored the issue first.
-        same_height(&s.clients).await;
+        same_height(&s.clients, PATIENCE).await;
         Some(s)
     }
 
@@ -1000,7 +945,7 @@ impl Scenario {
     /// fetched from every node and matched, every transaction the test saw decided is decided
     /// alike on every node, and the banks' balances agree with what the test sent.
     async fn finish(mut self) {
-        let end = same_height(&self.clients).await;
+        let end = same_height(&self.clients, PATIENCE).await;
         // Nothing was left pending: every mempool empties (a transaction that stays in one
         // would be proposed again and again).
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -1019,7 +964,7 @@ impl Scenario {
             );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        let end = end.max(same_height(&self.clients).await);
+        let end = end.max(same_height(&self.clients, PATIENCE).await);
         self.stop.store(true, Ordering::Relaxed);
         if let Some(m) = self.monitor.take() {
             m.await.unwrap();
@@ -1105,7 +1050,7 @@ async fn partitions_and_losses_keep_one_history_and_heal() {
         "phase 0, healthy: {} transactions final, latency {}; all at height {}",
         s.seen.len(),
         stats(&baseline),
-        same_height(&s.clients).await
+        same_height(&s.clients, PATIENCE).await
     ));
 
     // ---- phase 1: one validator cut off from the other three ----------------------------------
@@ -1181,7 +1126,7 @@ async fn partitions_and_losses_keep_one_history_and_heal() {
     ));
 
     // ---- phase 2: 2|2, no quorum anywhere -----------------------------------------------------
-    same_height(&s.clients).await;
+    same_height(&s.clients, PATIENCE).await;
     s.f.partition(&[&[0, 1], &[2, 3]]);
     s.f.log("phase 2: committee split {0,1} | {2,3}: no side has a quorum (3 of 4)");
     let frozen = s.settle().await;
@@ -1263,7 +1208,7 @@ async fn partitions_and_losses_keep_one_history_and_heal() {
     s.f.log(&format!(
         "phase 3: cut off 1, 2, 3, 0 in turn, two transfers each: {}; all at height {}",
         stats(&lat),
-        same_height(&s.clients).await
+        same_height(&s.clients, PATIENCE).await
     ));
 
     // ---- phase 4: lossy (and slow) links ------------------------------------------------------
@@ -1321,7 +1266,7 @@ async fn after_catching_up_from_storage_the_committee_still_tolerates_one_fault(
     let Some(mut s) = Scenario::start(Some(16)).await else {
         return;
     };
-    same_height(&s.clients).await;
+    same_height(&s.clients, PATIENCE).await;
     s.f.partition(&[&[1], &[0, 2, 3]]);
     s.f.log("validator 1 cut off from {0,2,3}");
     let before = status(&s.clients[1]).await.expect("status").committed_height;
@@ -1456,7 +1401,7 @@ async fn after_a_long_partition_commits_resume_promptly() {
     let Some(mut s) = Scenario::start(None).await else {
         return;
     };
-    same_height(&s.clients).await;
+    same_height(&s.clients, PATIENCE).await;
     s.f.partition(&[&[0, 1], &[2, 3]]);
     s.f.log(&format!("committee split {{0,1}} | {{2,3}} for {CUT:?}"));
     let tx = s.transfer_a_to_b();

@@ -7,113 +7,27 @@
 //! Every wait is on something the API answers: a submission that waits until final, or the
 //! event feed's long poll. Nothing sleeps to let time pass, and nothing asserts on timing.
 
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::Duration;
 
-use ed25519_dalek::SigningKey;
 use htlc::{Condition, EscrowStatus, Fulfillment};
 use ledger_node::api::{ChainClient, ClientError, FeedKind, ProblemCode, Signer, TxState, TxStatus};
-use ledger_node::crypto::sha256;
-use ledger_node::genesis::Genesis;
-use ledger_node::node::GenesisFile;
-use ledger_node::node::local::unused_ports_below_ephemeral;
 use ledger_node::state::{AssetCode, EscrowId, FailCode, Op, account_of};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+
+mod common;
+use common::committee::{LocalCommittee, N, account_key as key};
 
 /// Far above what any step needs; only so that a bug fails the test instead of hanging it.
 const PATIENCE: Duration = Duration::from_secs(90);
-const N: usize = 4;
 
-struct Net {
-    dir: PathBuf,
-    api_ports: Vec<u16>,
-    nodes: Vec<Option<Child>>,
-}
-
-fn write_network(dir: &Path) -> Vec<u16> {
-    std::fs::create_dir_all(dir.join("keys")).unwrap();
-    let seeds: Vec<[u8; 32]> = (0..N)
-        .map(|i| sha256(&[b"chain_network test validator", &[i as u8]]))
-        .collect();
-    for (i, seed) in seeds.iter().enumerate() {
-        std::fs::write(dir.join(format!("keys/v{i}.key")), hex::encode(seed)).unwrap();
-    }
-    let g = Genesis::for_test_keys(&seeds).unwrap();
-    std::fs::write(
-        dir.join("genesis.toml"),
-        toml::to_string(&GenesisFile::from_genesis(&g)).unwrap(),
-    )
-    .unwrap();
-    let ports = unused_ports_below_ephemeral(2 * N).expect("free ports");
-    let (p2p, api) = ports.split_at(N);
-    tls::dev::generate(&dir.join("certs"), &[]).unwrap();
-    for i in 0..N {
-        let mut c = format!(
-            "genesis = \"genesis.toml\"\ndata_dir = \"data{i}\"\nlisten = \"127.0.0.1:{}\"\napi = \"127.0.0.1:{}\"\napi_plain_http = true\n\
-             peer_tls = {{ cert = \"certs/server.pem\", key = \"certs/server-key.pem\", ca = \"certs/ca.pem\" }}\n\
-             [validator]\nindex = {i}\nkey_file = \"keys/v{i}.key\"\n[consensus]\nbase_timeout_ms = 400\n",
-            p2p[i], api[i]
-        );
-        for j in (0..N).filter(|&j| j != i) {
-            c.push_str(&format!(
-                "[[peers]]\nindex = {j}\naddress = \"127.0.0.1:{}\"\n",
-                p2p[j]
-            ));
-        }
-        std::fs::write(dir.join(format!("node{i}.toml")), c).unwrap();
-    }
-    api.to_vec()
-}
-
-impl Net {
-    async fn start(&mut self, i: usize) {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_cypherlink"))
-            .args(["node", "--config"])
-            .arg(self.dir.join(format!("node{i}.toml")))
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start cypherlink node");
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        tokio::time::timeout(PATIENCE, async {
-            while let Some(line) = lines.next_line().await.expect("read stdout") {
-                if line.contains("running:") {
-                    return;
-                }
-            }
-            panic!("node {i} exited before it was running");
-        })
-        .await
-        .expect("node started");
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        self.nodes[i] = Some(child);
-    }
-
-    /// SIGKILL: no chance to flush or say goodbye.
-    async fn kill(&mut self, i: usize) {
-        let mut child = self.nodes[i].take().expect("running");
-        child.start_kill().expect("SIGKILL");
-        child.wait().await.expect("reaped");
-    }
-
-    fn client(&self, i: usize) -> ChainClient {
-        ChainClient::new(format!("http://127.0.0.1:{}", self.api_ports[i]))
-    }
-
-    /// The values of the unlabelled metrics `names` from one scrape of node `i`'s `/metrics`.
-    async fn metrics(&self, i: usize, names: [&str; 2]) -> [u64; 2] {
-        let url = format!("http://127.0.0.1:{}/metrics", self.api_ports[i]);
-        let text = reqwest::get(url).await.unwrap().text().await.unwrap();
-        names.map(|name| {
-            text.lines()
-                .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
-                .unwrap_or_else(|| panic!("{name} missing from node {i}'s metrics"))
-        })
-    }
+/// The values of the unlabelled metrics `names` from one scrape of node `i`'s `/metrics`.
+async fn metrics(net: &LocalCommittee, i: usize, names: [&str; 2]) -> [u64; 2] {
+    let url = format!("{}/metrics", net.client(i).base_url());
+    let text = reqwest::get(url).await.unwrap().text().await.unwrap();
+    names.map(|name| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing from node {i}'s metrics"))
+    })
 }
 
 async fn final_ok(c: &ChainClient, tx: &[u8]) -> TxStatus {
@@ -134,23 +48,10 @@ async fn final_failed(c: &ChainClient, tx: &[u8], reason: FailCode) {
     assert_eq!(s.reason, Some(reason), "{s:?}");
 }
 
-fn key(name: &str) -> SigningKey {
-    SigningKey::from_bytes(&sha256(&[b"chain_network account", name.as_bytes()]))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_processes_commit_survive_a_killed_leader_and_catch_up() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().to_path_buf();
-    let api_ports = write_network(&dir);
-    let mut net = Net {
-        dir,
-        api_ports,
-        nodes: (0..N).map(|_| None).collect(),
-    };
-    for i in 0..N {
-        net.start(i).await;
-    }
+    let mut net = LocalCommittee::start(tmp.path(), 400).await;
     let c0 = net.client(0);
     let chain_id = c0.chain_id().await.unwrap();
     let dcep = AssetCode::new("DC/EP").unwrap();
@@ -342,9 +243,7 @@ async fn four_processes_commit_survive_a_killed_leader_and_catch_up() {
     // Every certificate costs a validator at most one pairing check: the copy the next leader
     // announces is checked, the one in its proposal is then found among those verified.
     for i in 0..N {
-        let [checks, view] = net
-            .metrics(i, ["chain_certificate_checks_total", "chain_view"])
-            .await;
+        let [checks, view] = metrics(&net, i, ["chain_certificate_checks_total", "chain_view"]).await;
         assert!(
             checks > 0 && checks <= view,
             "node {i}: {checks} pairing checks in {view} views"
@@ -387,7 +286,7 @@ async fn four_processes_commit_survive_a_killed_leader_and_catch_up() {
     let cursor = cl.events(0, 1000, Duration::ZERO).await.unwrap().next;
 
     // Restart it: it catches up from its peers' storage and its state matches theirs.
-    net.start(victim).await;
+    net.start_node(victim).await;
     let cv = net.client(victim);
     let page = cv.events(cursor - 1, 1, PATIENCE).await.unwrap();
     assert_eq!(page.events.len(), 1, "the restarted node never learnt the escrow");

@@ -9,73 +9,30 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::sync::Arc;
-use std::time::Duration;
 
 use connector::receiver::config::{PayerConfig, ReceiverConfig};
 use connector::store::Durability;
 use htlc::SystemClock;
 use plugins::{AccountId, LedgerPlugin, RestPlugin, RestPluginConfig};
 use tls::dev::DevCerts;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 
-/// The most any step may take; far above what it needs, only so a bug fails the test instead
-/// of hanging it.
-const PATIENCE: Duration = Duration::from_secs(60);
+mod common;
+use common::process::{PATIENCE, Service, ServiceCommand};
 
-fn cypherlink() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_cypherlink"));
-    command
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("RUST_LOG", "warn")
-        .kill_on_drop(true);
-    command
-}
-
-/// A long-running `cypherlink` process, killed when dropped.
-struct Service {
-    _child: Child,
-    /// The URL it printed right after its ready marker.
-    url: String,
-}
-
-/// Starts `cypherlink <args>` and waits for the line containing `ready` on its stdout.
+/// Starts `cypherlink <args>` and waits for the line containing `ready` on its stdout; its
+/// `url` is the first one printed after that marker.
 async fn service(args: &[&str], ready: &str) -> Service {
-    let mut child = cypherlink()
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start cypherlink");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let line = tokio::time::timeout(PATIENCE, async {
-        while let Some(line) = lines.next_line().await.expect("read stdout") {
-            if line.contains(ready) {
-                return line;
-            }
-        }
-        panic!("cypherlink {args:?} exited before printing {ready:?}");
-    })
-    .await
-    .unwrap_or_else(|_| panic!("cypherlink {args:?} never printed {ready:?}"));
-    // Keep draining stdout so the process never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    // The URL is the first word after the marker.
-    let url = line
-        .split(ready)
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .filter(|w| w.starts_with("https://"))
-        .unwrap_or_else(|| panic!("a URL after {ready:?} in {line:?}"))
-        .trim_end_matches([';', ',', ')'])
-        .to_owned();
-    Service { _child: child, url }
+    ServiceCommand::new(args.iter().copied(), ready).start().await
 }
 
 /// Runs `cypherlink <args>` to completion.
 async fn run(args: &[&str]) -> Output {
-    let child = cypherlink()
+    let child = Command::new(env!("CARGO_BIN_EXE_cypherlink"))
         .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

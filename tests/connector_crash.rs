@@ -13,79 +13,14 @@
 #![cfg(debug_assertions)]
 
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::process::Stdio;
 use std::sync::Arc;
-use std::time::Duration;
 
 use connector::store::Durability;
 use htlc::{Clock, SystemClock};
 use testnet::network::Ledgers;
-use tokio::io::{AsyncBufReadExt, BufReader, Lines};
-use tokio::process::{Child, ChildStdout, Command};
 
-/// The most any step here may take; far above what it needs, only so a bug fails the test
-/// instead of hanging it.
-const PATIENCE: Duration = Duration::from_secs(60);
-
-struct ConnectorProcess {
-    child: Child,
-    stdout: Lines<BufReader<ChildStdout>>,
-    url: String,
-}
-
-impl ConnectorProcess {
-    async fn start(config: &Path, crash_at: Option<&str>) -> Self {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_cypherlink"));
-        command
-            .args(["connector", "--config"])
-            .arg(config)
-            .env(
-                "RUST_LOG",
-                std::env::var("CRASH_TEST_LOG").unwrap_or_else(|_| "warn".into()),
-            )
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true);
-        match crash_at {
-            Some(point) => command.env("CYPHERLINK_CRASH_AT", point),
-            None => command.env_remove("CYPHERLINK_CRASH_AT"),
-        };
-        let mut child = command.spawn().expect("start the connector");
-        let mut stdout = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let line = next_line_containing(&mut stdout, "listening on").await;
-        let url = line
-            .split_whitespace()
-            .find(|w| w.starts_with("https://"))
-            .expect("the connector prints its URL")
-            .to_owned();
-        ConnectorProcess { child, stdout, url }
-    }
-
-    /// Waits for the crash point's marker, then kills the process with SIGKILL.
-    async fn kill_at(mut self, point: &str) {
-        next_line_containing(&mut self.stdout, &format!("CRASHPOINT {point}")).await;
-        self.child.start_kill().expect("SIGKILL");
-        let status = tokio::time::timeout(PATIENCE, self.child.wait())
-            .await
-            .expect("the connector dies")
-            .expect("wait");
-        assert!(!status.success(), "killed, not exited");
-    }
-}
-
-async fn next_line_containing(lines: &mut Lines<BufReader<ChildStdout>>, needle: &str) -> String {
-    tokio::time::timeout(PATIENCE, async {
-        while let Some(line) = lines.next_line().await.expect("read stdout") {
-            if line.contains(needle) {
-                return line;
-            }
-        }
-        panic!("the connector exited before printing {needle:?}");
-    })
-    .await
-    .unwrap_or_else(|_| panic!("no {needle:?} from the connector"))
-}
+mod common;
+use common::process::{PATIENCE, ServiceCommand};
 
 async fn balances(ledgers: &Ledgers) -> BTreeMap<(String, String), i128> {
     ledgers
@@ -121,13 +56,20 @@ async fn every_payment_completes_exactly_after_a_crash_at_each_step() {
         std::fs::write(&config_path, toml::to_string(&config).expect("config TOML")).expect("write config");
 
         let before = balances(&ledgers).await;
-        let first = ConnectorProcess::start(&config_path, Some(point)).await;
+        let connector = ServiceCommand::new(["connector", "--config"], "listening on").arg(&config_path);
+        let mut first = connector
+            .clone()
+            .env("CYPHERLINK_CRASH_AT", Some(point))
+            .start()
+            .await;
         let payer = ledgers.payer(&first.url).expect("payer");
         let spsp = payer.setup(&ledgers.receiver_url).await.expect("setup");
         let payment = tokio::spawn(async move { payer.pay(&spsp, 200_000, point, |_| {}).await });
 
-        first.kill_at(point).await;
-        let second = ConnectorProcess::start(&config_path, None).await;
+        // The process stops itself at the crash point and waits there to be killed.
+        first.wait_for_line(&format!("CRASHPOINT {point}")).await;
+        first.kill().await;
+        let second = connector.env("CYPHERLINK_CRASH_AT", None).start().await;
 
         let receipt = tokio::time::timeout(PATIENCE, payment)
             .await

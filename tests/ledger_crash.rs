@@ -11,7 +11,6 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -19,63 +18,26 @@ use std::time::Duration;
 use htlc::{Clock, Fulfillment, SystemClock};
 use mock_ledgers::config::{LedgerConfig, fixtures};
 use plugins::{AccountId, PrepareTransfer, TransferId};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
 
-/// Far above what any step needs; only so a bug fails the test instead of hanging it.
-const PATIENCE: Duration = Duration::from_secs(60);
+mod common;
+use common::load;
+use common::process::ServiceCommand;
+
 /// Acknowledged requests before the kill.
 const ACKED_BEFORE_KILL: usize = 300;
 const BANKS: [&str; 3] = ["bank-a", "bank-b", "clearing-bank"];
 
-/// One ledger process and how to talk to it.
-struct LedgerProcess {
-    child: Child,
-    base_url: String,
-}
-
-impl LedgerProcess {
-    async fn start(args: &[&str], dir: &Path, certs: &tls::dev::DevCerts) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_cypherlink"))
-            .args(args)
-            .arg("--listen")
-            .arg("127.0.0.1:0")
-            .arg("--database")
-            .arg(dir.join("ledger.sqlite"))
-            .arg("--tls-cert")
-            .arg(&certs.server_cert)
-            .arg("--tls-key")
-            .arg(&certs.server_key)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start the ledger");
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let line = tokio::time::timeout(PATIENCE, async {
-            while let Some(line) = lines.next_line().await.expect("stdout") {
-                if line.contains("listening on") {
-                    return line;
-                }
-            }
-            panic!("the ledger exited before listening");
-        })
-        .await
-        .expect("the ledger starts");
-        let base_url = line
-            .split_whitespace()
-            .find(|w| w.starts_with("https://"))
-            .expect("the ledger prints its URL")
-            .to_owned();
-        LedgerProcess { child, base_url }
-    }
-
-    async fn kill(mut self) {
-        self.child.start_kill().expect("SIGKILL");
-        let status = self.child.wait().await.expect("wait");
-        assert!(!status.success(), "killed, not exited");
-    }
+/// `cypherlink <args>` serving a ledger over HTTPS on a free port, its database in `dir`.
+fn ledger_command(args: &[&str], dir: &Path, certs: &tls::dev::DevCerts) -> ServiceCommand {
+    ServiceCommand::new(args.iter().copied(), "listening on")
+        .arg("--listen")
+        .arg("127.0.0.1:0")
+        .arg("--database")
+        .arg(dir.join("ledger.sqlite"))
+        .arg("--tls-cert")
+        .arg(&certs.server_cert)
+        .arg("--tls-key")
+        .arg(&certs.server_key)
 }
 
 /// A signed request, kept so that it can be sent again with the same key and body.
@@ -284,30 +246,17 @@ async fn crash_under_load(args: &[&str], fixture: &str) {
         http: plugins::client::tls_http_client(Duration::from_secs(10), &certs.client()).unwrap(),
         config: Arc::new(LedgerConfig::from_toml(fixture).unwrap()),
     });
-    let ledger = LedgerProcess::start(args, dir.path(), &certs).await;
-    let opening = client.balances(&ledger.base_url).await;
+    let command = ledger_command(args, dir.path(), &certs);
+    let ledger = command.start().await;
+    let opening = client.balances(&ledger.url).await;
 
     let acked = Arc::new(AtomicUsize::new(0));
     let workers: Vec<_> = (0..=BANKS.len())
-        .map(|w| tokio::spawn(load(client.clone(), ledger.base_url.clone(), acked.clone(), w)))
+        .map(|w| tokio::spawn(load(client.clone(), ledger.url.clone(), acked.clone(), w)))
         .collect();
-    tokio::time::timeout(PATIENCE, async {
-        while acked.load(Ordering::Relaxed) < ACKED_BEFORE_KILL {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    })
-    .await
-    .expect("the load gets going");
+    load::reach(&acked, ACKED_BEFORE_KILL).await;
     ledger.kill().await;
-    let mut requests = Vec::new();
-    for w in workers {
-        requests.extend(
-            tokio::time::timeout(PATIENCE, w)
-                .await
-                .expect("workers stop")
-                .unwrap(),
-        );
-    }
+    let requests: Vec<_> = load::join(workers).await.into_iter().flatten().collect();
     let lost = requests
         .iter()
         .filter(|(_, o)| matches!(o, Outcome::Lost))
@@ -322,10 +271,10 @@ async fn crash_under_load(args: &[&str], fixture: &str) {
         args[0],
         requests.len()
     );
-    let ledger = LedgerProcess::start(args, dir.path(), &certs).await;
+    let ledger = command.start().await;
     let mut expected = opening.clone();
     for (request, outcome) in &requests {
-        let (status, replayed, body) = client.send(&ledger.base_url, request).await.expect("resend");
+        let (status, replayed, body) = client.send(&ledger.url, request).await.expect("resend");
         assert!(
             (200..300).contains(&status),
             "{} after restart: {status} {body}",
@@ -353,7 +302,7 @@ async fn crash_under_load(args: &[&str], fixture: &str) {
             e.1 += held;
         }
     }
-    let after = client.balances(&ledger.base_url).await;
+    let after = client.balances(&ledger.url).await;
     assert_eq!(after, expected, "every request applied exactly once");
     assert!(
         after.values().all(|(_, held)| *held == 0),
@@ -363,7 +312,7 @@ async fn crash_under_load(args: &[&str], fixture: &str) {
     assert_eq!(total(&after), total(&opening), "money moved, none made or lost");
     if args[0] == "cbdc" {
         let s = client
-            .get(&ledger.base_url, &client.key_of("bank-a"), "/v1/supply")
+            .get(&ledger.url, &client.key_of("bank-a"), "/v1/supply")
             .await;
         assert_eq!(
             s["total_supply"],

@@ -1,18 +1,21 @@
 //! The running receiver: follows its ledger account's events, claims the escrows it accepts,
 //! rejects the others, and records each outcome with the event cursor, so a restart resumes
 //! where it stopped. Claiming twice after a crash is harmless: the ledger answers a repeated
-//! fulfil with the same preimage as it did the first time.
+//! fulfil with the same preimage as it did the first time. An escrow claimed just before a crash
+//! that lost the record of it may have expired by the restart, so that it is refused now; the
+//! ledger then answers the refusal with the claim, and the record says it was received.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use htlc::{Address, Clock, EscrowStatus, Timestamp};
+use htlc::{Address, Clock, EscrowStatus, Prepare, Timestamp};
 use plugins::{AccountId, EventKind, LedgerEvent, LedgerPlugin, PluginError, TransferId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{Offer, ReceiverSeed, SpspResponse, accept};
 use crate::LedgerId;
+use crate::payment_data::PaymentData;
 use crate::store::{Store, StoreError, Write};
 
 /// A payment the receiver was offered, and what it did.
@@ -241,8 +244,24 @@ impl Receiver {
             Err(rejection) => {
                 tracing::info!(transfer = %t.id, code = %rejection.code, message = %rejection.message, "payment refused");
                 let reason = format!("{} {}", rejection.code.as_str(), rejection.message);
-                if let Err(error) = self.plugin.reject(t.id, Some(reason)).await {
-                    tracing::warn!(transfer = %t.id, %error, "could not reject an escrow; it will expire");
+                match self.plugin.reject(t.id, Some(reason)).await {
+                    Ok(_) => {}
+                    // Claimed before a restart, which lost the record of it.
+                    Err(PluginError::AlreadyFinal {
+                        status: EscrowStatus::Fulfilled,
+                        ..
+                    }) => {
+                        let packet = Prepare::decode(&t.memo).ok();
+                        if let Some(data) = packet.and_then(|p| PaymentData::decode(p.data()).ok()) {
+                            record.uetr = Some(data.uetr);
+                            record.reference = data.reference;
+                        }
+                        record.outcome = "fulfilled".into();
+                        return record;
+                    }
+                    Err(error) => {
+                        tracing::warn!(transfer = %t.id, %error, "could not reject an escrow; it will expire")
+                    }
                 }
                 record.outcome = "rejected".into();
                 record.reject_code = Some(rejection.code.as_str().to_owned());
