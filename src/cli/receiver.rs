@@ -66,6 +66,13 @@ pub fn run(args: ReceiverArgs) -> anyhow::Result<()> {
             .with_context(|| format!("opening {}", config.receiver.database.display()))?;
         let receiver = Receiver::new(Arc::new(plugin), section.account.clone(), seed, store, clock)
             .with_context(|| format!("{} is not a valid address segment", section.account))?;
+        // Fix the starting point before the setup endpoint answers anyone: an escrow made
+        // after a payer's setup is then never before the cursor.
+        let cursor = receiver
+            .starting_cursor()
+            .await
+            .with_context(|| format!("saving the starting cursor in {}", config.receiver.database.display()))?;
+        tracing::info!(cursor = cursor.0, "receiver starting cursor");
         let tls = config.receiver.tls.server_config().with_context(|| {
             "receiver.tls (make throwaway certificates with `cypherlink dev-certs`)".to_owned()
         })?;

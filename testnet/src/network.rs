@@ -244,6 +244,10 @@ impl BankB {
             .map_err(|e| failed(&e))?;
         let receiver =
             Receiver::new(plugin, account, ReceiverSeed::random(), store, clock).map_err(|e| failed(&e))?;
+        if online {
+            // Fix the starting point before any payer can set up a payment.
+            receiver.starting_cursor().await.map_err(|e| failed(&e))?;
+        }
         let tls = certs.server().server_config()?;
         let (server, addr) =
             receiver_http::serve(Arc::clone(&receiver), any_port(), tls).map_err(|e| failed(&e))?;

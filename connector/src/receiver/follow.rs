@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use htlc::{Address, Clock, EscrowStatus, Prepare, Timestamp};
-use plugins::{AccountId, EventKind, LedgerEvent, LedgerPlugin, PluginError, TransferId};
+use plugins::{AccountId, EventCursor, EventKind, LedgerEvent, LedgerPlugin, PluginError, TransferId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -136,29 +136,37 @@ impl Receiver {
         }
     }
 
-    /// Follows the ledger until the task is dropped.
-    pub async fn run(self: Arc<Self>) -> Result<(), StoreError> {
-        let cursor_key = LedgerId::new(format!("receiver:{}:{}", self.ledger, self.account));
-        let saved = self.store.cursors().await?.get(&cursor_key).copied();
-        let mut cursor = match saved {
-            Some(cursor) => cursor,
-            // A new receiver acts on escrows from now on, not on the ledger's history.
-            None => {
-                let head = loop {
-                    match self.plugin.head().await {
-                        Ok(head) => break head,
-                        Err(error) => {
-                            tracing::warn!(%error, "receiver: reading the ledger's head failed; retrying");
-                            tokio::time::sleep(Duration::from_millis(200)).await;
-                        }
-                    }
-                };
-                self.store
-                    .commit(vec![Write::Cursor(cursor_key.clone(), head)])
-                    .await?;
-                head
+    /// The event cursor the receiver follows from: the saved one after a restart; for a new
+    /// receiver, the ledger's head now, saved at once. Call it before handing out setup
+    /// answers, so that no escrow made after a payer's setup falls before the cursor;
+    /// [`Receiver::run`] calls it too and then gets the saved cursor.
+    pub async fn starting_cursor(&self) -> Result<EventCursor, StoreError> {
+        let cursor_key = self.cursor_key();
+        if let Some(saved) = self.store.cursors().await?.get(&cursor_key).copied() {
+            return Ok(saved);
+        }
+        // A new receiver acts on escrows from now on, not on the ledger's history.
+        let head = loop {
+            match self.plugin.head().await {
+                Ok(head) => break head,
+                Err(error) => {
+                    tracing::warn!(%error, "receiver: reading the ledger's head failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
             }
         };
+        self.store.commit(vec![Write::Cursor(cursor_key, head)]).await?;
+        Ok(head)
+    }
+
+    fn cursor_key(&self) -> LedgerId {
+        LedgerId::new(format!("receiver:{}:{}", self.ledger, self.account))
+    }
+
+    /// Follows the ledger until the task is dropped.
+    pub async fn run(self: Arc<Self>) -> Result<(), StoreError> {
+        let cursor_key = self.cursor_key();
+        let mut cursor = self.starting_cursor().await?;
         tracing::info!(address = %self.address, cursor = cursor.0, "receiver following its ledger");
         // A page with no offer changes nothing but the cursor; its events are harmless to see
         // again after a restart, so such cursor moves are saved at most once a second.
