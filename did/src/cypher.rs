@@ -51,7 +51,7 @@ pub fn did_cypher_id_bytes(did: &Did) -> Result<[u8; ID_BYTES], DidError> {
     let id = did.method_specific_id();
     let position = did.as_str().len() - id.len();
     let invalid = DidError::InvalidDid {
-        reason: SyntaxError::InvalidIdChar,
+        reason: SyntaxError::InvalidMethodSpecificId,
         position,
     };
     // 22 characters is the longest 16 bytes encode to; checking first bounds the decoding.
@@ -126,7 +126,7 @@ mod tests {
     fn malformed_ids_are_invalid_dids() {
         let did = |text: &str| Did::parse(text).unwrap();
         let invalid = Err(DidError::InvalidDid {
-            reason: SyntaxError::InvalidIdChar,
+            reason: SyntaxError::InvalidMethodSpecificId,
             position: 11,
         });
         assert_eq!(did_cypher_id_bytes(&did("did:cypher:0OIl")), invalid);

@@ -41,6 +41,9 @@ pub enum SyntaxError {
     InvalidParameter,
     /// A DID parameter given twice.
     DuplicateParameter,
+    /// A method-specific id that breaks its method's own rules (a did:key that is not a
+    /// base58btc multibase value, a did:cypher that is not 16 bytes in canonical base58).
+    InvalidMethodSpecificId,
 }
 
 impl SyntaxError {
@@ -61,6 +64,7 @@ impl SyntaxError {
             SyntaxError::InvalidFragmentChar => "fragment character not allowed",
             SyntaxError::InvalidParameter => "malformed DID parameter",
             SyntaxError::DuplicateParameter => "DID parameter given twice",
+            SyntaxError::InvalidMethodSpecificId => "method-specific id breaks the method's rules",
         }
     }
 }

@@ -12,7 +12,7 @@ use ed25519_dalek::VerifyingKey;
 use crate::Did;
 use crate::document::{Document, MethodRef, Relation, VerificationMethod};
 use crate::error::{DidError, SyntaxError};
-use crate::keys::{PublicKey, x25519_from_ed25519};
+use crate::public_key::{PublicKey, x25519_from_ed25519};
 
 /// The method name.
 pub const METHOD: &str = "key";
@@ -43,7 +43,7 @@ pub fn public_key_of_did_key(did: &Did) -> Result<PublicKey, DidError> {
             // An unknown version, or more segments than the method defines.
             let position = "did:key:".len();
             return Err(DidError::InvalidDid {
-                reason: SyntaxError::InvalidIdChar,
+                reason: SyntaxError::InvalidMethodSpecificId,
                 position,
             });
         }
@@ -51,7 +51,7 @@ pub fn public_key_of_did_key(did: &Did) -> Result<PublicKey, DidError> {
     if !multibase.starts_with('z') {
         let position = did.as_str().len() - multibase.len();
         return Err(DidError::InvalidDid {
-            reason: SyntaxError::InvalidIdChar,
+            reason: SyntaxError::InvalidMethodSpecificId,
             position,
         });
     }
@@ -170,14 +170,14 @@ mod tests {
         assert_eq!(
             resolve_did_key(&did("did:key:f00")),
             Err(DidError::InvalidDid {
-                reason: SyntaxError::InvalidIdChar,
+                reason: SyntaxError::InvalidMethodSpecificId,
                 position: 8
             })
         );
         assert_eq!(
             resolve_did_key(&did("did:key:2:z6Mk")),
             Err(DidError::InvalidDid {
-                reason: SyntaxError::InvalidIdChar,
+                reason: SyntaxError::InvalidMethodSpecificId,
                 position: 8
             })
         );

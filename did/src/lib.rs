@@ -13,7 +13,7 @@
 //!   Ed25519 / X25519 `Multikey` or `JsonWebKey`, the five verification relationships, `service`)
 //!   with [`Document::validate`] and accessors for the methods and keys usable for a
 //!   [`Relation`].
-//! - [`keys`]: public keys in their Multikey (multicodec `0xed01` / `0xec01`, base58btc `z...`)
+//! - [`public_key`]: public keys in their Multikey (multicodec `0xed01` / `0xec01`, base58btc `z...`)
 //!   and JWK forms, and the X25519 key of an Ed25519 key.
 //! - [`key`]: `did:key`, resolved locally.
 //! - [`cypher`]: `did:cypher` identifiers.
@@ -50,7 +50,7 @@ mod did;
 pub mod document;
 mod error;
 pub mod key;
-pub mod keys;
+pub mod public_key;
 pub mod resolution;
 mod syntax;
 mod url;
@@ -61,6 +61,6 @@ pub use crate::document::{
     MAX_SERVICES, MethodRef, Relation, Service, VerificationMethod,
 };
 pub use crate::error::{DidError, ErrorCode, SyntaxError};
-pub use crate::keys::PublicKey;
+pub use crate::public_key::PublicKey;
 pub use crate::resolution::{ContentType, DocumentMetadata, ResolutionMetadata, ResolutionResult};
 pub use crate::url::{DidParameters, DidUrl, MAX_DID_URL_LEN};

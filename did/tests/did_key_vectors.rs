@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use did::key::{did_key_from_ed25519, ed25519_of_did_key, resolve_did_key};
-use did::keys::x25519_from_ed25519;
+use did::public_key::x25519_from_ed25519;
 use did::{Did, DidUrl, PublicKey, Relation};
 use ed25519_dalek::SigningKey;
 use serde_json::Value;

@@ -2,7 +2,7 @@
 //! and parses again to the same value; any document built within the limits validates and comes
 //! back from its JSON unchanged; and no input makes a parser panic.
 
-use did::keys::x25519_from_ed25519;
+use did::public_key::x25519_from_ed25519;
 use did::{Did, DidUrl, Document, KeyFormat, MethodRef, PublicKey, Relation, Service, VerificationMethod};
 use ed25519_dalek::SigningKey;
 use proptest::prelude::*;

@@ -17,6 +17,9 @@ fuzz_target!(|text: &str| {
         assert!(document.all_methods().any(|m| m.key == key));
         // The canonical form of the same key resolves to the same methods' keys.
         let canonical = resolve_did_key(&did_key_from_public_key(&key)).expect("canonical did:key resolves");
-        assert_eq!(canonical.verification_method.len(), document.verification_method.len());
+        assert_eq!(
+            canonical.verification_method.len(),
+            document.verification_method.len()
+        );
     }
 });

@@ -8,6 +8,9 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|text: &str| {
     if let Ok(did) = Did::parse(text) {
         assert_eq!(did.as_str(), text);
-        assert_eq!(Did::new(did.method(), did.method_specific_id()).as_ref(), Ok(&did));
+        assert_eq!(
+            Did::new(did.method(), did.method_specific_id()).as_ref(),
+            Ok(&did)
+        );
     }
 });

@@ -19,7 +19,7 @@ pub use self::limits::{
     Limited, MAX_CONTEXTS, MAX_CONTROLLERS, MAX_DOCUMENT_BYTES, MAX_METHODS, MAX_SERVICE_TYPES, MAX_SERVICES,
 };
 use crate::error::DidError;
-use crate::keys::PublicKey;
+use crate::public_key::PublicKey;
 use crate::{Did, DidUrl};
 
 /// The DID v1 JSON-LD context, first in every JSON-LD DID document.
@@ -138,17 +138,10 @@ impl Relation {
 
     /// Whether a key can serve this relation: X25519 for key agreement, Ed25519 otherwise.
     pub fn accepts(self, key: &PublicKey) -> bool {
-        matches!(
-            (self, key),
-            (Relation::KeyAgreement, PublicKey::X25519(_))
-                | (
-                    Relation::Authentication
-                        | Relation::AssertionMethod
-                        | Relation::CapabilityInvocation
-                        | Relation::CapabilityDelegation,
-                    PublicKey::Ed25519(_)
-                )
-        )
+        match key {
+            PublicKey::X25519(_) => self == Relation::KeyAgreement,
+            PublicKey::Ed25519(_) => self != Relation::KeyAgreement,
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::{Document, KeyFormat, MethodRef, Service, VerificationMethod};
 use crate::error::DidError;
-use crate::keys::PublicKey;
+use crate::public_key::PublicKey;
 use crate::{Did, DidUrl};
 
 const MULTIKEY: &str = "Multikey";
