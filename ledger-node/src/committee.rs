@@ -11,10 +11,7 @@ use std::sync::Arc;
 
 use crate::crypto::{PublicKey, Signature, VerifyCache, verify_pop};
 use crate::error::{Error, Result};
-use crate::types::View;
-
-/// Position of a validator in its committee (also its bit in certificate bitmaps).
-pub type ValidatorIndex = u16;
+use crate::ids::{ValidatorIndex, View};
 
 /// Largest committee the codec and bitmaps accept.
 pub const MAX_COMMITTEE: usize = 1024;

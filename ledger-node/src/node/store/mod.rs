@@ -24,7 +24,7 @@ use crate::api::types::{
     AccountView, AnchorView, AssetBalance, AssetView, EscrowView, EventView, FeedKind, TxState, TxStatus,
 };
 use crate::codec::{decode_exact, encode_to_vec};
-use crate::safety::{SafetyRecord, SafetyStorage};
+use crate::consensus::safety::{SafetyRecord, SafetyStorage};
 use crate::state::exec::StateCommitment;
 use crate::state::types::hex_of;
 use crate::state::{
@@ -893,7 +893,7 @@ impl Store {
     }
 
     /// The ids of the last `limit` committed transactions, oldest first: what a restarted
-    /// validator's mempool must remember as committed ([`crate::mempool::Mempool::recovered`]).
+    /// validator's mempool must remember as committed ([`crate::consensus::mempool::Mempool::recovered`]).
     pub async fn recent_tx_ids(&mut self, limit: usize) -> Result<Vec<[u8; 32]>, StoreError> {
         let rows: Vec<Vec<u8>> =
             sqlx::query_scalar("SELECT id FROM txs ORDER BY height DESC, idx DESC LIMIT ?")
