@@ -160,13 +160,6 @@ impl Committee {
     pub fn public_key(&self, i: ValidatorIndex) -> Option<&PublicKey> {
         self.members.get(usize::from(i)).map(|m| &m.public_key)
     }
-    /// Index of the member holding `pk`.
-    pub fn index_of(&self, pk: &PublicKey) -> Option<ValidatorIndex> {
-        self.members
-            .iter()
-            .position(|m| &m.public_key == pk)
-            .and_then(|i| ValidatorIndex::try_from(i).ok())
-    }
     /// The leader of `view`.
     pub fn leader(&self, view: View) -> ValidatorIndex {
         let n = self.members.len() as u64;
@@ -210,7 +203,6 @@ mod tests {
         let c = Committee::new(3, members, LeaderRule::RoundRobin).unwrap();
         assert_eq!((c.size(), c.f(), c.quorum(), c.join_threshold()), (4, 1, 3, 2));
         assert_eq!(c.leader(5), 1);
-        assert_eq!(c.index_of(keys[2].public()), Some(2));
     }
 
     #[test]

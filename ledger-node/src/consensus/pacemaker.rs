@@ -187,11 +187,6 @@ impl Pacemaker {
         }
         None
     }
-
-    /// Number of views with collected timeouts (bounded by the far-future window).
-    pub fn pending_views(&self) -> usize {
-        self.timeouts.len()
-    }
 }
 
 #[cfg(test)]

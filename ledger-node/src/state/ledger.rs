@@ -294,11 +294,6 @@ impl Ledger {
         self.chain_id
     }
 
-    /// Uncommitted executions held (metrics).
-    pub fn speculative_blocks(&self) -> usize {
-        self.overlays.len() + self.pending.len()
-    }
-
     /// Executes `payload` as a child of `parent` at `timestamp_ms`, or `None` when the parent's
     /// state is unknown (neither committed nor executed here).
     pub fn execute(&self, parent: &Block, payload: &[Vec<u8>], timestamp_ms: u64) -> Option<Executed> {

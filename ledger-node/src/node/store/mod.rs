@@ -526,17 +526,6 @@ impl Reader {
         Ok(out)
     }
 
-    /// A committed block by hash.
-    pub async fn block_by_hash(&self, hash: &[u8; 32]) -> Result<Option<StoredBlock>, StoreError> {
-        let row = sqlx::query(
-            "SELECT block, qc, state_parent, changes_digest, receipts_root FROM blocks WHERE hash = ?",
-        )
-        .bind(&hash[..])
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(stored_block).transpose()
-    }
-
     /// The receipts of the block at `height` in order: (tx id, outcome with the code of the
     /// rule a failed one broke).
     pub async fn receipts(&self, height: u64) -> Result<Vec<([u8; 32], Result<(), FailCode>)>, StoreError> {
