@@ -12,7 +12,7 @@
 
 use std::time::Instant;
 
-use ledger_node::sim::{SimConfig, Simulation};
+use ledger_node::consensus::sim::{SimConfig, Simulation};
 
 fn percentile(v: &mut [u64], p: f64) -> u64 {
     if v.is_empty() {

@@ -11,10 +11,7 @@ use std::sync::Arc;
 
 use crate::crypto::{PublicKey, Signature, VerifyCache, verify_pop};
 use crate::error::{Error, Result};
-use crate::types::View;
-
-/// Position of a validator in its committee (also its bit in certificate bitmaps).
-pub type ValidatorIndex = u16;
+use crate::ids::{ValidatorIndex, View};
 
 /// Largest committee the codec and bitmaps accept.
 pub const MAX_COMMITTEE: usize = 1024;
@@ -163,13 +160,6 @@ impl Committee {
     pub fn public_key(&self, i: ValidatorIndex) -> Option<&PublicKey> {
         self.members.get(usize::from(i)).map(|m| &m.public_key)
     }
-    /// Index of the member holding `pk`.
-    pub fn index_of(&self, pk: &PublicKey) -> Option<ValidatorIndex> {
-        self.members
-            .iter()
-            .position(|m| &m.public_key == pk)
-            .and_then(|i| ValidatorIndex::try_from(i).ok())
-    }
     /// The leader of `view`.
     pub fn leader(&self, view: View) -> ValidatorIndex {
         let n = self.members.len() as u64;
@@ -213,7 +203,6 @@ mod tests {
         let c = Committee::new(3, members, LeaderRule::RoundRobin).unwrap();
         assert_eq!((c.size(), c.f(), c.quorum(), c.join_threshold()), (4, 1, 3, 2));
         assert_eq!(c.leader(5), 1);
-        assert_eq!(c.index_of(keys[2].public()), Some(2));
     }
 
     #[test]

@@ -17,6 +17,7 @@ use blst::BLST_ERROR;
 use blst::min_pk as bls;
 use sha2::{Digest, Sha256};
 
+use crate::codec::{Decode, Encode, Reader};
 use crate::error::{Error, Result};
 
 /// Domain separation tag for every consensus signature (votes and timeouts). The message itself
@@ -110,6 +111,27 @@ impl std::fmt::Debug for Signature {
 
 fn hex8(b: &[u8]) -> String {
     b.iter().take(6).map(|x| format!("{x:02x}")).collect()
+}
+
+impl Encode for PublicKey {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_bytes());
+    }
+}
+impl Decode for PublicKey {
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        PublicKey::from_bytes(r.take(PUBLIC_KEY_LEN, "public key")?)
+    }
+}
+impl Encode for Signature {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_bytes());
+    }
+}
+impl Decode for Signature {
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        Signature::from_bytes(r.take(SIGNATURE_LEN, "signature")?)
+    }
 }
 
 /// Signatures already made by a key, by message.

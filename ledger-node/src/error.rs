@@ -1,5 +1,5 @@
 //! The crate's one error type. Local failures are `Err`; a message dropped from the network is
-//! not an error of ours but a counted [`crate::messages::DropReason`].
+//! not an error of ours but a counted [`crate::consensus::messages::DropReason`].
 
 use thiserror::Error;
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::codec::{Decode, Encode, Reader, put_var_bytes};
 use crate::committee::{Committee, LeaderRule, MAX_COMMITTEE, MAX_OPERATOR_LEN, ValidatorInfo};
-use crate::core::Recovery;
+use crate::consensus::core::Recovery;
 use crate::crypto::{KeyPair, PublicKey, Signature};
 use crate::error::{Error, Result};
 use crate::state::ChainParams;

@@ -3,12 +3,11 @@
 
 use std::sync::Arc;
 
-use ledger_node::codec::{decode_message, encode_message};
+use ledger_node::consensus::messages::{Message, Proposal};
+use ledger_node::consensus::wire::{decode_message, encode_message};
 use ledger_node::crypto::{KeyPair, Signature};
-use ledger_node::messages::{Message, Proposal};
-use ledger_node::types::{
-    Block, BlockHash, BlockHeader, QuorumCert, SignerBitmap, Timeout, TimeoutCert, Vote,
-};
+use ledger_node::ids::BlockHash;
+use ledger_node::types::{Block, BlockHeader, QuorumCert, SignerBitmap, Timeout, TimeoutCert, Vote};
 use proptest::prelude::*;
 
 fn sigs() -> Vec<Signature> {

@@ -4,13 +4,12 @@
 use std::sync::Arc;
 
 use ledger_node::committee::{Committee, LeaderRule, ValidatorInfo};
-use ledger_node::core::{Config, Core, Input, NoApplication, Recovery};
+use ledger_node::consensus::core::{Config, Core, Input, NoApplication, Recovery};
+use ledger_node::consensus::messages::{DropReason, Message, Proposal, UnverifiedMessage};
+use ledger_node::consensus::safety::MemoryStorage;
 use ledger_node::crypto::KeyPair;
-use ledger_node::messages::{DropReason, Message, Proposal, UnverifiedMessage};
-use ledger_node::safety::MemoryStorage;
-use ledger_node::types::{
-    Block, BlockHash, BlockHeader, QuorumCert, SignerBitmap, View, Vote, vote_signing_bytes,
-};
+use ledger_node::ids::{BlockHash, View};
+use ledger_node::types::{Block, BlockHeader, QuorumCert, SignerBitmap, Vote, vote_signing_bytes};
 
 struct Fixture {
     keys: Vec<KeyPair>,

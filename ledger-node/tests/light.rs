@@ -4,9 +4,9 @@
 mod common;
 
 use common::*;
+use ledger_node::consensus::sim::Simulation;
 use ledger_node::light::{verify_certified_header, verify_transaction_inclusion};
 use ledger_node::merkle;
-use ledger_node::sim::Simulation;
 
 #[test]
 fn committed_blocks_verify_offline() {

@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use common::*;
 use ledger_node::committee::{Committee, LeaderRule, ValidatorInfo};
+use ledger_node::consensus::safety::{MemoryStorage, SafetyRules};
+use ledger_node::consensus::sim::{Behaviour, Simulation};
 use ledger_node::crypto::KeyPair;
-use ledger_node::safety::{MemoryStorage, SafetyRules};
-use ledger_node::sim::{Behaviour, Simulation};
 use ledger_node::types::{Block, BlockHeader, QuorumCert};
 
 #[test]

@@ -7,9 +7,9 @@
 mod common;
 
 use common::*;
+use ledger_node::consensus::safety::{MemoryStorage, SafetyRecord, SafetyStorage};
+use ledger_node::consensus::sim::Simulation;
 use ledger_node::merkle::leaf_hash;
-use ledger_node::safety::{MemoryStorage, SafetyRecord, SafetyStorage};
-use ledger_node::sim::Simulation;
 use ledger_node::types::QuorumCert;
 
 fn committed(sim: &Simulation, node: usize, tx: &[u8]) -> bool {

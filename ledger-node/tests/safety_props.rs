@@ -6,9 +6,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use ledger_node::consensus::safety::{MemoryStorage, SafetyRules, lock_after_vote, respects_lock};
 use ledger_node::crypto::KeyPair;
-use ledger_node::safety::{MemoryStorage, SafetyRules, lock_after_vote, respects_lock};
-use ledger_node::types::{Block, BlockHash, BlockHeader, QuorumCert, SignerBitmap};
+use ledger_node::ids::BlockHash;
+use ledger_node::types::{Block, BlockHeader, QuorumCert, SignerBitmap};
 use proptest::prelude::*;
 
 fn block(parent: &Block, view: u64, marker: u64) -> Arc<Block> {
@@ -122,7 +123,7 @@ proptest! {
 #[test]
 fn a_format_2_record_loads_with_the_one_chain_lock() {
     use ledger_node::codec::{Encode, decode_exact};
-    use ledger_node::safety::SafetyRecord;
+    use ledger_node::consensus::safety::SafetyRecord;
     let high_qc = QuorumCert {
         epoch: 0,
         view: 7,

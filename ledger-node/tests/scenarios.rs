@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use ledger_node::sim::Simulation;
+use ledger_node::consensus::sim::Simulation;
 
 /// Test 1: four validators commit 10,000 transactions and agree on the sequence.
 #[test]
@@ -74,7 +74,7 @@ fn leader_crash_recovers_after_one_view_change() {
         .filter(|i| live.contains(&honest[(*i as usize) % honest.len()]))
         .count();
     let missing = |s: &Simulation| {
-        let ids = ledger_node::core::committed_tx_ids(&s.nodes[others[0]].committed);
+        let ids = ledger_node::consensus::core::committed_tx_ids(&s.nodes[others[0]].committed);
         (0..3_000u64)
             .filter(|i| live.contains(&honest[(*i as usize) % honest.len()]))
             .any(|i| !ids.contains(&ledger_node::merkle::leaf_hash(&tx(i))))
@@ -85,7 +85,7 @@ fn leader_crash_recovers_after_one_view_change() {
         sim.run_until(t);
     }
     sim.check_safety(&others).unwrap();
-    let ids = ledger_node::core::committed_tx_ids(&sim.nodes[others[0]].committed);
+    let ids = ledger_node::consensus::core::committed_tx_ids(&sim.nodes[others[0]].committed);
     let got = (0..3_000u64)
         .filter(|i| live.contains(&honest[(*i as usize) % honest.len()]))
         .filter(|i| ids.contains(&ledger_node::merkle::leaf_hash(&tx(*i))))
@@ -179,7 +179,7 @@ fn lossy_and_slow_links_still_commit_everything() {
             sim.set_link(
                 a,
                 b,
-                ledger_node::sim::LinkSpec {
+                ledger_node::consensus::sim::LinkSpec {
                     min_delay_ms: 20,
                     max_delay_ms: 60,
                     loss: 0.1,
@@ -204,13 +204,13 @@ fn equivocating_leader_and_double_voter_cannot_fork_seven() {
         cfg.core.max_block_txs = 50;
         cfg.max_delay_ms = 25;
         let mut sim = Simulation::new(cfg);
-        sim.set_behaviour(0, ledger_node::sim::Behaviour::Equivocate);
-        sim.set_behaviour(3, ledger_node::sim::Behaviour::DoubleVote);
+        sim.set_behaviour(0, ledger_node::consensus::sim::Behaviour::Equivocate);
+        sim.set_behaviour(3, ledger_node::consensus::sim::Behaviour::DoubleVote);
         sim.start();
         let honest = sim.honest();
         submit_load(&mut sim, 10, 500, 1, &honest);
         let all_in = |s: &Simulation, node: usize| {
-            let ids = ledger_node::core::committed_tx_ids(&s.nodes[node].committed);
+            let ids = ledger_node::consensus::core::committed_tx_ids(&s.nodes[node].committed);
             (0..500).all(|i| ids.contains(&ledger_node::merkle::leaf_hash(&tx(i))))
         };
         let mut t = 0;
@@ -264,7 +264,7 @@ fn announced_certificates_let_replicas_commit_before_the_next_proposal() {
         let mut sim = Simulation::new(cfg);
         if !announce {
             sim.set_filter(Box::new(|_, _, _, _, m| {
-                !matches!(m, ledger_node::messages::Message::SyncInfo { .. })
+                !matches!(m, ledger_node::consensus::messages::Message::SyncInfo { .. })
             }));
         }
         sim.start();

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use ed25519_dalek::SigningKey;
 use htlc::{Condition, Fulfillment};
 use ledger_node::committee::{Committee, LeaderRule, ValidatorInfo};
-use ledger_node::core::Application;
+use ledger_node::consensus::core::Application;
+use ledger_node::consensus::safety::{SafetyRecord, SafetyStorage};
 use ledger_node::crypto::{KeyPair, sha256};
 use ledger_node::node::store::{CommittedItem, SqliteSafety, Store};
-use ledger_node::safety::{SafetyRecord, SafetyStorage};
 use ledger_node::state::exec::genesis_state_root;
 use ledger_node::state::{
     AccountId, AssetCode, ChainParams, EscrowId, FailCode, Ledger, Op, SigCache, State, Transaction, TxBody,

@@ -10,9 +10,10 @@
 
 use std::sync::Arc;
 
-use ledger_node::committee::{Committee, LeaderRule, ValidatorIndex, ValidatorInfo};
+use ledger_node::committee::{Committee, LeaderRule, ValidatorInfo};
+use ledger_node::consensus::sim::{SimConfig, Simulation};
 use ledger_node::crypto::KeyPair;
-use ledger_node::sim::{SimConfig, Simulation};
+use ledger_node::ids::ValidatorIndex;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 

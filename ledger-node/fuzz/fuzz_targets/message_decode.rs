@@ -2,7 +2,7 @@
 //! panic, and whatever decodes must re-encode to the same bytes (one encoding per value).
 #![no_main]
 
-use ledger_node::codec::{decode_message, encode_message};
+use ledger_node::consensus::wire::{decode_message, encode_message};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

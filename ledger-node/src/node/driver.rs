@@ -26,12 +26,13 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::mpsc;
 
-use crate::codec::{decode_exact, encode_message};
+use crate::codec::decode_exact;
 use crate::committee::Committee;
-use crate::core::{Action, Config, Core, Input, Recovery, Timer};
+use crate::consensus::core::{Action, Config, Core, Input, Recovery, Timer};
+use crate::consensus::mempool::Mempool;
+use crate::consensus::messages::{Message, VerifiedBody};
+use crate::consensus::wire::encode_message;
 use crate::crypto::KeyPair;
-use crate::mempool::Mempool;
-use crate::messages::{Message, VerifiedBody};
 use crate::node::frame::{Frame, MAX_SYNC_BLOCKS};
 use crate::node::store::{CommittedItem, SqliteSafety};
 use crate::node::{DriverInput, Shared};
@@ -465,9 +466,9 @@ fn fatal(why: &str) -> ! {
 mod tests {
     use super::*;
     use crate::codec::encode_to_vec;
-    use crate::core::NoApplication;
-    use crate::safety::MemoryStorage;
-    use crate::sim::{SimConfig, Simulation};
+    use crate::consensus::core::NoApplication;
+    use crate::consensus::safety::MemoryStorage;
+    use crate::consensus::sim::{SimConfig, Simulation};
     use crate::types::BlockHeader;
 
     /// What a peer's storage answers: its committed blocks with their certificates, encoded.

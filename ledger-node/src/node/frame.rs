@@ -18,7 +18,7 @@ const KIND_SYNC_RESPONSE: u8 = 3;
 /// A frame's content.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Frame {
-    /// An encoded [`crate::messages::Message`].
+    /// An encoded [`crate::consensus::messages::Message`].
     Consensus(Vec<u8>),
     /// Committed blocks from `from` upwards, at most `max`.
     SyncRequest {

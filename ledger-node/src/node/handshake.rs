@@ -1,6 +1,6 @@
 //! The authenticated handshake between nodes. Proposals carry no signature of their own (see
-//! [`crate::messages`]): a leader's authority rests on this link, so each validator proves it
-//! holds its committee key before any frame is accepted from it.
+//! [`crate::consensus::messages`]): a leader's authority rests on this link, so each validator
+//! proves it holds its committee key before any frame is accepted from it.
 //!
 //! Both sides send a hello (magic, chain id, committee index or "full node", 32 fresh random
 //! bytes), then each signs the transcript `SHA-256(tag || dialer hello || listener hello)` with

@@ -39,12 +39,12 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::committee::Committee;
-use crate::core::Config;
+use crate::consensus::core::Config;
+use crate::consensus::mempool::{Mempool, MempoolConfig};
+use crate::consensus::messages::VerifiedMessage;
+use crate::consensus::pacemaker::PacemakerConfig;
 use crate::crypto::KeyPair;
 use crate::genesis::Genesis;
-use crate::mempool::{Mempool, MempoolConfig};
-use crate::messages::VerifiedMessage;
-use crate::pacemaker::PacemakerConfig;
 use crate::state::exec::genesis_state_root;
 use crate::state::{Ledger, SigCache};
 use crate::types::QuorumCert;

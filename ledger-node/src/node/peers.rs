@@ -23,7 +23,7 @@ use tokio_rustls::rustls::pki_types::ServerName;
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 use crate::codec::encode_to_vec;
-use crate::messages::{UnverifiedMessage, VerifiedBody};
+use crate::consensus::messages::{UnverifiedMessage, VerifiedBody};
 use crate::node::frame::{Frame, MAX_FRAME, MAX_SYNC_BLOCKS};
 use crate::node::handshake::{FULL_NODE, handshake};
 use crate::node::{DriverInput, Shared};

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use super::DriverInput;
-use crate::messages::{VerifiedBody, VerifiedMessage};
+use crate::consensus::messages::{VerifiedBody, VerifiedMessage};
 use crate::state::SigCache;
 
 /// Most transactions checked in one batch (the backlog beyond waits for the next). Past about
@@ -97,10 +97,10 @@ fn run(mut rx: mpsc::Receiver<VerifiedMessage>, sigs: &SigCache, driver: &mpsc::
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codec::encode_message;
+    use crate::consensus::messages::{Message, UnverifiedMessage};
+    use crate::consensus::wire::encode_message;
     use crate::genesis::Genesis;
     use crate::merkle::leaf_hash;
-    use crate::messages::{Message, UnverifiedMessage};
     use crate::state::{Op, TxBody, account_of};
     use ed25519_dalek::SigningKey;
 

@@ -1,5 +1,5 @@
 //! The committed state, the speculative states of uncommitted blocks, and the consensus hook
-//! ([`crate::core::Application`]) that fills and checks each block's state root.
+//! ([`crate::consensus::core::Application`]) that fills and checks each block's state root.
 //!
 //! Pipelined consensus proposes a block before its parent is committed, so a block's state root
 //! is computed over its parent's *speculative* state: the committed [`State`] with the
@@ -12,8 +12,9 @@ use std::sync::{Arc, Mutex};
 
 use htlc::EscrowStatus;
 
-use crate::core::Application;
+use crate::consensus::core::Application;
 use crate::crypto::sha256;
+use crate::ids::BlockHash;
 use crate::state::exec::{
     BlockContext, BlockOutcome, Changes, EscrowLookup, Layered, PreparedTx, StateView, execute_block,
     genesis_state_root,
@@ -21,7 +22,7 @@ use crate::state::exec::{
 use crate::state::reason::FailReason;
 use crate::state::tx::{Transaction, verify_signatures_with};
 use crate::state::types::{Account, AccountId, AssetCode, AssetInfo, ChainParams, Escrow, EscrowId};
-use crate::types::{Block, BlockHash};
+use crate::types::Block;
 
 /// The committed state, in memory. Closed escrows keep only their status (their details live in
 /// storage), so memory grows with accounts and open escrows, not with history.
@@ -291,11 +292,6 @@ impl Ledger {
     /// The chain id transactions must carry.
     pub fn chain_id(&self) -> [u8; 32] {
         self.chain_id
-    }
-
-    /// Uncommitted executions held (metrics).
-    pub fn speculative_blocks(&self) -> usize {
-        self.overlays.len() + self.pending.len()
     }
 
     /// Executes `payload` as a child of `parent` at `timestamp_ms`, or `None` when the parent's

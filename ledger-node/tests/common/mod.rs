@@ -1,7 +1,7 @@
 //! Helpers shared by the scenario tests.
 #![allow(dead_code)]
 
-use ledger_node::sim::{SimConfig, Simulation};
+use ledger_node::consensus::sim::{SimConfig, Simulation};
 
 /// A distinct 64-byte transaction.
 pub fn tx(i: u64) -> Vec<u8> {

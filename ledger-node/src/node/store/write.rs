@@ -27,7 +27,8 @@ use serde::Serialize;
 use sqlx::sqlite::SqliteConnection;
 
 use super::recent::{BlockRows, block_index_rows};
-use super::{CommittedItem, StoreError, i};
+use super::rows::i;
+use super::{CommittedItem, StoreError};
 use crate::api::types::{AnchorView, EscrowView, FeedKind};
 use crate::codec::Encode;
 use crate::state::exec::Event;

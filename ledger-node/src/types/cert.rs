@@ -1,34 +1,16 @@
-//! Consensus data: blocks, votes, quorum certificates (QC), timeouts and timeout certificates (TC).
+//! Votes, timeouts and the certificates they aggregate into: what each signs, who signed (a
+//! bitmap), and the one-pairing check of a certificate; with their canonical encodings.
 //!
 //! What is signed: a vote signs `(epoch, view, block hash)` and a timeout signs `(epoch, view)`,
 //! each behind a kind byte. Because every vote of a view for one block signs identical bytes, 2f+1
 //! of them add up to one signature checked with one pairing; the same holds for timeouts, so a TC is
-//! as cheap to check as a QC. A block's hash covers its whole header, including the QC of its
-//! parent, so a chain of hashes is also a chain of certificates.
+//! as cheap to check as a QC.
 
-use std::sync::Arc;
-
-use crate::codec;
-use crate::committee::{Committee, ValidatorIndex};
+use crate::codec::{self, Decode, Encode, Reader};
+use crate::committee::{Committee, MAX_COMMITTEE};
 use crate::crypto::{self, Signature};
 use crate::error::{Error, Result};
-use crate::merkle;
-
-/// A consensus round number. View 0 belongs to the genesis block only.
-pub type View = u64;
-
-/// SHA-256 of a block header's canonical encoding.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-pub struct BlockHash(pub [u8; 32]);
-
-impl std::fmt::Debug for BlockHash {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for b in &self.0[..4] {
-            write!(f, "{b:02x}")?;
-        }
-        Ok(())
-    }
-}
+use crate::ids::{BlockHash, ValidatorIndex, View};
 
 const KIND_VOTE: u8 = 1;
 const KIND_TIMEOUT: u8 = 2;
@@ -62,7 +44,7 @@ pub struct SignerBitmap {
 impl SignerBitmap {
     /// An empty bitmap for a committee of `n`.
     pub fn new(n: usize) -> Self {
-        let n = n.min(crate::committee::MAX_COMMITTEE) as u16;
+        let n = n.min(MAX_COMMITTEE) as u16;
         Self {
             n,
             bits: vec![0; usize::from(n).div_ceil(8)],
@@ -72,7 +54,7 @@ impl SignerBitmap {
     pub fn from_parts(n: u16, bits: Vec<u8>) -> Result<Self> {
         let want = usize::from(n).div_ceil(8);
         let tail_ok = n.is_multiple_of(8) || bits.last().is_none_or(|b| b >> (n % 8) == 0);
-        if bits.len() != want || !tail_ok || usize::from(n) > crate::committee::MAX_COMMITTEE {
+        if bits.len() != want || !tail_ok || usize::from(n) > MAX_COMMITTEE {
             return Err(Error::Malformed {
                 what: "signer bitmap",
                 why: "length does not match its committee size",
@@ -268,138 +250,116 @@ pub struct Timeout {
     pub signature: Signature,
 }
 
-/// The signed part of a block: everything except the transactions, which it commits to through
-/// `payload_root`.
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub struct BlockHeader {
-    /// Committee epoch.
-    pub epoch: u64,
-    /// View in which it was proposed.
-    pub view: View,
-    /// Distance from genesis.
-    pub height: u64,
-    /// Proposer's time, milliseconds since the Unix epoch; strictly above the parent's.
-    pub timestamp_ms: u64,
-    /// Hash of the parent block (equals `qc.block_hash`).
-    pub parent_hash: BlockHash,
-    /// Merkle root of the transactions ([`crate::merkle`]).
-    pub payload_root: [u8; 32],
-    /// Application state commitment, filled and checked by [`crate::core::Application`].
-    pub state_root: [u8; 32],
-    /// Leader of `view`.
-    pub proposer: ValidatorIndex,
-    /// Certificate of the parent.
-    pub qc: QuorumCert,
-}
-
-impl BlockHeader {
-    /// SHA-256 of the domain tag and the canonical header encoding.
-    pub fn hash(&self) -> BlockHash {
-        BlockHash(crypto::sha256(&[
-            b"CYPHERBFT-BLOCK-V1",
-            &codec::encode_to_vec(self),
-        ]))
+impl Encode for SignerBitmap {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&(self.len() as u16).to_be_bytes());
+        out.extend_from_slice(self.as_bytes());
     }
 }
-
-/// A header with its transactions (opaque bytes) and its cached hash.
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub struct Block {
-    header: BlockHeader,
-    payload: Vec<Vec<u8>>,
-    tx_ids: Vec<[u8; 32]>,
-    hash: BlockHash,
-}
-
-impl Block {
-    /// Builds a block, computing the payload root and the hash.
-    pub fn new(mut header: BlockHeader, payload: Vec<Vec<u8>>) -> Self {
-        let tx_ids: Vec<[u8; 32]> = payload.iter().map(|t| merkle::leaf_hash(t)).collect();
-        header.payload_root = merkle::root_of_leaves(&tx_ids);
-        let hash = header.hash();
-        Self {
-            header,
-            payload,
-            tx_ids,
-            hash,
-        }
-    }
-
-    /// Rebuilds a decoded block, refusing a payload that does not match the header's root.
-    pub fn from_parts(header: BlockHeader, payload: Vec<Vec<u8>>) -> Result<Self> {
-        let tx_ids: Vec<[u8; 32]> = payload.iter().map(|t| merkle::leaf_hash(t)).collect();
-        if merkle::root_of_leaves(&tx_ids) != header.payload_root {
-            return Err(Error::Malformed {
-                what: "block",
-                why: "payload does not match its root",
+impl Decode for SignerBitmap {
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        let n = r.u16("bitmap size")?;
+        if usize::from(n) > MAX_COMMITTEE {
+            return Err(Error::TooLong {
+                what: "bitmap",
+                len: n.into(),
+                max: MAX_COMMITTEE,
             });
         }
-        let hash = header.hash();
+        let bits = r.take(usize::from(n).div_ceil(8), "bitmap")?.to_vec();
+        SignerBitmap::from_parts(n, bits)
+    }
+}
+
+impl Encode for QuorumCert {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.epoch.to_be_bytes());
+        out.extend_from_slice(&self.view.to_be_bytes());
+        self.block_hash.encode(out);
+        self.signers.encode(out);
+        match &self.signature {
+            None => out.push(0),
+            Some(s) => {
+                out.push(1);
+                s.encode(out);
+            }
+        }
+    }
+}
+impl Decode for QuorumCert {
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
         Ok(Self {
-            header,
-            payload,
-            tx_ids,
-            hash,
+            epoch: r.u64("qc epoch")?,
+            view: r.u64("qc view")?,
+            block_hash: BlockHash::decode(r)?,
+            signers: SignerBitmap::decode(r)?,
+            signature: if r.flag("qc signature tag")? {
+                Some(Signature::decode(r)?)
+            } else {
+                None
+            },
         })
     }
+}
 
-    /// The genesis block of a committee: view 0, height 0, agreed start time.
-    pub fn genesis(committee: &Committee, timestamp_ms: u64, state_root: [u8; 32]) -> Arc<Self> {
-        Arc::new(Self::new(
-            BlockHeader {
-                epoch: committee.epoch(),
-                view: 0,
-                height: 0,
-                timestamp_ms,
-                parent_hash: BlockHash::default(),
-                payload_root: [0; 32],
-                state_root,
-                proposer: 0,
-                qc: QuorumCert::genesis(committee.epoch(), BlockHash::default(), committee.size()),
-            },
-            Vec::new(),
-        ))
+impl Encode for TimeoutCert {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.epoch.to_be_bytes());
+        out.extend_from_slice(&self.view.to_be_bytes());
+        self.signers.encode(out);
+        self.signature.encode(out);
     }
+}
+impl Decode for TimeoutCert {
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        Ok(Self {
+            epoch: r.u64("tc epoch")?,
+            view: r.u64("tc view")?,
+            signers: SignerBitmap::decode(r)?,
+            signature: Signature::decode(r)?,
+        })
+    }
+}
 
-    /// The header.
-    pub fn header(&self) -> &BlockHeader {
-        &self.header
+impl Encode for Vote {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.epoch.to_be_bytes());
+        out.extend_from_slice(&self.view.to_be_bytes());
+        self.block_hash.encode(out);
+        out.extend_from_slice(&self.signer.to_be_bytes());
+        self.signature.encode(out);
     }
-    /// The transactions.
-    pub fn payload(&self) -> &[Vec<u8>] {
-        &self.payload
+}
+impl Decode for Vote {
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        Ok(Self {
+            epoch: r.u64("vote epoch")?,
+            view: r.u64("vote view")?,
+            block_hash: BlockHash::decode(r)?,
+            signer: r.u16("vote signer")?,
+            signature: Signature::decode(r)?,
+        })
     }
-    /// Transaction ids (Merkle leaf hashes), in payload order.
-    pub fn tx_ids(&self) -> &[[u8; 32]] {
-        &self.tx_ids
+}
+
+impl Encode for Timeout {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.epoch.to_be_bytes());
+        out.extend_from_slice(&self.view.to_be_bytes());
+        self.high_qc.encode(out);
+        out.extend_from_slice(&self.signer.to_be_bytes());
+        self.signature.encode(out);
     }
-    /// The block's hash.
-    pub fn hash(&self) -> BlockHash {
-        self.hash
-    }
-    /// View it was proposed in.
-    pub fn view(&self) -> View {
-        self.header.view
-    }
-    /// Height.
-    pub fn height(&self) -> u64 {
-        self.header.height
-    }
-    /// Parent hash.
-    pub fn parent_hash(&self) -> BlockHash {
-        self.header.parent_hash
-    }
-    /// QC of the parent.
-    pub fn qc(&self) -> &QuorumCert {
-        &self.header.qc
-    }
-    /// Agreed timestamp.
-    pub fn timestamp_ms(&self) -> u64 {
-        self.header.timestamp_ms
-    }
-    /// Size in bytes of the transactions (without framing).
-    pub fn payload_bytes(&self) -> usize {
-        self.payload.iter().map(Vec::len).sum()
+}
+impl Decode for Timeout {
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        Ok(Self {
+            epoch: r.u64("timeout epoch")?,
+            view: r.u64("timeout view")?,
+            high_qc: QuorumCert::decode(r)?,
+            signer: r.u16("timeout signer")?,
+            signature: Signature::decode(r)?,
+        })
     }
 }
 

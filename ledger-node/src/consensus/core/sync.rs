@@ -4,9 +4,10 @@
 use std::sync::Arc;
 
 use super::{Core, MAX_PARKED, Parked};
-use crate::committee::ValidatorIndex;
-use crate::messages::{DropReason, Message};
-use crate::types::{Block, BlockHash};
+use crate::consensus::messages::{DropReason, Message};
+use crate::ids::BlockHash;
+use crate::ids::ValidatorIndex;
+use crate::types::Block;
 
 impl Core {
     // ---- catching up -----------------------------------------------------------------------
@@ -20,7 +21,7 @@ impl Core {
     }
 
     pub(super) fn request_block(&mut self, hash: BlockHash, from: ValidatorIndex) {
-        if self.store.contains(&hash) {
+        if self.tree.contains(&hash) {
             return;
         }
         if let Some(&at) = self.wanted.get(&hash)
@@ -69,21 +70,21 @@ impl Core {
             }
             self.wanted.remove(&b.hash());
             expect = Some(b.parent_hash());
-            let stop = self.store.contains(&b.parent_hash()) || b.height() <= self.store.root().height() + 1;
+            let stop = self.tree.contains(&b.parent_hash()) || b.height() <= self.tree.root().height() + 1;
             run.push(b);
             if stop {
                 break;
             }
         }
         let Some(oldest) = run.last().cloned() else { return };
-        if !self.store.contains(&oldest.parent_hash()) && oldest.height() > self.store.root().height() + 1 {
+        if !self.tree.contains(&oldest.parent_hash()) && oldest.height() > self.tree.root().height() + 1 {
             self.request_block(oldest.parent_hash(), from);
         }
         for b in run.into_iter().rev() {
-            if self.store.contains(&b.hash()) {
+            if self.tree.contains(&b.hash()) {
                 continue;
             }
-            if self.store.contains(&b.parent_hash()) {
+            if self.tree.contains(&b.parent_hash()) {
                 self.insert_synced(from, b);
             } else {
                 let parent = b.parent_hash();
@@ -96,11 +97,11 @@ impl Core {
         let h = b.hash();
         // The application executes fetched blocks too, so their children can be checked and
         // voted on; a certified block whose state root we cannot reproduce is refused.
-        let app_ok = match self.store.get(&b.parent_hash()).cloned() {
+        let app_ok = match self.tree.get(&b.parent_hash()).cloned() {
             Some(parent) => self.app.check_block(&parent, &b),
             None => false,
         };
-        if app_ok && self.store.insert(b.clone()) {
+        if app_ok && self.tree.insert(b.clone()) {
             self.process_qc(b.qc(), from);
             self.unpark(h);
         } else {
@@ -122,7 +123,7 @@ impl Core {
             match item {
                 Parked::Proposal(from, p) => self.on_proposal(from, p),
                 Parked::Synced(from, b) => {
-                    if !self.store.contains(&b.hash()) {
+                    if !self.tree.contains(&b.hash()) {
                         self.insert_synced(from, b);
                     }
                 }

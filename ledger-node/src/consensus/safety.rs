@@ -21,10 +21,11 @@
 use std::sync::{Arc, Mutex};
 
 use crate::codec::{Decode, Encode, Reader};
-use crate::committee::ValidatorIndex;
 use crate::crypto::KeyPair;
 use crate::error::{Error, Result};
-use crate::types::{Block, QuorumCert, Timeout, View, Vote, timeout_signing_bytes, vote_signing_bytes};
+use crate::ids::ValidatorIndex;
+use crate::ids::View;
+use crate::types::{Block, QuorumCert, Timeout, Vote, timeout_signing_bytes, vote_signing_bytes};
 
 /// Everything a validator must remember across restarts to stay safe.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -13,7 +13,7 @@
 //! Other validators keep the votes unchecked and only aggregate them if the next leader fails to
 //! show up (at their timeout), so a crashed leader cannot swallow a QC. Seeing a QC for block B1
 //! whose parent B0 was proposed in the view just before commits B0 and its uncommitted ancestors
-//! (the two-chain rule; the lock that makes it safe is in [`crate::safety`]).
+//! (the two-chain rule; the lock that makes it safe is in [`crate::consensus::safety`]).
 
 mod io;
 mod sync;
@@ -23,18 +23,20 @@ pub use io::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
-use crate::aggregator::Aggregator;
-use crate::committee::{Committee, ValidatorIndex};
+use crate::committee::Committee;
+use crate::consensus::aggregator::Aggregator;
+use crate::consensus::block_tree::BlockTree;
+use crate::consensus::mempool::Mempool;
+use crate::consensus::messages::{
+    DropCounters, DropReason, Message, Proposal, VerifiedBody, VerifiedMessage,
+};
+use crate::consensus::pacemaker::Pacemaker;
+use crate::consensus::safety::{SafetyRules, SafetyStorage};
 use crate::crypto::KeyPair;
 use crate::error::Result;
-use crate::mempool::Mempool;
-use crate::messages::{DropCounters, DropReason, Message, Proposal, VerifiedBody, VerifiedMessage};
-use crate::pacemaker::Pacemaker;
-use crate::safety::{SafetyRules, SafetyStorage};
-use crate::store::BlockStore;
-use crate::types::{
-    Block, BlockHash, BlockHeader, QuorumCert, Timeout, TimeoutCert, View, Vote, vote_signing_bytes,
-};
+use crate::ids::ValidatorIndex;
+use crate::ids::{BlockHash, View};
+use crate::types::{Block, BlockHeader, QuorumCert, Timeout, TimeoutCert, Vote, vote_signing_bytes};
 
 // Few and short-lived (bounded by MAX_PARKED).
 #[allow(clippy::large_enum_variant)]
@@ -52,7 +54,7 @@ pub struct Core {
     me: ValidatorIndex,
     safety: SafetyRules,
     app: Box<dyn Application>,
-    store: BlockStore,
+    tree: BlockTree,
     pacemaker: Pacemaker,
     mempool: Mempool,
     high_qc: QuorumCert,
@@ -80,7 +82,7 @@ impl std::fmt::Debug for Core {
             .field("me", &self.me)
             .field("view", &self.pacemaker.view())
             .field("high_qc", &self.high_qc.view)
-            .field("root_height", &self.store.root().height())
+            .field("root_height", &self.tree.root().height())
             .finish()
     }
 }
@@ -98,15 +100,15 @@ impl Core {
         recovery: Recovery,
     ) -> Result<Self> {
         let safety = SafetyRules::new(key, me, committee.epoch(), recovery.root_qc.clone(), storage)?;
-        let mut store = BlockStore::new(recovery.root.clone(), config.retain_committed_blocks);
+        let mut tree = BlockTree::new(recovery.root.clone(), config.retain_committed_blocks);
         let mut high_qc = recovery.root_qc.clone();
         for b in &recovery.blocks {
-            if store.insert(b.clone()) && b.qc().view > high_qc.view {
+            if tree.insert(b.clone()) && b.qc().view > high_qc.view {
                 high_qc = b.qc().clone();
             }
         }
         let rec = safety.record();
-        if rec.high_qc.view > high_qc.view && store.contains(&rec.high_qc.block_hash) {
+        if rec.high_qc.view > high_qc.view && tree.contains(&rec.high_qc.block_hash) {
             high_qc = rec.high_qc.clone();
         }
         let start_view = (high_qc.view.saturating_add(1)).max(rec.last_voted_view).max(1);
@@ -122,7 +124,7 @@ impl Core {
             me,
             safety,
             app,
-            store,
+            tree,
             high_qc,
             votes: BTreeMap::new(),
             voted: BTreeSet::new(),
@@ -184,7 +186,7 @@ impl Core {
     }
     /// Last committed block.
     pub fn committed_root(&self) -> &Arc<Block> {
-        self.store.root()
+        self.tree.root()
     }
     /// Drop counters.
     pub fn drops(&self) -> &DropCounters {
@@ -205,15 +207,15 @@ impl Core {
     }
     /// Blocks held in memory.
     pub fn stored_blocks(&self) -> usize {
-        self.store.len()
+        self.tree.len()
     }
     /// Whether the block is held in memory (committed and retained, or above the root).
     pub fn holds_block(&self, h: &BlockHash) -> bool {
-        self.store.contains(h)
+        self.tree.contains(h)
     }
     /// A block held in memory.
     pub fn block(&self, h: &BlockHash) -> Option<&Arc<Block>> {
-        self.store.get(h)
+        self.tree.get(h)
     }
 
     fn drop(&mut self, r: DropReason) {
@@ -242,7 +244,7 @@ impl Core {
                 self.maybe_propose();
             }
             VerifiedBody::BlockRequest(h, max) => {
-                let blocks = self.store.ancestors(&h, usize::from(max));
+                let blocks = self.tree.ancestors(&h, usize::from(max));
                 if !blocks.is_empty() {
                     self.send(from, Message::BlockResponse(blocks));
                 }
@@ -438,14 +440,14 @@ impl Core {
 
     /// Everything a QC teaches: the view is over, maybe a higher QC to extend, maybe a commit.
     fn process_qc(&mut self, qc: &QuorumCert, hint: ValidatorIndex) {
-        let known = self.store.contains(&qc.block_hash);
+        let known = self.tree.contains(&qc.block_hash);
         if known && qc.view > self.high_qc.view {
             self.high_qc = qc.clone();
             let floor = (qc.view.saturating_add(1), BlockHash::default());
             self.votes = self.votes.split_off(&floor);
             self.voted = self.voted.split_off(&(qc.view.saturating_add(1), 0));
         }
-        if !known && qc.view > self.store.root().view() {
+        if !known && qc.view > self.tree.root().view() {
             if self.parked_qcs.len() < MAX_PARKED {
                 self.parked_qcs
                     .entry(qc.block_hash)
@@ -468,21 +470,21 @@ impl Core {
     /// The two-chain rule: a QC for b1 whose parent b0 was proposed in the view just before
     /// means b0 is final.
     fn try_commit(&mut self, qc: &QuorumCert) {
-        let Some(b1) = self.store.get(&qc.block_hash) else {
+        let Some(b1) = self.tree.get(&qc.block_hash) else {
             return;
         };
-        let Some(b0) = self.store.get(&b1.parent_hash()) else {
+        let Some(b0) = self.tree.get(&b1.parent_hash()) else {
             return;
         };
         if b1.view() != b0.view() + 1 {
             return;
         }
-        if b0.height() <= self.store.root().height() {
+        if b0.height() <= self.tree.root().height() {
             return;
         }
         let b0_qc = b1.qc().clone();
         let target = b0.hash();
-        let chain = self.store.commit(&target);
+        let chain = self.tree.commit(&target);
         for (i, b) in chain.iter().enumerate() {
             let qc = match chain.get(i + 1) {
                 Some(child) => child.qc().clone(),
@@ -503,7 +505,7 @@ impl Core {
         if self.committee.leader(v) != self.me || self.proposed_view >= v {
             return;
         }
-        let Some(parent) = self.store.get(&self.high_qc.block_hash).cloned() else {
+        let Some(parent) = self.tree.get(&self.high_qc.block_hash).cloned() else {
             return;
         };
         let tc = if self.high_qc.view + 1 == v {
@@ -515,7 +517,7 @@ impl Core {
             }
         };
         let in_flight: usize = self
-            .store
+            .tree
             .uncommitted_chain(&parent.hash())
             .unwrap_or_default()
             .iter()
@@ -544,7 +546,7 @@ impl Core {
             self.proposed_view = v;
             return;
         }
-        let exclude = self.store.pending_tx_ids(&parent.hash());
+        let exclude = self.tree.pending_tx_ids(&parent.hash());
         let payload = self
             .mempool
             .batch(self.config.max_block_txs, self.config.max_block_bytes, &exclude);
@@ -583,19 +585,19 @@ impl Core {
             self.on_tc(tc.clone());
         }
         self.process_qc(b.qc(), from);
-        if self.store.contains(&b.hash()) {
+        if self.tree.contains(&b.hash()) {
             return;
         }
-        if b.height() <= self.store.root().height() {
+        if b.height() <= self.tree.root().height() {
             return self.drop(DropReason::Stale);
         }
-        let Some(parent) = self.store.get(&b.parent_hash()).cloned() else {
+        let Some(parent) = self.tree.get(&b.parent_hash()).cloned() else {
             let parent_hash = b.parent_hash();
             self.park(parent_hash, Parked::Proposal(from, p));
             self.request_block(parent_hash, from);
             return;
         };
-        if !self.valid_block(&parent, &b) || !self.store.insert(b.clone()) {
+        if !self.valid_block(&parent, &b) || !self.tree.insert(b.clone()) {
             return self.drop(DropReason::InvalidBlock);
         }
         self.try_vote(&b, &parent);
@@ -614,7 +616,7 @@ impl Core {
         {
             return false;
         }
-        let mut seen = self.store.pending_tx_ids(&parent.hash());
+        let mut seen = self.tree.pending_tx_ids(&parent.hash());
         for id in b.tx_ids() {
             if !seen.insert(*id) || self.mempool.is_committed(id) {
                 return false;
@@ -683,8 +685,8 @@ mod tests {
     #[test]
     fn a_restarted_core_keeps_the_mempool_handed_to_it() {
         use crate::committee::{LeaderRule, ValidatorInfo};
+        use crate::consensus::safety::MemoryStorage;
         use crate::merkle::leaf_hash;
-        use crate::safety::MemoryStorage;
 
         let keys: Vec<KeyPair> = (0..4).map(|i| KeyPair::for_test(5, i)).collect();
         let members = keys
@@ -706,7 +708,7 @@ mod tests {
                 0,
                 keys[0].clone(),
                 Box::new(storage.clone()),
-                Box::new(crate::core::NoApplication),
+                Box::new(crate::consensus::core::NoApplication),
                 recovery,
             )
             .unwrap()

@@ -3,8 +3,9 @@
 use std::sync::Arc;
 
 use super::{Behaviour, Simulation};
-use crate::messages::{Message, Proposal};
-use crate::types::{Block, BlockHash, BlockHeader, Vote, vote_signing_bytes};
+use crate::consensus::messages::{Message, Proposal};
+use crate::ids::BlockHash;
+use crate::types::{Block, BlockHeader, Vote, vote_signing_bytes};
 
 impl Simulation {
     pub(super) fn others(&self, node: usize) -> Vec<usize> {

@@ -6,9 +6,9 @@ use std::collections::HashSet;
 use rand::rngs::StdRng;
 
 use super::{Behaviour, Simulation};
-use crate::core::Core;
-use crate::messages::Message;
-use crate::types::{BlockHash, View};
+use crate::consensus::core::Core;
+use crate::consensus::messages::Message;
+use crate::ids::{BlockHash, View};
 
 impl Simulation {
     pub(super) fn log_outgoing(&mut self, node: usize, msg: &Message) {
@@ -55,7 +55,7 @@ impl Simulation {
         let seqs: Vec<Vec<BlockHash>> = nodes.iter().map(|&i| self.committed_hashes(i)).collect();
         let longest = seqs.iter().max_by_key(|s| s.len()).cloned().unwrap_or_default();
         for (k, s) in seqs.iter().enumerate() {
-            if !crate::core::consistent(s, &longest) {
+            if !crate::consensus::core::consistent(s, &longest) {
                 return Err(format!("node {} committed a conflicting block", nodes[k]));
             }
         }

@@ -15,9 +15,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::aggregator::{AggregationStats, Aggregator};
 use crate::committee::Committee;
-use crate::types::{TimeoutCert, View, timeout_signing_bytes};
+use crate::consensus::aggregator::{AggregationStats, Aggregator};
+use crate::ids::View;
+use crate::types::{TimeoutCert, timeout_signing_bytes};
 
 /// Timer settings.
 #[derive(Clone, Debug)]
@@ -185,11 +186,6 @@ impl Pacemaker {
             }
         }
         None
-    }
-
-    /// Number of views with collected timeouts (bounded by the far-future window).
-    pub fn pending_views(&self) -> usize {
-        self.timeouts.len()
     }
 }
 

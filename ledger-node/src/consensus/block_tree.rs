@@ -1,23 +1,24 @@
 //! The in-memory block tree above the last committed block, plus a window of recently committed
 //! blocks kept to answer peers that are catching up. Durable history is the node's business
-//! (part 2 keeps it in SQLite and serves older blocks from there).
+//! (`node::store` keeps it in SQLite and serves older blocks from there).
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
-use crate::types::{Block, BlockHash};
+use crate::ids::BlockHash;
+use crate::types::Block;
 
 /// Blocks by hash, rooted at the last committed block.
 #[derive(Debug)]
-pub struct BlockStore {
+pub struct BlockTree {
     blocks: HashMap<BlockHash, Arc<Block>>,
     root: Arc<Block>,
     retained: VecDeque<BlockHash>,
     retain: usize,
 }
 
-impl BlockStore {
-    /// A store whose committed root is `root`.
+impl BlockTree {
+    /// A tree whose committed root is `root`.
     pub fn new(root: Arc<Block>, retain: usize) -> Self {
         let mut blocks = HashMap::new();
         blocks.insert(root.hash(), root.clone());
@@ -220,7 +221,7 @@ mod tests {
             2,
             0,
         );
-        let mut s = BlockStore::new(root.clone(), 2);
+        let mut s = BlockTree::new(root.clone(), 2);
         let a = child(&root, 3, 1);
         let b = child(&a, 4, 5);
         let fork = child(&root, 5, 2);

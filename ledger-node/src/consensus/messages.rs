@@ -11,7 +11,7 @@
 //! - vote / timeout: right epoch, the signer is a member and is the sender; the timeout's QC
 //!   verifies. Their signatures are *not* checked one by one: they are checked when 2f+1 of them are
 //!   aggregated into a certificate (one pairing), with a per-signature fallback only if that fails
-//!   ([`crate::aggregator`]). The sender is authenticated by the transport, so a bad signature can
+//!   ([`super::aggregator`]). The sender is authenticated by the transport, so a bad signature can
 //!   only ever speak for its own sender;
 //! - certificates (TC, sync info): full aggregate check;
 //! - block responses: structure and epoch; the core then accepts only blocks whose hash it asked
@@ -25,10 +25,12 @@
 
 use std::sync::Arc;
 
-use crate::codec;
-use crate::committee::{Committee, ValidatorIndex};
+use crate::codec::{self, decode_exact};
+use crate::committee::Committee;
 use crate::error::Error;
-use crate::types::{Block, BlockHash, QuorumCert, Timeout, TimeoutCert, View, Vote};
+use crate::ids::ValidatorIndex;
+use crate::ids::{BlockHash, View};
+use crate::types::{Block, QuorumCert, Timeout, TimeoutCert, Vote};
 
 /// A leader's proposal: the block and, when the view follows a timeout, the TC that ended the
 /// previous view.
@@ -40,7 +42,7 @@ pub struct Proposal {
     pub tc: Option<TimeoutCert>,
 }
 
-/// Every message validators exchange (the wire form; see [`crate::codec`]).
+/// Every message validators exchange (the wire form; see [`super::wire`]).
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub enum Message {
     /// A new block from the leader.
@@ -261,9 +263,9 @@ impl UnverifiedMessage {
         Self { from, msg }
     }
 
-    /// Decodes a frame received from `from`.
+    /// Decodes a frame received from `from` (the encoding is [`super::wire`]'s).
     pub fn decode(from: ValidatorIndex, bytes: &[u8]) -> Result<Self, DropReason> {
-        codec::decode_message(bytes)
+        decode_exact::<Message>(bytes)
             .map(|msg| Self { from, msg })
             .map_err(|_| DropReason::Malformed)
     }

@@ -7,8 +7,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::committee::{Committee, ValidatorIndex};
+use crate::committee::Committee;
 use crate::crypto::{self, Signature};
+use crate::ids::ValidatorIndex;
 use crate::types::SignerBitmap;
 
 /// Counters of the aggregation work done (for benchmarks and metrics).

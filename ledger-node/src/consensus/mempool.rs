@@ -10,8 +10,8 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::codec::MAX_TX_BYTES;
+use crate::consensus::messages::DropReason;
 use crate::merkle::leaf_hash;
-use crate::messages::DropReason;
 
 /// Size limits of the mempool.
 #[derive(Clone, Debug)]

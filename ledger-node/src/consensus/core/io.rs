@@ -4,12 +4,14 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use crate::aggregator::AggregationStats;
-use crate::committee::{Committee, ValidatorIndex};
-use crate::mempool::{Mempool, MempoolConfig};
-use crate::messages::{Message, VerifiedMessage};
-use crate::pacemaker::PacemakerConfig;
-use crate::types::{Block, BlockHash, QuorumCert, View};
+use crate::committee::Committee;
+use crate::consensus::aggregator::AggregationStats;
+use crate::consensus::mempool::{Mempool, MempoolConfig};
+use crate::consensus::messages::{Message, VerifiedMessage};
+use crate::consensus::pacemaker::PacemakerConfig;
+use crate::ids::ValidatorIndex;
+use crate::ids::{BlockHash, View};
+use crate::types::{Block, QuorumCert};
 
 /// Tuning of one validator.
 #[derive(Clone, Debug)]
@@ -78,7 +80,7 @@ pub enum Timer {
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum Input {
-    /// A message that passed [`crate::messages::UnverifiedMessage::verify`].
+    /// A message that passed [`crate::consensus::messages::UnverifiedMessage::verify`].
     Message(VerifiedMessage),
     /// A timer armed by [`Action::SetTimer`] fired.
     Timer(Timer),

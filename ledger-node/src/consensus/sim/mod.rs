@@ -29,15 +29,17 @@ use std::time::Instant;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::codec;
-use crate::committee::{Committee, LeaderRule, ValidatorIndex, ValidatorInfo};
-use crate::core::{Action, CommittedBlock, Config, Core, Input, NoApplication, Recovery, Timer};
+use crate::committee::{Committee, LeaderRule, ValidatorInfo};
+use crate::consensus::core::{Action, CommittedBlock, Config, Core, Input, NoApplication, Recovery, Timer};
+use crate::consensus::mempool::Mempool;
+use crate::consensus::messages::{Message, UnverifiedMessage};
+use crate::consensus::safety::MemoryStorage;
+use crate::consensus::wire::encode_message;
 use crate::crypto::KeyPair;
-use crate::mempool::Mempool;
+use crate::ids::ValidatorIndex;
+use crate::ids::{BlockHash, View};
 use crate::merkle::leaf_hash;
-use crate::messages::{Message, UnverifiedMessage};
-use crate::safety::MemoryStorage;
-use crate::types::{Block, BlockHash, View};
+use crate::types::Block;
 
 /// How a simulated node behaves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -543,7 +545,7 @@ impl Simulation {
         };
         self.delivered += 1;
         let unverified = if self.config.wire {
-            match UnverifiedMessage::decode(from, &codec::encode_message(&msg)) {
+            match UnverifiedMessage::decode(from, &encode_message(&msg)) {
                 Ok(m) => m,
                 Err(r) => return core.record_drop(r),
             }
