@@ -16,9 +16,11 @@ use crate::payment::{IncomingLeg, OutgoingLeg, Payment, PaymentState, outgoing_t
 use crate::store::Write;
 use crate::switch::{self, Decision, Incoming, SwitchTables};
 
-/// What processing a page asks for once it is committed.
-#[derive(Default)]
-struct PageEffects {
+/// A page of one ledger's events as it is processed: the ledger and the switching tables it is
+/// read against, and what it asks for once it is committed.
+struct EventPage<'a> {
+    ledger: &'a LedgerId,
+    tables: SwitchTables,
     writes: Vec<Write>,
     drive: Vec<Uuid>,
 }
@@ -57,40 +59,38 @@ pub(super) async fn follow(connector: Arc<Connector>, ledger: LedgerId, mut curs
         if next == cursor {
             continue;
         }
-        let mut effects = PageEffects::default();
-        let tables = connector.tables();
+        let mut work = EventPage {
+            ledger: &ledger,
+            tables: connector.tables(),
+            writes: Vec::new(),
+            drive: Vec::new(),
+        };
         for event in &events {
-            connector.on_event(&tables, &ledger, event, &mut effects);
+            connector.on_event(&mut work, event);
         }
-        effects.writes.push(Write::Cursor(ledger.clone(), next));
-        if !connector.commit(effects.writes).await {
+        work.writes.push(Write::Cursor(ledger.clone(), next));
+        if !connector.commit(work.writes).await {
             return;
         }
         cursor = next;
-        for id in effects.drive {
+        for id in work.drive {
             connector.spawn_driver(id);
         }
     }
 }
 
 impl Connector {
-    fn on_event(
-        &self,
-        tables: &SwitchTables,
-        ledger: &LedgerId,
-        event: &LedgerEvent,
-        effects: &mut PageEffects,
-    ) {
+    fn on_event(&self, work: &mut EventPage<'_>, event: &LedgerEvent) {
         let transfer = &event.transfer;
-        let Some(ours) = tables.ledgers.get(ledger).map(|l| &l.account) else {
+        let Some(ours) = work.tables.ledgers.get(work.ledger).map(|l| &l.account) else {
             return;
         };
         if &transfer.to == ours {
-            let id = payment_id(ledger, transfer.id);
+            let id = payment_id(work.ledger, transfer.id);
             match event.kind {
-                EventKind::Prepared => self.on_incoming(tables, ledger, event, effects),
+                EventKind::Prepared => self.on_incoming(work, event),
                 EventKind::Fulfilled => {
-                    self.stage(id, &mut effects.writes, |p, now| {
+                    self.stage(id, &mut work.writes, |p, now| {
                         (p.state == PaymentState::Fulfilling).then(|| {
                             p.state = PaymentState::Fulfilled;
                             trail(
@@ -107,7 +107,7 @@ impl Connector {
                     } else {
                         "rejected"
                     };
-                    self.stage(id, &mut effects.writes, |p, now| match p.state {
+                    self.stage(id, &mut work.writes, |p, now| match p.state {
                         PaymentState::Rejecting => {
                             p.state = PaymentState::Rejected;
                             Some(trail(now, "incoming_rejected", format!("incoming escrow {how}")))
@@ -125,13 +125,13 @@ impl Connector {
             let Some(id) = self.lock_inflight().by_outgoing(&transfer.id) else {
                 return;
             };
-            self.on_outgoing(id, event, effects);
+            self.on_outgoing(id, event, work);
         }
     }
 
-    fn on_outgoing(&self, id: Uuid, event: &LedgerEvent, effects: &mut PageEffects) {
+    fn on_outgoing(&self, id: Uuid, event: &LedgerEvent, work: &mut EventPage<'_>) {
         let transfer = &event.transfer;
-        let staged = self.stage(id, &mut effects.writes, |p, now| {
+        let staged = self.stage(id, &mut work.writes, |p, now| {
             if !matches!(p.state, PaymentState::Forwarding | PaymentState::Forwarded) {
                 return None;
             }
@@ -179,17 +179,12 @@ impl Connector {
         if let Some(p) = staged
             && matches!(p.state, PaymentState::Fulfilling | PaymentState::Rejecting)
         {
-            effects.drive.push(p.id);
+            work.drive.push(p.id);
         }
     }
 
-    fn on_incoming(
-        &self,
-        tables: &SwitchTables,
-        ledger: &LedgerId,
-        event: &LedgerEvent,
-        effects: &mut PageEffects,
-    ) {
+    fn on_incoming(&self, work: &mut EventPage<'_>, event: &LedgerEvent) {
+        let (tables, ledger) = (&work.tables, work.ledger);
         let transfer = &event.transfer;
         let id = payment_id(ledger, transfer.id);
         if self.lock_inflight().contains(&id) {
@@ -295,9 +290,9 @@ impl Connector {
             inflight.insert(payment.clone());
             self.metrics.in_flight.set(inflight.len() as i64);
         }
-        effects.writes.push(Write::Payment(Box::new(payment)));
-        effects.writes.push(Write::Trail { payment: id, entry });
-        effects.drive.push(id);
+        work.writes.push(Write::Payment(Box::new(payment)));
+        work.writes.push(Write::Trail { payment: id, entry });
+        work.drive.push(id);
     }
 }
 
