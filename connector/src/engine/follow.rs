@@ -5,14 +5,16 @@
 
 use std::sync::Arc;
 
-use htlc::ErrorCode;
-use plugins::{EventCursor, EventKind, LedgerEvent};
+use htlc::{ErrorCode, EscrowStatus, Timestamp};
+use plugins::{EventCursor, EventKind, LedgerEvent, Transfer};
 use uuid::Uuid;
 
 use super::{Connector, trail};
 use crate::LedgerId;
 use crate::layers::validate::EscrowTerms;
-use crate::payment::{IncomingLeg, OutgoingLeg, Payment, PaymentState, outgoing_transfer_id, payment_id};
+use crate::payment::{
+    IncomingLeg, OutgoingLeg, Payment, PaymentState, TrailEntry, outgoing_transfer_id, payment_id,
+};
 use crate::store::Write;
 use crate::switch::{self, Decision, Incoming, SwitchTables};
 
@@ -130,51 +132,8 @@ impl Connector {
     }
 
     fn on_outgoing(&self, id: Uuid, event: &LedgerEvent, work: &mut EventPage<'_>) {
-        let transfer = &event.transfer;
         let staged = self.stage(id, &mut work.writes, |p, now| {
-            if !matches!(p.state, PaymentState::Forwarding | PaymentState::Forwarded) {
-                return None;
-            }
-            match event.kind {
-                EventKind::Prepared => (p.state == PaymentState::Forwarding).then(|| {
-                    p.state = PaymentState::Forwarded;
-                    p.outgoing_memo = None;
-                    trail(now, "outgoing_prepared", "outgoing escrow prepared")
-                }),
-                EventKind::Fulfilled => {
-                    let fulfillment = transfer.fulfillment.filter(|f| p.condition.is_fulfilled_by(f))?;
-                    p.state = PaymentState::Fulfilling;
-                    p.fulfillment = Some(fulfillment);
-                    p.outgoing_memo = None;
-                    Some(trail(
-                        now,
-                        "outgoing_fulfilled",
-                        "next hop fulfilled; preimage learned",
-                    ))
-                }
-                EventKind::Rejected => {
-                    // Relay the next hop's own ILP code when it stated one.
-                    let (code, message) = next_hop_reason(transfer.reject_reason.as_deref());
-                    p.state = PaymentState::Rejecting;
-                    p.reject_code = Some(code);
-                    p.reject_message = Some(message);
-                    Some(trail(
-                        now,
-                        "outgoing_rejected",
-                        "next hop rejected the outgoing escrow",
-                    ))
-                }
-                EventKind::Expired => {
-                    p.state = PaymentState::Rejecting;
-                    p.reject_code = Some(ErrorCode::R00_TRANSFER_TIMED_OUT);
-                    p.reject_message = Some("the next hop did not fulfil before expiry".into());
-                    Some(trail(
-                        now,
-                        "outgoing_expired",
-                        "outgoing escrow expired and was refunded",
-                    ))
-                }
-            }
+            outgoing_status(p, event.kind.status(), &event.transfer, SeenIn::Feed, now)
         });
         if let Some(p) = staged
             && matches!(p.state, PaymentState::Fulfilling | PaymentState::Rejecting)
@@ -293,6 +252,78 @@ impl Connector {
         work.writes.push(Write::Payment(Box::new(payment)));
         work.writes.push(Write::Trail { payment: id, entry });
         work.drive.push(id);
+    }
+}
+
+/// Where the connector read an outgoing escrow's status; the payment's trail says which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum SeenIn {
+    /// The ledger's event feed, as it happened.
+    Feed,
+    /// The ledger's answer when asked, after the connector lost track of the escrow.
+    Lookup,
+}
+
+/// Moves a payment waiting on its outgoing escrow by the escrow's `status` (`transfer` as the
+/// ledger shows it); `None` when that changes nothing: the payment no longer waits, the status
+/// is not news, or the preimage does not match.
+pub(super) fn outgoing_status(
+    p: &mut Payment,
+    status: EscrowStatus,
+    transfer: &Transfer,
+    seen: SeenIn,
+    now: Timestamp,
+) -> Option<TrailEntry> {
+    if !matches!(p.state, PaymentState::Forwarding | PaymentState::Forwarded) {
+        return None;
+    }
+    match status {
+        EscrowStatus::Prepared => (p.state == PaymentState::Forwarding).then(|| {
+            p.state = PaymentState::Forwarded;
+            p.outgoing_memo = None;
+            trail(now, "outgoing_prepared", "outgoing escrow prepared")
+        }),
+        EscrowStatus::Fulfilled => {
+            let fulfillment = transfer.fulfillment.filter(|f| p.condition.is_fulfilled_by(f))?;
+            p.state = PaymentState::Fulfilling;
+            p.fulfillment = Some(fulfillment);
+            p.outgoing_memo = None;
+            Some(trail(
+                now,
+                "outgoing_fulfilled",
+                "next hop fulfilled; preimage learned",
+            ))
+        }
+        EscrowStatus::Rejected | EscrowStatus::Expired => {
+            let expired = status == EscrowStatus::Expired;
+            let (code, message) = if expired {
+                (
+                    ErrorCode::R00_TRANSFER_TIMED_OUT,
+                    "the next hop did not fulfil before expiry".to_owned(),
+                )
+            } else {
+                // Relay the next hop's own ILP code when it stated one.
+                next_hop_reason(transfer.reject_reason.as_deref())
+            };
+            p.state = PaymentState::Rejecting;
+            p.reject_code = Some(code);
+            p.reject_message = Some(message);
+            Some(match (seen, expired) {
+                (SeenIn::Feed, false) => {
+                    trail(now, "outgoing_rejected", "next hop rejected the outgoing escrow")
+                }
+                (SeenIn::Feed, true) => trail(
+                    now,
+                    "outgoing_expired",
+                    "outgoing escrow expired and was refunded",
+                ),
+                (SeenIn::Lookup, _) => trail(
+                    now,
+                    "outgoing_final",
+                    format!("outgoing escrow {}", status.as_str()),
+                ),
+            })
+        }
     }
 }
 
