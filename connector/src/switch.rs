@@ -360,63 +360,43 @@ pub(crate) mod tests {
     fn each_layer_rejects_with_its_code() {
         let mut tables = scenario_tables();
         let code = |r: Result<Forward, Rejection>| r.unwrap_err().code;
-        let good = packet("test.ecny.bank-b", 100_100, 20_000);
         assert_eq!(
             code(run(&tables, b"x", 100_100, 20_000, 0)),
             ErrorCode::F01_INVALID_PACKET
         );
-        let nowhere = packet("test.nowhere.x", 100_100, 20_000);
-        assert_eq!(
-            code(run(&tables, &nowhere, 100_100, 20_000, 0)),
-            ErrorCode::F02_UNREACHABLE
-        );
-        let back = packet("test.de.bank-a", 100_100, 20_000);
-        assert_eq!(
-            code(run(&tables, &back, 100_100, 20_000, 0)),
-            ErrorCode::F02_UNREACHABLE,
-            "loop"
-        );
-        let to_us = packet("test.ecny.clearing-bank", 100_100, 20_000);
-        assert_eq!(
-            code(run(&tables, &to_us, 100_100, 20_000, 0)),
-            ErrorCode::F02_UNREACHABLE
-        );
-        let tiny = packet("test.ecny.bank-b", 100, 20_000);
-        assert_eq!(
-            code(run(&tables, &tiny, 100, 20_000, 0)),
-            ErrorCode::R01_INSUFFICIENT_SOURCE_AMOUNT
-        );
-        let short = packet("test.ecny.bank-b", 100_100, 3_000);
-        assert_eq!(
-            code(run(&tables, &short, 100_100, 3_000, 0)),
-            ErrorCode::R02_INSUFFICIENT_TIMEOUT
-        );
+        // Each refused at its own layer: (destination, amount, expiry, code, why).
+        #[rustfmt::skip]
+        let refused = [
+            ("test.nowhere.x", 100_100, 20_000, ErrorCode::F02_UNREACHABLE, "no route"),
+            ("test.de.bank-a", 100_100, 20_000, ErrorCode::F02_UNREACHABLE, "loop"),
+            ("test.ecny.clearing-bank", 100_100, 20_000, ErrorCode::F02_UNREACHABLE, "to us"),
+            ("test.ecny.bank-b", 100, 20_000, ErrorCode::R01_INSUFFICIENT_SOURCE_AMOUNT, "tiny"),
+            ("test.ecny.bank-b", 100_100, 3_000, ErrorCode::R02_INSUFFICIENT_TIMEOUT, "short"),
+        ];
+        for (destination, amount, expiry, expected, why) in refused {
+            let memo = packet(destination, amount, expiry);
+            assert_eq!(code(run(&tables, &memo, amount, expiry, 0)), expected, "{why}");
+        }
 
+        // The limits and the rate, for a good packet with `in_flight` already out.
+        let good = packet("test.ecny.bank-b", 100_100, 20_000);
+        let good_with = |tables: &SwitchTables, in_flight| run(tables, &good, 100_100, 20_000, in_flight);
         tables.default_limits = AccountLimits {
             max_packet_amount: Some(50_000),
             exposure_limit: Some(150_000),
         };
-        assert_eq!(
-            code(run(&tables, &good, 100_100, 20_000, 0)),
-            ErrorCode::F08_AMOUNT_TOO_LARGE
-        );
+        assert_eq!(code(good_with(&tables, 0)), ErrorCode::F08_AMOUNT_TOO_LARGE);
         tables.default_limits.max_packet_amount = None;
         assert_eq!(
-            code(run(&tables, &good, 100_100, 20_000, 60_000)),
+            code(good_with(&tables, 60_000)),
             ErrorCode::T04_INSUFFICIENT_LIQUIDITY
         );
-        assert!(run(&tables, &good, 100_100, 20_000, 40_000).is_ok());
+        assert!(good_with(&tables, 40_000).is_ok());
 
         tables.pricing.clear();
-        assert_eq!(
-            code(run(&tables, &good, 100_100, 20_000, 0)),
-            ErrorCode::F02_UNREACHABLE
-        );
+        assert_eq!(code(good_with(&tables, 0)), ErrorCode::F02_UNREACHABLE);
         // A corridor without a rate is unreachable whatever the amount: no T04 "retry later".
-        assert_eq!(
-            code(run(&tables, &good, 100_100, 20_000, 60_000)),
-            ErrorCode::F02_UNREACHABLE
-        );
+        assert_eq!(code(good_with(&tables, 60_000)), ErrorCode::F02_UNREACHABLE);
     }
 
     #[test]

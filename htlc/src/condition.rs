@@ -36,11 +36,16 @@ pub enum HashLockError {
     },
 }
 
+/// Exactly 32 bytes, the length of a condition and of a fulfillment.
+fn array_32(bytes: &[u8]) -> Result<[u8; 32], HashLockError> {
+    <[u8; 32]>::try_from(bytes).map_err(|_| HashLockError::WrongLength { len: bytes.len() })
+}
+
 fn parse_32(hex_text: &str) -> Result<[u8; 32], HashLockError> {
     let bytes = hex::decode(hex_text).map_err(|e| HashLockError::InvalidHex {
         reason: e.to_string(),
     })?;
-    <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| HashLockError::WrongLength { len: bytes.len() })
+    array_32(&bytes)
 }
 
 /// The execution condition of a hash-locked transfer: SHA-256 of its fulfillment. Public.
@@ -60,9 +65,7 @@ impl Condition {
 
     /// Wraps a 32-byte slice.
     pub fn from_slice(bytes: &[u8]) -> Result<Self, HashLockError> {
-        <[u8; 32]>::try_from(bytes)
-            .map(Condition)
-            .map_err(|_| HashLockError::WrongLength { len: bytes.len() })
+        array_32(bytes).map(Condition)
     }
 
     /// Parses 64 hex digits.
@@ -94,9 +97,7 @@ impl Fulfillment {
 
     /// Wraps a 32-byte slice.
     pub fn from_slice(bytes: &[u8]) -> Result<Self, HashLockError> {
-        <[u8; 32]>::try_from(bytes)
-            .map(Fulfillment)
-            .map_err(|_| HashLockError::WrongLength { len: bytes.len() })
+        array_32(bytes).map(Fulfillment)
     }
 
     /// Parses 64 hex digits.

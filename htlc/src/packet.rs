@@ -263,6 +263,20 @@ impl Prepare {
         self.expires_at = expires_at;
     }
 
+    /// Decodes a Prepare; any other type is [`PacketError::UnexpectedType`].
+    pub fn decode(bytes: &[u8]) -> Result<Self, PacketError> {
+        decode_as(bytes)
+    }
+
+    /// The canonical wire form.
+    pub fn encode(&self) -> Vec<u8> {
+        encode_as(self)
+    }
+}
+
+impl Contents for Prepare {
+    const TYPE: PacketType = PacketType::Prepare;
+
     fn contents_len(&self) -> usize {
         PREPARE_FIXED_LEN
             + oer::var_octets_size(self.destination.as_str().len())
@@ -295,19 +309,11 @@ impl Prepare {
         })
     }
 
-    /// Decodes a Prepare; any other type is [`PacketError::UnexpectedType`].
-    pub fn decode(bytes: &[u8]) -> Result<Self, PacketError> {
-        match Packet::decode(bytes)? {
+    fn from_packet(packet: Packet) -> Result<Self, Packet> {
+        match packet {
             Packet::Prepare(p) => Ok(p),
-            other => Err(unexpected(PacketType::Prepare, &other)),
+            other => Err(other),
         }
-    }
-
-    /// The canonical wire form.
-    pub fn encode(&self) -> Vec<u8> {
-        encode_envelope(PacketType::Prepare, self.contents_len(), |out| {
-            self.write_contents(out)
-        })
     }
 }
 
@@ -326,6 +332,20 @@ impl Fulfill {
         &self.data
     }
 
+    /// Decodes a Fulfill; any other type is [`PacketError::UnexpectedType`].
+    pub fn decode(bytes: &[u8]) -> Result<Self, PacketError> {
+        decode_as(bytes)
+    }
+
+    /// The canonical wire form.
+    pub fn encode(&self) -> Vec<u8> {
+        encode_as(self)
+    }
+}
+
+impl Contents for Fulfill {
+    const TYPE: PacketType = PacketType::Fulfill;
+
     fn contents_len(&self) -> usize {
         32 + oer::var_octets_size(self.data.len())
     }
@@ -341,19 +361,11 @@ impl Fulfill {
         Ok(Fulfill { fulfillment, data })
     }
 
-    /// Decodes a Fulfill; any other type is [`PacketError::UnexpectedType`].
-    pub fn decode(bytes: &[u8]) -> Result<Self, PacketError> {
-        match Packet::decode(bytes)? {
+    fn from_packet(packet: Packet) -> Result<Self, Packet> {
+        match packet {
             Packet::Fulfill(p) => Ok(p),
-            other => Err(unexpected(PacketType::Fulfill, &other)),
+            other => Err(other),
         }
-    }
-
-    /// The canonical wire form.
-    pub fn encode(&self) -> Vec<u8> {
-        encode_envelope(PacketType::Fulfill, self.contents_len(), |out| {
-            self.write_contents(out)
-        })
     }
 }
 
@@ -418,6 +430,20 @@ impl Reject {
         self.triggered_by.as_ref().map_or(&[], |a| a.as_str().as_bytes())
     }
 
+    /// Decodes a Reject; any other type is [`PacketError::UnexpectedType`].
+    pub fn decode(bytes: &[u8]) -> Result<Self, PacketError> {
+        decode_as(bytes)
+    }
+
+    /// The canonical wire form.
+    pub fn encode(&self) -> Vec<u8> {
+        encode_as(self)
+    }
+}
+
+impl Contents for Reject {
+    const TYPE: PacketType = PacketType::Reject;
+
     fn contents_len(&self) -> usize {
         3 + oer::var_octets_size(self.triggered_by_bytes().len())
             + oer::var_octets_size(self.message.len())
@@ -449,19 +475,11 @@ impl Reject {
         })
     }
 
-    /// Decodes a Reject; any other type is [`PacketError::UnexpectedType`].
-    pub fn decode(bytes: &[u8]) -> Result<Self, PacketError> {
-        match Packet::decode(bytes)? {
+    fn from_packet(packet: Packet) -> Result<Self, Packet> {
+        match packet {
             Packet::Reject(p) => Ok(p),
-            other => Err(unexpected(PacketType::Reject, &other)),
+            other => Err(other),
         }
-    }
-
-    /// The canonical wire form.
-    pub fn encode(&self) -> Vec<u8> {
-        encode_envelope(PacketType::Reject, self.contents_len(), |out| {
-            self.write_contents(out)
-        })
     }
 }
 
@@ -477,10 +495,32 @@ fn read_address(r: &mut Reader<'_>, field: Field) -> Result<Option<Address>, Pac
         .map_err(|source| PacketError::BadAddress { field, source })
 }
 
-fn unexpected(expected: PacketType, found: &Packet) -> PacketError {
+/// One packet type's contents: what goes inside the envelope after its type byte.
+trait Contents: Sized {
+    /// The envelope's type byte for these contents.
+    const TYPE: PacketType;
+    /// Exact encoded length, so the envelope's buffer is allocated once.
+    fn contents_len(&self) -> usize;
+    fn write_contents(&self, out: &mut Vec<u8>);
+    fn read_contents(r: &mut Reader<'_>) -> Result<Self, PacketError>;
+    /// The packet if it is of this type, else the packet back.
+    fn from_packet(packet: Packet) -> Result<Self, Packet>;
+}
+
+/// Decodes a packet that must be of type `T`.
+fn decode_as<T: Contents>(bytes: &[u8]) -> Result<T, PacketError> {
+    T::from_packet(Packet::decode(bytes)?).map_err(|other| unexpected(T::TYPE, other.packet_type()))
+}
+
+/// The canonical wire form of a packet of type `T`.
+fn encode_as<T: Contents>(packet: &T) -> Vec<u8> {
+    encode_envelope(T::TYPE, packet.contents_len(), |out| packet.write_contents(out))
+}
+
+fn unexpected(expected: PacketType, found: PacketType) -> PacketError {
     PacketError::UnexpectedType {
         expected,
-        found: found.packet_type() as u8,
+        found: found as u8,
     }
 }
 
@@ -592,10 +632,7 @@ impl<'a> PrepareBytesMut<'a> {
     pub fn new(bytes: &'a mut [u8]) -> Result<Self, PacketError> {
         let (kind, contents) = read_envelope(bytes)?;
         if kind != PacketType::Prepare {
-            return Err(PacketError::UnexpectedType {
-                expected: PacketType::Prepare,
-                found: kind as u8,
-            });
+            return Err(unexpected(PacketType::Prepare, kind));
         }
         if contents.len() < PREPARE_FIXED_LEN {
             return Err(PacketError::Truncated {

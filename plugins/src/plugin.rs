@@ -234,6 +234,18 @@ pub enum EventKind {
     Expired,
 }
 
+impl EventKind {
+    /// The status the event leaves its transfer in.
+    pub fn status(self) -> EscrowStatus {
+        match self {
+            EventKind::Prepared => EscrowStatus::Prepared,
+            EventKind::Fulfilled => EscrowStatus::Fulfilled,
+            EventKind::Rejected => EscrowStatus::Rejected,
+            EventKind::Expired => EscrowStatus::Expired,
+        }
+    }
+}
+
 /// One entry of a ledger's event log, visible to the accounts it involves.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct LedgerEvent {

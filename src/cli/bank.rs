@@ -1,42 +1,26 @@
 //! `cypherlink bank`: runs the mock bank core ledger, the reference implementation of the REST
 //! plugin API (see docs/rest-plugin-api.md), until Ctrl-C or SIGTERM.
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
-
 use anyhow::Context;
-use clap::Args;
 use mock_ledgers::LedgerConfig;
 use mock_ledgers::config::{LedgerConfigFile, LedgerKind, fixtures};
 
+use super::{ServeArgs, ServeHelp};
+
 /// `cypherlink bank` arguments.
-#[derive(Debug, Args)]
-pub struct BankArgs {
-    /// Ledger configuration (TOML): ledger id and asset, participants with their signing keys,
-    /// accounts. Default: fixtures/bank.toml (its built-in copy if the file is not there).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Listen on this address instead of the configured one (port 0 picks a free port).
-    #[arg(long, value_name = "ADDR")]
-    pub listen: Option<SocketAddr>,
-    /// Use this SQLite file instead of the configured one.
-    #[arg(long, value_name = "FILE")]
-    pub database: Option<PathBuf>,
-    /// HTTPS instead of what the configuration says.
-    #[command(flatten)]
-    pub tls: super::TlsListenArgs,
+pub type BankArgs = ServeArgs<BankHelp>;
+
+/// How `cypherlink bank --help` words the options.
+#[derive(Debug)]
+pub enum BankHelp {}
+
+impl ServeHelp for BankHelp {
+    const CONFIG: &'static str = "Ledger configuration (TOML): ledger id and asset, participants with their signing keys, accounts. Default: fixtures/bank.toml (its built-in copy if the file is not there)";
 }
 
 /// Runs the mock bank.
 pub fn run(args: BankArgs) -> anyhow::Result<()> {
-    let config = load(
-        args.config,
-        "fixtures/bank.toml",
-        fixtures::BANK,
-        args.listen,
-        args.database,
-        args.tls.server_tls(),
-    )?;
+    let config = load(&args, "fixtures/bank.toml", fixtures::BANK)?;
     if config.kind != LedgerKind::Bank {
         return Err(super::InputError(format!(
             "the config describes a {} ledger; start it with `cypherlink cbdc --kind {}`",
@@ -48,18 +32,15 @@ pub fn run(args: BankArgs) -> anyhow::Result<()> {
     serve(config)
 }
 
-/// Reads `path`, or `default_path`, or the built-in fixture, and applies the overrides.
-pub(crate) fn load(
-    path: Option<PathBuf>,
+/// Reads `--config`, or `default_path`, or the built-in fixture, and applies the other options.
+pub(crate) fn load<H: ServeHelp>(
+    args: &ServeArgs<H>,
     default_path: &str,
     builtin: &str,
-    listen: Option<SocketAddr>,
-    database: Option<PathBuf>,
-    tls: Option<tls::ServerTls>,
 ) -> anyhow::Result<LedgerConfig> {
-    let (text, origin) = match path {
+    let (text, origin) = match &args.config {
         Some(p) => (
-            std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?,
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
             p.display().to_string(),
         ),
         None => match std::fs::read_to_string(default_path) {
@@ -68,15 +49,10 @@ pub(crate) fn load(
         },
     };
     let edit = |f: &mut LedgerConfigFile| {
-        if let Some(l) = listen {
-            f.server.listen = l;
-        }
-        if let Some(d) = database {
-            f.server.database = Some(d);
-        }
-        if let Some(tls) = tls {
-            f.server.tls = Some(tls);
-            f.server.plain_http = false;
+        let server = &mut f.server;
+        args.override_listener(&mut server.listen, &mut server.tls, &mut server.plain_http);
+        if let Some(d) = &args.database {
+            server.database = Some(d.clone());
         }
     };
     LedgerConfig::from_toml_with(&text, edit)

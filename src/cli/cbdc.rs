@@ -2,11 +2,10 @@
 //! It speaks the same REST plugin API as the mock bank, with the CBDC's rules: two-tier
 //! issuance, and the digital euro's holding limit and waterfalls or e-CNY's wallet tiers.
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
-
 use clap::{Args, ValueEnum};
 use mock_ledgers::config::{LedgerKind, fixtures};
+
+use super::{ServeArgs, ServeHelp};
 
 /// Which CBDC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -24,19 +23,17 @@ pub struct CbdcArgs {
     /// Which CBDC ledger to run.
     #[arg(long, value_enum)]
     pub kind: CbdcKind,
-    /// Ledger configuration (TOML). Default: fixtures/digital-euro.toml or fixtures/e-cny.toml
-    /// (their built-in copies if the files are not there).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Listen on this address instead of the configured one (port 0 picks a free port).
-    #[arg(long, value_name = "ADDR")]
-    pub listen: Option<SocketAddr>,
-    /// Use this SQLite file instead of the configured one.
-    #[arg(long, value_name = "FILE")]
-    pub database: Option<PathBuf>,
-    /// HTTPS instead of what the configuration says.
+    /// Its configuration file, listener and database.
     #[command(flatten)]
-    pub tls: super::TlsListenArgs,
+    pub serve: ServeArgs<CbdcHelp>,
+}
+
+/// How `cypherlink cbdc --help` words the options.
+#[derive(Debug)]
+pub enum CbdcHelp {}
+
+impl ServeHelp for CbdcHelp {
+    const CONFIG: &'static str = "Ledger configuration (TOML). Default: fixtures/digital-euro.toml or fixtures/e-cny.toml (their built-in copies if the files are not there)";
 }
 
 /// Runs the CBDC ledger.
@@ -49,14 +46,7 @@ pub fn run(args: CbdcArgs) -> anyhow::Result<()> {
         ),
         CbdcKind::ECny => ("fixtures/e-cny.toml", fixtures::E_CNY, LedgerKind::ECny),
     };
-    let config = super::bank::load(
-        args.config,
-        default_path,
-        builtin,
-        args.listen,
-        args.database,
-        args.tls.server_tls(),
-    )?;
+    let config = super::bank::load(&args.serve, default_path, builtin)?;
     if config.kind != kind {
         return Err(super::InputError(format!(
             "--kind {} but the config describes a {} ledger",

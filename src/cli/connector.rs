@@ -2,8 +2,6 @@
 //! recovers every unfinished payment from its journal and resumes each ledger's events from the
 //! saved cursor, so a restart after a crash finishes what was in flight.
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -14,22 +12,14 @@ use connector::engine::CrashPoint;
 use connector::engine::EngineOptions;
 use htlc::{Clock, SystemClock};
 
+use super::{ServeArgs, ServeHelp};
+
 /// `cypherlink connector` arguments.
 #[derive(Debug, Args)]
 pub struct ConnectorArgs {
-    /// Connector configuration (TOML): its ILP address, the ledgers and keys, corridors (rates
-    /// and fees), limits and timeouts. Default: fixtures/connector.toml (or its built-in copy).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Serve the API on this address instead of the configured one (port 0 picks a free port).
-    #[arg(long, value_name = "ADDR")]
-    pub listen: Option<SocketAddr>,
-    /// Use this SQLite journal instead of the configured one.
-    #[arg(long, value_name = "FILE")]
-    pub database: Option<PathBuf>,
-    /// HTTPS for the API instead of what the configuration says.
+    /// Its configuration file, and the API's listener and the journal.
     #[command(flatten)]
-    pub tls: super::TlsListenArgs,
+    pub serve: ServeArgs<ConnectorHelp>,
     /// Freeze at this step of the first payment that reaches it (recovery tests only; not in
     /// release builds).
     #[cfg(debug_assertions)]
@@ -37,10 +27,22 @@ pub struct ConnectorArgs {
     pub crash_at: Option<String>,
 }
 
+/// How `cypherlink connector --help` words the options.
+#[derive(Debug)]
+pub enum ConnectorHelp {}
+
+impl ServeHelp for ConnectorHelp {
+    const CONFIG: &'static str = "Connector configuration (TOML): its ILP address, the ledgers and keys, corridors (rates and fees), limits and timeouts. Default: fixtures/connector.toml (or its built-in copy)";
+    const LISTEN: &'static str =
+        "Serve the API on this address instead of the configured one (port 0 picks a free port)";
+    const DATABASE: &'static str = "Use this SQLite journal instead of the configured one";
+}
+
 /// Runs the connector.
 pub fn run(args: ConnectorArgs) -> anyhow::Result<()> {
     super::init_tracing("info");
-    let mut config = match &args.config {
+    let serve = &args.serve;
+    let mut config = match &serve.config {
         Some(path) => ConnectorConfig::from_file(path).map_err(|e| super::InputError(e.to_string()))?,
         None => match ConnectorConfig::from_file(std::path::Path::new("fixtures/connector.toml")) {
             Ok(c) => c,
@@ -48,15 +50,10 @@ pub fn run(args: ConnectorArgs) -> anyhow::Result<()> {
                 .map_err(|e| super::InputError(e.to_string()))?,
         },
     };
-    if let Some(listen) = args.listen {
-        config.api.listen = listen;
-    }
-    if let Some(database) = args.database {
-        config.connector.database = database;
-    }
-    if let Some(tls) = args.tls.server_tls() {
-        config.api.tls = Some(tls);
-        config.api.plain_http = false;
+    let api = &mut config.api;
+    serve.override_listener(&mut api.listen, &mut api.tls, &mut api.plain_http);
+    if let Some(database) = &serve.database {
+        config.connector.database = database.clone();
     }
     let options = EngineOptions {
         #[cfg(debug_assertions)]

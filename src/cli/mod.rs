@@ -16,7 +16,60 @@ pub mod quote;
 pub mod receiver;
 
 use std::io::Write;
+use std::marker::PhantomData;
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+/// What one service's `--help` says of the options in [`ServeArgs`]: the options are the same
+/// for every service, but the file, the listener and the database are each service's own.
+pub trait ServeHelp {
+    /// `--config`: what the file holds and which file is read without it.
+    const CONFIG: &'static str;
+    /// `--listen`: what is served on the address.
+    const LISTEN: &'static str =
+        "Listen on this address instead of the configured one (port 0 picks a free port)";
+    /// `--database`: what the SQLite file keeps.
+    const DATABASE: &'static str = "Use this SQLite file instead of the configured one";
+}
+
+/// A service that serves from a configuration file: which file, and the listener and database
+/// to use instead of the configured ones. `H` words the help for the service at hand.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs<H: ServeHelp> {
+    /// The configuration file; `None` means the service's default file or built-in copy.
+    #[arg(long, value_name = "FILE", help = H::CONFIG)]
+    pub config: Option<PathBuf>,
+    /// The address to listen on instead of the configured one.
+    #[arg(long, value_name = "ADDR", help = H::LISTEN)]
+    pub listen: Option<SocketAddr>,
+    /// The SQLite file to use instead of the configured one.
+    #[arg(long, value_name = "FILE", help = H::DATABASE)]
+    pub database: Option<PathBuf>,
+    /// HTTPS instead of what the configuration says.
+    #[command(flatten)]
+    pub tls: TlsListenArgs,
+    #[arg(skip)]
+    help: PhantomData<H>,
+}
+
+impl<H: ServeHelp> ServeArgs<H> {
+    /// Puts the address and HTTPS settings given over a configured listener's.
+    pub fn override_listener(
+        &self,
+        listen: &mut SocketAddr,
+        tls: &mut Option<tls::ServerTls>,
+        plain_http: &mut bool,
+    ) {
+        if let Some(address) = self.listen {
+            *listen = address;
+        }
+        if let Some(server_tls) = self.tls.server_tls() {
+            *tls = Some(server_tls);
+            *plain_http = false;
+        }
+    }
+}
 
 /// A listener's TLS files from the command line, overriding the configuration's.
 #[derive(Debug, Clone, clap::Args)]

@@ -7,7 +7,6 @@
 //!
 //! Block times are the machine's clock, so this network runs on the wall clock only.
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -19,13 +18,13 @@ use ledger_node::crypto::sha256;
 use ledger_node::node::local::{LocalCommittee, start_local_committee};
 use ledger_node::state::{Op, account_of};
 use mock_ledgers::config::{LedgerConfig, fixtures};
-use mock_ledgers::server::{self, RunningLedger};
+use mock_ledgers::server::RunningLedger;
 use plugins::chain::{ChainPlugin, ChainPluginConfig, SigningKey};
-use plugins::{AccountId, LedgerPlugin, RestPlugin};
+use plugins::{AccountId, LedgerPlugin};
 
 use crate::network::{
-    AccountBalance, BankB, CONNECTOR_FIXTURE, NetworkError, NetworkOptions, dev_certs, https_url,
-    ledger_balances, ledger_config, ledger_readers, serve_api_with, stop_ledger, stop_within,
+    AccountBalance, BankB, CONNECTOR_FIXTURE, NetworkError, NetworkOptions, ParticipantClients, bank_a_payer,
+    dev_certs, https_url, ledger_balances, serve_api_with, start_ledger, stop_ledger, stop_within,
 };
 use connector::LedgerId;
 use connector::config::ConnectorConfig;
@@ -174,7 +173,7 @@ pub struct ChainNetwork {
     /// Bank B's setup URL (`.../.well-known/pay`).
     pub receiver_url: String,
     de_config: LedgerConfig,
-    de_readers: BTreeMap<String, Arc<RestPlugin>>,
+    de_readers: ParticipantClients,
     /// Reads every chain account in reports through one validator (the connector's), so a
     /// report is one node's view at one height: through two nodes, one may still be a block
     /// behind the other and show a payment half done.
@@ -202,11 +201,8 @@ impl ChainNetwork {
         options: NetworkOptions,
     ) -> Result<Self, NetworkError> {
         let certs = dev_certs(dir)?;
-        let de_config = ledger_config(fixtures::DIGITAL_EURO, dir, options.durability, &certs)?;
-        let digital_euro = server::run_with_clock(de_config.clone(), Arc::clone(&clock))
-            .await
-            .map_err(|e| NetworkError::Ledger(e.to_string()))?;
-        let de_readers = ledger_readers(&de_config, digital_euro.addr(), &clock, &certs).await?;
+        let (de_config, digital_euro, de_readers) =
+            start_ledger(fixtures::DIGITAL_EURO, dir, options.durability, &certs, &clock).await?;
 
         let seeds: Vec<[u8; 32]> = (0..VALIDATORS)
             .map(|i| demo_seed(&format!("validator {i}")))
@@ -265,18 +261,12 @@ impl ChainNetwork {
         )
         .await?;
 
-        let bank_a = de_readers
-            .get("bank-a")
-            .cloned()
-            .ok_or_else(|| NetworkError::Ledger("no bank-a key on digital-euro".into()))?;
-        let payer = Payer::new(
-            bank_a,
-            LedgerId::new("digital-euro"),
-            AccountId::new("bank-a")?,
-            connector.base_url(),
+        let payer = bank_a_payer(
+            de_readers.get("bank-a").cloned(),
+            &connector.base_url(),
             clock,
-        )
-        .with_tls(&certs.client())?;
+            &certs,
+        )?;
         Ok(ChainNetwork {
             digital_euro,
             committee,

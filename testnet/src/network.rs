@@ -175,14 +175,16 @@ pub fn serve_api_with(config: &mut ConnectorConfig, certs: &DevCerts) {
     config.api.plain_http = false;
 }
 
-/// A client of the ledger at `addr` for each key in `config`, by participant (e.g. `bank-a`),
-/// trusting `certs`' CA.
-pub(crate) async fn ledger_readers(
+/// A ledger's clients, one per participant (e.g. `bank-a`), each signing with its key.
+pub(crate) type ParticipantClients = BTreeMap<String, Arc<RestPlugin>>;
+
+/// A client of the ledger at `addr` for each key in `config`, trusting `certs`' CA.
+async fn ledger_readers(
     config: &LedgerConfig,
     addr: SocketAddr,
     clock: &Arc<dyn Clock>,
     certs: &DevCerts,
-) -> Result<BTreeMap<String, Arc<RestPlugin>>, NetworkError> {
+) -> Result<ParticipantClients, NetworkError> {
     let mut readers = BTreeMap::new();
     for (key_id, key) in &config.keys {
         let mut plugin_config = RestPluginConfig::new(https_url(addr), key_id, key.secret.clone());
@@ -193,10 +195,46 @@ pub(crate) async fn ledger_readers(
     Ok(readers)
 }
 
+/// Starts the ledger of `fixture` as [`ledger_config`] sets it up, with its participants'
+/// clients.
+pub(crate) async fn start_ledger(
+    fixture: &str,
+    dir: &Path,
+    durability: Durability,
+    certs: &DevCerts,
+    clock: &Arc<dyn Clock>,
+) -> Result<(LedgerConfig, RunningLedger, ParticipantClients), NetworkError> {
+    let config = ledger_config(fixture, dir, durability, certs)?;
+    let running = server::run_with_clock(config.clone(), Arc::clone(clock))
+        .await
+        .map_err(|e| NetworkError::Ledger(e.to_string()))?;
+    let readers = ledger_readers(&config, running.addr(), clock, certs).await?;
+    Ok((config, running, readers))
+}
+
+/// Bank A paying from its digital-euro account with `bank_a` (its digital-euro client) through
+/// the connector API at `connector_url`, trusting `certs`' CA.
+pub(crate) fn bank_a_payer(
+    bank_a: Option<Arc<RestPlugin>>,
+    connector_url: &str,
+    clock: Arc<dyn Clock>,
+    certs: &DevCerts,
+) -> Result<Payer, NetworkError> {
+    let bank_a = bank_a.ok_or_else(|| NetworkError::Ledger("no bank-a key on digital-euro".into()))?;
+    Ok(Payer::new(
+        bank_a,
+        LedgerId::new("digital-euro"),
+        AccountId::new("bank-a")?,
+        connector_url,
+        clock,
+    )
+    .with_tls(&certs.client())?)
+}
+
 /// The balance of every account in `config`, each read with its owner's client.
 pub(crate) async fn ledger_balances(
     config: &LedgerConfig,
-    readers: &BTreeMap<String, Arc<RestPlugin>>,
+    readers: &ParticipantClients,
 ) -> Result<Vec<AccountBalance>, NetworkError> {
     let ledger = LedgerId::new(config.info.ledger_id.clone());
     let mut out = Vec::new();
@@ -299,7 +337,7 @@ pub struct Ledgers {
     pub certs: DevCerts,
     durability: Durability,
     /// Per ledger: its configuration and a client per participant.
-    ledgers: BTreeMap<LedgerId, (LedgerConfig, BTreeMap<String, Arc<RestPlugin>>)>,
+    ledgers: BTreeMap<LedgerId, (LedgerConfig, ParticipantClients)>,
     bank_b: BankB,
 }
 
@@ -321,25 +359,15 @@ impl Ledgers {
         receiver_online: bool,
         durability: Durability,
     ) -> Result<Self, NetworkError> {
-        let ledger_error = |e: server::ServerError| NetworkError::Ledger(e.to_string());
         let certs = dev_certs(dir)?;
-        let de_config = ledger_config(fixtures::DIGITAL_EURO, dir, durability, &certs)?;
-        let ecny_config = ledger_config(fixtures::E_CNY, dir, durability, &certs)?;
-        let digital_euro = server::run_with_clock(de_config.clone(), Arc::clone(&clock))
-            .await
-            .map_err(ledger_error)?;
-        let e_cny = server::run_with_clock(ecny_config.clone(), Arc::clone(&clock))
-            .await
-            .map_err(ledger_error)?;
-
-        let mut ledgers = BTreeMap::new();
-        for (config, addr) in [(&de_config, digital_euro.addr()), (&ecny_config, e_cny.addr())] {
-            let readers = ledger_readers(config, addr, &clock, &certs).await?;
-            ledgers.insert(
-                LedgerId::new(config.info.ledger_id.clone()),
-                (config.clone(), readers),
-            );
-        }
+        let (de_config, digital_euro, de_readers) =
+            start_ledger(fixtures::DIGITAL_EURO, dir, durability, &certs, &clock).await?;
+        let (ecny_config, e_cny, ecny_readers) =
+            start_ledger(fixtures::E_CNY, dir, durability, &certs, &clock).await?;
+        let ledgers: BTreeMap<_, _> = [(de_config, de_readers), (ecny_config, ecny_readers)]
+            .into_iter()
+            .map(|(config, readers)| (LedgerId::new(config.info.ledger_id.clone()), (config, readers)))
+            .collect();
         let bank_b_plugin = ledgers
             .get(&LedgerId::new("e-cny"))
             .and_then(|(_, readers)| readers.get("bank-b").cloned())
@@ -405,17 +433,12 @@ impl Ledgers {
 
     /// Bank A paying from its digital-euro account through the connector API at `connector_url`.
     pub fn payer(&self, connector_url: &str) -> Result<Payer, NetworkError> {
-        let bank_a = self
-            .client("digital-euro", "bank-a")
-            .ok_or_else(|| NetworkError::Ledger("no bank-a key on digital-euro".into()))?;
-        Ok(Payer::new(
-            bank_a,
-            LedgerId::new("digital-euro"),
-            AccountId::new("bank-a")?,
+        bank_a_payer(
+            self.client("digital-euro", "bank-a"),
             connector_url,
             Arc::clone(&self.clock),
+            &self.certs,
         )
-        .with_tls(&self.certs.client())?)
     }
 
     /// Every account on both ledgers, read with its owner's key.

@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 #[cfg(debug_assertions)]
 use super::CrashPoint;
+use super::follow::{SeenIn, outgoing_status};
 use super::{Connector, trail};
 use crate::payment::{Payment, PaymentState};
 
@@ -156,48 +157,8 @@ impl Connector {
 
     /// Moves the payment according to what the outgoing ledger says of its escrow.
     async fn apply_outgoing_status(&self, id: Uuid, transfer: &Transfer) -> Option<Payment> {
-        let status = transfer.status;
-        let fulfillment = transfer.fulfillment;
-        let (relayed_code, relayed_message) =
-            super::follow::next_hop_reason(transfer.reject_reason.as_deref());
         self.transition(id, |p, now| {
-            if !matches!(p.state, PaymentState::Forwarding | PaymentState::Forwarded) {
-                return None;
-            }
-            match status {
-                EscrowStatus::Prepared => (p.state == PaymentState::Forwarding).then(|| {
-                    p.state = PaymentState::Forwarded;
-                    p.outgoing_memo = None;
-                    trail(now, "outgoing_prepared", "outgoing escrow prepared")
-                }),
-                EscrowStatus::Fulfilled => {
-                    let f = fulfillment.filter(|f| p.condition.is_fulfilled_by(f))?;
-                    p.state = PaymentState::Fulfilling;
-                    p.fulfillment = Some(f);
-                    p.outgoing_memo = None;
-                    Some(trail(
-                        now,
-                        "outgoing_fulfilled",
-                        "next hop fulfilled; preimage learned",
-                    ))
-                }
-                EscrowStatus::Rejected | EscrowStatus::Expired => {
-                    p.state = PaymentState::Rejecting;
-                    let expired = status == EscrowStatus::Expired;
-                    if expired {
-                        p.reject_code = Some(ErrorCode::R00_TRANSFER_TIMED_OUT);
-                        p.reject_message = Some("the next hop did not fulfil before expiry".into());
-                    } else {
-                        p.reject_code = Some(relayed_code);
-                        p.reject_message = Some(relayed_message.clone());
-                    }
-                    Some(trail(
-                        now,
-                        "outgoing_final",
-                        format!("outgoing escrow {}", status.as_str()),
-                    ))
-                }
-            }
+            outgoing_status(p, transfer.status, transfer, SeenIn::Lookup, now)
         })
         .await
     }

@@ -5,20 +5,24 @@
 
 use std::sync::Arc;
 
-use htlc::ErrorCode;
-use plugins::{EventCursor, EventKind, LedgerEvent};
+use htlc::{ErrorCode, EscrowStatus, Timestamp};
+use plugins::{EventCursor, EventKind, LedgerEvent, Transfer};
 use uuid::Uuid;
 
 use super::{Connector, trail};
 use crate::LedgerId;
 use crate::layers::validate::EscrowTerms;
-use crate::payment::{IncomingLeg, OutgoingLeg, Payment, PaymentState, outgoing_transfer_id, payment_id};
+use crate::payment::{
+    IncomingLeg, OutgoingLeg, Payment, PaymentState, TrailEntry, outgoing_transfer_id, payment_id,
+};
 use crate::store::Write;
 use crate::switch::{self, Decision, Incoming, SwitchTables};
 
-/// What processing a page asks for once it is committed.
-#[derive(Default)]
-struct PageEffects {
+/// A page of one ledger's events as it is processed: the ledger and the switching tables it is
+/// read against, and what it asks for once it is committed.
+struct EventPage<'a> {
+    ledger: &'a LedgerId,
+    tables: SwitchTables,
     writes: Vec<Write>,
     drive: Vec<Uuid>,
 }
@@ -57,40 +61,38 @@ pub(super) async fn follow(connector: Arc<Connector>, ledger: LedgerId, mut curs
         if next == cursor {
             continue;
         }
-        let mut effects = PageEffects::default();
-        let tables = connector.tables();
+        let mut work = EventPage {
+            ledger: &ledger,
+            tables: connector.tables(),
+            writes: Vec::new(),
+            drive: Vec::new(),
+        };
         for event in &events {
-            connector.on_event(&tables, &ledger, event, &mut effects);
+            connector.on_event(&mut work, event);
         }
-        effects.writes.push(Write::Cursor(ledger.clone(), next));
-        if !connector.commit(effects.writes).await {
+        work.writes.push(Write::Cursor(ledger.clone(), next));
+        if !connector.commit(work.writes).await {
             return;
         }
         cursor = next;
-        for id in effects.drive {
+        for id in work.drive {
             connector.spawn_driver(id);
         }
     }
 }
 
 impl Connector {
-    fn on_event(
-        &self,
-        tables: &SwitchTables,
-        ledger: &LedgerId,
-        event: &LedgerEvent,
-        effects: &mut PageEffects,
-    ) {
+    fn on_event(&self, work: &mut EventPage<'_>, event: &LedgerEvent) {
         let transfer = &event.transfer;
-        let Some(ours) = tables.ledgers.get(ledger).map(|l| &l.account) else {
+        let Some(ours) = work.tables.ledgers.get(work.ledger).map(|l| &l.account) else {
             return;
         };
         if &transfer.to == ours {
-            let id = payment_id(ledger, transfer.id);
+            let id = payment_id(work.ledger, transfer.id);
             match event.kind {
-                EventKind::Prepared => self.on_incoming(tables, ledger, event, effects),
+                EventKind::Prepared => self.on_incoming(work, event),
                 EventKind::Fulfilled => {
-                    self.stage(id, &mut effects.writes, |p, now| {
+                    self.stage(id, &mut work.writes, |p, now| {
                         (p.state == PaymentState::Fulfilling).then(|| {
                             p.state = PaymentState::Fulfilled;
                             trail(
@@ -107,7 +109,7 @@ impl Connector {
                     } else {
                         "rejected"
                     };
-                    self.stage(id, &mut effects.writes, |p, now| match p.state {
+                    self.stage(id, &mut work.writes, |p, now| match p.state {
                         PaymentState::Rejecting => {
                             p.state = PaymentState::Rejected;
                             Some(trail(now, "incoming_rejected", format!("incoming escrow {how}")))
@@ -125,71 +127,23 @@ impl Connector {
             let Some(id) = self.lock_inflight().by_outgoing(&transfer.id) else {
                 return;
             };
-            self.on_outgoing(id, event, effects);
+            self.on_outgoing(id, event, work);
         }
     }
 
-    fn on_outgoing(&self, id: Uuid, event: &LedgerEvent, effects: &mut PageEffects) {
-        let transfer = &event.transfer;
-        let staged = self.stage(id, &mut effects.writes, |p, now| {
-            if !matches!(p.state, PaymentState::Forwarding | PaymentState::Forwarded) {
-                return None;
-            }
-            match event.kind {
-                EventKind::Prepared => (p.state == PaymentState::Forwarding).then(|| {
-                    p.state = PaymentState::Forwarded;
-                    p.outgoing_memo = None;
-                    trail(now, "outgoing_prepared", "outgoing escrow prepared")
-                }),
-                EventKind::Fulfilled => {
-                    let fulfillment = transfer.fulfillment.filter(|f| p.condition.is_fulfilled_by(f))?;
-                    p.state = PaymentState::Fulfilling;
-                    p.fulfillment = Some(fulfillment);
-                    p.outgoing_memo = None;
-                    Some(trail(
-                        now,
-                        "outgoing_fulfilled",
-                        "next hop fulfilled; preimage learned",
-                    ))
-                }
-                EventKind::Rejected => {
-                    // Relay the next hop's own ILP code when it stated one.
-                    let (code, message) = next_hop_reason(transfer.reject_reason.as_deref());
-                    p.state = PaymentState::Rejecting;
-                    p.reject_code = Some(code);
-                    p.reject_message = Some(message);
-                    Some(trail(
-                        now,
-                        "outgoing_rejected",
-                        "next hop rejected the outgoing escrow",
-                    ))
-                }
-                EventKind::Expired => {
-                    p.state = PaymentState::Rejecting;
-                    p.reject_code = Some(ErrorCode::R00_TRANSFER_TIMED_OUT);
-                    p.reject_message = Some("the next hop did not fulfil before expiry".into());
-                    Some(trail(
-                        now,
-                        "outgoing_expired",
-                        "outgoing escrow expired and was refunded",
-                    ))
-                }
-            }
+    fn on_outgoing(&self, id: Uuid, event: &LedgerEvent, work: &mut EventPage<'_>) {
+        let staged = self.stage(id, &mut work.writes, |p, now| {
+            outgoing_status(p, event.kind.status(), &event.transfer, SeenIn::Feed, now)
         });
         if let Some(p) = staged
             && matches!(p.state, PaymentState::Fulfilling | PaymentState::Rejecting)
         {
-            effects.drive.push(p.id);
+            work.drive.push(p.id);
         }
     }
 
-    fn on_incoming(
-        &self,
-        tables: &SwitchTables,
-        ledger: &LedgerId,
-        event: &LedgerEvent,
-        effects: &mut PageEffects,
-    ) {
+    fn on_incoming(&self, work: &mut EventPage<'_>, event: &LedgerEvent) {
+        let (tables, ledger) = (&work.tables, work.ledger);
         let transfer = &event.transfer;
         let id = payment_id(ledger, transfer.id);
         if self.lock_inflight().contains(&id) {
@@ -295,9 +249,81 @@ impl Connector {
             inflight.insert(payment.clone());
             self.metrics.in_flight.set(inflight.len() as i64);
         }
-        effects.writes.push(Write::Payment(Box::new(payment)));
-        effects.writes.push(Write::Trail { payment: id, entry });
-        effects.drive.push(id);
+        work.writes.push(Write::Payment(Box::new(payment)));
+        work.writes.push(Write::Trail { payment: id, entry });
+        work.drive.push(id);
+    }
+}
+
+/// Where the connector read an outgoing escrow's status; the payment's trail says which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum SeenIn {
+    /// The ledger's event feed, as it happened.
+    Feed,
+    /// The ledger's answer when asked, after the connector lost track of the escrow.
+    Lookup,
+}
+
+/// Moves a payment waiting on its outgoing escrow by the escrow's `status` (`transfer` as the
+/// ledger shows it); `None` when that changes nothing: the payment no longer waits, the status
+/// is not news, or the preimage does not match.
+pub(super) fn outgoing_status(
+    p: &mut Payment,
+    status: EscrowStatus,
+    transfer: &Transfer,
+    seen: SeenIn,
+    now: Timestamp,
+) -> Option<TrailEntry> {
+    if !matches!(p.state, PaymentState::Forwarding | PaymentState::Forwarded) {
+        return None;
+    }
+    match status {
+        EscrowStatus::Prepared => (p.state == PaymentState::Forwarding).then(|| {
+            p.state = PaymentState::Forwarded;
+            p.outgoing_memo = None;
+            trail(now, "outgoing_prepared", "outgoing escrow prepared")
+        }),
+        EscrowStatus::Fulfilled => {
+            let fulfillment = transfer.fulfillment.filter(|f| p.condition.is_fulfilled_by(f))?;
+            p.state = PaymentState::Fulfilling;
+            p.fulfillment = Some(fulfillment);
+            p.outgoing_memo = None;
+            Some(trail(
+                now,
+                "outgoing_fulfilled",
+                "next hop fulfilled; preimage learned",
+            ))
+        }
+        EscrowStatus::Rejected | EscrowStatus::Expired => {
+            let expired = status == EscrowStatus::Expired;
+            let (code, message) = if expired {
+                (
+                    ErrorCode::R00_TRANSFER_TIMED_OUT,
+                    "the next hop did not fulfil before expiry".to_owned(),
+                )
+            } else {
+                // Relay the next hop's own ILP code when it stated one.
+                next_hop_reason(transfer.reject_reason.as_deref())
+            };
+            p.state = PaymentState::Rejecting;
+            p.reject_code = Some(code);
+            p.reject_message = Some(message);
+            Some(match (seen, expired) {
+                (SeenIn::Feed, false) => {
+                    trail(now, "outgoing_rejected", "next hop rejected the outgoing escrow")
+                }
+                (SeenIn::Feed, true) => trail(
+                    now,
+                    "outgoing_expired",
+                    "outgoing escrow expired and was refunded",
+                ),
+                (SeenIn::Lookup, _) => trail(
+                    now,
+                    "outgoing_final",
+                    format!("outgoing escrow {}", status.as_str()),
+                ),
+            })
+        }
     }
 }
 

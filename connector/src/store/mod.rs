@@ -309,14 +309,8 @@ impl Default for PaymentFilter {
 
 async fn write_loop(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Batch>) {
     let mut batches: Vec<Batch> = Vec::new();
-    while let Some(first) = rx.recv().await {
-        batches.push(first);
-        while batches.len() < MAX_BATCHES_PER_COMMIT {
-            match rx.try_recv() {
-                Ok(batch) => batches.push(batch),
-                Err(_) => break,
-            }
-        }
+    // One batch or more: whatever else is queued when the first arrives joins its commit.
+    while rx.recv_many(&mut batches, MAX_BATCHES_PER_COMMIT).await > 0 {
         let result = commit::apply(&mut conn, &batches).await;
         if let Err(e) = &result {
             tracing::error!(error = %e, batches = batches.len(), "journal commit failed");

@@ -91,8 +91,18 @@ fn bench_config(
     .map_err(|e| e.to_string())
 }
 
+/// The async runtime of either process: two workers each, so that the bank and its driver
+/// share the machine alike.
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("runtime: {e}"))
+}
+
 /// Child mode: run the bank until stdin closes.
-fn serve(database: &str, durability: &str, page_size: &str, workers: &str) -> ExitCode {
+fn serve(database: &str, durability: &str, page_size: &str, workers: &str) -> Result<(), String> {
     let durability = if durability == "normal" {
         Durability::Normal
     } else {
@@ -100,32 +110,12 @@ fn serve(database: &str, durability: &str, page_size: &str, workers: &str) -> Ex
     };
     let page_size = page_size.parse().unwrap_or(4096);
     let workers = workers.parse().unwrap_or(2);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    runtime.block_on(async {
-        let config = match bench_config(database, durability, page_size, workers) {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!("config: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
-        let ledger = match mock_ledgers::server::run(config).await {
-            Ok(l) => l,
-            Err(e) => {
-                eprintln!("bank: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
+    runtime()?.block_on(async {
+        let config =
+            bench_config(database, durability, page_size, workers).map_err(|e| format!("config: {e}"))?;
+        let ledger = mock_ledgers::server::run(config)
+            .await
+            .map_err(|e| format!("bank: {e}"))?;
         println!("LISTENING {}", ledger.base_url());
         let _ = std::io::stdout().flush();
         // Block on stdin in a thread; EOF means the driver is done.
@@ -139,7 +129,7 @@ fn serve(database: &str, durability: &str, page_size: &str, workers: &str) -> Ex
         })
         .await;
         ledger.shutdown().await;
-        ExitCode::SUCCESS
+        Ok(())
     })
 }
 
@@ -256,12 +246,12 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
 fn main() -> ExitCode {
     let raw: Vec<String> = std::env::args().collect();
     if raw.get(1).map(String::as_str) == Some("--serve") {
-        return serve(
+        return exit_code(serve(
             raw.get(2).map(String::as_str).unwrap_or(""),
             raw.get(3).map(String::as_str).unwrap_or("full"),
             raw.get(4).map(String::as_str).unwrap_or("4096"),
             raw.get(5).map(String::as_str).unwrap_or("2"),
-        );
+        ));
     }
     let options = match parse() {
         Ok(o) => o,
@@ -272,31 +262,38 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let dir = std::env::temp_dir().join(format!("cypherlink-bank-bench-{}", std::process::id()));
-    if let Err(e) = std::fs::create_dir_all(&dir) {
-        eprintln!("{e}");
-        return ExitCode::FAILURE;
-    }
-    let database = dir.join("bank.sqlite");
-    let code = drive(&options, &database.to_string_lossy());
-    let _ = std::fs::remove_dir_all(&dir);
-    code
+    exit_code(run(&options))
 }
 
-fn drive(o: &Options, database: &str) -> ExitCode {
-    let exe = match std::env::current_exe() {
-        Ok(e) => e,
+/// Prints the error, if any, and maps it to the exit status.
+fn exit_code(result: Result<(), String>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("{e}");
-            return ExitCode::FAILURE;
+            ExitCode::FAILURE
         }
-    };
+    }
+}
+
+/// Drives a bank with its database in a scratch directory, removed afterwards.
+fn run(options: &Options) -> Result<(), String> {
+    let dir = std::env::temp_dir().join(format!("cypherlink-bank-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let database = dir.join("bank.sqlite");
+    let result = drive(options, &database.to_string_lossy());
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+fn drive(o: &Options, database: &str) -> Result<(), String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let durability = if o.durability == Durability::Full {
         "full"
     } else {
         "normal"
     };
-    let mut child = match Command::new(exe)
+    let mut child = Command::new(exe)
         .args([
             "--serve",
             database,
@@ -307,42 +304,19 @@ fn drive(o: &Options, database: &str) -> ExitCode {
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
-    {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("cannot start the bank: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
+        .map_err(|e| format!("cannot start the bank: {e}"))?;
     let pid = child.id();
     let mut line = String::new();
     if let Some(out) = child.stdout.take() {
         let _ = BufReader::new(out).read_line(&mut line);
     }
     let Some(base) = line.trim().strip_prefix("LISTENING ").map(str::to_owned) else {
-        eprintln!("the bank did not start: {line:?}");
         let _ = child.kill();
-        return ExitCode::FAILURE;
+        return Err(format!("the bank did not start: {line:?}"));
     };
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let config = match bench_config(database, o.durability, o.page_size, o.workers) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::FAILURE;
-        }
-    };
+    let runtime = runtime()?;
+    let config = bench_config(database, o.durability, o.page_size, o.workers)?;
     let result = runtime.block_on(async {
         let connect = |key: &str| {
             let secret = config.keys.get(key).map(|k| k.secret.clone()).unwrap_or_default();
@@ -409,11 +383,5 @@ fn drive(o: &Options, database: &str) -> ExitCode {
     });
     drop(child.stdin.take());
     let _ = child.wait();
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{e}");
-            ExitCode::FAILURE
-        }
-    }
+    result
 }

@@ -272,14 +272,8 @@ impl Writer {
     async fn run(mut self, mut rx: mpsc::Receiver<Msg>) {
         let max = self.config.server.max_batch;
         let mut batch = Vec::with_capacity(max);
-        while let Some(first) = rx.recv().await {
-            batch.push(first);
-            while batch.len() < max {
-                match rx.try_recv() {
-                    Ok(m) => batch.push(m),
-                    Err(_) => break,
-                }
-            }
+        // One request or more: whatever else is queued when the first arrives joins its commit.
+        while rx.recv_many(&mut batch, max).await > 0 {
             self.process(&mut batch).await;
         }
         tracing::debug!(ledger = %self.config.info.ledger_id, "writer stopped");

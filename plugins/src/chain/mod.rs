@@ -132,6 +132,46 @@ enum Applied {
     },
 }
 
+/// How the payee finishes an escrow paid to it.
+enum Finish {
+    /// Claim it with the preimage.
+    Fulfil(Fulfillment),
+    /// Send it back, saying why.
+    Reject(String),
+}
+
+impl Finish {
+    /// The status the escrow reaches.
+    fn status(&self) -> EscrowStatus {
+        match self {
+            Finish::Fulfil(_) => EscrowStatus::Fulfilled,
+            Finish::Reject(_) => EscrowStatus::Rejected,
+        }
+    }
+
+    fn fulfillment(&self) -> Option<Fulfillment> {
+        match self {
+            Finish::Fulfil(fulfillment) => Some(*fulfillment),
+            Finish::Reject(_) => None,
+        }
+    }
+
+    /// The act's name in a refusal's message.
+    fn name(&self) -> &'static str {
+        match self {
+            Finish::Fulfil(_) => "fulfilment",
+            Finish::Reject(_) => "reject",
+        }
+    }
+
+    fn op(self, escrow: EscrowId) -> Op {
+        match self {
+            Finish::Fulfil(fulfillment) => Op::EscrowFulfill { escrow, fulfillment },
+            Finish::Reject(reason) => Op::EscrowReject { escrow, reason },
+        }
+    }
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -379,6 +419,42 @@ impl ChainPlugin {
         self.clock.now() >= expires_at
     }
 
+    /// Fulfils or rejects the escrow paying this account for transfer `id`, answering as the
+    /// plugin contract asks: an escrow already final as [`final_answer`] says, a wrong preimage
+    /// or an expired escrow refused, else the escrow as the chain then shows it.
+    async fn finish_incoming(&self, id: TransferId, finish: Finish) -> Result<Transfer, PluginError> {
+        let view = self.incoming(id).await?;
+        let t = self.to_transfer(&view)?;
+        let (status, fulfillment, name) = (finish.status(), finish.fulfillment(), finish.name());
+        if t.status.is_final() {
+            return final_answer(t, status, fulfillment.as_ref());
+        }
+        if fulfillment.is_some_and(|f| f.condition() != t.condition) {
+            return Err(PluginError::WrongCondition { id });
+        }
+        let expired = || PluginError::Expired {
+            expires_at: t.expires_at,
+        };
+        if self.expired_by_clock(t.expires_at) {
+            return Err(expired());
+        }
+        match self.submit(finish.op(view.id)).await? {
+            Applied::Ok => self.reread(&view).await,
+            Applied::Failed { code, detail } => match code {
+                FailCode::WrongFulfillment if fulfillment.is_some() => {
+                    Err(PluginError::WrongCondition { id })
+                }
+                FailCode::EscrowExpired => Err(expired()),
+                FailCode::EscrowFinal => {
+                    final_answer(self.reread(&view).await?, status, fulfillment.as_ref())
+                }
+                code => Err(PluginError::Malformed {
+                    reason: format!("the chain refused the {name} ({code}): {detail}"),
+                }),
+            },
+        }
+    }
+
     async fn reread(&self, view: &EscrowView) -> Result<Transfer, PluginError> {
         let fresh = self
             .escrow(&view.id)
@@ -470,40 +546,7 @@ impl LedgerPlugin for ChainPlugin {
     }
 
     async fn fulfill(&self, id: TransferId, fulfillment: Fulfillment) -> Result<Transfer, PluginError> {
-        let view = self.incoming(id).await?;
-        let t = self.to_transfer(&view)?;
-        if t.status.is_final() {
-            return final_answer(t, EscrowStatus::Fulfilled, Some(&fulfillment));
-        }
-        if fulfillment.condition() != t.condition {
-            return Err(PluginError::WrongCondition { id });
-        }
-        if self.expired_by_clock(t.expires_at) {
-            return Err(PluginError::Expired {
-                expires_at: t.expires_at,
-            });
-        }
-        let op = Op::EscrowFulfill {
-            escrow: view.id,
-            fulfillment,
-        };
-        match self.submit(op).await? {
-            Applied::Ok => self.reread(&view).await,
-            Applied::Failed { code, detail } => match code {
-                FailCode::WrongFulfillment => Err(PluginError::WrongCondition { id }),
-                FailCode::EscrowExpired => Err(PluginError::Expired {
-                    expires_at: t.expires_at,
-                }),
-                FailCode::EscrowFinal => final_answer(
-                    self.reread(&view).await?,
-                    EscrowStatus::Fulfilled,
-                    Some(&fulfillment),
-                ),
-                code => Err(PluginError::Malformed {
-                    reason: format!("the chain refused the fulfilment ({code}): {detail}"),
-                }),
-            },
-        }
+        self.finish_incoming(id, Finish::Fulfil(fulfillment)).await
     }
 
     async fn reject(&self, id: TransferId, reason: Option<String>) -> Result<Transfer, PluginError> {
@@ -513,34 +556,7 @@ impl LedgerPlugin for ChainPlugin {
                 reason: format!("reject reason longer than {MAX_REJECT_REASON_LEN} bytes"),
             });
         }
-        let view = self.incoming(id).await?;
-        let t = self.to_transfer(&view)?;
-        if t.status.is_final() {
-            return final_answer(t, EscrowStatus::Rejected, None);
-        }
-        if self.expired_by_clock(t.expires_at) {
-            return Err(PluginError::Expired {
-                expires_at: t.expires_at,
-            });
-        }
-        let op = Op::EscrowReject {
-            escrow: view.id,
-            reason,
-        };
-        match self.submit(op).await? {
-            Applied::Ok => self.reread(&view).await,
-            Applied::Failed { code, detail } => match code {
-                FailCode::EscrowExpired => Err(PluginError::Expired {
-                    expires_at: t.expires_at,
-                }),
-                FailCode::EscrowFinal => {
-                    final_answer(self.reread(&view).await?, EscrowStatus::Rejected, None)
-                }
-                code => Err(PluginError::Malformed {
-                    reason: format!("the chain refused the reject ({code}): {detail}"),
-                }),
-            },
-        }
+        self.finish_incoming(id, Finish::Reject(reason)).await
     }
 
     async fn transfer(&self, id: TransferId) -> Result<Transfer, PluginError> {

@@ -5,7 +5,7 @@
 use htlc::Timestamp;
 use uuid::Uuid;
 
-use super::{Book, EntryRow, Outcome, Stage, negated, signed};
+use super::{Book, Outcome, Stage, negated, signed};
 use crate::config::{AccountKind, AccountSpec};
 use plugins::api::{Payment, PaymentRequest};
 use plugins::error::PluginError;
@@ -116,16 +116,9 @@ impl Book {
         self.supply = self.supply.saturating_add(amount);
         stage.supply_changed = true;
         if amount != 0 {
-            stage.entries.push(EntryRow {
-                account: id.clone(),
-                booked_at: now,
-                amount,
-                balance_after: account.booked(),
-                kind: "opening",
-                reference: format!("opening:{id}"),
-                counterparty: None,
-            });
+            stage.book(&account, amount, "opening", format!("opening:{id}"), None, now);
         }
+        // Booked or not, a new account is written.
         stage.touched.insert(id.clone());
         self.accounts.insert(id, account);
     }
@@ -212,16 +205,7 @@ impl Book {
         for (id, delta, after, other) in [(from, debit, from_after, to), (to, credit, to_after, from)] {
             if let Some(a) = self.accounts.get_mut(id) {
                 a.balance = after;
-                stage.entries.push(EntryRow {
-                    account: id.clone(),
-                    booked_at: now,
-                    amount: delta,
-                    balance_after: a.booked(),
-                    kind,
-                    reference: reference.to_owned(),
-                    counterparty: Some(other.clone()),
-                });
-                stage.touched.insert(id.clone());
+                stage.book(a, delta, kind, reference.to_owned(), Some(other.clone()), now);
             }
         }
         Ok(())

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use htlc::{Clock, Escrow, EscrowError, EscrowStatus, Fulfillment, Timestamp, Transition};
 
-use super::{Book, EntryRow, Outcome, Stage, negated, overflow, signed};
+use super::{Book, Outcome, Stage, negated, overflow, signed};
 use plugins::error::PluginError;
 use plugins::plugin::{EventKind, MAX_MEMO_LEN, PrepareTransfer, Transfer, TransferId};
 
@@ -177,16 +177,7 @@ impl Book {
                 let reference = id.to_string();
                 for (account, delta, other) in [(from, debit, to), (to, credit, from)] {
                     if let Some(a) = self.accounts.get(account) {
-                        stage.entries.push(EntryRow {
-                            account: account.clone(),
-                            booked_at: now,
-                            amount: delta,
-                            balance_after: a.booked(),
-                            kind: "transfer",
-                            reference: reference.clone(),
-                            counterparty: Some(other.clone()),
-                        });
-                        stage.touched.insert(account.clone());
+                        stage.book(a, delta, "transfer", reference.clone(), Some(other.clone()), now);
                     }
                 }
                 self.sweep_excess(&transfer.to, &reference, now, stage);

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use htlc::Timestamp;
 use uuid::Uuid;
 
-use super::Book;
+use super::{AccountState, Book};
 use plugins::api::{Payment, SupplyChange};
 use plugins::plugin::{AccountId, EventCursor, EventKind, LedgerEvent, Transfer, TransferId};
 
@@ -53,6 +53,31 @@ pub struct Stage {
     pub touched: HashSet<AccountId>,
     /// Supply changed.
     pub supply_changed: bool,
+}
+
+impl Stage {
+    /// Journals a change of `amount` to `account`'s booked balance, already applied to it, and
+    /// marks the account for writing.
+    pub fn book(
+        &mut self,
+        account: &AccountState,
+        amount: i64,
+        kind: &'static str,
+        reference: String,
+        counterparty: Option<AccountId>,
+        now: Timestamp,
+    ) {
+        self.entries.push(EntryRow {
+            account: account.id.clone(),
+            booked_at: now,
+            amount,
+            balance_after: account.booked(),
+            kind,
+            reference,
+            counterparty,
+        });
+        self.touched.insert(account.id.clone());
+    }
 }
 
 /// What a successful operation returns.

@@ -4,7 +4,7 @@
 use htlc::Timestamp;
 use uuid::Uuid;
 
-use super::{Book, EntryRow, Outcome, Stage, negated, overflow, signed};
+use super::{Book, Outcome, Stage, negated, overflow, signed};
 use crate::config::AccountKind;
 use plugins::api::SupplyChange;
 use plugins::error::PluginError;
@@ -59,17 +59,8 @@ impl Book {
         stage.supply_changed = true;
         if let Some(a) = self.accounts.get_mut(&to) {
             a.balance = balance;
-            stage.entries.push(EntryRow {
-                account: to.clone(),
-                booked_at: now,
-                amount: credit,
-                balance_after: a.booked(),
-                kind: "issuance",
-                reference: id.to_string(),
-                counterparty: Some(cb),
-            });
+            stage.book(a, credit, "issuance", id.to_string(), Some(cb), now);
         }
-        stage.touched.insert(to.clone());
         Ok(Outcome::Supply(SupplyChange {
             id,
             account: to,
@@ -114,17 +105,8 @@ impl Book {
         stage.supply_changed = true;
         if let Some(a) = self.accounts.get_mut(&from) {
             a.balance = balance;
-            stage.entries.push(EntryRow {
-                account: from.clone(),
-                booked_at: now,
-                amount: debit,
-                balance_after: a.booked(),
-                kind: "redemption",
-                reference: id.to_string(),
-                counterparty: cb,
-            });
+            stage.book(a, debit, "redemption", id.to_string(), cb, now);
         }
-        stage.touched.insert(from.clone());
         Ok(Outcome::Supply(SupplyChange {
             id,
             account: from,
