@@ -28,7 +28,8 @@ fn string(description: &str) -> ObjectBuilder {
         .description(Some(description))
 }
 
-fn hex32(description: &str, example: &str) -> RefOr<Schema> {
+/// A schema of 32 bytes as lower-case hex (hash locks, and the chain's ids and hashes).
+pub fn hex32(description: &str, example: &str) -> RefOr<Schema> {
     string(description)
         .pattern(Some(HEX32_PATTERN))
         .examples([example])
