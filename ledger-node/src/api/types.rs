@@ -20,6 +20,7 @@ use crate::state::{AccountId, Anchor, AssetCode, Escrow, EscrowId, FailCode, TxI
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct SubmitRequest {
     /// The transaction's canonical bytes, hex.
+    #[schema(pattern = "^([0-9a-fA-F]{2})+$")]
     pub tx: String,
 }
 

@@ -41,11 +41,11 @@ pub struct CorridorBody {
     /// Outgoing ledger.
     to: LedgerId,
     /// Destination major units per source major unit, decimal.
-    #[schema(example = "2")]
+    #[schema(pattern = r"^[0-9]+(\.[0-9]+)?$", example = "2")]
     rate: String,
     /// Fixed fee per payment, decimal in the source asset (default 0).
     #[serde(default = "zero")]
-    #[schema(example = "1.00")]
+    #[schema(pattern = r"^[0-9]+(\.[0-9]+)?$", example = "1.00")]
     fee_fixed: String,
     /// Proportional fee, basis points (default 0).
     #[serde(default)]

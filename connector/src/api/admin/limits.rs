@@ -24,11 +24,11 @@ pub struct LimitsView {
     account: Option<AccountId>,
     /// Largest single incoming payment, decimal in the ledger's asset (F08 above it).
     #[serde(default)]
-    #[schema(example = "500000.00")]
+    #[schema(pattern = r"^[0-9]+(\.[0-9]+)?$", example = "500000.00")]
     max_packet_amount: Option<String>,
     /// Largest amount in flight from this counterparty at once, decimal (T04 above it).
     #[serde(default)]
-    #[schema(example = "2000000.00")]
+    #[schema(pattern = r"^[0-9]+(\.[0-9]+)?$", example = "2000000.00")]
     exposure_limit: Option<String>,
 }
 
