@@ -1,6 +1,6 @@
 //! OpenAPI descriptions of `htlc`'s wire values (feature `openapi`), so that every service's
 //! document describes a condition, a timestamp or an asset the same way, with the pattern or
-//! format a client (or a fuzzer) needs to produce a valid one; and [`problem_responses!`], the
+//! format a client (or a fuzzer) needs to produce a valid one; and [`problem_responses!`](crate::problem_responses), the
 //! one way the services declare their `application/problem+json` error answers.
 //!
 //! The schemas are written by hand because the values serialize by hand (hex, RFC 3339, the

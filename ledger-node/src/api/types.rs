@@ -2,17 +2,15 @@
 //! fields are typed values (ids, asset codes, `htlc`'s conditions, fulfillments and escrow
 //! status, failure codes); text exists only in their JSON form, made and read by serde here:
 //! byte strings are lower-case hex (ids, keys, hashes) or base64 (memos), amounts are integers
-//! of minor units. The OpenAPI document describes that JSON form (`value_type = String`).
+//! of minor units. The OpenAPI document describes that JSON form: the ids' schemas
+//! ([`super::openapi`]) and the fields' patterns say which hex each string is.
 
 use std::fmt;
 use std::str::FromStr;
 
-use htlc::openapi::hex32;
 use htlc::{Condition, EscrowStatus, Fulfillment};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use utoipa::openapi::schema::{ObjectBuilder, Type};
-use utoipa::openapi::{RefOr, Schema};
-use utoipa::{PartialSchema, ToSchema};
+use utoipa::ToSchema;
 
 use crate::state::{AccountId, Anchor, AssetCode, Escrow, EscrowId, FailCode, TxId};
 
@@ -347,66 +345,6 @@ pub struct NodeStatus {
     #[serde(default)]
     pub last_event: u64,
 }
-
-/// How the chain's ids look in the OpenAPI document: 64 lower-case hex characters.
-macro_rules! hex_id_schema {
-    ($ty:ty, $description:literal) => {
-        impl PartialSchema for $ty {
-            fn schema() -> RefOr<Schema> {
-                hex32(
-                    $description,
-                    "4be6a8c0d4f3e2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a0f9e8d7c6b5a493",
-                )
-            }
-        }
-
-        impl ToSchema for $ty {}
-    };
-}
-
-hex_id_schema!(
-    AccountId,
-    "An account: its Ed25519 public key, 32 bytes as lower-case hex."
-);
-hex_id_schema!(
-    TxId,
-    "A transaction id: the Merkle leaf hash of its bytes, as lower-case hex."
-);
-hex_id_schema!(
-    EscrowId,
-    "An escrow id: SHA-256(\"CYPHERLINK-ESCROW-V1\" || payer || reference), as lower-case hex."
-);
-
-/// A string schema whose values are `names`.
-fn names(description: &str, names: impl IntoIterator<Item = &'static str>) -> RefOr<Schema> {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .description(Some(description))
-        .enum_values(Some(names))
-        .into()
-}
-
-impl PartialSchema for FailCode {
-    fn schema() -> RefOr<Schema> {
-        names(
-            "Why a transaction failed, or was refused before the mempool.",
-            FailCode::ALL.into_iter().map(FailCode::as_str),
-        )
-    }
-}
-
-impl ToSchema for FailCode {}
-
-impl PartialSchema for FeedKind {
-    fn schema() -> RefOr<Schema> {
-        names(
-            "What a feed entry reports.",
-            FeedKind::ALL.into_iter().map(FeedKind::as_str),
-        )
-    }
-}
-
-impl ToSchema for FeedKind {}
 
 /// What a feed entry reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -41,7 +41,7 @@ fn node_time(ctx: &Shared) -> u64 {
 /// of those already committed, which answer their status whatever admission said (submitting
 /// is idempotent). Admission reads the state before that lookup, so a transaction whose nonce
 /// it saw used is found there, but for an instant after each store: see
-/// [`refused_or_in_flight`].
+/// `refused_or_in_flight`.
 ///
 /// Waiters are registered before the lookup: a transaction already on its way (submitted
 /// earlier, perhaps elsewhere) that the writer stores between the lookup and the registration

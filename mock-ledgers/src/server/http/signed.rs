@@ -1,6 +1,6 @@
 //! The pipeline of every `/v1` request: read the body within the limit, check the HMAC
 //! signature and the nonce, and for a POST the idempotency key, before anything is read or
-//! changed. [`change`] hands a checked POST to the writer.
+//! changed. `change` hands a checked POST to the writer.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::{Bytes, BytesMut};
