@@ -24,7 +24,8 @@ use crate::server::{AppState, feed, store};
 use plugins::api::{self, PROBLEM_JSON};
 use plugins::error::PluginError;
 
-pub use signed::{Caller, signed_request};
+pub use signed::Caller;
+pub(crate) use signed::signed_request;
 
 /// Header set on a response that repeats a stored first answer.
 pub const REPLAYED_HEADER: &str = "Idempotent-Replayed";

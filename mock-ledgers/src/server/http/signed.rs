@@ -150,7 +150,7 @@ pub(super) async fn change(
 }
 
 /// For the feed module: read and authenticate.
-pub async fn signed_request(
+pub(crate) async fn signed_request(
     state: &AppState,
     req: &HttpRequest,
     payload: web::Payload,
