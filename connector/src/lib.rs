@@ -37,8 +37,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// The connector's name for one of the ledgers it holds an account on.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(transparent)]
+#[schema(value_type = String, example = "digital-euro")]
 pub struct LedgerId(String);
 
 impl LedgerId {

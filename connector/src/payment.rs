@@ -22,6 +22,7 @@
 use htlc::{Condition, ErrorCode, Fulfillment, Timestamp};
 use plugins::{AccountId, TransferId};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::LedgerId;
@@ -31,8 +32,8 @@ const PAYMENT_NAMESPACE: Uuid = Uuid::from_u128(0x6c1f_0b5e_9a42_4f0e_8d3c_7a51_
 /// Namespace for the outgoing transfer id derived from an incoming one (UUID v5).
 const OUTGOING_NAMESPACE: Uuid = Uuid::from_u128(0x0e2d_95a3_41c7_4b66_b1f8_3c0a_9d27_5e14);
 
-/// Where a payment stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// Where a payment stands. `fulfilled`, `rejected` and `lost` are final.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentState {
     /// Incoming seen and accepted; outgoing escrow being prepared.
@@ -91,8 +92,9 @@ impl PaymentState {
     }
 }
 
-/// The leg that arrived.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The leg that arrived: an escrow for the connector's account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(as = IncomingLeg)]
 pub struct IncomingLeg {
     /// Its ledger.
     pub ledger: LedgerId,
@@ -106,8 +108,9 @@ pub struct IncomingLeg {
     pub expires_at: Timestamp,
 }
 
-/// The leg the connector created.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The leg the connector created: its escrow on the next ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(as = OutgoingLeg)]
 pub struct OutgoingLeg {
     /// Its ledger.
     pub ledger: LedgerId,
@@ -123,8 +126,9 @@ pub struct OutgoingLeg {
     pub expires_at: Timestamp,
 }
 
-/// One payment through the connector.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One payment through the connector, as its journal records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(as = Payment)]
 pub struct Payment {
     /// Derived from the incoming leg (see [`payment_id`]).
     pub id: Uuid,
@@ -135,6 +139,7 @@ pub struct Payment {
     /// The hash lock shared by both legs.
     pub condition: Condition,
     /// The packet's destination address.
+    #[schema(example = "test.ecny.bank-b.nB3xS1c0dYhRk2oUaWp4Zg")]
     pub destination: String,
     /// What arrived.
     pub incoming: IncomingLeg,
@@ -192,7 +197,8 @@ fn derived_id(namespace: &Uuid, ledger: &LedgerId, transfer: TransferId) -> Uuid
 }
 
 /// One entry of a payment's event trail.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(as = TrailEntry)]
 pub struct TrailEntry {
     /// When.
     pub at: Timestamp,

@@ -7,6 +7,7 @@
 use htlc::{Address, Asset, ErrorCode, Timestamp};
 use plugins::AccountId;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::LedgerId;
@@ -33,8 +34,10 @@ impl Default for QuotePolicy {
     }
 }
 
-/// A request for a quote. Give exactly one of the two amounts (minor units).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A request for a quote. Give exactly one of the two amounts, in minor units, as decimal
+/// strings (JSON numbers are accepted too).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(as = QuoteRequest)]
 pub struct QuoteRequest {
     /// The ledger the sender pays on.
     pub source_ledger: LedgerId,
@@ -45,14 +48,18 @@ pub struct QuoteRequest {
     pub destination: Address,
     /// Deliver exactly this much (the source amount is computed, rounding up).
     #[serde(default, with = "opt_u64_text")]
+    #[schema(value_type = Option<String>, pattern = "^[0-9]{1,20}$", example = "200000")]
     pub destination_amount: Option<u64>,
     /// Send exactly this much (the destination amount is computed, rounding down).
     #[serde(default, with = "opt_u64_text")]
+    #[schema(value_type = Option<String>, pattern = "^[0-9]{1,20}$", example = "100100")]
     pub source_amount: Option<u64>,
 }
 
-/// The connector's promise.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The connector's promise: what to escrow, to whom, with which expiry, to deliver what.
+/// Amounts are minor units as decimal strings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(as = Quote)]
 pub struct Quote {
     /// Quote id.
     pub id: Uuid,
@@ -62,6 +69,7 @@ pub struct Quote {
     pub pay_to: AccountId,
     /// What to escrow, source minor units (fee included).
     #[serde(with = "u64_text")]
+    #[schema(value_type = String, pattern = "^[0-9]{1,20}$", example = "100100")]
     pub source_amount: u64,
     /// The source asset and scale.
     pub source_asset: Asset,
@@ -71,15 +79,19 @@ pub struct Quote {
     pub destination_account: AccountId,
     /// What the payee gets, destination minor units.
     #[serde(with = "u64_text")]
+    #[schema(value_type = String, pattern = "^[0-9]{1,20}$", example = "200000")]
     pub destination_amount: u64,
     /// The destination asset and scale.
     pub destination_asset: Asset,
     /// The connector's fee, source minor units.
     #[serde(with = "u64_text")]
+    #[schema(value_type = String, pattern = "^[0-9]{1,20}$", example = "100")]
     pub fee: u64,
     /// The rate before fees, destination minor units per source minor unit (`n/d`).
+    #[schema(example = "2/1")]
     pub rate: String,
     /// The route prefix that matched.
+    #[schema(example = "test.ecny")]
     pub route: String,
     /// The escrow's minimum lifetime, ms: escrow with an expiry at least this far ahead.
     pub expiry_window_ms: u64,

@@ -222,14 +222,12 @@ pub struct Difference {
     /// The ledger entry's reference (a transfer id for escrow bookings).
     pub reference: String,
     /// The connector's payment, if the journal knows one.
-    #[schema(value_type = Option<String>)]
     pub payment: Option<Uuid>,
     /// What the ledger booked.
     pub ledger_amount: Option<i64>,
     /// What the journal recorded.
     pub journal_amount: Option<i64>,
     /// When the ledger booked it.
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub booked_at: Option<Timestamp>,
     /// The ledger's entry kind (`transfer`, `payment`, `issuance`, ...).
     pub entry_kind: Option<String>,
@@ -454,12 +452,10 @@ pub fn reconcile_ledger(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct LedgerReport {
     /// The ledger.
-    #[schema(value_type = String, example = "e-cny")]
     pub ledger: LedgerId,
     /// The connector's account there.
     pub account: AccountId,
     /// Its asset: amounts are minor units of it.
-    #[schema(value_type = crate::api::schema::AssetDoc)]
     pub asset: Asset,
     /// Balances and nets (absent if the statement could not be read).
     pub totals: Option<Totals>,
@@ -475,10 +471,8 @@ pub struct LedgerReport {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Report {
     /// Period start (inclusive).
-    #[schema(value_type = String, format = DateTime)]
     pub since: Timestamp,
     /// Period end (exclusive).
-    #[schema(value_type = String, format = DateTime)]
     pub until: Timestamp,
     /// The edge allowance used, ms.
     pub edge_ms: u64,

@@ -151,5 +151,25 @@ async fn the_running_receiver_serves_what_is_documented() {
             _ => assert_eq!(body, doc, "the served document"),
         }
     }
+    // What the receiver refuses is problem+json too: an id that is no UUID, a query that does
+    // not parse, a route it does not serve.
+    for (path, status) in [
+        ("/v1/received/not-a-uuid", 400),
+        (
+            "/v1/received/00000000-0000-0000-0000-000000000005?wait_ms=soon",
+            400,
+        ),
+        ("/v1/nothing-here", 404),
+    ] {
+        let response = http.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), status, "{path}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json",
+            "{path}"
+        );
+        let body: Value = response.json().await.unwrap();
+        assert_documented(&doc, "Problem", &body);
+    }
     ledgers.stop().await;
 }

@@ -24,6 +24,7 @@ use crate::time::{Clock, Timestamp};
 
 /// Where an escrow stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EscrowStatus {
     /// Funds locked; waiting for the preimage or the expiry.

@@ -10,6 +10,8 @@
 //! - [`escrow`]: the hash-time-locked transfer state machine every ledger shares.
 //! - [`money`]: integer amounts, asset scales and exact rational exchange rates.
 //! - [`time`]: millisecond timestamps in ILP and RFC 3339 form, and the injected [`Clock`].
+//! - `openapi` (feature `openapi`): how these values look in the services' OpenAPI documents,
+//!   and the macro that declares their problem+json answers.
 //!
 //! A payment in CypherLink is a chain of escrows locked by one [`Condition`]; the receiver
 //! derives the [`Fulfillment`] from the packet data with a [`FulfillmentKey`], and each hop
@@ -21,6 +23,8 @@ pub mod error_code;
 pub mod escrow;
 pub mod money;
 mod oer;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod packet;
 pub mod time;
 

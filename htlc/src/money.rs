@@ -121,10 +121,12 @@ impl<'de> Deserialize<'de> for AssetCode {
 
 /// An asset and the number of decimal places its minor unit has (EUR cents: scale 2).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Asset {
     /// The asset code.
     pub code: AssetCode,
     /// Decimal places of the minor unit.
+    #[cfg_attr(feature = "openapi", schema(maximum = 18))]
     pub scale: u8,
 }
 

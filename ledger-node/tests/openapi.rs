@@ -1,19 +1,16 @@
 //! `docs/openapi/chain-api.json` must be the document the code generates. Regenerate with
 //! `UPDATE_OPENAPI=1 cargo test -p ledger-node --test openapi`.
 
+#[path = "../../tests/support/openapi_document.rs"]
+mod openapi_document;
+
 #[test]
 fn committed_openapi_document_is_current() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/openapi/chain-api.json");
     let generated = ledger_node::node::http::openapi_json();
-    if std::env::var_os("UPDATE_OPENAPI").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, &generated).unwrap();
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == generated,
-        "{} is stale: run `UPDATE_OPENAPI=1 cargo test -p ledger-node --test openapi` and commit it",
-        path.display()
+    openapi_document::assert_committed_document_is_current(
+        "chain-api.json",
+        &generated,
+        "cargo test -p ledger-node --test openapi",
     );
     let doc: serde_json::Value = serde_json::from_str(&generated).unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
@@ -27,6 +24,7 @@ fn committed_openapi_document_is_current() {
         "/v1/committee",
         "/v1/events",
         "/metrics",
+        "/openapi.json",
     ] {
         assert!(doc["paths"][p].is_object(), "{p} documented");
     }
@@ -60,4 +58,36 @@ fn committed_openapi_document_is_current() {
     ] {
         assert!(refused.contains(code), "422 {code} undocumented");
     }
+}
+
+/// Errors are documented as what they are sent as (problem+json), every answer has a
+/// description, and query parameters are in the query.
+#[test]
+fn errors_are_problem_json_and_parameters_are_where_they_are_sent() {
+    let doc: serde_json::Value = serde_json::from_str(&ledger_node::node::http::openapi_json()).unwrap();
+    for (path, operations) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in operations.as_object().unwrap() {
+            for (status, response) in operation["responses"].as_object().unwrap() {
+                assert!(
+                    response["description"].is_string(),
+                    "{method} {path} {status}: a description"
+                );
+                if status.starts_with('4') || status.starts_with('5') {
+                    let content = response["content"].as_object().unwrap();
+                    assert_eq!(
+                        content.keys().collect::<Vec<_>>(),
+                        ["application/problem+json"],
+                        "{method} {path} {status}"
+                    );
+                }
+            }
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                let name = parameter["name"].as_str().unwrap();
+                let in_path = path.contains(&format!("{{{name}}}"));
+                assert_eq!(parameter["in"] == "path", in_path, "{method} {path}: {name}");
+            }
+        }
+    }
+    let health = &doc["paths"]["/healthz"]["get"]["responses"]["200"]["content"];
+    assert!(health["text/plain"].is_object(), "/healthz is text/plain");
 }

@@ -1,19 +1,16 @@
 //! `docs/openapi/ledger-api.json` must be the document the code generates. Regenerate with
 //! `UPDATE_OPENAPI=1 cargo test -p mock-ledgers --test openapi`.
 
+#[path = "../../tests/support/openapi_document.rs"]
+mod openapi_document;
+
 #[test]
 fn committed_openapi_document_is_current() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/openapi/ledger-api.json");
     let generated = mock_ledgers::openapi::json();
-    if std::env::var_os("UPDATE_OPENAPI").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, &generated).unwrap();
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == generated,
-        "{} is stale: run `UPDATE_OPENAPI=1 cargo test -p mock-ledgers --test openapi` and commit it",
-        path.display()
+    openapi_document::assert_committed_document_is_current(
+        "ledger-api.json",
+        &generated,
+        "cargo test -p mock-ledgers --test openapi",
     );
     let doc: serde_json::Value = serde_json::from_str(&generated).unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
@@ -23,7 +20,47 @@ fn committed_openapi_document_is_current() {
         "/v1/events",
         "/v1/webhooks",
         "/v1/accounts/{id}/statement",
+        "/openapi.json",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} documented");
+    }
+}
+
+/// Every signed operation answers 401 to an unsigned or badly signed request, and says so;
+/// every query parameter is one.
+#[test]
+fn every_signed_operation_documents_its_refusal_and_queries_are_queries() {
+    let doc: serde_json::Value = serde_json::from_str(&mock_ledgers::openapi::json()).unwrap();
+    for (path, operations) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in operations.as_object().unwrap() {
+            let signed = operation["security"].as_array().is_some_and(|s| !s.is_empty());
+            assert_eq!(
+                signed,
+                path.starts_with("/v1/"),
+                "{method} {path}: signed exactly under /v1"
+            );
+            if signed {
+                let refusal = &operation["responses"]["401"]["content"]["application/problem+json"];
+                assert!(
+                    refusal.is_object(),
+                    "{method} {path}: 401 problem+json documented"
+                );
+            }
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                let name = parameter["name"].as_str().unwrap();
+                if parameter["in"] == "path" {
+                    assert!(
+                        path.contains(&format!("{{{name}}}")),
+                        "{method} {path}: {name} is no path parameter"
+                    );
+                }
+            }
+            for (status, response) in operation["responses"].as_object().unwrap() {
+                assert!(
+                    response["description"].is_string(),
+                    "{method} {path} {status}: a description"
+                );
+            }
+        }
     }
 }

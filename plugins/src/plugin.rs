@@ -29,7 +29,7 @@ pub const MAX_MEMO_LEN: usize = 40 * 1024;
 /// An account on one ledger, e.g. `clearing-bank` or an IBAN-like identifier.
 /// 1 to 64 characters from `A-Z a-z 0-9 . _ - :`.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, ToSchema)]
-#[schema(value_type = String, example = "bank-a")]
+#[schema(value_type = String, pattern = "^[A-Za-z0-9._:-]{1,64}$", example = "bank-a")]
 pub struct AccountId(String);
 
 impl AccountId {
@@ -91,7 +91,7 @@ impl<'de> Deserialize<'de> for AccountId {
 /// terms returns the first transfer; with different terms it is an idempotency conflict.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(transparent)]
-#[schema(value_type = String, example = "9f0e7c4e-6a8e-4d6b-9a59-4f1d2b6c8e01")]
+#[schema(value_type = String, format = Uuid, example = "9f0e7c4e-6a8e-4d6b-9a59-4f1d2b6c8e01")]
 pub struct TransferId(pub Uuid);
 
 impl TransferId {
@@ -133,10 +133,8 @@ pub struct LedgerInfo {
     /// A stable identifier, e.g. `digital-euro` or `bank-a-core`.
     pub ledger_id: String,
     /// The asset its accounts hold, with its scale.
-    #[schema(value_type = crate::api::schema::AssetDoc)]
     pub asset: Asset,
     /// The ILP address prefix of accounts reached through this ledger.
-    #[schema(value_type = String, example = "test.bank")]
     pub ilp_prefix: Address,
     /// How long after a request a transfer change is final on this ledger, in milliseconds.
     /// The connector's expiry margins are built from this.
@@ -156,10 +154,8 @@ pub struct PrepareTransfer {
     /// Minor units of the ledger's asset.
     pub amount: u64,
     /// The hash lock.
-    #[schema(value_type = String, example = "66687aadf862bd776c8fc18b8e9f8e20089714856ee233b3902a591d0d5f2925")]
     pub condition: Condition,
     /// When the transfer stops being fulfillable and is refunded.
-    #[schema(value_type = String, format = DateTime)]
     pub expires_at: Timestamp,
     /// Opaque bytes for the receiver, usually an encoded ILP Prepare (at most [`MAX_MEMO_LEN`]).
     #[serde(with = "memo_base64")]
@@ -179,26 +175,20 @@ pub struct Transfer {
     /// Minor units.
     pub amount: u64,
     /// The hash lock.
-    #[schema(value_type = String, example = "66687aadf862bd776c8fc18b8e9f8e20089714856ee233b3902a591d0d5f2925")]
     pub condition: Condition,
     /// Expiry.
-    #[schema(value_type = String, format = DateTime)]
     pub expires_at: Timestamp,
     /// The memo as given at prepare time.
     #[serde(with = "memo_base64")]
     #[schema(value_type = String, format = Byte)]
     pub memo: Vec<u8>,
     /// Where it stands.
-    #[schema(value_type = crate::api::schema::EscrowStatusDoc)]
     pub status: EscrowStatus,
     /// The preimage, once fulfilled.
-    #[schema(value_type = Option<String>)]
     pub fulfillment: Option<Fulfillment>,
     /// When the ledger accepted the prepare.
-    #[schema(value_type = String, format = DateTime)]
     pub prepared_at: Timestamp,
     /// When it reached its final state.
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub finalized_at: Option<Timestamp>,
     /// Why the payee rejected it, as the payee stated. Connectors put the ILP error code
     /// first (`"F05 condition does not match"`) so the payer learns the real cause.
@@ -252,14 +242,12 @@ pub struct LedgerEvent {
     /// Its position in the log; resume after it.
     pub cursor: EventCursor,
     /// Globally unique id (webhook deliveries carry it, so receivers can drop repeats).
-    #[schema(value_type = String, example = "9f0e7c4e-6a8e-4d6b-9a59-4f1d2b6c8e01")]
     pub id: Uuid,
     /// What happened.
     pub kind: EventKind,
     /// The transfer as it stood right after the event.
     pub transfer: Transfer,
     /// When the ledger recorded it.
-    #[schema(value_type = String, format = DateTime)]
     pub occurred_at: Timestamp,
 }
 

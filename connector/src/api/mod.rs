@@ -18,7 +18,6 @@ mod admin;
 pub mod client;
 pub mod openapi;
 mod public;
-pub mod schema;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -204,7 +203,7 @@ async fn operator_only(
 
 /// Turns actix's own bodiless errors (405 from a known path with another method) into
 /// problem+json, so every error a client sees has the same shape.
-fn problem_for_bare_405<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+pub(crate) fn problem_for_bare_405<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
     let error = ApiError {
         status: 405,
         code: "method_not_allowed",
@@ -222,9 +221,21 @@ fn problem_for_bare_405<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHa
     )))
 }
 
+/// Query strings that do not parse as a 400 problem+json (here and in the receiver's API).
+pub(crate) fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default()
+        .error_handler(|err, _| ApiError::bad_request("malformed", err.to_string()).into())
+}
+
+/// Path segments that do not parse (a UUID that is none) as a 400 problem+json.
+pub(crate) fn path_config() -> web::PathConfig {
+    web::PathConfig::default()
+        .error_handler(|err, _| ApiError::bad_request("malformed", err.to_string()).into())
+}
+
 /// JSON body errors as problem+json: 413 for a body over the limit, 415 for a body that is
 /// not JSON, 400 for JSON that does not parse or does not fit the schema.
-fn json_config(max_body_bytes: usize) -> web::JsonConfig {
+pub(crate) fn json_config(max_body_bytes: usize) -> web::JsonConfig {
     use actix_web::error::JsonPayloadError;
     web::JsonConfig::default()
         .limit(max_body_bytes)
@@ -282,20 +293,14 @@ pub fn serve(
             .wrap(ErrorHandlers::new().handler(StatusCode::METHOD_NOT_ALLOWED, problem_for_bare_405))
             .app_data(data.clone())
             .app_data(json_config(max_body_bytes))
-            .app_data(
-                web::QueryConfig::default()
-                    .error_handler(|err, _| ApiError::bad_request("malformed", err.to_string()).into()),
-            )
-            .app_data(
-                web::PathConfig::default()
-                    .error_handler(|err, _| ApiError::bad_request("malformed", err.to_string()).into()),
-            )
+            .app_data(query_config())
+            .app_data(path_config())
             .configure(public::routes)
             .service(web::resource("/openapi.json").get(openapi::document))
             .service(
                 web::scope("/v1/admin")
                     .wrap(actix_web::middleware::from_fn(operator_only))
-                    .configure(admin::routes),
+                    .configure(admin::configure),
             )
             .default_service(web::to(|| async {
                 Err::<HttpResponse, ApiError>(ApiError::not_found("no such route"))

@@ -1,4 +1,4 @@
-//! The OpenAPI 3 document of the connector's HTTP API, generated from the handlers and types
+//! The OpenAPI 3.1 document of the connector's HTTP API, generated from the handlers and types
 //! and served at `GET /openapi.json`. `docs/openapi/connector-api.json` is this document;
 //! `connector/tests/openapi.rs` fails if it is stale (regenerate with
 //! `UPDATE_OPENAPI=1 cargo test -p connector --test openapi`).
@@ -7,7 +7,28 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, public, schema};
+use super::{admin, public};
+
+htlc::problem_responses! {
+    /// A request that does not parse.
+    pub Malformed = 400, "`malformed`: a path, query or JSON body that does not parse, does not fit the \
+        schema or breaks a rule of its field";
+    /// No operator token.
+    pub Unauthorized = 401, "`unauthorized`: no or a wrong operator token; nothing was read or changed";
+    /// Nothing with this id.
+    pub NotFound = 404, "`not_found`: nothing with this id";
+    /// The body is over the limit.
+    pub TooLarge = 413, "`body_too_large`: the body is over the API's limit (`[api] max_body_bytes`)";
+    /// The body is not JSON.
+    pub UnsupportedMediaType = 415, "`unsupported_media_type`: the body is not `application/json`";
+    /// A ledger the connector does not know.
+    pub UnknownLedger = 422, "`unknown_ledger`: the connector holds no account on this ledger";
+    /// A quote that cannot be given.
+    pub QuoteRefused = 422, "`unknown_ledger`, `no_route`, `amount_too_small`, `limit_exceeded`, \
+        `insufficient_timeout`, `payee_cannot_receive` or `unknown_payee`: nothing was promised";
+    /// The journal cannot answer.
+    pub Unavailable = 503, "`unavailable`: the journal (or, for a quote, the payee's ledger) cannot answer now";
+}
 
 struct Security;
 
@@ -49,13 +70,16 @@ impl Modify for Security {
     ),
     paths(
         public::create_quote, public::payment_by_uetr, public::healthz, public::metrics,
-        admin::ledgers, admin::list_routes, admin::put_route, admin::delete_route,
-        admin::list_corridors, admin::put_corridor, admin::delete_corridor,
-        admin::list_limits, admin::put_limits, admin::delete_ledger_limits, admin::delete_account_limits,
-        admin::list_payments, admin::payment_stream, admin::payment, admin::reconciliation,
+        admin::ledgers::ledgers,
+        admin::routes::list_routes, admin::routes::put_route, admin::routes::delete_route,
+        admin::corridors::list_corridors, admin::corridors::put_corridor, admin::corridors::delete_corridor,
+        admin::limits::list_limits, admin::limits::put_limits, admin::limits::delete_ledger_limits,
+        admin::limits::delete_account_limits,
+        admin::payments::list_payments, admin::payments::payment_stream, admin::payments::payment,
+        admin::reconciliation::reconciliation,
         document,
     ),
-    components(schemas(super::Problem, schema::PaymentDoc, schema::PaymentStateDoc)),
+    components(schemas(super::Problem)),
     modifiers(&Security),
     tags(
         (name = "payments", description = "Quotes and payment status, for participating banks"),
@@ -79,7 +103,7 @@ pub(crate) fn pretty(document: utoipa::openapi::OpenApi) -> String {
 
 /// This document.
 #[utoipa::path(get, path = "/openapi.json", tag = "monitoring",
-    responses((status = 200, description = "The OpenAPI 3 document of this API", content_type = "application/json")))]
+    responses((status = 200, description = "The OpenAPI 3.1 document of this API", content_type = "application/json")))]
 pub(super) async fn document() -> HttpResponse {
     HttpResponse::Ok().content_type("application/json").body(json())
 }

@@ -1,9 +1,15 @@
 //! Routes for participants and monitoring.
 
 use actix_web::{HttpResponse, web};
+use serde::Serialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::openapi::{
+    Malformed, NotFound, QuoteRefused, TooLarge, Unauthorized, Unavailable, UnsupportedMediaType,
+};
 use super::{ApiError, ApiState};
+use crate::payment::Payment;
 use crate::quote::{self, Quote, QuoteError, QuoteRequest};
 use crate::store::{PaymentFilter, Write};
 
@@ -18,19 +24,32 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/v1/payments/by-uetr/{uetr}").get(payment_by_uetr));
 }
 
+/// `GET /healthz` when the connector is working.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`.
+    #[schema(example = "ok")]
+    status: &'static str,
+    /// Payments not yet final.
+    #[schema(example = 0)]
+    in_flight: u64,
+}
+
+htlc::problem_responses! {
+    /// The engine stopped.
+    Halted = 503, "`unavailable`: the engine has halted (its journal failed); restart to recover";
+}
+
 /// Liveness: 200 while the engine runs, 503 once it has halted (its journal failed).
 #[utoipa::path(get, path = "/healthz", tag = "monitoring",
-    responses(
-        (status = 200, body = super::schema::HealthDoc),
-        (status = 503, description = "halted; restart to recover", body = super::Problem, content_type = "application/problem+json"),
-    ))]
+    responses((status = 200, description = "The engine runs", body = Health), Halted))]
 async fn healthz(state: web::Data<ApiState>) -> Result<HttpResponse, ApiError> {
     match state.connector.halt_reason() {
         Some(reason) => Err(ApiError::unavailable(format!("halted: {reason}"))),
-        None => Ok(HttpResponse::Ok().json(serde_json::json!({
-            "status": "ok",
-            "in_flight": state.connector.in_flight_count(),
-        }))),
+        None => Ok(HttpResponse::Ok().json(Health {
+            status: "ok",
+            in_flight: state.connector.in_flight_count() as u64,
+        })),
     }
 }
 
@@ -39,7 +58,7 @@ async fn healthz(state: web::Data<ApiState>) -> Result<HttpResponse, ApiError> {
 /// token here; `[api] metrics_listen` serves them without one on a listener of their own.
 #[utoipa::path(get, path = "/metrics", tag = "monitoring",
     responses((status = 200, description = "Prometheus text format 0.0.4", body = String, content_type = "text/plain"),
-        (status = 401, description = "unauthorized: no or a wrong operator token", body = super::Problem, content_type = "application/problem+json")),
+        Unauthorized),
     security(("operator" = [])))]
 pub(super) async fn metrics(state: web::Data<ApiState>) -> HttpResponse {
     HttpResponse::Ok()
@@ -51,13 +70,10 @@ pub(super) async fn metrics(state: web::Data<ApiState>) -> HttpResponse {
 /// amount delivers). Refused before anything is promised if there is no route or rate, a limit
 /// or the timeout ladder does not allow it, or the payee's ledger says it cannot receive it.
 #[utoipa::path(post, path = "/v1/quotes", tag = "payments",
-    request_body = super::schema::QuoteRequestDoc,
+    request_body = QuoteRequest,
     responses(
-        (status = 201, body = super::schema::QuoteDoc),
-        (status = 400, description = "malformed (or both or neither amount given)", body = super::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "unknown_ledger, no_route, amount_too_small, limit_exceeded, insufficient_timeout, payee_cannot_receive, unknown_payee",
-         body = super::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "the payee's ledger or the journal is unavailable", body = super::Problem, content_type = "application/problem+json"),
+        (status = 201, description = "The quote, valid until `valid_until`", body = Quote),
+        Malformed, TooLarge, UnsupportedMediaType, QuoteRefused, Unavailable,
     ))]
 async fn create_quote(
     state: web::Data<ApiState>,
@@ -117,10 +133,10 @@ fn quote_error(e: QuoteError) -> ApiError {
 
 /// A payment's status by its end-to-end id (the random UETR is the capability: no token).
 #[utoipa::path(get, path = "/v1/payments/by-uetr/{uetr}", tag = "payments",
-    params(("uetr" = String, Path, description = "End-to-end id (UUID)")),
+    params(("uetr" = Uuid, Path, description = "End-to-end id (UUID)")),
     responses(
-        (status = 200, description = "The connector's records of it (one per leg pair)", body = [super::schema::PaymentDoc]),
-        (status = 404, body = super::Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The connector's records of it (one per leg pair)", body = [Payment]),
+        Malformed, NotFound, Unavailable,
     ))]
 async fn payment_by_uetr(
     state: web::Data<ApiState>,

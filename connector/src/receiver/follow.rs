@@ -22,10 +22,8 @@ use crate::store::{Store, StoreError, Write};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReceivedPayment {
     /// The escrow on the receiver's ledger.
-    #[schema(value_type = String, example = "0b7d7a49-3c55-5d56-9a3b-8f1b2e6f1d22")]
     pub transfer: TransferId,
     /// End-to-end id, if the data carried one.
-    #[schema(value_type = Option<String>, example = "1c9a5f3e-2b7d-4e8a-9f61-0d3c5b7a9e21")]
     pub uetr: Option<Uuid>,
     /// Minor units offered.
     #[schema(example = 200000)]
@@ -42,7 +40,6 @@ pub struct ReceivedPayment {
     /// Why it was rejected (or why the claim failed).
     pub reject_message: Option<String>,
     /// When it was decided.
-    #[schema(value_type = String, format = DateTime)]
     pub at: Timestamp,
 }
 

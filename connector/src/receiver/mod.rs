@@ -35,7 +35,6 @@ const TAG_BYTES: usize = 18;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SpspResponse {
     /// Where to send packets: the receiver's address plus a connection tag.
-    #[schema(value_type = String, example = "test.ecny.bank-b.nB3xS1c0dYhRk2oUaWp4ZgQe")]
     pub destination_account: Address,
     /// 32 bytes, base64: the fulfillment of every packet derives from it.
     #[schema(example = "q4Vb0mJ3m1Qe8l2rYzT5wN7cXhU9aKpD6sFgHjLoPiE=")]
@@ -43,7 +42,6 @@ pub struct SpspResponse {
     /// The asset the receiver is paid in (as early SPSP versions carried it), so a payer can
     /// read amounts like "2000.00" in the receiver's units.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<crate::api::schema::AssetDoc>)]
     pub asset_info: Option<Asset>,
 }
 

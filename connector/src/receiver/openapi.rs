@@ -1,22 +1,12 @@
-//! The OpenAPI 3 document of the receiver's HTTP API ([`super::http`]), generated from the
+//! The OpenAPI 3.1 document of the receiver's HTTP API ([`super::http`]), generated from the
 //! handlers and types and served at `GET /openapi.json`. `docs/openapi/receiver-api.json` is
 //! this document; `connector/tests/receiver_openapi.rs` fails if it is stale (regenerate with
 //! `UPDATE_OPENAPI=1 cargo test -p connector --test receiver_openapi`).
 
 use actix_web::HttpResponse;
-use utoipa::{OpenApi, ToSchema};
+use utoipa::OpenApi;
 
 use super::http;
-
-/// `GET /healthz` (schema only: the handler sends it as literal JSON).
-#[derive(ToSchema)]
-#[schema(as = Health)]
-#[allow(dead_code)]
-pub(super) struct HealthDoc {
-    /// `ok`.
-    #[schema(example = "ok")]
-    status: String,
-}
 
 /// The API description.
 #[derive(OpenApi)]
@@ -34,6 +24,7 @@ pub(super) struct HealthDoc {
                        application/problem+json (RFC 7807) with a stable `code`."
     ),
     paths(http::setup, http::received, http::healthz, document),
+    components(schemas(crate::api::Problem)),
     tags(
         (name = "payee", description = "Connection setup and what was received, for payers and the receiving bank"),
         (name = "monitoring", description = "Health and this document"),
@@ -48,7 +39,7 @@ pub fn json() -> String {
 
 /// This document.
 #[utoipa::path(get, path = "/openapi.json", tag = "monitoring",
-    responses((status = 200, description = "The OpenAPI 3 document of this API", content_type = "application/json")))]
+    responses((status = 200, description = "The OpenAPI 3.1 document of this API", content_type = "application/json")))]
 pub(super) async fn document() -> HttpResponse {
     HttpResponse::Ok().content_type("application/json").body(json())
 }

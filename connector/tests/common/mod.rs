@@ -3,42 +3,59 @@
 //! ones the real types serialize.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use serde_json::Value;
+
+#[path = "../../../tests/support/openapi_document.rs"]
+mod openapi_document;
 
 /// Fails unless `docs/openapi/<file>` equals `generated`; with `UPDATE_OPENAPI` set, writes it
 /// first. `test` names the test target that regenerates it, for the failure message.
 pub fn assert_committed_document_is_current(file: &str, generated: &str, test: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../docs/openapi")
-        .join(file);
-    if std::env::var_os("UPDATE_OPENAPI").is_some() {
-        std::fs::create_dir_all(path.parent().expect("docs/openapi")).expect("create docs/openapi");
-        std::fs::write(&path, generated).expect("write the document");
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == generated,
-        "{} is stale: run `UPDATE_OPENAPI=1 cargo test -p connector --test {test}` and commit it",
-        path.display()
+    openapi_document::assert_committed_document_is_current(
+        file,
+        generated,
+        &format!("cargo test -p connector --test {test}"),
     );
 }
 
-/// The documented properties of a component schema, and its required ones.
+/// The documented properties of a component schema, and its required ones: its own, and
+/// those of the schemas it combines with `allOf` (a flattened struct).
 fn documented(doc: &Value, name: &str) -> (BTreeSet<String>, BTreeSet<String>) {
-    let schema = &doc["components"]["schemas"][name];
-    let properties = schema["properties"]
-        .as_object()
-        .unwrap_or_else(|| panic!("schema {name} has properties"))
-        .keys()
-        .cloned()
-        .collect();
-    let required = schema["required"]
-        .as_array()
-        .map(|r| r.iter().map(|v| v.as_str().unwrap().to_owned()).collect())
-        .unwrap_or_default();
+    let mut properties = BTreeSet::new();
+    let mut required = BTreeSet::new();
+    collect(
+        doc,
+        &doc["components"]["schemas"][name],
+        &mut properties,
+        &mut required,
+    );
+    assert!(!properties.is_empty(), "schema {name} has properties");
     (properties, required)
+}
+
+fn collect(doc: &Value, schema: &Value, properties: &mut BTreeSet<String>, required: &mut BTreeSet<String>) {
+    if let Some(reference) = schema["$ref"].as_str() {
+        let name = reference.trim_start_matches("#/components/schemas/");
+        return collect(doc, &doc["components"]["schemas"][name], properties, required);
+    }
+    for part in schema["allOf"].as_array().into_iter().flatten() {
+        collect(doc, part, properties, required);
+    }
+    properties.extend(
+        schema["properties"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, _)| k.clone()),
+    );
+    required.extend(
+        schema["required"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|v| v.as_str().unwrap().to_owned()),
+    );
 }
 
 /// The keys of a JSON object.

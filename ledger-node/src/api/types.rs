@@ -2,7 +2,8 @@
 //! fields are typed values (ids, asset codes, `htlc`'s conditions, fulfillments and escrow
 //! status, failure codes); text exists only in their JSON form, made and read by serde here:
 //! byte strings are lower-case hex (ids, keys, hashes) or base64 (memos), amounts are integers
-//! of minor units. The OpenAPI document describes that JSON form (`value_type = String`).
+//! of minor units. The OpenAPI document describes that JSON form: the ids' schemas
+//! ([`super::openapi`]) and the fields' patterns say which hex each string is.
 
 use std::fmt;
 use std::str::FromStr;
@@ -17,6 +18,7 @@ use crate::state::{AccountId, Anchor, AssetCode, Escrow, EscrowId, FailCode, TxI
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct SubmitRequest {
     /// The transaction's canonical bytes, hex.
+    #[schema(pattern = "^([0-9a-fA-F]{2})+$")]
     pub tx: String,
 }
 
@@ -36,7 +38,6 @@ pub enum TxState {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct TxStatus {
     /// Transaction id (hex).
-    #[schema(value_type = String)]
     pub id: TxId,
     /// pending, final or failed.
     pub status: TxState,
@@ -51,7 +52,6 @@ pub struct TxStatus {
     pub kind: Option<String>,
     /// Failure code (`insufficient_funds`, `nonce_reused`, `wrong_fulfillment`, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>)]
     pub reason: Option<FailCode>,
     /// Failure in words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -82,7 +82,6 @@ impl TxStatus {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct AssetBalance {
     /// Asset code.
-    #[schema(value_type = String)]
     pub asset: AssetCode,
     /// Minor units available.
     pub amount: u64,
@@ -95,7 +94,6 @@ pub struct AssetBalance {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct AccountView {
     /// Account (Ed25519 public key, hex).
-    #[schema(value_type = String)]
     pub account: AccountId,
     /// Last nonce used (the next transaction needs a greater one).
     pub nonce: u64,
@@ -107,10 +105,8 @@ pub struct AccountView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct AssetView {
     /// Code.
-    #[schema(value_type = String)]
     pub code: AssetCode,
     /// Issuer account.
-    #[schema(value_type = String)]
     pub issuer: AccountId,
     /// Decimal places of a minor unit.
     pub scale: u8,
@@ -122,38 +118,31 @@ pub struct AssetView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct EscrowView {
     /// Escrow id (hex).
-    #[schema(value_type = String)]
     pub id: EscrowId,
     /// Payer account.
-    #[schema(value_type = String)]
     pub payer: AccountId,
     /// Payee account.
-    #[schema(value_type = String)]
     pub payee: AccountId,
     /// Asset code.
-    #[schema(value_type = String)]
     pub asset: AssetCode,
     /// Minor units.
     pub amount: u64,
     /// SHA-256 hash lock (hex).
-    #[schema(value_type = String)]
     pub condition: Condition,
     /// Block time from which it can only be refunded (ms since the Unix epoch).
     pub expires_at_ms: u64,
     /// The payer's memo, base64.
     #[serde(with = "base64_bytes")]
-    #[schema(value_type = String)]
+    #[schema(value_type = String, format = Byte)]
     pub memo: Vec<u8>,
     /// The payer's reference (16 bytes, hex).
     #[serde(with = "hex_array")]
-    #[schema(value_type = String)]
+    #[schema(value_type = String, pattern = "^[0-9a-f]{32}$")]
     pub reference: [u8; 16],
     /// prepared, fulfilled, rejected or expired.
-    #[schema(value_type = String)]
     pub status: EscrowStatus,
     /// The preimage, once fulfilled (hex).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>)]
     pub fulfillment: Option<Fulfillment>,
     /// Height of the creating block.
     pub created_height: u64,
@@ -198,18 +187,16 @@ impl From<&Escrow> for EscrowView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct AnchorView {
     /// Anchor id = the recording transaction's id (hex).
-    #[schema(value_type = String)]
     pub id: TxId,
     /// Namespace.
     pub namespace: String,
     /// Merkle root (hex).
     #[serde(with = "hex_array")]
-    #[schema(value_type = String)]
+    #[schema(value_type = String, pattern = "^[0-9a-f]{64}$")]
     pub root: [u8; 32],
     /// Items covered.
     pub items: u64,
     /// Submitting account.
-    #[schema(value_type = String)]
     pub submitter: AccountId,
     /// Height of its block.
     pub height: u64,
@@ -239,10 +226,8 @@ pub struct EventView {
     #[serde(default)]
     pub time_ms: u64,
     /// The transaction that caused it (hex).
-    #[schema(value_type = String)]
     pub tx_id: TxId,
     /// escrow_created, escrow_fulfilled, escrow_rejected, escrow_refunded or anchored.
-    #[schema(value_type = String)]
     pub kind: FeedKind,
     /// The escrow right after the event (escrow events).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -268,7 +253,7 @@ pub struct BlockView {
     pub height: u64,
     /// Block hash (hex).
     #[serde(with = "hex_array")]
-    #[schema(value_type = String)]
+    #[schema(value_type = String, pattern = "^[0-9a-f]{64}$")]
     pub hash: [u8; 32],
     /// Consensus view.
     pub view: u64,
@@ -278,28 +263,27 @@ pub struct BlockView {
     pub proposer: u16,
     /// Parent hash (hex).
     #[serde(with = "hex_array")]
-    #[schema(value_type = String)]
+    #[schema(value_type = String, pattern = "^[0-9a-f]{64}$")]
     pub parent_hash: [u8; 32],
     /// Merkle root of the transactions (hex).
     #[serde(with = "hex_array")]
-    #[schema(value_type = String)]
+    #[schema(value_type = String, pattern = "^[0-9a-f]{64}$")]
     pub payload_root: [u8; 32],
     /// State root after the block (hex).
     #[serde(with = "hex_array")]
-    #[schema(value_type = String)]
+    #[schema(value_type = String, pattern = "^[0-9a-f]{64}$")]
     pub state_root: [u8; 32],
     /// Transaction ids in order (hex).
-    #[schema(value_type = Vec<String>)]
     pub tx_ids: Vec<TxId>,
     /// Validator indexes that signed the certificate.
     pub qc_signers: Vec<u16>,
     /// The block's canonical encoding (hex): header and transactions.
     #[serde(with = "hex_bytes")]
-    #[schema(value_type = String)]
+    #[schema(value_type = String, pattern = "^([0-9a-f]{2})*$")]
     pub block: Vec<u8>,
     /// The certificate's canonical encoding (hex).
     #[serde(with = "hex_bytes")]
-    #[schema(value_type = String)]
+    #[schema(value_type = String, pattern = "^([0-9a-f]{2})*$")]
     pub qc: Vec<u8>,
 }
 
@@ -310,7 +294,7 @@ pub struct MemberView {
     pub index: u16,
     /// BLS12-381 public key (48 bytes, hex).
     #[serde(with = "hex_bytes")]
-    #[schema(value_type = String)]
+    #[schema(value_type = String, pattern = "^[0-9a-f]{96}$")]
     pub public_key: Vec<u8>,
     /// Operator (bank) name.
     pub operator: String,
@@ -323,7 +307,7 @@ pub struct CommitteeView {
     pub epoch: u64,
     /// Chain id = SHA-256 of the genesis encoding (hex); transactions must carry it.
     #[serde(with = "hex_array")]
-    #[schema(value_type = String)]
+    #[schema(value_type = String, pattern = "^[0-9a-f]{64}$")]
     pub chain_id: [u8; 32],
     /// Votes needed for a certificate (2f+1).
     pub quorum: usize,
@@ -331,7 +315,7 @@ pub struct CommitteeView {
     pub members: Vec<MemberView>,
     /// The genesis encoding (hex): what a light client is configured with.
     #[serde(with = "hex_bytes")]
-    #[schema(value_type = String)]
+    #[schema(value_type = String, pattern = "^([0-9a-f]{2})*$")]
     pub genesis: Vec<u8>,
 }
 
@@ -340,7 +324,7 @@ pub struct CommitteeView {
 pub struct NodeStatus {
     /// Chain id (hex).
     #[serde(with = "hex_array")]
-    #[schema(value_type = String)]
+    #[schema(value_type = String, pattern = "^[0-9a-f]{64}$")]
     pub chain_id: [u8; 32],
     /// This node's validator index (absent for a full node).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -349,7 +333,7 @@ pub struct NodeStatus {
     pub committed_height: u64,
     /// State root after it (hex).
     #[serde(with = "hex_array")]
-    #[schema(value_type = String)]
+    #[schema(value_type = String, pattern = "^[0-9a-f]{64}$")]
     pub state_root: [u8; 32],
     /// Current consensus view.
     pub view: u64,

@@ -9,7 +9,8 @@
 //! - [`driver`]: the consensus thread (the sans-IO core, timers, commits, catching up);
 //! - [`writer`]: group commits to SQLite and notifications;
 //! - [`http`]: the HTTP API (see `docs/openapi/chain-api.json`), with [`metrics`]; what it
-//!   takes is filtered by admission ([`crate::state::admission`]) and rate-limited ([`limits`]);
+//!   takes goes through [`admission`] (rate limits from [`limits`], signatures, the state's
+//!   [`crate::state::admission`]), and clients waiting for a final status through [`waiters`];
 //! - [`local`]: a whole committee inside one process (the demo network, tests).
 //!
 //! Data flow: frames are decoded and verified on the network tasks (certificates checked, a
@@ -18,6 +19,7 @@
 //! handed to the driver, which runs the core and the state machine; committed blocks go to
 //! the writer, whose commit makes transactions "final" for the API.
 
+pub mod admission;
 pub mod config;
 pub mod driver;
 pub mod frame;
@@ -28,6 +30,7 @@ pub mod local;
 pub mod metrics;
 pub mod peers;
 pub mod store;
+pub mod waiters;
 pub mod warm;
 pub mod writer;
 

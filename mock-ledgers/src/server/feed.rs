@@ -10,6 +10,7 @@ use bytes::Bytes;
 use sqlx::SqlitePool;
 use tokio::time::Instant;
 
+use crate::openapi::{Malformed, TooLarge, Unauthorized, Unavailable};
 use crate::server::AppState;
 use crate::server::http::{ApiError, signed_request};
 use crate::server::store::{self, StoreError};
@@ -46,7 +47,10 @@ pub async fn events_after(
 /// Events after a cursor, waiting up to `wait_ms` for the first.
 #[utoipa::path(get, path = "/v1/events", tag = "events",
     params(EventsQuery),
-    responses((status = 200, body = EventPage)),
+    responses(
+        (status = 200, description = "The events (none if the wait ran out) and where to resume", body = EventPage),
+        Malformed, Unauthorized, TooLarge, Unavailable,
+    ),
     security(("signature" = [])))]
 pub async fn long_poll(
     state: web::Data<AppState>,
@@ -87,7 +91,10 @@ pub async fn long_poll(
 /// Server-sent events: `id:` is the cursor, `event:` the kind, `data:` the event JSON.
 #[utoipa::path(get, path = "/v1/events/stream", tag = "events",
     params(StreamQuery, ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this cursor")),
-    responses((status = 200, description = "text/event-stream of LedgerEvent", content_type = "text/event-stream")),
+    responses(
+        (status = 200, description = "text/event-stream of LedgerEvent", content_type = "text/event-stream"),
+        Malformed, Unauthorized, TooLarge,
+    ),
     security(("signature" = [])))]
 pub async fn stream(
     state: web::Data<AppState>,

@@ -6,7 +6,6 @@
 //! committed as `docs/openapi/ledger-api.json`, and a test fails when it is stale.
 
 pub mod problem;
-pub mod schema;
 pub mod types;
 
 pub use problem::Problem;

@@ -46,11 +46,9 @@ pub struct Problem {
     pub limit: Option<String>,
     /// expired: the expiry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<Timestamp>,
     /// expiry_too_far: the latest expiry accepted at the time of the request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub latest: Option<Timestamp>,
     /// expiry_too_far: the ledger's longest hold, ms.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -63,7 +61,6 @@ pub struct Problem {
     pub supply: Option<i64>,
     /// already_final: the final state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<crate::api::schema::EscrowStatusDoc>)]
     pub transfer_status: Option<EscrowStatus>,
     /// duplicate, unauthorized, forbidden, malformed, webhook_url_forbidden, unavailable: why.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -13,7 +13,6 @@ use crate::plugin::{AccountId, EventCursor};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct FulfillRequest {
     /// The 32-byte preimage, hex.
-    #[schema(value_type = String)]
     pub fulfillment: Fulfillment,
 }
 
@@ -44,7 +43,6 @@ pub struct PaymentRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Payment {
     /// The ledger's id for it (statement entries refer to it).
-    #[schema(value_type = String, example = "9f0e7c4e-6a8e-4d6b-9a59-4f1d2b6c8e01")]
     pub id: Uuid,
     /// Payer.
     pub from: AccountId,
@@ -53,7 +51,6 @@ pub struct Payment {
     /// Minor units.
     pub amount: u64,
     /// When it was booked.
-    #[schema(value_type = String, format = DateTime)]
     pub booked_at: Timestamp,
 }
 
@@ -80,7 +77,6 @@ pub struct RedemptionRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct SupplyChange {
     /// Id of the booking.
-    #[schema(value_type = String, example = "9f0e7c4e-6a8e-4d6b-9a59-4f1d2b6c8e01")]
     pub id: Uuid,
     /// The intermediary.
     pub account: AccountId,
@@ -133,7 +129,6 @@ pub struct AccountLookup {
     /// The account.
     pub account: AccountId,
     /// What it is.
-    #[schema(value_type = String, example = "wholesale")]
     pub kind: AccountKind,
     /// The holder's name: shown only to the account's owner.
     pub holder_name: Option<String>,
@@ -143,6 +138,7 @@ pub struct AccountLookup {
 
 /// Query of `GET /v1/accounts/{id}`.
 #[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LookupQuery {
     /// A holder name to check against the account.
     pub name: Option<String>,
@@ -150,10 +146,13 @@ pub struct LookupQuery {
 
 /// Query of `GET /v1/accounts/{id}/statement`.
 #[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StatementQuery {
     /// Start of the period (inclusive), RFC 3339.
+    #[param(format = DateTime)]
     pub from: String,
     /// End of the period (exclusive), RFC 3339.
+    #[param(format = DateTime)]
     pub to: String,
 }
 
@@ -174,7 +173,6 @@ pub struct StatementEntry {
     /// Ledger-wide booking sequence number.
     pub seq: i64,
     /// Booking time.
-    #[schema(value_type = String, format = DateTime)]
     pub booked_at: Timestamp,
     /// Minor units, positive.
     pub amount: u64,
@@ -198,10 +196,8 @@ pub struct Statement {
     /// The account.
     pub account: AccountId,
     /// Period start (inclusive).
-    #[schema(value_type = String, format = DateTime)]
     pub from: Timestamp,
     /// Period end (exclusive).
-    #[schema(value_type = String, format = DateTime)]
     pub to: Timestamp,
     /// Booked balance at `from`.
     pub opening_balance: i64,
@@ -213,6 +209,7 @@ pub struct Statement {
 
 /// Query of `GET /v1/events` (long poll).
 #[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     /// Resume after this cursor (default 0: from the start).
     pub after: Option<u64>,
@@ -224,6 +221,7 @@ pub struct EventsQuery {
 
 /// Query of `GET /v1/events/stream` (server-sent events).
 #[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StreamQuery {
     /// Resume after this cursor; the `Last-Event-ID` header wins if both are sent.
     pub after: Option<u64>,
@@ -254,7 +252,6 @@ pub struct Webhook {
     /// Failed attempts at the next event.
     pub attempts: u32,
     /// When the next attempt is due (after a failure).
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub next_attempt_at: Option<Timestamp>,
     /// What went wrong last.
     pub last_error: Option<String>,

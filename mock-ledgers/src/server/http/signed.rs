@@ -1,0 +1,159 @@
+//! The pipeline of every `/v1` request: read the body within the limit, check the HMAC
+//! signature and the nonce, and for a POST the idempotency key, before anything is read or
+//! changed. `change` hands a checked POST to the writer.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use bytes::{Bytes, BytesMut};
+use futures::StreamExt;
+use sha2::{Digest, Sha256};
+
+use super::{ApiError, malformed, respond};
+use crate::server::AppState;
+use crate::server::writer::{Idem, Op};
+use plugins::api::{IDEMPOTENCY_KEY_HEADER, MAX_IDEMPOTENCY_KEY_LEN};
+use plugins::auth::{self, AuthError};
+use plugins::error::PluginError;
+
+/// The authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// Participant.
+    pub participant: String,
+    /// Key used.
+    pub key_id: String,
+}
+
+fn path_and_query(req: &HttpRequest) -> &str {
+    req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/")
+}
+
+/// Reads the body, refusing more than the configured limit without buffering it.
+async fn read_body(
+    state: &AppState,
+    req: &HttpRequest,
+    mut payload: web::Payload,
+) -> Result<Bytes, ApiError> {
+    let limit = state.config.server.max_body_bytes;
+    let too_big = || ApiError(PluginError::TooLarge { limit });
+    let declared = req
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_big());
+    }
+    let mut body = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| malformed(format!("reading body: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_big());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// Checks the signature headers; records the nonce only once the signature is valid.
+fn authenticate(state: &AppState, req: &HttpRequest, body: &[u8]) -> Result<Caller, ApiError> {
+    let result = (|| {
+        let headers = auth::read_headers(|name| req.headers().get(name).and_then(|v| v.to_str().ok()))?;
+        let key = state
+            .config
+            .keys
+            .get(&headers.key_id)
+            .ok_or_else(|| AuthError::UnknownKey(headers.key_id.clone()))?;
+        let now = state.clock.now().unix_secs();
+        auth::verify_signature(
+            &headers,
+            &key.secret,
+            req.method().as_str(),
+            path_and_query(req),
+            body,
+            now,
+            state.config.auth_window_secs,
+        )?;
+        state
+            .nonces
+            .check_and_insert(&headers.key_id, &headers.nonce, headers.timestamp, now)?;
+        Ok(Caller {
+            participant: key.participant.clone(),
+            key_id: headers.key_id,
+        })
+    })();
+    result.map_err(|e: AuthError| {
+        let reason = match &e {
+            AuthError::BadHeader(_) => "bad_header",
+            AuthError::UnknownKey(_) => "unknown_key",
+            AuthError::OutsideWindow { .. } => "outside_window",
+            AuthError::BadSignature => "bad_signature",
+            AuthError::ReplayedNonce => "replayed_nonce",
+            AuthError::PredatesRestart { .. } => "predates_restart",
+        };
+        state.metrics.auth_failures.with_label_values(&[reason]).inc();
+        tracing::info!(ledger = %state.config.info.ledger_id, path = %req.path(), %reason, "request refused: {e}");
+        ApiError(PluginError::Unauthorized { reason: e.to_string() })
+    })
+}
+
+/// Reads the body and authenticates.
+pub(super) async fn signed(
+    state: &AppState,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<(Caller, Bytes), ApiError> {
+    let body = read_body(state, req, payload).await?;
+    let caller = authenticate(state, req, &body)?;
+    Ok((caller, body))
+}
+
+fn idempotency(req: &HttpRequest, caller: &Caller, body: &[u8]) -> Result<Idem, ApiError> {
+    let key = req
+        .headers()
+        .get(IDEMPOTENCY_KEY_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|k| !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY_LEN && k.bytes().all(|b| b.is_ascii_graphic()))
+        .ok_or_else(|| {
+            malformed(format!(
+                "every POST needs an {IDEMPOTENCY_KEY_HEADER} header of 1-{MAX_IDEMPOTENCY_KEY_LEN} visible ASCII characters"
+            ))
+        })?;
+    let mut hash = Sha256::new();
+    hash.update(req.method().as_str());
+    hash.update(b"\n");
+    hash.update(path_and_query(req));
+    hash.update(b"\n");
+    hash.update(body);
+    Ok(Idem {
+        scope_key: format!("{}\n{key}", caller.participant),
+        request_hash: hash.finalize().to_vec(),
+    })
+}
+
+pub(super) fn json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| malformed(format!("invalid JSON body: {e}")))
+}
+
+/// A signed, idempotent POST handed to the writer.
+pub(super) async fn change(
+    state: &AppState,
+    req: &HttpRequest,
+    payload: web::Payload,
+    make: impl FnOnce(&Caller, &[u8]) -> Result<Op, ApiError>,
+) -> Result<HttpResponse, ApiError> {
+    let (caller, body) = signed(state, req, payload).await?;
+    let idem = idempotency(req, &caller, &body)?;
+    let op = make(&caller, &body)?;
+    Ok(respond(
+        state.writer.submit(caller.participant, Some(idem), op).await,
+    ))
+}
+
+/// For the feed module: read and authenticate.
+pub(crate) async fn signed_request(
+    state: &AppState,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<Caller, ApiError> {
+    signed(state, req, payload).await.map(|(c, _)| c)
+}
