@@ -637,6 +637,8 @@ pub async fn tx_proof(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, A
         .get(idx)
         .ok_or_else(|| ApiError::Internal("index out of range".into()))?;
     let tx_path = merkle::path(payload, idx).unwrap_or_default();
+    // TODO(lints): receipt index `k as u32` (a block holds at most MAX_TXS); left to the rewrite.
+    #[allow(clippy::cast_possible_truncation)]
     let receipts: Vec<Vec<u8>> = ctx
         .reader
         .receipts(height)
@@ -797,6 +799,8 @@ pub async fn block(ctx: Ctx, height: web::Path<u64>) -> Result<HttpResponse, Api
 /// The committee: members, keys, epoch, and the genesis a light client needs.
 #[utoipa::path(get, path = "/v1/committee", tag = "blocks",
     responses((status = 200, body = CommitteeView)))]
+// TODO(lints): member index `i as u16` (at most MAX_COMMITTEE members); left to the rewrite.
+#[allow(clippy::cast_possible_truncation)]
 pub async fn committee(ctx: Ctx) -> HttpResponse {
     let c = &ctx.committee;
     HttpResponse::Ok().json(CommitteeView {
@@ -855,6 +859,8 @@ pub async fn events(ctx: Ctx, q: web::Query<EventsQuery>) -> Result<HttpResponse
 
 /// This node's view of the chain.
 #[utoipa::path(get, path = "/v1/status", tag = "ops", responses((status = 200, body = NodeStatus)))]
+// TODO(lints): mempool count `u64 as usize`; left to the rewrite.
+#[allow(clippy::cast_possible_truncation)]
 pub async fn status(ctx: Ctx) -> HttpResponse {
     use std::sync::atomic::Ordering;
     let c = *ctx.committed.borrow();
