@@ -208,7 +208,10 @@ mod whole_seconds {
     use htlc::Timestamp;
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(time: &Option<Timestamp>, serializer: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn serialize<S: Serializer>(
+        time: &Option<Timestamp>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         match time {
             // to_rfc3339 is `YYYY-MM-DDTHH:MM:SS.mmmZ`; drop the milliseconds.
             Some(time) => serializer.serialize_str(&format!("{}Z", &time.to_rfc3339()[..19])),
@@ -216,7 +219,9 @@ mod whole_seconds {
         }
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Timestamp>, D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Timestamp>, D::Error> {
         Option::<String>::deserialize(deserializer)?
             .map(|text| Timestamp::parse_rfc3339(&text).map_err(serde::de::Error::custom))
             .transpose()

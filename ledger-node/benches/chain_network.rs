@@ -114,7 +114,7 @@ fn with_causes(e: &dyn std::error::Error) -> String {
 async fn start_network(dir: &Path) -> (Vec<Child>, Vec<ChainClient>) {
     std::fs::create_dir_all(dir).unwrap();
     let seeds: Vec<[u8; 32]> = (0..N)
-        .map(|i| sha256(&[b"bench validator", &[i as u8]]))
+        .map(|i| sha256(&[b"bench validator", &[u8::try_from(i).unwrap()]]))
         .collect();
     for (i, seed) in seeds.iter().enumerate() {
         std::fs::write(dir.join(format!("v{i}.key")), hex::encode(seed)).unwrap();
@@ -226,8 +226,8 @@ impl Load {
         let n = self.signers.len() as u64;
         (start..start + count)
             .map(|k| {
-                let from = (k % n) as usize;
-                let to = self.accounts[((k + 1) % n) as usize];
+                let from = usize::try_from(k % n).unwrap();
+                let to = self.accounts[usize::try_from((k + 1) % n).unwrap()];
                 let tx = self.signers[from].sign(Op::Transfer {
                     asset: self.asset.clone(),
                     to,
@@ -263,6 +263,8 @@ async fn phase(clients: &[ChainClient], txs: Vec<(usize, Vec<u8>)>, rate: u64) -
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     while sent < txs.len() {
         ticker.tick().await;
+        // Float-to-int `as` saturates: the count due is whole and never negative.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let due = ((start.elapsed().as_secs_f64() * rate as f64) as usize).min(txs.len());
         if due <= sent {
             continue;
@@ -276,7 +278,7 @@ async fn phase(clients: &[ChainClient], txs: Vec<(usize, Vec<u8>)>, rate: u64) -
             for chunk in batch.chunks(1000) {
                 let permit = inflight
                     .clone()
-                    .acquire_many_owned(chunk.len() as u32)
+                    .acquire_many_owned(u32::try_from(chunk.len()).unwrap())
                     .await
                     .unwrap();
                 let client = clients[node].clone();
@@ -287,7 +289,10 @@ async fn phase(clients: &[ChainClient], txs: Vec<(usize, Vec<u8>)>, rate: u64) -
                     let t0 = Instant::now();
                     let r = client.submit_batch(&chunk, Some(Duration::from_secs(60))).await;
                     let ms = t0.elapsed().as_secs_f64() * 1000.0;
-                    last_final.fetch_max(start.elapsed().as_micros() as u64, Ordering::Relaxed);
+                    last_final.fetch_max(
+                        u64::try_from(start.elapsed().as_micros()).unwrap(),
+                        Ordering::Relaxed,
+                    );
                     let mut g = results.lock().unwrap();
                     match r {
                         Ok(items) => {
@@ -339,7 +344,10 @@ fn pct(v: &[f64], p: f64) -> f64 {
     if v.is_empty() {
         return f64::NAN;
     }
-    v[((v.len() as f64 - 1.0) * p).round() as usize]
+    // `p` is in 0..=1, so the rounded rank is an index of `v`.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let i = ((v.len() as f64 - 1.0) * p).round() as usize;
+    v[i]
 }
 
 async fn bench() {

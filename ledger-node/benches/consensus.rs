@@ -19,6 +19,8 @@ fn percentile(v: &mut [u64], p: f64) -> u64 {
         return 0;
     }
     v.sort_unstable();
+    // `p` is in 0..=1, so the rounded rank is an index of `v` (and is clamped below anyway).
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let i = ((v.len() as f64 - 1.0) * p).round() as usize;
     v[i.min(v.len() - 1)]
 }
@@ -41,7 +43,7 @@ fn run(n: usize, seconds: u64, rate: u64) {
         let at = 10 + i / per_ms;
         let mut tx = format!("bench transfer {i:>12} ").into_bytes();
         tx.resize(128, b'.');
-        sim.submit(at, (i as usize) % n, tx);
+        sim.submit(at, usize::try_from(i).unwrap() % n, tx);
     }
     let wall = Instant::now();
     let end_ms = 10 + seconds * 1000;

@@ -17,8 +17,8 @@ pub const MAX_TX_BYTES: usize = 64 * 1024;
 pub const MAX_TXS: usize = 100_000;
 /// Largest total transaction bytes in one block or batch.
 pub const MAX_PAYLOAD_BYTES: usize = 16 * 1024 * 1024;
-/// Most blocks in one sync response.
-pub const MAX_BLOCKS_PER_RESPONSE: usize = 64;
+/// Most blocks in one sync response (its count, like a request's maximum, is a u16).
+pub const MAX_BLOCKS_PER_RESPONSE: u16 = 64;
 /// Largest encoded message a transport should accept as one frame.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
 
@@ -129,15 +129,39 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Appends `len` as a u32 length or count prefix.
+///
+/// # Panics
+///
+/// If `len` exceeds `u32::MAX`. Nothing the chain encodes comes near it (decoding refuses any
+/// message over [`MAX_MESSAGE_BYTES`]), so such a value is its builder's bug; a truncated prefix
+/// would instead encode, hash and sign a value other than the one whose bytes follow.
+pub fn put_len_u32(out: &mut Vec<u8>, len: usize) {
+    let len = u32::try_from(len).expect("a length in the canonical encoding fits its u32 prefix");
+    out.extend_from_slice(&len.to_be_bytes());
+}
+
+/// Appends `count` as a u16 count prefix.
+///
+/// # Panics
+///
+/// If `count` exceeds `u16::MAX`. The lists counted in a u16 are far shorter on valid input
+/// (committees, block lists: see [`crate::committee::MAX_COMMITTEE`] and
+/// [`MAX_BLOCKS_PER_RESPONSE`]); a truncated count would encode a different value.
+pub fn put_len_u16(out: &mut Vec<u8>, count: usize) {
+    let count = u16::try_from(count).expect("a count in the canonical encoding fits its u16 prefix");
+    out.extend_from_slice(&count.to_be_bytes());
+}
+
 /// Appends a u32 length and the bytes.
 pub fn put_var_bytes(out: &mut Vec<u8>, b: &[u8]) {
-    out.extend_from_slice(&(b.len() as u32).to_be_bytes());
+    put_len_u32(out, b.len());
     out.extend_from_slice(b);
 }
 
 /// Appends a list of transactions.
 pub fn put_txs(out: &mut Vec<u8>, txs: &[Vec<u8>]) {
-    out.extend_from_slice(&(txs.len() as u32).to_be_bytes());
+    put_len_u32(out, txs.len());
     for tx in txs {
         put_var_bytes(out, tx);
     }

@@ -163,7 +163,8 @@ impl Committee {
     /// The leader of `view`.
     pub fn leader(&self, view: View) -> ValidatorIndex {
         let n = self.members.len() as u64;
-        let rr = (view % n) as ValidatorIndex;
+        let rr = ValidatorIndex::try_from(view % n)
+            .expect("a committee has at most MAX_COMMITTEE members, so any index fits");
         match &self.leader_rule {
             LeaderRule::RoundRobin => rr,
             LeaderRule::Schedule(s) => usize::try_from(view)

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::codec::{Decode, Encode, Reader, put_var_bytes};
+use crate::codec::{Decode, Encode, Reader, put_len_u16, put_var_bytes};
 use crate::committee::{Committee, LeaderRule, MAX_COMMITTEE, MAX_OPERATOR_LEN, ValidatorInfo};
 use crate::consensus::core::Recovery;
 use crate::crypto::{KeyPair, PublicKey, Signature};
@@ -115,7 +115,7 @@ impl Encode for Genesis {
     fn encode(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.epoch.to_be_bytes());
         out.extend_from_slice(&self.timestamp_ms.to_be_bytes());
-        out.extend_from_slice(&(self.members.len() as u16).to_be_bytes());
+        put_len_u16(out, self.members.len());
         for m in &self.members {
             m.encode(out);
         }

@@ -103,7 +103,7 @@ mod tests {
     #[test]
     fn every_leaf_proves_inclusion() {
         for n in 1..12usize {
-            let txs: Vec<Vec<u8>> = (0..n).map(|i| vec![i as u8; i + 1]).collect();
+            let txs: Vec<Vec<u8>> = (0..n).map(|i| vec![u8::try_from(i).unwrap(); i + 1]).collect();
             let r = root(&txs);
             for (i, tx) in txs.iter().enumerate() {
                 let p = path(&txs, i).unwrap();

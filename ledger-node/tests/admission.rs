@@ -32,7 +32,9 @@ fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
-        .as_millis() as u64
+        .as_millis()
+        .try_into()
+        .unwrap()
 }
 
 async fn final_status(c: &ChainClient, tx: &[u8]) -> TxStatus {

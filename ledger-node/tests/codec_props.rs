@@ -19,7 +19,7 @@ fn bitmap(n: usize, bits: u64) -> SignerBitmap {
     let mut b = SignerBitmap::new(n);
     for i in 0..n.min(64) {
         if bits & (1 << i) != 0 {
-            b.set(i as u16);
+            b.set(u16::try_from(i).unwrap());
         }
     }
     b
@@ -67,7 +67,7 @@ fn arb_message() -> impl Strategy<Value = Message> {
                             parent_hash: BlockHash(hash),
                             payload_root: [0; 32],
                             state_root: hash,
-                            proposer: (si % 10) as u16,
+                            proposer: u16::try_from(si % 10).unwrap(),
                             qc: q,
                         },
                         txs,
@@ -78,7 +78,7 @@ fn arb_message() -> impl Strategy<Value = Message> {
                     epoch: 7,
                     view,
                     block_hash: BlockHash(hash),
-                    signer: (si % 1000) as u16,
+                    signer: u16::try_from(si % 1000).unwrap(),
                     signature: sig,
                 }),
                 2 => Message::Timeout(Timeout {

@@ -71,12 +71,12 @@ fn leader_crash_recovers_after_one_view_change() {
     // Every transaction submitted to a live validator gets committed exactly once.
     let live: Vec<usize> = honest.iter().copied().filter(|&i| i != leader).collect();
     let expected = (0..3_000u64)
-        .filter(|i| live.contains(&honest[(*i as usize) % honest.len()]))
+        .filter(|i| live.contains(&honest[usize::try_from(*i).unwrap() % honest.len()]))
         .count();
     let missing = |s: &Simulation| {
         let ids = ledger_node::consensus::core::committed_tx_ids(&s.nodes[others[0]].committed);
         (0..3_000u64)
-            .filter(|i| live.contains(&honest[(*i as usize) % honest.len()]))
+            .filter(|i| live.contains(&honest[usize::try_from(*i).unwrap() % honest.len()]))
             .any(|i| !ids.contains(&ledger_node::merkle::leaf_hash(&tx(i))))
     };
     let mut t = sim.now();
@@ -87,7 +87,7 @@ fn leader_crash_recovers_after_one_view_change() {
     sim.check_safety(&others).unwrap();
     let ids = ledger_node::consensus::core::committed_tx_ids(&sim.nodes[others[0]].committed);
     let got = (0..3_000u64)
-        .filter(|i| live.contains(&honest[(*i as usize) % honest.len()]))
+        .filter(|i| live.contains(&honest[usize::try_from(*i).unwrap() % honest.len()]))
         .filter(|i| ids.contains(&ledger_node::merkle::leaf_hash(&tx(*i))))
         .count();
     assert_eq!(got, expected);

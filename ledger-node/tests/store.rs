@@ -273,13 +273,13 @@ async fn committed_blocks_reload_exactly_and_reads_answer() {
         .flat_map(|it| {
             it.block.payload().iter().enumerate().map(|(k, bytes)| {
                 let t = Transaction::decode(bytes).unwrap();
-                let h = it.block.height() as i64;
+                let h = i64::try_from(it.block.height()).unwrap();
                 (
                     h,
-                    k as i64,
+                    i64::try_from(k).unwrap(),
                     t.id.to_vec(),
                     t.body.signer.0.to_vec(),
-                    t.body.nonce as i64,
+                    i64::try_from(t.body.nonce).unwrap(),
                 )
             })
         })
@@ -360,7 +360,10 @@ async fn assert_ids_found(reader: &ledger_node::node::store::Reader, items: &[Co
     let mut want = std::collections::HashMap::new();
     for it in items {
         for (k, t) in it.block.payload().iter().enumerate() {
-            want.insert(ledger_node::merkle::leaf_hash(t), (it.block.height(), k as u32));
+            want.insert(
+                ledger_node::merkle::leaf_hash(t),
+                (it.block.height(), u32::try_from(k).unwrap()),
+            );
         }
     }
     let ids: Vec<[u8; 32]> = want.keys().copied().collect();
@@ -401,7 +404,7 @@ async fn account_history_reads_alike_merged_held_and_after_a_reopen() {
                     to: accounts[k + 1],
                     amount: n,
                 };
-                tx(k as u8 + 1, n, op)
+                tx(u8::try_from(k + 1).unwrap(), n, op)
             })
             .collect()
     }));

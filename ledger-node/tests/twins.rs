@@ -60,10 +60,10 @@ fn run(base: &Committee, keys: &[KeyPair], sc: &Scenario, seed: u64) -> Result<(
     let healed = std::rc::Rc::new(std::cell::Cell::new(false));
     let healed_in_filter = healed.clone();
     sim.set_filter(Box::new(move |_, from, to, view, _| {
-        if healed_in_filter.get() || view == 0 || view as usize > ROUNDS {
+        if healed_in_filter.get() || view == 0 || view > ROUNDS as u64 {
             return true;
         }
-        let s = &sides[view as usize - 1];
+        let s = &sides[usize::try_from(view).unwrap() - 1];
         s[from] == s[to]
     }));
     sim.start();
@@ -78,7 +78,7 @@ fn run(base: &Committee, keys: &[KeyPair], sc: &Scenario, seed: u64) -> Result<(
             s.nodes[i]
                 .core
                 .as_ref()
-                .is_some_and(|c| c.current_view() as usize <= ROUNDS)
+                .is_some_and(|c| c.current_view() <= ROUNDS as u64)
         })
     });
     healed.set(true);

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 /// The workspace's `docs/openapi` directory, found from the including crate's manifest.
-pub fn documents_dir() -> PathBuf {
+pub(crate) fn documents_dir() -> PathBuf {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let root = manifest
         .ancestors()
@@ -17,7 +17,7 @@ pub fn documents_dir() -> PathBuf {
 
 /// Fails unless `docs/openapi/<file>` equals `generated`; with `UPDATE_OPENAPI` set in the
 /// environment, writes it first. `regenerate` is the command that does that, for the message.
-pub fn assert_committed_document_is_current(file: &str, generated: &str, regenerate: &str) {
+pub(crate) fn assert_committed_document_is_current(file: &str, generated: &str, regenerate: &str) {
     let path = documents_dir().join(file);
     if std::env::var_os("UPDATE_OPENAPI").is_some() {
         std::fs::create_dir_all(path.parent().expect("docs/openapi")).expect("create docs/openapi");

@@ -342,11 +342,11 @@ impl UnverifiedMessage {
                 VerifiedBody::Transactions(txs)
             }
             Message::BlockRequest { hash, max_blocks } => {
-                let max = max_blocks.clamp(1, codec::MAX_BLOCKS_PER_RESPONSE as u16);
+                let max = max_blocks.clamp(1, codec::MAX_BLOCKS_PER_RESPONSE);
                 VerifiedBody::BlockRequest(hash, max)
             }
             Message::BlockResponse(blocks) => {
-                if blocks.is_empty() || blocks.len() > codec::MAX_BLOCKS_PER_RESPONSE {
+                if blocks.is_empty() || blocks.len() > usize::from(codec::MAX_BLOCKS_PER_RESPONSE) {
                     return Err(DropReason::Malformed);
                 }
                 for b in &blocks {

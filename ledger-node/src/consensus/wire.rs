@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use super::messages::{Message, Proposal};
 use crate::codec::{
-    Decode, Encode, MAX_BLOCKS_PER_RESPONSE, Reader, decode_exact, encode_to_vec, get_txs, put_txs,
+    Decode, Encode, MAX_BLOCKS_PER_RESPONSE, Reader, decode_exact, encode_to_vec, get_txs, put_len_u16,
+    put_txs,
 };
 use crate::error::{Error, Result};
 use crate::ids::BlockHash;
@@ -84,7 +85,7 @@ impl Encode for Message {
             }
             Message::BlockResponse(blocks) => {
                 out.push(TAG_BLOCK_RESPONSE);
-                out.extend_from_slice(&(blocks.len() as u16).to_be_bytes());
+                put_len_u16(out, blocks.len());
                 for b in blocks {
                     b.encode(out);
                 }
@@ -114,11 +115,11 @@ impl Decode for Message {
             },
             TAG_BLOCK_RESPONSE => {
                 let n = usize::from(r.u16("block count")?);
-                if n > MAX_BLOCKS_PER_RESPONSE {
+                if n > usize::from(MAX_BLOCKS_PER_RESPONSE) {
                     return Err(Error::TooLong {
                         what: "block response",
                         len: n,
-                        max: MAX_BLOCKS_PER_RESPONSE,
+                        max: usize::from(MAX_BLOCKS_PER_RESPONSE),
                     });
                 }
                 let mut blocks = Vec::with_capacity(n);

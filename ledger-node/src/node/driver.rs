@@ -34,6 +34,7 @@ use crate::consensus::messages::{Message, VerifiedBody};
 use crate::consensus::wire::encode_message;
 use crate::crypto::KeyPair;
 use crate::node::frame::{Frame, MAX_SYNC_BLOCKS};
+use crate::node::metrics::gauge_value;
 use crate::node::store::{CommittedItem, SqliteSafety};
 use crate::node::{DriverInput, Shared};
 use crate::state::{Ledger, SharedLedger};
@@ -87,7 +88,8 @@ pub struct Driver {
 pub fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+        // Saturates: u64 milliseconds last 584 million years.
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 impl Driver {
@@ -284,8 +286,8 @@ impl Driver {
                 .saturating_sub(checks.get()),
         );
         if let Some(core) = &self.core {
-            self.shared.metrics.view.set(core.current_view() as i64);
-            self.shared.metrics.mempool.set(core.mempool_len() as i64);
+            self.shared.metrics.view.set(gauge_value(core.current_view()));
+            self.shared.metrics.mempool.set(gauge_value(core.mempool_len()));
             self.shared.view.store(core.current_view(), Ordering::Relaxed);
             self.shared
                 .mempool
@@ -331,7 +333,7 @@ impl Driver {
             Arc::new(
                 Frame::SyncRequest {
                     from: self.last.0.height() + 1,
-                    max: MAX_SYNC_BLOCKS as u32,
+                    max: u32::from(MAX_SYNC_BLOCKS),
                 }
                 .to_wire(),
             ),

@@ -3,13 +3,13 @@
 //! frames so blocks far older than the consensus core's memory can be served from storage.
 //! Decoding is length-limited before any allocation and never panics (fuzzed).
 
-use crate::codec::{MAX_MESSAGE_BYTES, Reader, put_var_bytes};
+use crate::codec::{MAX_MESSAGE_BYTES, Reader, put_len_u16, put_len_u32, put_var_bytes};
 use crate::error::{Error, Result};
 
 /// Largest frame body accepted.
 pub const MAX_FRAME: usize = MAX_MESSAGE_BYTES + 64;
-/// Most blocks in one catch-up response.
-pub const MAX_SYNC_BLOCKS: usize = 256;
+/// Most blocks in one catch-up response (its count is a u16 on the wire).
+pub const MAX_SYNC_BLOCKS: u16 = 256;
 
 const KIND_CONSENSUS: u8 = 1;
 const KIND_SYNC_REQUEST: u8 = 2;
@@ -48,7 +48,7 @@ impl Frame {
             }
             Frame::SyncResponse(items) => {
                 body.push(KIND_SYNC_RESPONSE);
-                body.extend_from_slice(&(items.len() as u16).to_be_bytes());
+                put_len_u16(&mut body, items.len());
                 for (b, q) in items {
                     put_var_bytes(&mut body, b);
                     put_var_bytes(&mut body, q);
@@ -56,7 +56,7 @@ impl Frame {
             }
         }
         let mut out = Vec::with_capacity(body.len() + 4);
-        out.extend_from_slice(&(body.len() as u32).to_be_bytes());
+        put_len_u32(&mut out, body.len());
         out.extend_from_slice(&body);
         out
     }
@@ -79,11 +79,11 @@ impl Frame {
             },
             KIND_SYNC_RESPONSE => {
                 let n = usize::from(r.u16("sync count")?);
-                if n > MAX_SYNC_BLOCKS {
+                if n > usize::from(MAX_SYNC_BLOCKS) {
                     return Err(Error::TooLong {
                         what: "sync response",
                         len: n,
-                        max: MAX_SYNC_BLOCKS,
+                        max: usize::from(MAX_SYNC_BLOCKS),
                     });
                 }
                 let mut items = Vec::with_capacity(n.min(r.remaining() / 8));

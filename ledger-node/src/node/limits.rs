@@ -29,6 +29,13 @@ struct Bucket {
     at_ms: u64,
 }
 
+/// `x` rounded toward zero to a whole count, saturating: negative or NaN gives 0, past `u64::MAX`
+/// gives `u64::MAX` (what float-to-int `as` does). The rule wanted for whole tokens and seconds.
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+fn saturating_u64(x: f64) -> u64 {
+    x as u64
+}
+
 /// Token buckets keyed by source.
 #[derive(Debug)]
 pub struct Buckets<K> {
@@ -76,7 +83,7 @@ impl<K: Hash + Eq + Clone> Buckets<K> {
         };
         let current = self.map.get(key).copied().unwrap_or(fresh);
         let mut tokens = self.refilled(&current, now_ms);
-        let granted = (tokens.floor() as u64).min(u64::from(n)) as u32;
+        let granted = u32::try_from(saturating_u64(tokens.floor())).map_or(n, |whole| whole.min(n));
         tokens -= f64::from(granted);
         self.map.insert(
             key.clone(),
@@ -88,7 +95,7 @@ impl<K: Hash + Eq + Clone> Buckets<K> {
         let retry_after_s = (granted < n).then(|| {
             let wanted = f64::from(n - granted).min(self.burst);
             let ms = (wanted - tokens) / self.per_ms;
-            ((ms / 1_000.0).ceil() as u64).max(1)
+            saturating_u64((ms / 1_000.0).ceil()).max(1)
         });
         Taken {
             granted,

@@ -111,3 +111,9 @@ impl Metrics {
         String::from_utf8(out).unwrap_or_default()
     }
 }
+
+/// `x` as an [`IntGauge`] value, saturating at `i64::MAX`: heights, views and counts never get
+/// there, and a gauge pinned at its maximum is a truer reading than a wrapped negative one.
+pub(crate) fn gauge_value(x: impl TryInto<i64>) -> i64 {
+    x.try_into().unwrap_or(i64::MAX)
+}

@@ -264,7 +264,7 @@ pub async fn start_with_clock(
         last_event: loaded.next_event.saturating_sub(1),
     });
     let metrics = metrics::Metrics::new();
-    metrics.height.set(last.0.height() as i64);
+    metrics.height.set(metrics::gauge_value(last.0.height()));
     let shared = Arc::new(Shared {
         chain_id,
         genesis,

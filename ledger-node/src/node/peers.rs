@@ -26,6 +26,7 @@ use crate::codec::encode_to_vec;
 use crate::consensus::messages::{UnverifiedMessage, VerifiedBody};
 use crate::node::frame::{Frame, MAX_FRAME, MAX_SYNC_BLOCKS};
 use crate::node::handshake::{FULL_NODE, handshake};
+use crate::node::metrics::gauge_value;
 use crate::node::{DriverInput, Shared};
 
 /// Frames waiting for one peer.
@@ -275,7 +276,10 @@ async fn run_link(stream: Box<dyn LinkIo>, peer: u16, shared: Arc<Shared>) {
     let (rd, wr) = tokio::io::split(stream);
     let (tx, mut rx) = mpsc::channel::<WireFrame>(QUEUE);
     let generation = (peer != FULL_NODE).then(|| shared.peers.register(peer, tx.clone()));
-    shared.metrics.peers.set(shared.peers.connected().len() as i64);
+    shared
+        .metrics
+        .peers
+        .set(gauge_value(shared.peers.connected().len()));
     let writer = tokio::spawn(async move {
         let mut w = BufWriter::with_capacity(256 * 1024, wr);
         while let Some(f) = rx.recv().await {
@@ -332,7 +336,7 @@ async fn run_link(stream: Box<dyn LinkIo>, peer: u16, shared: Arc<Shared>) {
                 }
             }
             Frame::SyncRequest { from, max } => {
-                let max = max.clamp(1, MAX_SYNC_BLOCKS as u32);
+                let max = max.clamp(1, u32::from(MAX_SYNC_BLOCKS));
                 let blocks = shared
                     .reader
                     .blocks_from(from, max, 8 * 1024 * 1024)
@@ -358,7 +362,10 @@ async fn run_link(stream: Box<dyn LinkIo>, peer: u16, shared: Arc<Shared>) {
     if let Some(g) = generation {
         shared.peers.unregister(peer, g);
     }
-    shared.metrics.peers.set(shared.peers.connected().len() as i64);
+    shared
+        .metrics
+        .peers
+        .set(gauge_value(shared.peers.connected().len()));
     writer.abort();
 }
 

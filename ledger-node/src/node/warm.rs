@@ -143,8 +143,8 @@ mod tests {
             txs[2..].iter().cloned().chain([forged.clone()]).collect(),
         ];
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        for (i, f) in frames.iter().enumerate() {
-            rt.block_on(warmer.forward(gossip(i as u16, f.clone()))).unwrap();
+        for (i, f) in (0u16..).zip(&frames) {
+            rt.block_on(warmer.forward(gossip(i, f.clone()))).unwrap();
         }
         warmer.finish();
         for tx in &txs {
@@ -153,10 +153,10 @@ mod tests {
         assert!(!sigs.knows(&leaf_hash(&forged)), "a forged one is not");
         // Every frame is passed on, forged transaction included (executing it records the
         // failure), in arrival order.
-        for (i, f) in frames.iter().enumerate() {
+        for (i, f) in (0u16..).zip(&frames) {
             match inbox.try_recv() {
                 Ok(DriverInput::Message(m)) => {
-                    assert_eq!(m.from(), i as u16);
+                    assert_eq!(m.from(), i);
                     assert_eq!(transactions(&m), f.as_slice());
                 }
                 other => panic!("frame {i}: {other:?}"),

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use crate::api::types::{TxState, TxStatus};
+use crate::node::metrics::gauge_value;
 use crate::node::store::{CommittedItem, Store};
 use crate::node::{Committed, Shared};
 use crate::state::{FailReason, Transaction, TxId};
@@ -90,9 +91,9 @@ pub async fn run(mut store: Store, mut rx: mpsc::UnboundedReceiver<CommittedItem
             .with_label_values(&["failed"])
             .inc_by(failed);
         shared.metrics.committed_blocks.inc_by(items.len() as u64);
-        shared.metrics.group_commit.set(items.len() as i64);
+        shared.metrics.group_commit.set(gauge_value(items.len()));
         if let Some(b) = last {
-            shared.metrics.height.set(b.height() as i64);
+            shared.metrics.height.set(gauge_value(b.height()));
             shared.committed.send_replace(Committed {
                 height: b.height(),
                 state_root: b.header().state_root,

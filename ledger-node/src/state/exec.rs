@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use htlc::{EscrowError, EscrowStatus, Timestamp, Transition};
 
-use crate::codec::{Encode, put_var_bytes};
+use crate::codec::{Encode, put_len_u32, put_var_bytes};
 use crate::crypto::sha256;
 use crate::merkle;
 use crate::state::reason::{FailCode, FailReason};
@@ -57,21 +57,21 @@ impl Changes {
     /// SHA-256 of the canonical encoding of every change (sorted by key).
     pub fn digest(&self) -> [u8; 32] {
         let mut out = Vec::with_capacity(128 * (self.accounts.len() + self.escrows.len() + 1));
-        out.extend_from_slice(&(self.accounts.len() as u32).to_be_bytes());
+        put_len_u32(&mut out, self.accounts.len());
         for (id, a) in &self.accounts {
             out.extend_from_slice(&id.0);
             a.encode(&mut out);
         }
-        out.extend_from_slice(&(self.assets.len() as u32).to_be_bytes());
+        put_len_u32(&mut out, self.assets.len());
         for (code, a) in &self.assets {
             code.encode(&mut out);
             a.encode(&mut out);
         }
-        out.extend_from_slice(&(self.escrows.len() as u32).to_be_bytes());
+        put_len_u32(&mut out, self.escrows.len());
         for e in self.escrows.values() {
             e.encode(&mut out);
         }
-        out.extend_from_slice(&(self.anchors.len() as u32).to_be_bytes());
+        put_len_u32(&mut out, self.anchors.len());
         for a in &self.anchors {
             a.encode(&mut out);
         }
@@ -271,7 +271,7 @@ pub fn execute_block(
         }
         receipts.push(Receipt {
             tx_id: p.id,
-            index: i as u32,
+            index: u32::try_from(i).expect("a block holds at most MAX_TXS transactions"),
             outcome,
         });
     }

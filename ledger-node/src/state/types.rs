@@ -12,7 +12,7 @@ pub use htlc::money::{MAX_ASSET_CODE_LEN, MAX_SCALE};
 use htlc::{EscrowStatus, Timestamp};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::codec::{Decode, Encode, Reader, put_var_bytes};
+use crate::codec::{Decode, Encode, Reader, put_len_u32, put_var_bytes};
 use crate::crypto::sha256;
 use crate::error::{Error, Result};
 
@@ -224,7 +224,7 @@ impl Account {
     pub(crate) fn encode(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.nonce.to_be_bytes());
         out.extend_from_slice(&self.used.to_be_bytes());
-        out.extend_from_slice(&(self.balances.len() as u32).to_be_bytes());
+        put_len_u32(out, self.balances.len());
         for (a, v) in &self.balances {
             a.encode(out);
             out.extend_from_slice(&v.to_be_bytes());
@@ -394,7 +394,7 @@ pub fn parse_hex32(s: &str) -> Option<[u8; 32]> {
     for (i, pair) in b.chunks(2).enumerate() {
         let hi = (pair[0] as char).to_digit(16)?;
         let lo = (pair[1] as char).to_digit(16)?;
-        out[i] = (hi * 16 + lo) as u8;
+        out[i] = u8::try_from(hi * 16 + lo).ok()?; // two hex digits: always below 256
     }
     Some(out)
 }

@@ -44,7 +44,7 @@ pub struct SignerBitmap {
 impl SignerBitmap {
     /// An empty bitmap for a committee of `n`.
     pub fn new(n: usize) -> Self {
-        let n = n.min(MAX_COMMITTEE) as u16;
+        let n = u16::try_from(n.min(MAX_COMMITTEE)).expect("MAX_COMMITTEE fits a u16");
         Self {
             n,
             bits: vec![0; usize::from(n).div_ceil(8)],
@@ -252,7 +252,7 @@ pub struct Timeout {
 
 impl Encode for SignerBitmap {
     fn encode(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&(self.len() as u16).to_be_bytes());
+        out.extend_from_slice(&self.n.to_be_bytes());
         out.extend_from_slice(self.as_bytes());
     }
 }

@@ -46,7 +46,7 @@ impl Core {
             to,
             Message::BlockRequest {
                 hash,
-                max_blocks: crate::codec::MAX_BLOCKS_PER_RESPONSE as u16,
+                max_blocks: crate::codec::MAX_BLOCKS_PER_RESPONSE,
             },
         );
     }

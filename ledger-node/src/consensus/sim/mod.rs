@@ -217,7 +217,8 @@ impl Stamp {
         let later = Stamp::now(measure);
         match (self.cpu_ns, later.cpu_ns) {
             (Some(a), Some(b)) => b.saturating_sub(a) / 1000,
-            _ => self.wall.elapsed().as_micros() as u64,
+            // Saturates: u64 microseconds last 584,000 years.
+            _ => u64::try_from(self.wall.elapsed().as_micros()).unwrap_or(u64::MAX),
         }
     }
 }
@@ -303,7 +304,8 @@ impl Simulation {
             config,
         };
         for (i, k) in keys.into_iter().enumerate() {
-            sim.push_node(i as ValidatorIndex, k, Behaviour::Honest);
+            let i = ValidatorIndex::try_from(i).expect("a committee has at most MAX_COMMITTEE members");
+            sim.push_node(i, k, Behaviour::Honest);
         }
         sim
     }
@@ -610,7 +612,9 @@ impl Simulation {
                 && origin == node
             {
                 self.latency.sim_ms.push(self.now.saturating_sub(at));
-                self.latency.wall_us.push(wall.elapsed().as_micros() as u64);
+                // Saturates, as in `Stamp::elapsed_us`.
+                let wall_us = u64::try_from(wall.elapsed().as_micros()).unwrap_or(u64::MAX);
+                self.latency.wall_us.push(wall_us);
                 self.submitted.remove(id);
             }
         }

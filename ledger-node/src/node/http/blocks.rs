@@ -51,7 +51,7 @@ pub async fn committee(ctx: Ctx) -> HttpResponse {
             .iter()
             .enumerate()
             .map(|(i, m)| MemberView {
-                index: i as u16,
+                index: u16::try_from(i).expect("a committee has at most MAX_COMMITTEE members"),
                 public_key: m.public_key.to_bytes().to_vec(),
                 operator: m.operator.clone(),
             })

@@ -17,7 +17,7 @@ pub async fn status(ctx: Ctx) -> HttpResponse {
         committed_height: c.height,
         state_root: c.state_root,
         view: ctx.view.load(Ordering::Relaxed),
-        mempool: ctx.mempool.load(Ordering::Relaxed) as usize,
+        mempool: usize::try_from(ctx.mempool.load(Ordering::Relaxed)).unwrap_or(usize::MAX),
         catching_up: ctx.catching_up.load(Ordering::Relaxed),
         last_event: c.last_event,
     })

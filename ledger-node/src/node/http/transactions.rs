@@ -225,7 +225,10 @@ pub async fn tx_proof(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, A
         .await?
         .into_iter()
         .enumerate()
-        .map(|(k, (tx_id, outcome))| receipt_bytes(&tx_id, k as u32, outcome.err()))
+        .map(|(k, (tx_id, outcome))| {
+            let k = u32::try_from(k).expect("a block holds at most MAX_TXS transactions");
+            receipt_bytes(&tx_id, k, outcome.err())
+        })
         .collect();
     let receipt = receipts.get(idx).cloned().unwrap_or_default();
     let receipt_path = merkle::path(&receipts, idx).unwrap_or_default();

@@ -11,7 +11,7 @@ use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 
 use super::recent::{self, BlockRows, RecentIndex, block_index_rows};
-use super::rows::{b32, escrow_of, escrow_select, parsed, u};
+use super::rows::{b32, escrow_of, escrow_select, narrow, parsed, u};
 use super::{Loaded, Store, StoreError};
 use crate::codec::decode_exact;
 use crate::state::{AccountId, AssetCode, AssetInfo, EscrowId, State, Transaction};
@@ -88,7 +88,7 @@ impl Store {
                 code,
                 AssetInfo {
                     issuer: AccountId(b32(row.get::<&[u8], _>(1))?),
-                    scale: row.get::<i64, _>(2) as u8,
+                    scale: narrow(row.get(2), "asset scale")?,
                     supply: u(row.get(3)),
                 },
             );
@@ -170,13 +170,10 @@ async fn unmerged_index(conn: &mut SqliteConnection) -> Result<RecentIndex, Stor
             .collect();
         rows.accounts.extend(block_index_rows(block.height(), &txs));
         // A transaction's id is the leaf hash of its bytes, decodable or not.
-        rows.ids.extend(
-            block
-                .payload()
-                .iter()
-                .enumerate()
-                .map(|(k, t)| (crate::merkle::leaf_hash(t), block.height(), k as u32)),
-        );
+        rows.ids.extend(block.payload().iter().enumerate().map(|(k, t)| {
+            let k = u32::try_from(k).expect("a block holds at most MAX_TXS transactions");
+            (crate::merkle::leaf_hash(t), block.height(), k)
+        }));
         rows.through = block.height();
     }
     let mut recent = RecentIndex::default();

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use sqlx::{QueryBuilder, Row, Sqlite};
 
 use super::recent::merge_newest;
-use super::rows::{b32, committed_status, i, outcome_of, parsed, stored_block, u};
+use super::rows::{b32, committed_status, i, narrow, outcome_of, parsed, stored_block, u};
 use super::{ID_PREFIX_LEN, Reader, StoreError, StoredBlock, lock};
 use crate::api::types::{EscrowView, EventView, FeedKind, TxStatus};
 use crate::state::{AccountId, FailCode, TxId};
@@ -117,7 +117,9 @@ impl Reader {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.into_iter().map(|(h, k)| (u(h), k as u32)).collect())
+        rows.into_iter()
+            .map(|(h, k)| Ok((u(h), narrow(k, "transaction index")?)))
+            .collect()
     }
 
     /// Committed transaction ids of an account, newest first: the rows of recent blocks held

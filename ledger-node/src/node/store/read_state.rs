@@ -4,7 +4,7 @@
 use htlc::EscrowStatus;
 use sqlx::Row;
 
-use super::rows::{b32, escrow_of, escrow_select, escrow_view_of, escrow_view_select, parsed, u};
+use super::rows::{b32, escrow_of, escrow_select, escrow_view_of, escrow_view_select, narrow, parsed, u};
 use super::{Reader, StoreError};
 use crate::api::types::{AccountView, AnchorView, AssetBalance, AssetView, EscrowView};
 use crate::state::types::hex_of;
@@ -156,7 +156,7 @@ impl Reader {
                     code,
                     AssetInfo {
                         issuer: AccountId(b32(row.get::<&[u8], _>(1))?),
-                        scale: row.get::<i64, _>(2) as u8,
+                        scale: narrow(row.get(2), "asset scale")?,
                         supply: u(row.get(3)),
                     },
                 );
@@ -176,7 +176,7 @@ impl Reader {
             Ok(AssetView {
                 code: parsed(r.get::<&str, _>(0))?,
                 issuer: AccountId(b32(r.get::<&[u8], _>(1))?),
-                scale: r.get::<i64, _>(2) as u8,
+                scale: narrow(r.get(2), "asset scale")?,
                 supply: u(r.get(3)),
             })
         })

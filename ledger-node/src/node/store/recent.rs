@@ -60,11 +60,12 @@ pub fn block_index_rows(height: u64, txs: &[Option<Transaction>]) -> Vec<IndexRo
     let mut rows = Vec::with_capacity(txs.len() * 2);
     for (k, t) in txs.iter().enumerate() {
         if let Some(t) = t {
-            rows.push((t.body.signer.0, height, k as u32));
+            let k = u32::try_from(k).expect("a block holds at most MAX_TXS transactions");
+            rows.push((t.body.signer.0, height, k));
             if let Some(cp) = t.body.op.counterparty()
                 && cp != t.body.signer
             {
-                rows.push((cp.0, height, k as u32));
+                rows.push((cp.0, height, k));
             }
         }
     }
@@ -344,7 +345,7 @@ mod tests {
             max in 1usize..50,
         ) {
             let account_rows: Vec<IndexRow> = accounts.iter().map(|&(a, h, k)| ([a; 32], h, k)).collect();
-            let id_rows: Vec<IdRow> = ids.iter().enumerate().map(|(n, id)| (*id, 30, n as u32)).collect();
+            let id_rows: Vec<IdRow> = ids.iter().zip(0u32..).map(|(id, n)| (*id, 30, n)).collect();
             let mut r = RecentIndex::default();
             // Held in height order, as blocks arrive.
             let mut by_height = account_rows.clone();

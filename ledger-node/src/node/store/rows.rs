@@ -99,8 +99,10 @@ pub(super) fn stored_block(row: &SqliteRow) -> Result<StoredBlock, StoreError> {
     })
 }
 
+/// A u64 as its SQLite integer: the same 64 bits as an i64, so [`u`] reads every value back
+/// exactly (SQL would see a value past `i64::MAX` as negative; heights and amounts stay below).
 pub(super) fn i(x: u64) -> i64 {
-    x as i64
+    x.cast_signed()
 }
 
 /// A committed transaction's status from a row of `SELECT id, height, idx, kind, ok, reason,
@@ -115,7 +117,7 @@ pub(super) fn committed_status(id: &[u8; 32], r: &SqliteRow) -> Result<TxStatus,
             TxState::Failed
         },
         height: Some(u(r.get(1))),
-        index: Some(r.get::<i64, _>(2) as u32),
+        index: Some(narrow(r.get(2), "transaction index")?),
         kind: Some(r.get(3)),
         reason: outcome.err(),
         detail: r.get(6),
@@ -147,8 +149,15 @@ where
         .map_err(|e: T::Err| StoreError::Corrupt(e.to_string()))
 }
 
+/// A u64 stored by [`i`], read back.
 pub(super) fn u(x: i64) -> u64 {
-    x as u64
+    x.cast_unsigned()
+}
+
+/// A narrow column (asset scale, transaction index) read back as its type; a value out of its
+/// range was not written by this store.
+pub(super) fn narrow<T: TryFrom<i64>>(x: i64, what: &str) -> Result<T, StoreError> {
+    T::try_from(x).map_err(|_| StoreError::corrupt(format!("{what} {x} is out of range")))
 }
 
 pub(super) fn b32(v: &[u8]) -> Result<[u8; 32], StoreError> {

@@ -150,7 +150,7 @@ impl<'a> Rows<'a> {
             hex::encode(b.hash().0),
             i(b.view()),
             i(b.timestamp_ms()),
-            b.payload().len() as i64,
+            sql_len(b.payload().len()),
             block_at,
             block_len,
             qc_at,
@@ -338,5 +338,10 @@ pub(super) async fn merge_index(conn: &mut SqliteConnection, rows: &BlockRows) -
 fn append(buf: &mut Vec<u8>, value: &impl Encode) -> (i64, i64) {
     let start = buf.len();
     value.encode(buf);
-    (start as i64 + 1, (buf.len() - start) as i64)
+    (sql_len(start) + 1, sql_len(buf.len() - start))
+}
+
+/// A length or offset in memory as an SQLite integer; it is at most `isize::MAX`, so it fits.
+fn sql_len(n: usize) -> i64 {
+    i64::try_from(n).expect("an in-memory length is at most isize::MAX")
 }
