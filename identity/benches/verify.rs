@@ -93,6 +93,15 @@ fn bench(c: &mut Criterion) {
                 .unwrap()
         })
     });
+    // The reference on the same (shared) machine: one Ed25519 strict verification.
+    let message = [7u8; 64];
+    let signature = ed25519_dalek::Signer::sign(&issuer_key, &message);
+    group.bench_function("ed25519_verify_strict", |b| {
+        b.iter(|| {
+            key.verify_strict(std::hint::black_box(&message), &signature)
+                .unwrap()
+        })
+    });
     group.finish();
 }
 
