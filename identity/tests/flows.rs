@@ -278,3 +278,41 @@ fn revoked_and_suspended_through_the_status_list() {
         Err(IdentityError::BadSignature { .. })
     ));
 }
+
+#[test]
+fn registered_claims_are_never_selectively_disclosable() {
+    // Another issuer's credential that hides `exp` (or a second `iss`) behind a disclosure.
+    let forged = |name: &str, value: serde_json::Value| {
+        let disclosure = identity::Disclosure::with_salt("c2FsdA".into(), Some(name), value);
+        let payload = json!({
+            "iss": ISS, "iat": ISSUED_SECS, "vct": "urn:x", "_sd_alg": "sha-256",
+            "cnf": identity::sdjwt::cnf_json(&holder_key().verifying_key()),
+            "_sd": [disclosure.digest()],
+        });
+        let jwt = jws::sign_jwt(
+            jws::TYP_DC_SD_JWT,
+            Some(KID),
+            payload.as_object().unwrap(),
+            &issuer_key(),
+        );
+        format!("{jwt}~{}~", disclosure.encoded())
+    };
+    let held = SdJwt::parse(&forged("exp", json!(ISSUED_SECS + 10))).unwrap();
+    let presentation = held.present(&["exp"], AUD, NONCE, now(), &holder_key()).unwrap();
+    assert_eq!(
+        verify(&presentation).unwrap_err(),
+        IdentityError::ClaimCollision { name: "exp".into() }
+    );
+    // A second `iss` collides with the first already in the holder's hands.
+    assert_eq!(
+        SdJwt::parse(&forged("iss", json!("did:example:other"))).unwrap_err(),
+        IdentityError::ClaimCollision { name: "iss".into() }
+    );
+    // Ours never issues such a thing, nor a nested `_sd` or `...` member.
+    let mut nested = request();
+    nested.claims.insert("address".into(), json!({"_sd": ["x"]}));
+    assert!(matches!(
+        issuer().issue(&nested, &mut rng(1)),
+        Err(IdentityError::InvalidRequest { .. })
+    ));
+}

@@ -93,6 +93,9 @@ impl Issuer {
                 reason: format!("claim {name:?} is set by the issuer"),
             });
         }
+        for value in request.claims.values() {
+            check_nested_names(value)?;
+        }
         let wanted: BTreeSet<&str> = request.disclosable.iter().map(String::as_str).collect();
         let mut concealer = Concealer {
             wanted: &wanted,
@@ -135,6 +138,22 @@ impl Issuer {
             sd_jwt.push('~');
         }
         Ok(IssuedCredential { sd_jwt, disclosures })
+    }
+}
+
+/// Refuses `_sd` and `...` as member names anywhere: they would collide with the digests.
+fn check_nested_names(value: &Value) -> Result<(), IdentityError> {
+    match value {
+        Value::Object(map) => {
+            if let Some(name) = map.keys().find(|k| *k == "_sd" || *k == "...") {
+                return Err(IdentityError::InvalidRequest {
+                    reason: format!("claim name {name:?} is reserved by SD-JWT"),
+                });
+            }
+            map.values().try_for_each(check_nested_names)
+        }
+        Value::Array(items) => items.iter().try_for_each(check_nested_names),
+        _ => Ok(()),
     }
 }
 

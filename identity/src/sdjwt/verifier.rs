@@ -24,6 +24,9 @@ use super::{StatusRef, holder_key, key_binding, split};
 use crate::error::IdentityError;
 use crate::jws::{CREDENTIAL, int_claim, str_claim};
 
+/// Claims the credential itself sets, taken out of the returned claims (and never disclosable).
+const REGISTERED: [&str; 7] = ["iss", "iat", "exp", "nbf", "vct", "cnf", "status"];
+
 /// What the verifier expects of a presentation.
 #[derive(Debug, Clone, Copy)]
 pub struct Expectations<'a> {
@@ -87,7 +90,7 @@ where
 {
     let (jwt, disclosure_texts, kb_jwt) = split(presentation)?;
     let parsed = parse_parts(jwt, &disclosure_texts)?;
-    let mut payload = parsed.payload;
+    let payload = parsed.payload;
     let iss = str_claim(&payload, "iss", CREDENTIAL)?.to_owned();
     let vct = str_claim(&payload, "vct", CREDENTIAL)?.to_owned();
     let iat = int_claim(&payload, "iat", CREDENTIAL)?.ok_or(IdentityError::MissingClaim {
@@ -112,10 +115,22 @@ where
     let now = expect.now.unix_secs();
     check_times(CREDENTIAL, iat, nbf, exp, now, expect.max_skew_secs)?;
 
-    for claim in ["iss", "iat", "exp", "nbf", "vct", "cnf", "status"] {
-        payload.remove(claim);
+    let mut unpacked = unpack(payload, &parsed.disclosures)?;
+    // The SD-JWT VC draft: registered claims are never selectively disclosable. Unpacked with
+    // them in place, a disclosure of one collides; one absent from the payload (`nbf`, `exp`,
+    // `status`) is refused here.
+    if let Some(path) = unpacked
+        .paths
+        .iter()
+        .find(|p| REGISTERED.iter().any(|r| p.strip_prefix('/') == Some(*r)))
+    {
+        return Err(IdentityError::ClaimCollision {
+            name: path[1..].to_owned(),
+        });
     }
-    let unpacked = unpack(payload, &parsed.disclosures)?;
+    for claim in REGISTERED {
+        unpacked.claims.remove(claim);
+    }
 
     let presented = &presentation[..presentation.len() - kb_jwt.len()];
     let binding = key_binding::verify(kb_jwt, presented, &holder)?;
