@@ -21,7 +21,7 @@ fn held() -> SdJwt {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     #[test]
     fn any_subset_verifies_to_exactly_that_subset(mask in 0u8..16, country in any::<bool>(), nationality in proptest::option::of(0usize..2), seed in any::<u64>()) {
