@@ -5,6 +5,7 @@
 
 pub mod bank;
 pub mod cbdc;
+pub mod certificate;
 pub mod chain;
 pub mod connector;
 pub mod demo;
