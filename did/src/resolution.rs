@@ -166,7 +166,7 @@ impl ContentType {
 }
 
 /// An HTTP quality value (`0` to `1`, up to three decimals) in thousandths; `None` if malformed.
-fn parse_quality(text: &str) -> Option<u16> {
+pub(crate) fn parse_quality(text: &str) -> Option<u16> {
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
     if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
         return None;

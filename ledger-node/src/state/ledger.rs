@@ -15,6 +15,7 @@ use htlc::EscrowStatus;
 use crate::consensus::core::Application;
 use crate::crypto::sha256;
 use crate::ids::BlockHash;
+use crate::state::did::DidRecord;
 use crate::state::exec::{
     BlockContext, BlockOutcome, Changes, EscrowLookup, Layered, PreparedTx, StateView, execute_block,
     genesis_state_root,
@@ -36,6 +37,8 @@ pub struct State {
     pub open: HashMap<EscrowId, Escrow>,
     /// Escrows fulfilled, rejected or refunded.
     pub closed: HashMap<EscrowId, EscrowStatus>,
+    /// Registered DIDs (their documents live in storage).
+    pub dids: HashMap<String, DidRecord>,
     /// Height of the last applied block.
     pub height: u64,
     /// State root after it.
@@ -57,6 +60,9 @@ impl StateView for State {
         } else {
             EscrowLookup::Unknown
         }
+    }
+    fn did(&self, did: &str) -> Option<&DidRecord> {
+        self.dids.get(did)
     }
 }
 
@@ -84,6 +90,9 @@ impl State {
                 self.open.remove(id);
                 self.closed.insert(*id, e.status());
             }
+        }
+        for (id, r) in &changes.dids {
+            self.dids.insert(id.clone(), r.clone());
         }
         self.height = height;
         self.root = root;

@@ -32,6 +32,7 @@ fn migrator() -> Migrator {
         (1, "chain schema", include_str!("schema.sql")),
         (2, "escrow lookups", include_str!("schema_2_escrow_lookups.sql")),
         (3, "batched id index", include_str!("schema_3_tx_ids.sql")),
+        (4, "did registry", include_str!("schema_4_dids.sql")),
     ])
 }
 
@@ -109,6 +110,7 @@ impl Store {
             let e = escrow_of(&row)?;
             state.open.insert(e.id, e);
         }
+        super::dids::load_into(&mut self.writer, &mut state).await?;
         let last = sqlx::query("SELECT block, qc FROM blocks ORDER BY height DESC LIMIT 1")
             .fetch_optional(&mut self.writer)
             .await?;
