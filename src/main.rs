@@ -74,6 +74,12 @@ enum Command {
     /// Committee chain tools: write a local test network, verify an inclusion proof offline.
     #[command(subcommand)]
     Chain(cli::chain::ChainCommand),
+    /// The did:cypher registry: create, update, deactivate a DID on the chain; resolve a
+    /// did:cypher through a node or a did:key locally.
+    ///
+    /// Example: cypherlink did resolve did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK
+    #[command(subcommand)]
+    Did(cli::did::DidCommand),
     /// Write throwaway TLS certificates (a local CA, a server certificate for localhost, a
     /// client certificate) for running the services by hand. Test only.
     ///
@@ -95,6 +101,7 @@ fn main() -> ExitCode {
         Command::Node(args) => cli::node::run(args),
         Command::Chain(command) => cli::chain::run(command),
         Command::DevCerts(args) => cli::dev_certs::run(args),
+        Command::Did(command) => cli::did::run(command),
     };
     cli::exit_code(result)
 }

@@ -151,6 +151,26 @@ pub fn resolve_did_key(did: &Did, query: VersionQuery) -> Resolution {
     }
 }
 
+/// A document for `subject` with one Ed25519 `Multikey` method `#key-1` holding `key`, used for
+/// `authentication`, `assertionMethod` and `capabilityInvocation` (so the key may update it).
+pub fn document_for_key(subject: &Did, key: &ed25519_dalek::VerifyingKey) -> Document {
+    let mut document = Document::new(subject.clone());
+    let method = did::VerificationMethod::multikey(subject, "key-1", did::PublicKey::Ed25519(*key))
+        .expect("key-1 is a valid fragment");
+    for relation in [
+        did::Relation::Authentication,
+        did::Relation::AssertionMethod,
+        did::Relation::CapabilityInvocation,
+    ] {
+        document
+            .relation_mut(relation)
+            .push(did::MethodRef::Reference(method.id.clone()));
+    }
+    document.verification_method.push(method);
+    document.context = document.standard_context();
+    document
+}
+
 /// What the method of `did` is to this node: did:cypher (the registry, after checking the
 /// identifier's form), did:key, or an error code (`invalidDid`, `methodNotSupported`).
 pub fn classify(did: &str) -> Result<(Did, bool), ErrorCode> {
