@@ -4,7 +4,7 @@
 //! `Accept` header ([`Representation::negotiate`]).
 
 use crate::error::DidError;
-use crate::resolution::{ContentType, parse_quality};
+use crate::resolution::{ContentType, best_range};
 
 /// `application/did-resolution`: a whole DID Resolution result.
 pub const DID_RESOLUTION: &str = "application/did-resolution";
@@ -42,45 +42,18 @@ impl Representation {
         let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
             return Ok(Representation::Result);
         };
-        let mut best: Option<(u16, Representation)> = None;
-        for range in accept.split(',') {
-            let mut parts = range.split(';');
-            let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-            let params: Vec<(String, String)> = parts
-                .filter_map(|p| {
-                    let (name, value) = p.split_once('=')?;
-                    Some((
-                        name.trim().to_ascii_lowercase(),
-                        value.trim().trim_matches('"').to_owned(),
-                    ))
-                })
-                .collect();
+        best_range(accept, |media, params| {
             let profile = params
                 .iter()
                 .any(|(n, v)| n == "profile" && v.split(' ').any(|p| p == DID_RESOLUTION_PROFILE));
-            let choice = match media.as_str() {
-                DID_RESOLUTION | "*/*" | "application/*" => Representation::Result,
-                "application/ld+json" if profile => Representation::ResultLdJson,
-                _ => match ContentType::negotiate(Some(&media)) {
-                    Ok(content) => Representation::Document(content),
-                    Err(_) => continue,
-                },
-            };
-            let quality = match params.iter().find(|(n, _)| n == "q") {
-                Some((_, q)) => parse_quality(q),
-                None => Some(1000),
-            };
-            let Some(quality) = quality.filter(|&q| q > 0) else {
-                continue;
-            };
-            if best.is_none_or(|(q, _)| quality > q) {
-                best = Some((quality, choice));
+            match media {
+                DID_RESOLUTION | "*/*" | "application/*" => Some(Representation::Result),
+                "application/ld+json" if profile => Some(Representation::ResultLdJson),
+                _ => ContentType::negotiate(Some(media))
+                    .ok()
+                    .map(Representation::Document),
             }
-        }
-        best.map(|(_, choice)| choice)
-            .ok_or_else(|| DidError::RepresentationNotSupported {
-                accept: accept.to_owned(),
-            })
+        })
     }
 }
 

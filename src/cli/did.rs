@@ -114,7 +114,7 @@ pub fn run(cmd: DidCommand) -> anyhow::Result<()> {
                     None => document_for_key(&subject, &key.verifying_key()),
                 };
                 let (client, mut s) = connect(&signer.node, key).await?;
-                submit(&client, &s.did_create(nonce, &document), &document.id.to_string()).await
+                submit(&client, &s.did_create(nonce, &document), document.id.as_str()).await
             }
             DidCommand::Update {
                 signer,

@@ -231,9 +231,9 @@ fn a_controller_did_controls_while_it_is_active() {
     let mut c = Chain::new();
     let (boss, worker) = (did_of(1), did_of(2));
     c.create(1, &[1], &[]).unwrap();
-    c.create(2, &[2], &[boss.clone()]).unwrap();
+    c.create(2, &[2], std::slice::from_ref(&boss)).unwrap();
     // The controller's key updates the worker's document (and drops the worker's own key).
-    let doc = document(&worker, &[], &[boss.clone()]);
+    let doc = document(&worker, &[], std::slice::from_ref(&boss));
     let op = |version| Op::DidUpdate {
         did: worker.to_string(),
         version,
