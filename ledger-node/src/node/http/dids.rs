@@ -27,8 +27,9 @@ pub struct ResolveQuery {
     pub version_time: Option<String>,
 }
 
-/// Resolves a DID: did:cypher from this chain (any version), did:key locally. `Accept`:
-/// `application/did-resolution` (the default) or
+/// Resolves a DID: did:cypher from this chain (any version), did:key locally.
+///
+/// `Accept`: `application/did-resolution` (the default) or
 /// `application/ld+json;profile="https://w3id.org/did-resolution"` for the whole DID Resolution
 /// result; `application/did+ld+json` or `application/did+json` for the document alone.
 #[utoipa::path(get, path = "/1.0/identifiers/{did}", tag = "dids",
