@@ -14,8 +14,8 @@
 //!   transactions in flight beyond what is committed;
 //! - from a signer with no account in the committed state, anything that fails
 //!   (`unknown_signer`). A newcomer can still do what succeeds without funds: create an
-//!   asset, anchor, fulfil an open escrow with its preimage, reject one it is the payee of,
-//!   refund an expired one;
+//!   asset, anchor, register the did:cypher its key derives, fulfil an open escrow with its
+//!   preimage, reject one it is the payee of, refund an expired one;
 //! - from a known signer, spending an asset it holds none of (`insufficient_funds`).
 //!
 //! Anything else a known signer sends is admitted even if it fails now: funds or an escrow may
