@@ -80,6 +80,12 @@ enum Command {
     ///
     /// Example: cypherlink verify-certificate cert.json --genesis fixtures/chain/genesis.toml
     VerifyCertificate(cli::certificate::VerifyCertificateArgs),
+    /// The did:cypher registry: create, update, deactivate a DID on the chain; resolve a
+    /// did:cypher through a node or a did:key locally.
+    ///
+    /// Example: cypherlink did resolve did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK
+    #[command(subcommand)]
+    Did(cli::did::DidCommand),
     /// Write throwaway TLS certificates (a local CA, a server certificate for localhost, a
     /// client certificate) for running the services by hand. Test only.
     ///
@@ -102,6 +108,7 @@ fn main() -> ExitCode {
         Command::Chain(command) => cli::chain::run(command),
         Command::VerifyCertificate(args) => cli::certificate::run(args),
         Command::DevCerts(args) => cli::dev_certs::run(args),
+        Command::Did(command) => cli::did::run(command),
     };
     cli::exit_code(result)
 }

@@ -18,6 +18,7 @@
 //! - [`key`]: `did:key`, resolved locally.
 //! - [`cypher`]: `did:cypher` identifiers.
 //! - [`resolution`]: DID Resolution results, the two content types and content negotiation.
+//! - [`representation`]: a resolver's HTTP answer, the whole result or the document alone.
 //!
 //! Every failure is a [`DidError`] naming the rule broken; [`DidError::code`] maps it onto the
 //! DID Resolution error codes ([`ErrorCode`]: `invalidDid`, `invalidDidUrl`, `notFound`,
@@ -51,6 +52,7 @@ pub mod document;
 mod error;
 pub mod key;
 pub mod public_key;
+pub mod representation;
 pub mod resolution;
 mod syntax;
 mod url;
@@ -62,5 +64,6 @@ pub use crate::document::{
 };
 pub use crate::error::{DidError, ErrorCode, SyntaxError};
 pub use crate::public_key::PublicKey;
+pub use crate::representation::Representation;
 pub use crate::resolution::{ContentType, DocumentMetadata, ResolutionMetadata, ResolutionResult};
 pub use crate::url::{DidParameters, DidUrl, MAX_DID_URL_LEN};

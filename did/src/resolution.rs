@@ -139,30 +139,52 @@ impl ContentType {
         let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
             return Ok(ContentType::DidLdJson);
         };
-        let mut best: Option<(u16, ContentType)> = None;
-        for range in accept.split(',') {
-            let mut parts = range.split(';');
-            let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-            let choice = match media.as_str() {
-                DID_LD_JSON | "application/ld+json" | "application/*" | "*/*" => ContentType::DidLdJson,
-                DID_JSON | "application/json" => ContentType::DidJson,
-                _ => continue,
-            };
-            let quality = parts
-                .find_map(|p| p.trim().strip_prefix("q=").map(parse_quality))
-                .unwrap_or(Some(1000));
-            let Some(quality) = quality.filter(|&q| q > 0) else {
-                continue;
-            };
-            if best.is_none_or(|(q, _)| quality > q) {
-                best = Some((quality, choice));
-            }
-        }
-        best.map(|(_, choice)| choice)
-            .ok_or_else(|| DidError::RepresentationNotSupported {
-                accept: accept.to_owned(),
-            })
+        best_range(accept, |media, _| match media {
+            DID_LD_JSON | "application/ld+json" | "application/*" | "*/*" => Some(ContentType::DidLdJson),
+            DID_JSON | "application/json" => Some(ContentType::DidJson),
+            _ => None,
+        })
     }
+}
+
+/// The choice for the media range of `accept` with the highest `q` (ties go to the earlier
+/// one), among those `choose` supports: it gets each range's media type (lower case) and its
+/// parameters (names in lower case, values unquoted). `representationNotSupported` if none.
+pub(crate) fn best_range<T: Copy>(
+    accept: &str,
+    choose: impl Fn(&str, &[(String, String)]) -> Option<T>,
+) -> Result<T, DidError> {
+    let mut best: Option<(u16, T)> = None;
+    for range in accept.split(',') {
+        let mut parts = range.split(';');
+        let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let params: Vec<(String, String)> = parts
+            .filter_map(|p| {
+                let (name, value) = p.split_once('=')?;
+                Some((
+                    name.trim().to_ascii_lowercase(),
+                    value.trim().trim_matches('"').to_owned(),
+                ))
+            })
+            .collect();
+        let Some(choice) = choose(&media, &params) else {
+            continue;
+        };
+        let quality = match params.iter().find(|(n, _)| n == "q") {
+            Some((_, q)) => parse_quality(q),
+            None => Some(1000),
+        };
+        let Some(quality) = quality.filter(|&q| q > 0) else {
+            continue;
+        };
+        if best.is_none_or(|(q, _)| quality > q) {
+            best = Some((quality, choice));
+        }
+    }
+    best.map(|(_, choice)| choice)
+        .ok_or_else(|| DidError::RepresentationNotSupported {
+            accept: accept.to_owned(),
+        })
 }
 
 /// An HTTP quality value (`0` to `1`, up to three decimals) in thousandths; `None` if malformed.

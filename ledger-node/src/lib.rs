@@ -18,9 +18,10 @@
 //!   aggregator, safety rules, pacemaker, mempool, block tree, and the [`consensus::core`]
 //!   state machine tying them together), with its simulated network (feature `sim`);
 //! - [`state`]: the state machine (signed transactions, assets, transfers, hash-time-locked
-//!   escrows, anchors; failures with reasons; the state root), pure and deterministic, plugged
-//!   into the core as its [`consensus::core::Application`]; asset codes and the escrow state
-//!   machine are `htlc`'s, shared with every other ledger;
+//!   escrows, anchors, the did:cypher registry; failures with reasons; the state root), pure and
+//!   deterministic, plugged into the core as its [`consensus::core::Application`]; asset codes
+//!   and the escrow state machine are `htlc`'s, shared with every other ledger, DID documents
+//!   the `did` crate's;
 //! - [`genesis`]: the first committee, start time and chain parameters, as validators and light
 //!   clients load it (the core's first recovery point, the state's parameters); [`proof`]:
 //!   inclusion proofs with finality (anchor certificates) a light client checks offline with

@@ -25,6 +25,7 @@ fn committed_openapi_document_is_current() {
         "/v1/events",
         "/metrics",
         "/openapi.json",
+        "/1.0/identifiers/{did}",
     ] {
         assert!(doc["paths"][p].is_object(), "{p} documented");
     }
@@ -72,7 +73,10 @@ fn errors_are_problem_json_and_parameters_are_where_they_are_sent() {
                     response["description"].is_string(),
                     "{method} {path} {status}: a description"
                 );
-                if status.starts_with('4') || status.starts_with('5') {
+                // DID resolution answers errors as DID Resolution results, as its binding asks.
+                if (status.starts_with('4') || status.starts_with('5'))
+                    && !path.starts_with("/1.0/identifiers/")
+                {
                     let content = response["content"].as_object().unwrap();
                     assert_eq!(
                         content.keys().collect::<Vec<_>>(),

@@ -548,3 +548,82 @@ async fn account_history_reads_alike_merged_held_and_after_a_reopen() {
         assert_eq!(read(upgraded.reader(), *acct).await, history(*acct));
     }
 }
+
+/// The did:cypher registry: every version's document and each DID's record come back after a
+/// reopen (the state a restarted node resumes from), and admission reads the records it needs.
+#[tokio::test]
+async fn did_versions_and_records_reload_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chain.sqlite");
+    let (c, genesis, mut ledger) = new_chain();
+    let subject = did::cypher::did_cypher(&key(1).verifying_key(), 0);
+    let doc = |k: u8| ledger_node::api::did::document_for_key(&subject, &key(k).verifying_key());
+    let update = |version, k: u8| Op::DidUpdate {
+        did: subject.to_string(),
+        version,
+        document: doc(k).to_json(),
+    };
+    let blocks = vec![
+        vec![tx(
+            1,
+            1,
+            Op::DidCreate {
+                nonce: 0,
+                document: doc(1).to_json(),
+            },
+        )],
+        // Rotation and deactivation in one block: both versions are kept.
+        vec![
+            tx(1, 2, update(1, 2)),
+            tx(
+                2,
+                1,
+                Op::DidDeactivate {
+                    did: subject.to_string(),
+                    version: 2,
+                },
+            ),
+        ],
+    ];
+    let items = commit_blocks(&mut ledger, &c, &genesis, blocks);
+    assert!(
+        items
+            .iter()
+            .all(|it| it.exec.outcome.receipts.iter().all(|r| r.outcome.is_ok()))
+    );
+    let mut store = Store::open(&path).await.unwrap();
+    for it in &items {
+        store.write(std::slice::from_ref(it)).await.unwrap();
+    }
+    drop(store);
+    let mut store = Store::open(&path).await.unwrap();
+    let loaded = store.load(&CHAIN).await.unwrap();
+    assert_eq!(loaded.state.dids, ledger.state().dids);
+    assert!(loaded.state.dids[subject.as_str()].deactivated);
+    let history = store
+        .reader()
+        .did_history(subject.as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    let versions: Vec<_> = history
+        .versions
+        .iter()
+        .map(|v| (v.version, v.document.clone()))
+        .collect();
+    assert_eq!(
+        versions,
+        [
+            (1, Some(doc(1).to_json())),
+            (2, Some(doc(2).to_json())),
+            (3, None)
+        ]
+    );
+    assert_eq!(
+        store.reader().did_history("did:cypher:nothing").await.unwrap(),
+        None
+    );
+    let next = Transaction::decode(&tx(2, 2, update(3, 2))).unwrap();
+    let seen = store.reader().admission_state(&[&next]).await.unwrap();
+    assert_eq!(seen.dids, ledger.state().dids);
+}

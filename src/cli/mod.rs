@@ -10,6 +10,7 @@ pub mod chain;
 pub mod connector;
 pub mod demo;
 pub mod dev_certs;
+pub mod did;
 pub mod node;
 pub mod packet;
 pub mod pay;

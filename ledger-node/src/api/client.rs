@@ -16,6 +16,7 @@ use std::time::Duration;
 use ed25519_dalek::SigningKey;
 use serde::de::DeserializeOwned;
 
+use crate::api::did::VersionQuery;
 use crate::api::types::*;
 use crate::proof::InclusionProof;
 use crate::state::tx::{Op, TxBody, account_of};
@@ -264,6 +265,40 @@ impl ChainClient {
     pub async fn chain_id(&self) -> Result<[u8; 32], ClientError> {
         Ok(self.committee().await?.chain_id)
     }
+
+    /// Resolves a DID through the node (`GET /1.0/identifiers/{did}`): the HTTP status (200,
+    /// 410 deactivated, or the error's) and the whole DID Resolution result, whose
+    /// `didResolutionMetadata.error` names a failure.
+    pub async fn resolve_did(
+        &self,
+        did: &str,
+        query: VersionQuery,
+    ) -> Result<(u16, did::ResolutionResult), ClientError> {
+        // A DID's `%` escapes stay escaped in the path; a time's `+` must not read as a space.
+        let mut url = format!("{}/1.0/identifiers/{}", self.base, did.replace('%', "%25"));
+        match query {
+            VersionQuery::Latest => {}
+            VersionQuery::Id(id) => url.push_str(&format!("?versionId={id}")),
+            VersionQuery::Time(t) => {
+                url.push_str(&format!("?versionTime={}", t.to_rfc3339().replace('+', "%2B")))
+            }
+        }
+        let resp = self
+            .http
+            .get(url)
+            .header(reqwest::header::ACCEPT, did::representation::DID_RESOLUTION)
+            .send()
+            .await?;
+        let status = resp.status().as_u16();
+        let text = resp.text().await?;
+        serde_json::from_str(&text)
+            .map(|result| (status, result))
+            .map_err(|_| ClientError::Problem {
+                status,
+                code: ProblemCode::Other("unexpected".into()),
+                detail: text,
+            })
+    }
 }
 
 /// An asset code as one URL path segment: `/` (as in `DC/EP`) percent-encoded; every other
@@ -312,6 +347,32 @@ impl Signer {
             op,
         }
         .sign(&self.key)
+    }
+
+    /// Signs the creation of the did:cypher `document`, whose id must be
+    /// `did_cypher(this key, did_nonce)` ([`crate::api::did::document_for_key`] makes one).
+    pub fn did_create(&mut self, did_nonce: u64, document: &did::Document) -> Vec<u8> {
+        self.sign(Op::DidCreate {
+            nonce: did_nonce,
+            document: document.to_json(),
+        })
+    }
+
+    /// Signs an update of `document.id` from its current `version`.
+    pub fn did_update(&mut self, version: u64, document: &did::Document) -> Vec<u8> {
+        self.sign(Op::DidUpdate {
+            did: document.id.to_string(),
+            version,
+            document: document.to_json(),
+        })
+    }
+
+    /// Signs the deactivation of `did` at its current `version`.
+    pub fn did_deactivate(&mut self, did: &did::Did, version: u64) -> Vec<u8> {
+        self.sign(Op::DidDeactivate {
+            did: did.to_string(),
+            version,
+        })
     }
 
     /// The nonce the next [`Signer::sign`] uses.

@@ -14,8 +14,8 @@
 //!   transactions in flight beyond what is committed;
 //! - from a signer with no account in the committed state, anything that fails
 //!   (`unknown_signer`). A newcomer can still do what succeeds without funds: create an
-//!   asset, anchor, fulfil an open escrow with its preimage, reject one it is the payee of,
-//!   refund an expired one;
+//!   asset, anchor, register the did:cypher its key derives, fulfil an open escrow with its
+//!   preimage, reject one it is the payee of, refund an expired one;
 //! - from a known signer, spending an asset it holds none of (`insufficient_funds`).
 //!
 //! Anything else a known signer sends is admitted even if it fails now: funds or an escrow may
@@ -520,5 +520,43 @@ mod tests {
         }
         // A nonce admitted earlier in the request is used.
         assert_eq!(code(a.judge(&pay(1, 6, 2, 1))), "nonce_reused");
+    }
+
+    #[test]
+    fn a_new_key_may_register_its_did_but_not_touch_anothers() {
+        let state = committed();
+        let mut a = Admission::new(&state, ctx(ChainParams::default()));
+        let subject = did::cypher::did_cypher(&key(9).verifying_key(), 0);
+        let mut document = did::Document::new(subject.clone());
+        let pk = did::PublicKey::Ed25519(key(9).verifying_key());
+        let method = did::VerificationMethod::multikey(&subject, "k", pk).unwrap();
+        document
+            .capability_invocation
+            .push(did::MethodRef::Reference(method.id.clone()));
+        document.verification_method.push(method);
+        document.context = document.standard_context();
+        let create = tx(
+            9,
+            1,
+            Op::DidCreate {
+                nonce: 0,
+                document: document.to_json(),
+            },
+        );
+        let admitted = a.judge(&create).unwrap();
+        a.accept(admitted);
+        // Another new key's update of it fails (not a controller): refused at the door.
+        let update = Op::DidUpdate {
+            did: subject.to_string(),
+            version: 1,
+            document: document.to_json(),
+        };
+        assert_eq!(code(a.judge(&tx(8, 1, update))), "unknown_signer");
+        // A known account's failing DID operation is left for execution to record.
+        let deactivate = Op::DidDeactivate {
+            did: subject.to_string(),
+            version: 1,
+        };
+        assert_eq!(code(a.judge(&tx(2, 2, deactivate))), "admitted");
     }
 }

@@ -13,6 +13,7 @@ use htlc::{EscrowError, EscrowStatus, Timestamp, Transition};
 use crate::codec::{Encode, put_len_u32, put_var_bytes};
 use crate::crypto::sha256;
 use crate::merkle;
+use crate::state::did::{self, DidRecord, DidVersion};
 use crate::state::reason::{FailCode, FailReason};
 use crate::state::tx::{Op, Transaction};
 use crate::state::types::{
@@ -41,6 +42,8 @@ pub trait StateView {
     fn escrow(&self, id: &EscrowId) -> EscrowLookup<'_>;
     /// The last anchored batch of (`signer`, `namespace`), if any.
     fn anchor_tip(&self, signer: &AccountId, namespace: &str) -> Option<AnchorTip>;
+    /// A registered DID's record.
+    fn did(&self, did: &str) -> Option<&DidRecord>;
 }
 
 /// What a block changed: the new value of everything it touched.
@@ -54,6 +57,10 @@ pub struct Changes {
     pub escrows: BTreeMap<EscrowId, Escrow>,
     /// Anchors recorded, in block order.
     pub anchors: Vec<Anchor>,
+    /// DID records, new values.
+    pub dids: BTreeMap<String, DidRecord>,
+    /// DID versions made, in block order (each kept in storage forever).
+    pub did_versions: Vec<DidVersion>,
 }
 
 impl Changes {
@@ -85,6 +92,18 @@ impl Changes {
         put_len_u32(&mut out, self.anchors.len());
         for a in &self.anchors {
             a.encode(&mut out);
+        }
+        // Only blocks with DID changes hash this part, so the roots of chains without DIDs
+        // stay what they were.
+        if !self.dids.is_empty() || !self.did_versions.is_empty() {
+            put_len_u32(&mut out, self.dids.len());
+            for (id, r) in &self.dids {
+                r.encode(id, &mut out);
+            }
+            put_len_u32(&mut out, self.did_versions.len());
+            for v in &self.did_versions {
+                v.encode(&mut out);
+            }
         }
         sha256(&[b"CYPHERLINK-CHANGES-V1", &out])
     }
@@ -134,6 +153,14 @@ impl StateView for Layered<'_> {
             }
         }
         self.base.anchor_tip(signer, namespace)
+    }
+    fn did(&self, did: &str) -> Option<&DidRecord> {
+        for l in &self.layers {
+            if let Some(r) = l.dids.get(did) {
+                return Some(r);
+            }
+        }
+        self.base.did(did)
     }
 }
 
@@ -316,6 +343,7 @@ pub(crate) struct Scratch {
     assets: BTreeMap<AssetCode, AssetInfo>,
     escrows: Vec<Escrow>,
     anchors: Vec<Anchor>,
+    dids: Vec<(String, did::DidStep)>,
     events: Vec<Event>,
 }
 
@@ -328,6 +356,10 @@ impl Scratch {
             changes.escrows.insert(e.id, e);
         }
         changes.anchors.extend(self.anchors);
+        for (id, step) in self.dids {
+            changes.dids.insert(id, step.record);
+            changes.did_versions.push(step.version);
+        }
         self.events
     }
 
@@ -614,6 +646,11 @@ fn apply_op(
             };
             s.events.push(Event::Anchored(a.clone()));
             s.anchors.push(a);
+        }
+        Op::DidCreate { .. } | Op::DidUpdate { .. } | Op::DidDeactivate { .. } => {
+            if let Some(step) = did::apply(view, ctx, tx) {
+                s.dids.push(step?);
+            }
         }
     }
     Ok(())

@@ -15,6 +15,7 @@ use htlc::EscrowStatus;
 use crate::consensus::core::Application;
 use crate::crypto::sha256;
 use crate::ids::BlockHash;
+use crate::state::did::DidRecord;
 use crate::state::exec::{
     BlockContext, BlockOutcome, Changes, EscrowLookup, Layered, PreparedTx, StateView, execute_block,
     genesis_state_root,
@@ -40,6 +41,8 @@ pub struct State {
     pub closed: HashMap<EscrowId, EscrowStatus>,
     /// The last anchored batch of each (submitter, namespace).
     pub anchor_tips: HashMap<(AccountId, String), AnchorTip>,
+    /// Registered DIDs (their documents live in storage).
+    pub dids: HashMap<String, DidRecord>,
     /// Height of the last applied block.
     pub height: u64,
     /// State root after it.
@@ -65,6 +68,9 @@ impl StateView for State {
     fn anchor_tip(&self, signer: &AccountId, namespace: &str) -> Option<AnchorTip> {
         // Keyed by owned strings; a lookup by (&AccountId, &str) would need a borrowed key type.
         self.anchor_tips.get(&(*signer, namespace.to_owned())).copied()
+    }
+    fn did(&self, did: &str) -> Option<&DidRecord> {
+        self.dids.get(did)
     }
 }
 
@@ -96,6 +102,9 @@ impl State {
         for a in &changes.anchors {
             self.anchor_tips
                 .insert((a.submitter, a.namespace.clone()), a.tip());
+        }
+        for (id, r) in &changes.dids {
+            self.dids.insert(id.clone(), r.clone());
         }
         self.height = height;
         self.root = root;

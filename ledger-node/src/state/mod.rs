@@ -9,6 +9,7 @@
 //! - [`exec`]: executing a block's transactions: changes, receipts, events and the state root;
 //! - [`ledger`]: the committed state, speculative states of uncommitted blocks, and the
 //!   consensus hook that fills and checks state roots;
+//! - [`did`]: the did:cypher registry's rules;
 //! - [`admission`]: the node's filter before its mempool (what cannot succeed from what the
 //!   chain knows is refused), a filter only: execution still decides.
 //!
@@ -33,10 +34,13 @@
 //!   it names the last batch's hash ([`types::batch_hash`]), or it fails
 //!   (`anchor_out_of_sequence`) and changes nothing, so each namespace's batches form one hash
 //!   chain with no gap, reordering or deletion;
+//! - a `did:cypher` DID is registered by the key it derives from, and updated or deactivated
+//!   by a current controller key at its current version ([`did`]);
 //! - a rule violation is a failed transaction with a [`reason::FailReason`]: recorded in the
 //!   block's receipts, no money moves (a fresh, authentic transaction still consumes its nonce).
 
 pub mod admission;
+pub mod did;
 pub mod exec;
 pub mod ledger;
 pub mod reason;
@@ -46,6 +50,7 @@ pub mod types;
 #[cfg(test)]
 mod tests;
 
+pub use self::did::{DidRecord, DidVersion};
 pub use admission::{Admission, Refusal};
 pub use exec::{BlockContext, BlockOutcome, Changes, Event, PreparedTx, Receipt, StateCommitment, StateView};
 pub use ledger::{ApplyError, Executed, Ledger, SharedLedger, SigCache, State};

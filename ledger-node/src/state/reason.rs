@@ -1,5 +1,5 @@
 //! Why a transaction failed. A failed transaction is still recorded in its block with its
-//! reason; it moves no money and changes no asset, escrow or anchor. If it was properly signed
+//! reason; it moves no money and changes no asset, escrow, anchor or DID. If it was properly signed
 //! and its nonce was fresh, the nonce is consumed, so the same signed bytes can never take
 //! effect later (a payment that failed must not succeed when replayed after funds arrive).
 
@@ -130,6 +130,59 @@ pub enum FailReason {
         /// The anchor's batch number.
         got: u64,
     },
+    /// A DID document that does not parse or breaks a rule of the `did` crate or the registry.
+    #[error("invalid DID document: {reason}")]
+    DidInvalidDocument {
+        /// The rule broken.
+        reason: String,
+    },
+    /// A DID document over the limit.
+    #[error("DID document is {bytes} bytes, more than {max}")]
+    DidTooLarge {
+        /// Its size.
+        bytes: usize,
+        /// The limit ([`did::MAX_DOCUMENT_BYTES`]).
+        max: usize,
+    },
+    /// The document's id is not the did:cypher of the signer's key and the nonce.
+    #[error("{did} is not derived from the signer's key and the nonce")]
+    DidNotDerived {
+        /// The document's id.
+        did: String,
+    },
+    /// The DID is registered already.
+    #[error("{did} exists already")]
+    DidExists {
+        /// The DID.
+        did: String,
+    },
+    /// No such DID on the chain.
+    #[error("{did} is not registered")]
+    DidNotFound {
+        /// The DID.
+        did: String,
+    },
+    /// The signer holds no current controller key of the DID (or, creating it, is not one of
+    /// the document's `capabilityInvocation` keys).
+    #[error("the signer holds no controller key of {did}")]
+    DidNotController {
+        /// The DID.
+        did: String,
+    },
+    /// The operation names another version than the DID's current one (a replay or a race).
+    #[error("DID version {given} is not the current version {current}")]
+    DidStaleVersion {
+        /// The version named.
+        given: u64,
+        /// The current version.
+        current: u64,
+    },
+    /// The DID is deactivated: nothing changes it any more.
+    #[error("{did} is deactivated")]
+    DidDeactivated {
+        /// The DID.
+        did: String,
+    },
 }
 
 impl FailReason {
@@ -158,6 +211,14 @@ impl FailReason {
             FailReason::NotPayee => FailCode::NotPayee,
             FailReason::SelfPayment => FailCode::SelfPayment,
             FailReason::AnchorOutOfSequence { .. } => FailCode::AnchorOutOfSequence,
+            FailReason::DidInvalidDocument { .. } => FailCode::DidInvalidDocument,
+            FailReason::DidTooLarge { .. } => FailCode::DidTooLarge,
+            FailReason::DidNotDerived { .. } => FailCode::DidNotDerived,
+            FailReason::DidExists { .. } => FailCode::DidExists,
+            FailReason::DidNotFound { .. } => FailCode::DidNotFound,
+            FailReason::DidNotController { .. } => FailCode::DidNotController,
+            FailReason::DidStaleVersion { .. } => FailCode::DidStaleVersion,
+            FailReason::DidDeactivated { .. } => FailCode::DidDeactivated,
         }
     }
 
@@ -225,11 +286,27 @@ pub enum FailCode {
     SelfPayment,
     /// [`FailReason::AnchorOutOfSequence`].
     AnchorOutOfSequence,
+    /// [`FailReason::DidInvalidDocument`].
+    DidInvalidDocument,
+    /// [`FailReason::DidTooLarge`].
+    DidTooLarge,
+    /// [`FailReason::DidNotDerived`].
+    DidNotDerived,
+    /// [`FailReason::DidExists`].
+    DidExists,
+    /// [`FailReason::DidNotFound`].
+    DidNotFound,
+    /// [`FailReason::DidNotController`].
+    DidNotController,
+    /// [`FailReason::DidStaleVersion`].
+    DidStaleVersion,
+    /// [`FailReason::DidDeactivated`].
+    DidDeactivated,
 }
 
 impl FailCode {
     /// Every code.
-    pub const ALL: [FailCode; 22] = [
+    pub const ALL: [FailCode; 30] = [
         FailCode::Malformed,
         FailCode::BadSignature,
         FailCode::WrongChain,
@@ -252,6 +329,14 @@ impl FailCode {
         FailCode::NotPayee,
         FailCode::SelfPayment,
         FailCode::AnchorOutOfSequence,
+        FailCode::DidInvalidDocument,
+        FailCode::DidTooLarge,
+        FailCode::DidNotDerived,
+        FailCode::DidExists,
+        FailCode::DidNotFound,
+        FailCode::DidNotController,
+        FailCode::DidStaleVersion,
+        FailCode::DidDeactivated,
     ];
 
     /// The name (the same as its JSON form). Receipts hash these bytes, so they never change.
@@ -279,6 +364,14 @@ impl FailCode {
             FailCode::NotPayee => "not_payee",
             FailCode::SelfPayment => "self_payment",
             FailCode::AnchorOutOfSequence => "anchor_out_of_sequence",
+            FailCode::DidInvalidDocument => "did_invalid_document",
+            FailCode::DidTooLarge => "did_too_large",
+            FailCode::DidNotDerived => "did_not_derived",
+            FailCode::DidExists => "did_exists",
+            FailCode::DidNotFound => "did_not_found",
+            FailCode::DidNotController => "did_not_controller",
+            FailCode::DidStaleVersion => "did_stale_version",
+            FailCode::DidDeactivated => "did_deactivated",
         }
     }
 }

@@ -118,6 +118,29 @@ pub enum Op {
         /// Batch hash of the previous batch of (signer, namespace); zeros for batch 1.
         previous: [u8; 32],
     },
+    /// Register a did:cypher DID document (see [`crate::state::did`]).
+    DidCreate {
+        /// With the signer's key, derives the DID (`did_cypher(key, nonce)`).
+        nonce: u64,
+        /// The document's JSON (at most [`did::MAX_DOCUMENT_BYTES`] to succeed).
+        document: Vec<u8>,
+    },
+    /// Replace a DID's document, signed by a current controller key.
+    DidUpdate {
+        /// The DID.
+        did: String,
+        /// Its current version id (a stale one fails).
+        version: u64,
+        /// The new document's JSON (same id).
+        document: Vec<u8>,
+    },
+    /// Deactivate a DID for good, signed by a current controller key.
+    DidDeactivate {
+        /// The DID.
+        did: String,
+        /// Its current version id.
+        version: u64,
+    },
 }
 
 /// A length-prefixed UTF-8 string of at most `max` bytes.
@@ -162,6 +185,11 @@ const OP_ESCROW_FULFILL: u8 = 6;
 const OP_ESCROW_REJECT: u8 = 7;
 const OP_ESCROW_REFUND: u8 = 8;
 const OP_ANCHOR: u8 = 9;
+const OP_DID_CREATE: u8 = 10;
+const OP_DID_UPDATE: u8 = 11;
+const OP_DID_DEACTIVATE: u8 = 12;
+/// Longest DID an operation may name (longer ones cannot be registered).
+const MAX_OP_DID_LEN: usize = did::MAX_DID_LEN;
 
 impl Op {
     /// Short name, as the API shows it.
@@ -176,6 +204,9 @@ impl Op {
             Op::EscrowReject { .. } => "escrow_reject",
             Op::EscrowRefund { .. } => "escrow_refund",
             Op::Anchor { .. } => "anchor",
+            Op::DidCreate { .. } => "did_create",
+            Op::DidUpdate { .. } => "did_update",
+            Op::DidDeactivate { .. } => "did_deactivate",
         }
     }
 
@@ -248,6 +279,26 @@ impl Op {
                 out.extend_from_slice(&items.to_be_bytes());
                 out.extend_from_slice(&sequence.to_be_bytes());
                 out.extend_from_slice(previous);
+            }
+            Op::DidCreate { nonce, document } => {
+                out.push(OP_DID_CREATE);
+                out.extend_from_slice(&nonce.to_be_bytes());
+                put_var_bytes(out, document);
+            }
+            Op::DidUpdate {
+                did,
+                version,
+                document,
+            } => {
+                out.push(OP_DID_UPDATE);
+                put_var_bytes(out, did.as_bytes());
+                out.extend_from_slice(&version.to_be_bytes());
+                put_var_bytes(out, document);
+            }
+            Op::DidDeactivate { did, version } => {
+                out.push(OP_DID_DEACTIVATE);
+                put_var_bytes(out, did.as_bytes());
+                out.extend_from_slice(&version.to_be_bytes());
             }
         }
     }
@@ -322,6 +373,21 @@ impl Op {
                     previous: r.bytes32("previous")?,
                 }
             }
+            // A document up to the transaction's own limit decodes, so an oversized one fails
+            // with `did_too_large` rather than as undecodable bytes.
+            OP_DID_CREATE => Op::DidCreate {
+                nonce: r.u64("did nonce")?,
+                document: r.var_bytes("did document", crate::codec::MAX_TX_BYTES)?.to_vec(),
+            },
+            OP_DID_UPDATE => Op::DidUpdate {
+                did: var_text(r, "did", MAX_OP_DID_LEN)?,
+                version: r.u64("did version")?,
+                document: r.var_bytes("did document", crate::codec::MAX_TX_BYTES)?.to_vec(),
+            },
+            OP_DID_DEACTIVATE => Op::DidDeactivate {
+                did: var_text(r, "did", MAX_OP_DID_LEN)?,
+                version: r.u64("did version")?,
+            },
             _ => {
                 return Err(Error::Decode {
                     what: "op tag",

@@ -1,10 +1,12 @@
 //! The HTTP API (actix-web), one module per resource. Errors are `application/problem+json`,
-//! mapped in one place ([`ApiError`], in [`problem`]). Submissions go through admission
+//! mapped in one place ([`ApiError`], in [`problem`]), except DID resolution's ([`dids`]), which
+//! answer DID Resolution results as that binding asks. Submissions go through admission
 //! ([`crate::node::admission`]). The OpenAPI document is generated from these handlers
 //! ([`openapi_json`]) and committed as `docs/openapi/chain-api.json`.
 
 pub mod accounts;
 pub mod blocks;
+pub mod dids;
 pub mod escrows;
 pub mod events;
 pub mod openapi;
@@ -89,6 +91,7 @@ pub fn server(
             .route("/v1/blocks/{height}", web::get().to(blocks::block))
             .route("/v1/committee", web::get().to(blocks::committee))
             .route("/v1/events", web::get().to(events::events))
+            .route("/1.0/identifiers/{did}", web::get().to(dids::resolve))
             .default_service(web::to(not_found))
     })
     .workers(2)

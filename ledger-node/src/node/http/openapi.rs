@@ -6,7 +6,7 @@
 use actix_web::HttpResponse;
 use utoipa::OpenApi;
 
-use super::{Problem, accounts, blocks, escrows, events, ops, transactions};
+use super::{Problem, accounts, blocks, dids, escrows, events, ops, transactions};
 use crate::api::types::{TxState, TxStatus};
 use crate::proof::InclusionProof;
 
@@ -24,7 +24,7 @@ use crate::proof::InclusionProof;
     paths(transactions::submit, transactions::submit_batch, transactions::tx_status, transactions::tx_proof,
           accounts::account, accounts::account_txs, accounts::asset, escrows::escrow, escrows::escrows,
           escrows::anchor, blocks::block, blocks::committee, events::events, ops::status, ops::metrics,
-          ops::healthz, document),
+          ops::healthz, dids::resolve, document),
     components(schemas(Problem, transactions::BatchItem, TxStatus, TxState, InclusionProof, crate::proof::Step,
                        crate::proof::CommitmentJson, crate::proof::ItemProof)),
     tags(
@@ -34,6 +34,7 @@ use crate::proof::InclusionProof;
         (name = "events", description = "The event feed"),
         (name = "blocks", description = "Blocks, certificates, the committee"),
         (name = "proofs", description = "Anchors and inclusion proofs"),
+        (name = "dids", description = "DID resolution (W3C DID Resolution HTTP binding): did:cypher from the chain, did:key locally"),
         (name = "ops", description = "Status, health, metrics and this document"),
     )
 )]

@@ -10,8 +10,9 @@
 //! By job: `open` (connection settings, migrations, what a restart resumes from), `read` and
 //! `read_state` (the [`Reader`]'s queries for the API and for peers: the chain, then the
 //! state), `rows` (rows read back as values), `write` (the group commit), [`recent`] (the
-//! indexes of recent blocks held in memory), `safety_record` ([`SqliteSafety`]).
+//! indexes of recent blocks held in memory), `safety_record` ([`SqliteSafety`]), `dids` (the did:cypher registry's rows).
 
+mod dids;
 mod open;
 mod read;
 mod read_state;

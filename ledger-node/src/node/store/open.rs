@@ -34,6 +34,7 @@ fn migrator() -> Migrator {
         (3, "batched id index", include_str!("schema_3_tx_ids.sql")),
         (4, "anchor sequence", include_str!("schema_4_anchor_sequence.sql")),
         (5, "finality evidence", include_str!("schema_5_finality.sql")),
+        (6, "did registry", include_str!("schema_6_dids.sql")),
     ])
 }
 
@@ -129,6 +130,7 @@ impl Store {
             let e = escrow_of(&row)?;
             state.open.insert(e.id, e);
         }
+        super::dids::load_into(&mut self.writer, &mut state).await?;
         let last = sqlx::query("SELECT block, qc FROM blocks ORDER BY height DESC LIMIT 1")
             .fetch_optional(&mut self.writer)
             .await?;

@@ -87,7 +87,10 @@ impl Reader {
                 | Op::EscrowRefund { escrow } => {
                     escrows.insert(*escrow);
                 }
-                Op::Anchor { .. } => {}
+                Op::Anchor { .. }
+                | Op::DidCreate { .. }
+                | Op::DidUpdate { .. }
+                | Op::DidDeactivate { .. } => {}
             }
         }
         let hexes = |ids: &mut dyn Iterator<Item = &[u8; 32]>| -> Result<String, StoreError> {
@@ -162,6 +165,7 @@ impl Reader {
                 );
             }
         }
+        super::dids::admission_dids(&mut db, txs, &mut state).await?;
         db.commit().await?;
         Ok(state)
     }

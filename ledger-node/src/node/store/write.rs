@@ -36,7 +36,8 @@ use crate::state::{Account, AccountId, AssetCode, AssetInfo, Escrow, EscrowId, T
 
 /// Parameters in order: the blocks' and certificates' encodings back to back (one blob),
 /// blocks, the transactions' ids and signers (one blob, 64 bytes a row), transactions, assets,
-/// escrows, anchors, finality evidence, events, accounts, accounts whose balances are rewritten, balances. A
+/// escrows, anchors, finality evidence, events, accounts, accounts whose balances are rewritten,
+/// balances, DID records, DID versions. A
 /// block row locates its encodings in the blob (1-based start and length, as `substr` takes
 /// them): blocks are the bulk of a group, and as hex inside JSON they cost an encoding in Rust,
 /// a JSON parse and an `unhex` in SQLite. The transactions' ids and signers travel the same
@@ -74,6 +75,13 @@ INSERT OR REPLACE INTO accounts (id, nonce, used) \
 DELETE FROM balances WHERE account IN (SELECT unhex(value) FROM jsonb_each(?)); \
 INSERT INTO balances (account, asset, amount) \
  SELECT unhex(value->>0), value->>1, value->>2 FROM jsonb_each(?); \
+INSERT OR REPLACE INTO dids (did, version, created_ms, updated_ms, deactivated, document_hash, \
+ keys, controllers) \
+ SELECT value->>0, value->>1, value->>2, value->>3, value->>4, unhex(value->>5), unhex(value->>6), \
+ value->>7 FROM jsonb_each(?); \
+INSERT INTO did_versions (did, version, document, time_ms, height, tx_id) \
+ SELECT value->>0, value->>1, unhex(value->>2), value->>3, value->>4, unhex(value->>5) \
+ FROM jsonb_each(?); \
 COMMIT;";
 
 /// (height, hash, view, timestamp, tx count, block start, block length, certificate start,
@@ -308,6 +316,7 @@ pub(super) async fn write_group(
         .zip(&accounts)
         .flat_map(|((_, a), (id, _, _))| a.balances.iter().map(move |(c, v)| (id, c.as_str(), i(*v))))
         .collect();
+    let (did_records, did_versions) = super::dids::did_rows(items)?;
     let group = sqlx::query(GROUP_COMMIT)
         .bind(rows.block_bytes)
         .bind(json(&rows.blocks)?)
@@ -320,7 +329,9 @@ pub(super) async fn write_group(
         .bind(json(&rows.events)?)
         .bind(json(&accounts)?)
         .bind(json(&rewritten)?)
-        .bind(json(&balances)?);
+        .bind(json(&balances)?)
+        .bind(did_records)
+        .bind(did_versions);
     commit_or_roll_back(conn, group).await?;
     Ok((next_event, rows.index))
 }
