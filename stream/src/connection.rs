@@ -43,7 +43,10 @@ impl ConnectionGenerator {
     /// The shared secret of the connection a packet to `destination` belongs to, if the
     /// destination is `receiver.<token>` (further segments are allowed and ignored).
     pub fn shared_secret(&self, destination: &Address, receiver: &Address) -> Option<[u8; 32]> {
-        let rest = destination.as_str().strip_prefix(receiver.as_str())?.strip_prefix('.')?;
+        let rest = destination
+            .as_str()
+            .strip_prefix(receiver.as_str())?
+            .strip_prefix('.')?;
         let token = rest.split('.').next()?;
         let well_formed = token.len() == 2 * TOKEN_LEN && token.bytes().all(|b| b.is_ascii_hexdigit());
         well_formed.then(|| self.secret_for_token(token))

@@ -51,7 +51,11 @@ impl StreamKeys {
     }
 
     /// Encrypts `plaintext` under `nonce`. The caller must never reuse a nonce with one secret.
-    pub fn encrypt_with_nonce(&self, nonce: [u8; NONCE_LEN], plaintext: &[u8]) -> Result<Vec<u8>, StreamError> {
+    pub fn encrypt_with_nonce(
+        &self,
+        nonce: [u8; NONCE_LEN],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, StreamError> {
         let len = OVERHEAD + plaintext.len();
         if len > MAX_DATA_LEN {
             return Err(StreamError::TooLarge {
@@ -77,7 +81,11 @@ impl StreamKeys {
     }
 
     /// Encrypts `plaintext` under a random nonce from `rng`.
-    pub fn encrypt(&self, rng: &mut (impl RngCore + CryptoRng), plaintext: &[u8]) -> Result<Vec<u8>, StreamError> {
+    pub fn encrypt(
+        &self,
+        rng: &mut (impl RngCore + CryptoRng),
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, StreamError> {
         let mut nonce = [0u8; NONCE_LEN];
         rng.fill_bytes(&mut nonce);
         self.encrypt_with_nonce(nonce, plaintext)
@@ -92,13 +100,22 @@ impl StreamKeys {
         let (tag, ciphertext) = rest.split_at(TAG_LEN);
         let mut plaintext = ciphertext.to_vec();
         self.cipher
-            .decrypt_in_place_detached(Nonce::from_slice(nonce), &[], &mut plaintext, Tag::from_slice(tag))
+            .decrypt_in_place_detached(
+                Nonce::from_slice(nonce),
+                &[],
+                &mut plaintext,
+                Tag::from_slice(tag),
+            )
             .map_err(|_| StreamError::DecryptionFailed)?;
         Ok(plaintext)
     }
 
     /// Encodes and encrypts a STREAM packet: the `data` of the ILP packet that carries it.
-    pub fn seal(&self, rng: &mut (impl RngCore + CryptoRng), packet: &StreamPacket) -> Result<Vec<u8>, StreamError> {
+    pub fn seal(
+        &self,
+        rng: &mut (impl RngCore + CryptoRng),
+        packet: &StreamPacket,
+    ) -> Result<Vec<u8>, StreamError> {
         self.encrypt(rng, &packet.encode())
     }
 

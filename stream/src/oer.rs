@@ -100,7 +100,11 @@ impl<'a> Reader<'a> {
     /// A VarUInt read as `u64::MAX` when larger (RFC 29 §5.1.4, for receiveMax and sendMax).
     pub(crate) fn read_var_uint_saturating(&mut self, field: &'static str) -> Result<u64, StreamError> {
         let bytes = self.read_var_uint_bytes(field)?;
-        Ok(if bytes.len() > 8 { u64::MAX } else { be_to_u64(bytes) })
+        Ok(if bytes.len() > 8 {
+            u64::MAX
+        } else {
+            be_to_u64(bytes)
+        })
     }
 
     fn read_var_uint_bytes(&mut self, field: &'static str) -> Result<&'a [u8], StreamError> {

@@ -71,7 +71,11 @@ impl StreamPacket {
         let count = r.read_var_uint("frame count")?;
         // Each frame takes at least 2 bytes, so a count that lies cannot make us reserve more
         // than the input could hold.
-        let mut frames = Vec::with_capacity(usize::try_from(count).unwrap_or(usize::MAX).min(r.remaining() / 2));
+        let mut frames = Vec::with_capacity(
+            usize::try_from(count)
+                .unwrap_or(usize::MAX)
+                .min(r.remaining() / 2),
+        );
         for _ in 0..count {
             if let Some(frame) = Frame::read(&mut r)? {
                 frames.push(frame);

@@ -89,11 +89,18 @@ mod tests {
         };
         let bytes = receipt.sign(&secret);
         assert_eq!(Receipt::verify(&bytes, &secret), Ok(receipt));
-        assert_eq!(Receipt::verify(&bytes, &[8u8; 32]), Err(StreamError::BadReceiptHmac));
+        assert_eq!(
+            Receipt::verify(&bytes, &[8u8; 32]),
+            Err(StreamError::BadReceiptHmac)
+        );
         for at in 1..RECEIPT_LEN {
             let mut changed = bytes;
             changed[at] ^= 1;
-            assert_eq!(Receipt::verify(&changed, &secret), Err(StreamError::BadReceiptHmac), "byte {at}");
+            assert_eq!(
+                Receipt::verify(&changed, &secret),
+                Err(StreamError::BadReceiptHmac),
+                "byte {at}"
+            );
         }
         let mut v2 = bytes;
         v2[0] = 2;
