@@ -15,6 +15,7 @@
 pub mod connection;
 mod crypto;
 mod error;
+mod error_code;
 mod frame;
 pub mod ildcp;
 mod oer;
@@ -23,7 +24,8 @@ mod receipt;
 
 pub use crypto::{NONCE_LEN, OVERHEAD, StreamKeys, TAG_LEN, generate_shared_secret};
 pub use error::StreamError;
-pub use frame::{ErrorCode, Frame, frame_type};
+pub use error_code::ErrorCode;
+pub use frame::{Frame, frame_type};
 pub use ildcp::IldcpResponse;
 pub use packet::{STREAM_VERSION, StreamPacket};
 pub use receipt::{RECEIPT_LEN, RECEIPT_VERSION, Receipt};
