@@ -672,5 +672,7 @@ impl<'a> PrepareBytesMut<'a> {
     }
 }
 
+#[cfg(any(test, feature = "proptest"))]
+pub mod arb;
 #[cfg(test)]
 mod tests;

@@ -33,7 +33,8 @@ pub enum PacketCommand {
     /// "executionCondition":"<64 hex>","destination":"example.alice","data":"<base64>"}.
     /// Fulfill: {"type":"fulfill","fulfillment":"<64 hex>","data":"<base64>"}.
     /// Reject: {"type":"reject","code":"F08","triggeredBy":"test.connector","message":"too big",
-    /// "data":"<base64>"}, or instead of data for F08: "amountTooLarge":{"received":"7","maximum":"5"}.
+    /// "data":"<base64>"}. For F08, "amountTooLarge":{"received":"7","maximum":"5"} may replace data
+    /// or, as decode prints it, stand beside data when it agrees with data's first 16 bytes.
     Encode,
 }
 
@@ -210,23 +211,51 @@ fn from_json(json: PacketJson) -> Result<Packet, InputError> {
             amount_too_large,
             ..
         } => {
-            let data = match amount_too_large {
-                Some(d) if data.is_empty() => AmountTooLarge {
-                    received: d.received.value(),
-                    maximum: d.maximum.value(),
-                }
-                .encode()
-                .to_vec(),
-                Some(_) => {
-                    return Err(InputError("give either data or amountTooLarge, not both".into()));
-                }
-                None => base64_field("data", &data)?,
-            };
+            let data = reject_data(code, &data, amount_too_large)?;
             Reject::new(code, triggered_by, message, data)
                 .map_err(packet_error)?
                 .into()
         }
     })
+}
+
+/// A Reject's data from its JSON form. `data` is the packet's bytes and wins; `amountTooLarge`
+/// is the F08 reading of its first 16 bytes, which `decode` prints beside it. Given alone it
+/// builds the data; given with data it must agree with it, so the printed form of any packet
+/// re-encodes to the same bytes and a contradiction is refused rather than silently dropped.
+fn reject_data(
+    code: ErrorCode,
+    data: &str,
+    amount_too_large: Option<AmountTooLargeJson>,
+) -> Result<Vec<u8>, InputError> {
+    let bytes = base64_field("data", data)?;
+    let Some(details) = amount_too_large else {
+        return Ok(bytes);
+    };
+    if code != ErrorCode::F08_AMOUNT_TOO_LARGE {
+        return Err(InputError(format!(
+            "amountTooLarge is only for F08 rejects, not {}",
+            code.as_str()
+        )));
+    }
+    let details = AmountTooLarge {
+        received: details.received.value(),
+        maximum: details.maximum.value(),
+    };
+    if bytes.is_empty() {
+        return Ok(details.encode().to_vec());
+    }
+    match AmountTooLarge::decode(&bytes) {
+        Ok(in_data) if in_data == details => Ok(bytes),
+        Ok(in_data) => Err(InputError(format!(
+            "amountTooLarge (received {}, maximum {}) disagrees with data (received {}, maximum {})",
+            details.received, details.maximum, in_data.received, in_data.maximum
+        ))),
+        Err(_) => Err(InputError(format!(
+            "amountTooLarge given but data is {} bytes, fewer than its 16",
+            bytes.len()
+        ))),
+    }
 }
 
 /// Hex text to the packet's JSON form.
@@ -278,6 +307,63 @@ mod tests {
             text.contains(r#""amountTooLarge":{"received":"7","maximum":"5"}"#),
             "{text}"
         );
+    }
+
+    /// The F08 reject from the vectors README (received 7, maximum 5), canonical: the published
+    /// hex has one stray 0x00 inside the maximum, after the envelope's end (see htlc's tests).
+    const F08_HEX: &str =
+        "0e2b4630380e746573742e636f6e6e6563746f7207746f6f206269671000000000000000070000000000000005";
+
+    #[test]
+    fn f08_reject_decodes_then_encodes_to_the_same_bytes() {
+        // Issue 23: decode printed both data and amountTooLarge, and encode refused its own output.
+        let json = decode_to_json(F08_HEX).unwrap();
+        let text = serde_json::to_string_pretty(&json).unwrap();
+        assert!(text.contains(r#""data": "AAAAAAAAAAcAAAAAAAAABQ==""#), "{text}");
+        assert!(text.contains(r#""received": "7""#), "{text}");
+        assert!(text.contains(r#""maximum": "5""#), "{text}");
+        assert_eq!(encode_from_json(&text).unwrap(), F08_HEX);
+        // The published form (46 bytes, one ignored after the envelope) is accepted too and
+        // encodes to its canonical 45 bytes, which are then stable.
+        let published =
+            "0e2b4630380e746573742e636f6e6e6563746f7207746f6f20626967100000000000000007000000000000000005";
+        let text = serde_json::to_string(&decode_to_json(published).unwrap()).unwrap();
+        let canonical = encode_from_json(&text).unwrap();
+        assert_eq!(canonical, &published[..90]);
+        let again = serde_json::to_string(&decode_to_json(&canonical).unwrap()).unwrap();
+        assert_eq!(encode_from_json(&again).unwrap(), canonical);
+    }
+
+    #[test]
+    fn amount_too_large_that_contradicts_data_is_refused() {
+        let json = |details: &str, data: &str| {
+            format!(
+                r#"{{"type":"reject","code":"F08","message":"m","data":"{data}","amountTooLarge":{details}}}"#
+            )
+        };
+        let agreeing = r#"{"received":"7","maximum":"5"}"#;
+        let err = encode_from_json(&json(
+            r#"{"received":"7","maximum":"6"}"#,
+            "AAAAAAAAAAcAAAAAAAAABQ==",
+        ))
+        .unwrap_err();
+        assert!(err.to_string().contains("disagrees with data"), "{err}");
+        let err = encode_from_json(&json(agreeing, "AAAA")).unwrap_err();
+        assert!(err.to_string().contains("fewer than its 16"), "{err}");
+        let err = encode_from_json(&json(agreeing, "").replace("F08", "F99")).unwrap_err();
+        assert!(err.to_string().contains("only for F08"), "{err}");
+        assert!(err.is::<InputError>(), "{err}");
+    }
+
+    proptest::proptest! {
+        /// Every valid packet, F08 rejects with arbitrary data included, prints as JSON that
+        /// encodes back to the same bytes.
+        #[test]
+        fn printed_json_re_encodes_to_the_same_bytes(p in htlc::packet::arb::packet()) {
+            let bytes = hex::encode(p.encode());
+            let text = serde_json::to_string_pretty(&decode_to_json(&bytes).unwrap()).unwrap();
+            proptest::prop_assert_eq!(encode_from_json(&text).unwrap(), bytes);
+        }
     }
 
     #[test]

@@ -384,56 +384,14 @@ fn amount_and_expiry_rewrite_in_place() {
     ));
 }
 
-fn arb_address() -> impl Strategy<Value = Address> {
-    (
-        proptest::sample::select(crate::address::SCHEMES.to_vec()),
-        proptest::collection::vec("[A-Za-z0-9_~-]{1,20}", 1..5),
-    )
-        .prop_map(|(scheme, segs)| addr(&format!("{scheme}.{}", segs.join("."))))
-}
-
-fn arb_timestamp() -> impl Strategy<Value = Timestamp> {
-    (-62_167_219_200_000i64..=253_402_300_799_999).prop_map(|ms| Timestamp::from_unix_millis(ms).unwrap())
-}
-
-fn arb_data() -> impl Strategy<Value = Vec<u8>> {
-    prop_oneof![
-        proptest::collection::vec(any::<u8>(), 0..200),
-        proptest::collection::vec(any::<u8>(), 120..600),
-    ]
-}
-
-fn arb_packet() -> impl Strategy<Value = Packet> {
-    let prepare = (
-        arb_address(),
-        any::<u64>(),
-        arb_timestamp(),
-        any::<[u8; 32]>(),
-        arb_data(),
-    )
-        .prop_map(|(d, a, t, c, data)| {
-            Packet::Prepare(Prepare::new(d, a, t, Condition::from_bytes(c), data).unwrap())
-        });
-    let fulfill = (any::<[u8; 32]>(), arb_data())
-        .prop_map(|(f, data)| Packet::Fulfill(Fulfill::new(Fulfillment::from_bytes(f), data).unwrap()));
-    let reject = (
-        proptest::sample::select(ErrorCode::ALL.to_vec()),
-        proptest::option::of(arb_address()),
-        ".{0,40}",
-        arb_data(),
-    )
-        .prop_map(|(c, by, m, data)| Packet::Reject(Reject::new(c, by, m, data).unwrap()));
-    prop_oneof![prepare, fulfill, reject]
-}
-
 proptest! {
     #[test]
-    fn decode_inverts_encode(p in arb_packet()) {
+    fn decode_inverts_encode(p in super::arb::packet()) {
         prop_assert_eq!(Packet::decode(&p.encode()).unwrap(), p);
     }
 
     #[test]
-    fn canonical_bytes_re_encode_exactly(p in arb_packet()) {
+    fn canonical_bytes_re_encode_exactly(p in super::arb::packet()) {
         // Every encoding is canonical; decoding and re-encoding it reproduces it byte for byte.
         let bytes = p.encode();
         prop_assert_eq!(Packet::decode(&bytes).unwrap().encode(), bytes);
@@ -445,7 +403,7 @@ proptest! {
     }
 
     #[test]
-    fn decode_never_panics_on_mutated_packets(p in arb_packet(), at in any::<usize>(), byte in any::<u8>(), cut in any::<usize>()) {
+    fn decode_never_panics_on_mutated_packets(p in super::arb::packet(), at in any::<usize>(), byte in any::<u8>(), cut in any::<usize>()) {
         let mut bytes = p.encode();
         let at = at % bytes.len();
         bytes[at] = byte;
