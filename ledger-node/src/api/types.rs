@@ -200,6 +200,18 @@ pub struct AnchorView {
     pub submitter: AccountId,
     /// Height of its block.
     pub height: u64,
+    /// Batch number within (submitter, namespace), from 1 (0: recorded before anchors had
+    /// sequences).
+    #[serde(default)]
+    pub sequence: u64,
+    /// Batch hash of the previous batch of (submitter, namespace) (hex; zeros for batch 1).
+    #[serde(default, with = "hex_array")]
+    #[schema(value_type = String, pattern = "^[0-9a-f]{64}$")]
+    pub previous: [u8; 32],
+    /// This batch's hash (hex), which the next batch names as `previous`.
+    #[serde(default, with = "hex_array")]
+    #[schema(value_type = String, pattern = "^[0-9a-f]{64}$")]
+    pub batch: [u8; 32],
 }
 
 impl From<&Anchor> for AnchorView {
@@ -211,6 +223,9 @@ impl From<&Anchor> for AnchorView {
             items: a.items,
             submitter: a.submitter,
             height: a.height,
+            sequence: a.sequence,
+            previous: a.previous,
+            batch: a.batch,
         }
     }
 }
