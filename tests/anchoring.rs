@@ -198,6 +198,11 @@ async fn digests_get_one_offline_certificate_each_across_a_kill() {
     let (more, failed) = sending.await.unwrap();
     acked.extend(more);
     let service = command.start().await;
+    eprintln!(
+        "killed with {} digests acknowledged, {} requests cut off",
+        acked.len(),
+        failed.len()
+    );
     let isp = AnchorClient::new(&service.url, ISP.0, ISP.1.as_bytes());
     for range in failed {
         let (more, failed) = send(&isp, ISP.2, range, 100, 1).await;

@@ -34,7 +34,7 @@ impl BatchRule {
 
 /// The last batch of one (signer, namespace): its number and hash. Batch 0 is "none yet", with
 /// the all-zero hash that batch 1 names as its previous.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SequenceChain {
     /// The last batch's number (0: none yet).
     pub sequence: u64,
@@ -51,15 +51,6 @@ pub struct Link {
     pub previous: [u8; 32],
     /// Its own hash, which the next batch names.
     pub hash: [u8; 32],
-}
-
-impl Default for SequenceChain {
-    fn default() -> Self {
-        SequenceChain {
-            sequence: 0,
-            hash: [0; 32],
-        }
-    }
 }
 
 impl SequenceChain {

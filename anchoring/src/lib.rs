@@ -127,6 +127,13 @@ pub async fn start(config: AnchorConfig) -> Result<Running, StartError> {
     let store = store::open(&config.database, config.durability).await?;
     let recovered = store::recover(&store.readers).await?;
     let resent = recovered.unfinished.len();
+    tracing::info!(
+        open = recovered.open.iter().map(|(_, items)| items.len()).sum::<usize>(),
+        unfinished = resent,
+        last_nonce = recovered.last_nonce,
+        chain_nonce,
+        "resuming"
+    );
     let metrics = metrics::Metrics::new();
     let finality = Arc::new(Notify::new());
     let (out_tx, out_rx) = mpsc::unbounded_channel();

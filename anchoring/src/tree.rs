@@ -92,7 +92,7 @@ pub fn encode_path(path: &[PathStep]) -> Vec<u8> {
 
 /// A stored path, or `None` if the bytes are not a whole number of well-formed steps.
 pub fn decode_path(bytes: &[u8]) -> Option<Vec<PathStep>> {
-    if bytes.len() % STEP_BYTES != 0 {
+    if !bytes.len().is_multiple_of(STEP_BYTES) {
         return None;
     }
     bytes
