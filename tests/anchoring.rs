@@ -137,6 +137,33 @@ async fn bad_input_is_refused(service: &Service, isp: &AnchorClient) {
     assert_eq!(accepted_total(service).await, 1, "the replay stored nothing");
 }
 
+/// `cypherlink chain verify-proof` accepts a certificate as it is and refuses it with its
+/// digest changed.
+fn offline_cli_checks(dir: &Path, cert: &ledger_node::proof::InclusionProof) {
+    let verify = |name: &str, cert: &ledger_node::proof::InclusionProof| {
+        let file = dir.join(name);
+        std::fs::write(&file, serde_json::to_vec(cert).unwrap()).unwrap();
+        std::process::Command::new(env!("CARGO_BIN_EXE_cypherlink"))
+            .args(["chain", "verify-proof"])
+            .arg(&file)
+            .arg("--genesis")
+            .arg(dir.join("chain/genesis.toml"))
+            .output()
+            .unwrap()
+    };
+    let ok = verify("cert.json", cert);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let mut tampered = cert.clone();
+    tampered.item.as_mut().unwrap().item = hex::encode([0xab; 32]);
+    let bad = verify("tampered.json", &tampered);
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("item path"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+}
+
 /// Sends digests `range` in requests of `per_request`, `parallel` at once; the ids of those
 /// acknowledged, by digest number. Requests that fail (the service was killed) are returned.
 async fn send(
@@ -222,6 +249,9 @@ async fn digests_get_one_offline_certificate_each_across_a_kill() {
         .await;
     let mut batch_of_item = HashMap::new();
     let mut roots = BTreeMap::new();
+    if let Some((_, _, CertificateAnswer::Ready(cert))) = certs.first() {
+        offline_cli_checks(tmp.path(), cert);
+    }
     for (n, id, answer) in certs {
         let CertificateAnswer::Ready(cert) = answer else {
             panic!("item {id} not final: {answer:?}")
