@@ -5,51 +5,26 @@
 //! verifies offline against the genesis, and each namespace's batches are numbered 1..k with
 //! every batch naming the hash of the one before (checked against the chain's own record too).
 //!
-//! `anchoring_bench` (ignored) is the benchmark of BENCHMARKS.md ("Anchoring"):
-//! `cargo test --release --test anchoring -- --ignored --nocapture anchoring_bench`.
+//! The benchmark is `tests/anchoring_bench.rs`.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Duration;
 
 use anchoring::client::{AnchorClient, CertificateAnswer, ClientError};
-use ed25519_dalek::SigningKey;
 use futures::StreamExt;
 use ledger_node::api::FeedKind;
-use ledger_node::crypto::sha256;
 use ledger_node::node::GenesisFile;
-use ledger_node::state::{AccountId, Op, account_of, batch_hash};
+use ledger_node::state::{Op, batch_hash};
 use reqwest::Method;
 
 mod common;
+use common::anchoring::{ISP, SHOP, digest, write_config};
 use common::committee::LocalCommittee;
 use common::process::{Service, ServiceCommand};
 
-const ISP: (&str, &str, &str) = ("isp-k1", "TEST-ONLY-isp-k1-secret-0001", "isp.attestations");
-const SHOP: (&str, &str, &str) = ("shop-k1", "TEST-ONLY-shop-k1-secret-0001", "shop.receipts");
 /// Far above what any step needs; only so that a bug fails the test instead of hanging it.
 const PATIENCE: Duration = Duration::from_secs(120);
-
-/// Writes the service's key and configuration into `dir`; the service's chain account.
-fn write_config(dir: &Path, chain: &str, max_items: usize, max_wait_ms: u64) -> (PathBuf, AccountId) {
-    let seed = sha256(&[b"anchoring test service"]);
-    std::fs::write(dir.join("anchor.key"), hex::encode(seed)).unwrap();
-    let config = format!(
-        "listen = \"127.0.0.1:0\"\nplain_http = true\ndatabase = \"anchor.sqlite\"\nmax_body_bytes = 65536\n\
-         max_digests_per_request = 500\n[batch]\nmax_items = {max_items}\nmax_wait_ms = {max_wait_ms}\n\
-         [chain]\nurl = \"{chain}\"\nkey_file = \"anchor.key\"\n\
-         [[submitters]]\nkey_id = \"{}\"\nsecret = \"{}\"\nnamespaces = [\"{}\"]\n\
-         [[submitters]]\nkey_id = \"{}\"\nsecret = \"{}\"\nnamespaces = [\"{}\"]\n",
-        ISP.0, ISP.1, ISP.2, SHOP.0, SHOP.1, SHOP.2
-    );
-    let path = dir.join("anchor.toml");
-    std::fs::write(&path, config).unwrap();
-    (path, account_of(&SigningKey::from_bytes(&seed)))
-}
-
-fn digest(i: u64) -> [u8; 32] {
-    sha256(&[b"anchored item", &i.to_be_bytes()])
-}
 
 fn problem(r: (u16, Vec<u8>)) -> (u16, String, String) {
     let v: serde_json::Value = serde_json::from_slice(&r.1).unwrap_or_default();
@@ -331,93 +306,4 @@ async fn digests_get_one_offline_certificate_each_across_a_kill() {
         "one anchor per batch on the chain, in sequence order"
     );
     service.kill().await;
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let rank = (p * (sorted.len() as f64 - 1.0)).round();
-    sorted[usize::try_from(rank as u64).unwrap().min(sorted.len() - 1)]
-}
-
-/// Digests anchored per second and time to certificate at offered loads (`BENCH_RATES`, default
-/// `1000,10000` digests/s, each for `BENCH_SECONDS`, default 10): one signed request every 10 ms
-/// carrying rate/100 digests; a request's time to certificate runs from its sending to the
-/// answer carrying the certificate of its last digest (long poll). The service runs with its
-/// default batch window.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "benchmark: cargo test --release --test anchoring -- --ignored --nocapture anchoring_bench"]
-async fn anchoring_bench() {
-    let env = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
-    let rates: Vec<u64> = env("BENCH_RATES", "1000,10000")
-        .split(',')
-        .map(|r| r.trim().parse().unwrap())
-        .collect();
-    let seconds: u64 = env("BENCH_SECONDS", "10").parse().unwrap();
-    let tmp = tempfile::tempdir().unwrap();
-    let net = LocalCommittee::start(&tmp.path().join("chain"), 400).await;
-    let (config, _) = write_config(tmp.path(), net.client(0).base_url(), 4000, 200);
-    let service = ServiceCommand::new(["anchor", "--config"], "listening on")
-        .arg(&config)
-        .start()
-        .await;
-    let isp = AnchorClient::new(&service.url, ISP.0, ISP.1.as_bytes());
-    let tick = Duration::from_millis(10);
-    for (round, rate) in rates.into_iter().enumerate() {
-        let per_tick = (rate / 100).max(1);
-        let base = 1_000_000_000 * (u64::try_from(round).unwrap() + 1);
-        let start = Instant::now();
-        let mut tasks = Vec::new();
-        for t in 0..seconds * 100 {
-            // The pacing of the offered load: a request every tick, whatever the answers.
-            tokio::time::sleep_until((start + tick * u32::try_from(t).unwrap()).into()).await;
-            let isp = isp.clone();
-            let first = base + t * per_tick;
-            tasks.push(tokio::spawn(async move {
-                let sent = Instant::now();
-                let digests: Vec<[u8; 32]> = (first..first + per_tick).map(digest).collect();
-                let ids = isp.submit(ISP.2, &digests).await.expect("accepted");
-                let acked = sent.elapsed();
-                let last = *ids.last().unwrap();
-                match isp
-                    .certificate(last, Duration::from_secs(30))
-                    .await
-                    .expect("certificate")
-                {
-                    CertificateAnswer::Ready(_) => {}
-                    CertificateAnswer::Pending(s) => panic!("no certificate within 30 s: {s:?}"),
-                }
-                (acked, sent.elapsed(), Instant::now())
-            }));
-        }
-        let mut ack = Vec::new();
-        let mut ttc = Vec::new();
-        let mut end = start;
-        for t in tasks {
-            let (a, c, at) = t.await.unwrap();
-            ack.push(a.as_secs_f64() * 1000.0);
-            ttc.push(c.as_secs_f64() * 1000.0);
-            end = end.max(at);
-        }
-        ack.sort_by(f64::total_cmp);
-        ttc.sort_by(f64::total_cmp);
-        let total = per_tick * seconds * 100;
-        println!(
-            "offered {rate}/s: {total} digests certified in {:.2} s = {:.0} digests/s; ack p50 {:.1} ms p99 {:.1} ms; \
-             time to certificate p50 {:.0} ms p99 {:.0} ms",
-            (end - start).as_secs_f64(),
-            total as f64 / (end - start).as_secs_f64(),
-            percentile(&ack, 0.5),
-            percentile(&ack, 0.99),
-            percentile(&ttc, 0.5),
-            percentile(&ttc, 0.99),
-        );
-    }
-    let metrics = reqwest::get(format!("{}/metrics", service.url))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    for line in metrics.lines().filter(|l| l.starts_with("anchoring_")) {
-        println!("{line}");
-    }
 }
