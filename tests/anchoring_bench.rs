@@ -6,11 +6,46 @@
 use std::time::{Duration, Instant};
 
 use anchoring::client::{AnchorClient, CertificateAnswer};
+use ed25519_dalek::SigningKey;
+use ledger_node::api::{ChainClient, Signer, TxState};
+use ledger_node::crypto::sha256;
+use ledger_node::state::{Op, account_of, batch_hash};
 
 mod common;
 use common::anchoring::{ISP, digest, write_config};
 use common::committee::LocalCommittee;
 use common::process::ServiceCommand;
+
+/// The idle chain's commit latency, which the default batch window is chosen against: 30
+/// anchors of one item, one at a time, each from submission to the answer that it is final.
+async fn chain_latency(chain: &ChainClient) {
+    let key = SigningKey::from_bytes(&sha256(&[b"bench latency probe"]));
+    let signer = account_of(&key);
+    let mut s = Signer::new(key, chain.chain_id().await.unwrap(), 0);
+    let mut previous = [0u8; 32];
+    let mut took = Vec::new();
+    for sequence in 1..=30 {
+        let root = digest(sequence);
+        let tx = s.sign(Op::Anchor {
+            namespace: "bench.latency".into(),
+            root,
+            items: 1,
+            sequence,
+            previous,
+        });
+        let start = Instant::now();
+        let status = chain.submit_and_wait(&tx, Duration::from_secs(30)).await.unwrap();
+        assert_eq!(status.status, TxState::Final, "{status:?}");
+        took.push(start.elapsed().as_secs_f64() * 1000.0);
+        previous = batch_hash(&signer, "bench.latency", sequence, &previous, &root, 1);
+    }
+    took.sort_by(f64::total_cmp);
+    println!(
+        "idle chain, one anchor at a time: submission to final p50 {:.1} ms p99 {:.1} ms",
+        percentile(&took, 0.5),
+        percentile(&took, 0.99)
+    );
+}
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     let rank = (p * (sorted.len() as f64 - 1.0)).round();
@@ -21,7 +56,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 /// `1000,10000` digests/s, each for `BENCH_SECONDS`, default 10): one signed request every 10 ms
 /// carrying rate/100 digests; a request's time to certificate runs from its sending to the
 /// answer carrying the certificate of its last digest (long poll). The service runs with its
-/// default batch window.
+/// default batch window (`BENCH_MAX_WAIT_MS` sets another).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "benchmark: cargo test --release --test anchoring_bench -- --ignored --nocapture"]
 async fn anchoring_bench() {
@@ -33,7 +68,9 @@ async fn anchoring_bench() {
     let seconds: u64 = env("BENCH_SECONDS", "10").parse().unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let net = LocalCommittee::start(&tmp.path().join("chain"), 400).await;
-    let (config, _) = write_config(tmp.path(), net.client(0).base_url(), 4000, 200);
+    chain_latency(&net.client(0)).await;
+    let max_wait_ms: u64 = env("BENCH_MAX_WAIT_MS", "200").parse().unwrap();
+    let (config, _) = write_config(tmp.path(), net.client(0).base_url(), 4000, max_wait_ms);
     let service = ServiceCommand::new(["anchor", "--config"], "listening on")
         .arg(&config)
         .start()
