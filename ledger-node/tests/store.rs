@@ -7,7 +7,7 @@ use std::sync::Arc;
 use ed25519_dalek::SigningKey;
 use htlc::{Condition, Fulfillment};
 use ledger_node::committee::{Committee, LeaderRule, ValidatorInfo};
-use ledger_node::consensus::core::Application;
+use ledger_node::consensus::core::{Application, FinalBy};
 use ledger_node::consensus::safety::{SafetyRecord, SafetyStorage};
 use ledger_node::crypto::{KeyPair, sha256};
 use ledger_node::node::store::{CommittedItem, SqliteSafety, Store};
@@ -130,6 +130,7 @@ fn commit_blocks(
             block: b.clone(),
             qc: QuorumCert::genesis(c.epoch(), b.hash(), c.size()),
             exec,
+            final_by: None,
         });
         parent = b;
     }
@@ -238,7 +239,12 @@ async fn committed_blocks_reload_exactly_and_reads_answer() {
             ),
         ],
     ];
-    let items = commit_blocks(&mut ledger, &c, &genesis, blocks_txs);
+    let mut items = commit_blocks(&mut ledger, &c, &genesis, blocks_txs);
+    // The commit of block 2 came with its finality evidence: block 3 and its certificate.
+    items[1].final_by = Some(Arc::new(FinalBy {
+        child: items[2].block.header().clone(),
+        child_qc: items[2].qc.clone(),
+    }));
     let parent = items.last().unwrap().block.clone();
     // Two group commits.
     store.write(&items[..1]).await.unwrap();
@@ -271,6 +277,20 @@ async fn committed_blocks_reload_exactly_and_reads_answer() {
     );
 
     assert_eq!(reader.committed_height().await.unwrap(), 3);
+    // Blocks 1 and 2 are proven final by the evidence stored with block 2 (block 1 through the
+    // header of block 2); block 3's commit stored none yet.
+    let f1 = reader.finality(1, 8).await.unwrap().expect("block 1 is final");
+    assert_eq!(f1.between, vec![items[1].block.header().clone()]);
+    assert_eq!(Some(&f1.final_by), items[1].final_by.as_deref());
+    assert!(reader.finality(2, 8).await.unwrap().unwrap().between.is_empty());
+    assert!(
+        reader.finality(1, 0).await.unwrap().is_none(),
+        "too many headers between"
+    );
+    assert!(
+        reader.finality(3, 8).await.unwrap().is_none(),
+        "no evidence for block 3 yet"
+    );
     // Every block and certificate reads back as committed, also those after the first of a
     // group (their encodings share one blob in the write).
     for it in &items {

@@ -6,6 +6,7 @@
 pub mod anchor;
 pub mod bank;
 pub mod cbdc;
+pub mod certificate;
 pub mod chain;
 pub mod connector;
 pub mod demo;

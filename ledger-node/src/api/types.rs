@@ -449,6 +449,8 @@ pub enum ProblemCode {
     NotFound,
     /// The node cannot take it now (503).
     Unavailable,
+    /// The block is committed but its finality evidence is not stored yet (409): retry.
+    NotFinalYet,
     /// Storage failed (500).
     Internal,
     /// A code this client does not know (a newer node's), or `unexpected` for an answer that
@@ -466,6 +468,7 @@ impl ProblemCode {
             ProblemCode::RateLimited => "rate_limited",
             ProblemCode::NotFound => "not_found",
             ProblemCode::Unavailable => "unavailable",
+            ProblemCode::NotFinalYet => "not_final_yet",
             ProblemCode::Internal => "internal",
             ProblemCode::Other(code) => code,
         }
@@ -491,6 +494,7 @@ impl FromStr for ProblemCode {
             "rate_limited" => ProblemCode::RateLimited,
             "not_found" => ProblemCode::NotFound,
             "unavailable" => ProblemCode::Unavailable,
+            "not_final_yet" => ProblemCode::NotFinalYet,
             "internal" => ProblemCode::Internal,
             s => s
                 .parse::<FailCode>()

@@ -33,6 +33,7 @@ fn migrator() -> Migrator {
         (2, "escrow lookups", include_str!("schema_2_escrow_lookups.sql")),
         (3, "batched id index", include_str!("schema_3_tx_ids.sql")),
         (4, "anchor sequence", include_str!("schema_4_anchor_sequence.sql")),
+        (5, "finality evidence", include_str!("schema_5_finality.sql")),
     ])
 }
 

@@ -36,7 +36,7 @@ use crate::state::{Account, AccountId, AssetCode, AssetInfo, Escrow, EscrowId, T
 
 /// Parameters in order: the blocks' and certificates' encodings back to back (one blob),
 /// blocks, the transactions' ids and signers (one blob, 64 bytes a row), transactions, assets,
-/// escrows, anchors, events, accounts, accounts whose balances are rewritten, balances. A
+/// escrows, anchors, finality evidence, events, accounts, accounts whose balances are rewritten, balances. A
 /// block row locates its encodings in the blob (1-based start and length, as `substr` takes
 /// them): blocks are the bulk of a group, and as hex inside JSON they cost an encoding in Rust,
 /// a JSON parse and an `unhex` in SQLite. The transactions' ids and signers travel the same
@@ -64,6 +64,8 @@ INSERT OR IGNORE INTO anchors (id, namespace, root, items, submitter, height, se
  batch) \
  SELECT unhex(value->>0), value->>1, unhex(value->>2), value->>3, unhex(value->>4), value->>5, \
  value->>6, unhex(value->>7), unhex(value->>8) FROM jsonb_each(?); \
+INSERT OR IGNORE INTO finality (height, child, child_qc) \
+ SELECT value->>0, unhex(value->>1), unhex(value->>2) FROM jsonb_each(?); \
 INSERT INTO events (seq, height, tx_id, kind, subject, data) \
  SELECT value->>0, value->>1, unhex(value->>2), value->>3, unhex(value->>4), value->>5 \
  FROM jsonb_each(?); \
@@ -134,6 +136,8 @@ struct Rows<'a> {
     escrows: BTreeMap<EscrowId, &'a Escrow>,
     /// Anchor id to its row after the id; the first of an id stays.
     anchors: BTreeMap<[u8; 32], AnchorRow<'a>>,
+    /// (height of the committed block, its child's header, the child's certificate), hex.
+    finality: Vec<(i64, String, String)>,
     /// (seq, height, tx id, kind, subject, data), numbered from the store's next event.
     events: Vec<(i64, i64, String, &'static str, String, String)>,
     accounts: BTreeMap<&'a AccountId, &'a Account>,
@@ -162,6 +166,13 @@ impl<'a> Rows<'a> {
             hex::encode(c.changes_digest),
             hex::encode(c.receipts_root),
         ));
+        if let Some(f) = &it.final_by {
+            self.finality.push((
+                height,
+                hex::encode(crate::codec::encode_to_vec(&f.child)),
+                hex::encode(crate::codec::encode_to_vec(&f.child_qc)),
+            ));
+        }
         let decoded: Vec<Option<Transaction>> =
             b.payload().iter().map(|t| Transaction::decode(t).ok()).collect();
         for r in &it.exec.outcome.receipts {
@@ -305,6 +316,7 @@ pub(super) async fn write_group(
         .bind(json(&assets)?)
         .bind(json(&escrows)?)
         .bind(json(&anchors)?)
+        .bind(json(&rows.finality)?)
         .bind(json(&rows.events)?)
         .bind(json(&accounts)?)
         .bind(json(&rewritten)?)
