@@ -41,6 +41,17 @@ pub struct AnchorClient {
     secret: Vec<u8>,
 }
 
+/// A problem made up for an answer that was not what the API promises.
+fn unexpected(status: u16, title: &str, detail: String) -> ClientError {
+    ClientError::Problem(Problem {
+        type_uri: String::new(),
+        title: title.to_owned(),
+        status,
+        code: "unexpected".into(),
+        detail,
+    })
+}
+
 fn unix_secs() -> i64 {
     let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
@@ -105,26 +116,18 @@ impl AnchorClient {
     ) -> Result<(u16, T), ClientError> {
         let (status, bytes) = self.send(method, path, body).await?;
         if (200..300).contains(&status) {
-            let v = serde_json::from_slice(&bytes).map_err(|e| {
-                ClientError::Problem(Problem {
-                    type_uri: String::new(),
-                    title: "unexpected answer".into(),
-                    status,
-                    code: "unexpected".into(),
-                    detail: e.to_string(),
-                })
-            })?;
+            let v = serde_json::from_slice(&bytes)
+                .map_err(|e| unexpected(status, "unexpected answer", e.to_string()))?;
             return Ok((status, v));
         }
-        Err(ClientError::Problem(
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| Problem {
-                type_uri: String::new(),
-                title: "no problem document".into(),
+        Err(match serde_json::from_slice(&bytes) {
+            Ok(p) => ClientError::Problem(p),
+            Err(_) => unexpected(
                 status,
-                code: "unexpected".into(),
-                detail: String::from_utf8_lossy(&bytes).into_owned(),
-            }),
-        ))
+                "no problem document",
+                String::from_utf8_lossy(&bytes).into_owned(),
+            ),
+        })
     }
 
     /// Anchors `digests` in `namespace`; their item ids once durable.
@@ -147,15 +150,7 @@ impl AnchorClient {
     pub async fn certificate(&self, id: u64, wait: Duration) -> Result<CertificateAnswer, ClientError> {
         let path = format!("/v1/items/{id}/certificate?wait_ms={}", wait.as_millis());
         let (status, bytes) = self.send(Method::GET, &path, b"").await?;
-        let bad = |e: serde_json::Error| {
-            ClientError::Problem(Problem {
-                type_uri: String::new(),
-                title: "unexpected answer".into(),
-                status,
-                code: "unexpected".into(),
-                detail: e.to_string(),
-            })
-        };
+        let bad = |e: serde_json::Error| unexpected(status, "unexpected answer", e.to_string());
         match status {
             200 => Ok(CertificateAnswer::Ready(Box::new(
                 serde_json::from_slice(&bytes).map_err(bad)?,
