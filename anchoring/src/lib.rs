@@ -59,7 +59,7 @@ pub enum StartError {
     #[error(transparent)]
     Store(#[from] StoreError),
     /// The chain node did not answer.
-    #[error("chain node {url}: {source}")]
+    #[error("chain node {url}")]
     Chain {
         /// Its URL.
         url: String,
@@ -70,7 +70,7 @@ pub enum StartError {
     #[error("TLS: {0}")]
     Tls(#[from] tls::TlsError),
     /// The listener.
-    #[error("listening on {addr}: {source}")]
+    #[error("listening on {addr}")]
     Listen {
         /// The address.
         addr: SocketAddr,
