@@ -71,6 +71,12 @@ enum Command {
     ///
     /// Example: cypherlink node --config fixtures/chain/node0.toml
     Node(cli::node::NodeArgs),
+    /// Run the anchoring service: authorized submitters send 32-byte digests, which are batched
+    /// into Merkle trees anchored on the committee chain with a per-namespace sequence
+    /// attestation; each digest gets a certificate checkable offline.
+    ///
+    /// Example: cypherlink anchor --config anchoring/anchor.toml
+    Anchor(cli::anchor::AnchorArgs),
     /// Committee chain tools: write a local test network, verify an inclusion proof offline.
     #[command(subcommand)]
     Chain(cli::chain::ChainCommand),
@@ -105,6 +111,7 @@ fn main() -> ExitCode {
         Command::Quote(args) => cli::quote::run(args),
         Command::Pay(args) => cli::pay::run(args),
         Command::Node(args) => cli::node::run(args),
+        Command::Anchor(args) => cli::anchor::run(args),
         Command::Chain(command) => cli::chain::run(command),
         Command::VerifyCertificate(args) => cli::certificate::run(args),
         Command::DevCerts(args) => cli::dev_certs::run(args),

@@ -3,6 +3,7 @@
 //! chain means the user gave bad input and the process exits with status 2, like clap's own
 //! usage errors. Any other error exits with status 1.
 
+pub mod anchor;
 pub mod bank;
 pub mod cbdc;
 pub mod certificate;
