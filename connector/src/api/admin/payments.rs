@@ -19,7 +19,7 @@ use crate::store::PaymentFilter;
 /// not final yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum StateFilter {
+pub(crate) enum StateFilter {
     /// Every unfinished payment.
     InFlight,
     /// Outgoing escrow being prepared.
@@ -57,7 +57,7 @@ impl StateFilter {
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct PaymentQuery {
+pub(crate) struct PaymentQuery {
     /// Only payments in this state (`in_flight`: every unfinished one).
     #[param(inline)]
     state: Option<StateFilter>,
@@ -116,7 +116,7 @@ pub(super) async fn list_payments(
 
 /// A payment with its event trail, oldest entry first.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PaymentDetail {
+pub(crate) struct PaymentDetail {
     #[serde(flatten)]
     payment: Payment,
     /// Every step, oldest first.
