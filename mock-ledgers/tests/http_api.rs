@@ -312,10 +312,11 @@ async fn statement_opening_plus_entries_equals_closing() {
         .entries
         .iter()
         .map(|e| {
+            let amount = i64::try_from(e.amount).expect("a test amount");
             if e.credit_debit == plugins::api::CreditDebit::Credit {
-                e.amount as i64
+                amount
             } else {
-                -(e.amount as i64)
+                -amount
             }
         })
         .sum();

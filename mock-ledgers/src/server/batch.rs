@@ -16,7 +16,7 @@ use sqlx::Row;
 use sqlx::sqlite::SqliteConnection;
 
 use crate::server::book::{AccountState, Stage};
-use crate::server::store::{Extra, IdemRecord, StoreError, corrupt, transfer_row};
+use crate::server::store::{Extra, IdemRecord, StoreError, corrupt, sql_int, transfer_row};
 use plugins::plugin::{Transfer, TransferId};
 
 /// The stored first answers of a batch's idempotency keys and the stored transfers among the ids
@@ -117,7 +117,7 @@ pub async fn commit(
             t.id.to_string(),
             t.from.as_str(),
             t.to.as_str(),
-            t.amount as i64,
+            sql_int(t.amount),
             t.condition.to_hex(),
             t.expires_at.unix_millis(),
             hex_text(&t.memo),
@@ -131,7 +131,7 @@ pub async fn commit(
     let mut events = Vec::with_capacity(stage.events.len());
     for e in &stage.events {
         let body = serde_json::to_string(&e.event).map_err(corrupt)?;
-        events.push((e.event.cursor.0 as i64, &e.payer_owner, &e.payee_owner, body));
+        events.push((sql_int(e.event.cursor.0), &e.payer_owner, &e.payee_owner, body));
     }
     let entries = json_rows(stage.entries.iter().map(|e| {
         (
@@ -159,24 +159,24 @@ pub async fn commit(
             &a.name,
             &a.owner,
             a.kind.as_str(),
-            a.overdraft_limit as i64,
+            sql_int(a.overdraft_limit),
             a.tier.map(i64::from),
             a.linked_account.as_ref().map(|l| l.as_str()),
             i64::from(a.merchant),
             a.balance,
-            a.held as i64,
-            a.incoming as i64,
+            sql_int(a.held),
+            sql_int(a.incoming),
             a.spent_day_key,
-            a.spent_day as i64,
+            sql_int(a.spent_day),
             a.spent_year_key,
-            a.spent_year as i64,
+            sql_int(a.spent_year),
         )
     }))?;
     let webhooks = json_rows(
         extra
             .webhooks
             .iter()
-            .map(|w| (&w.key_id, &w.participant, &w.url, w.cursor as i64)),
+            .map(|w| (&w.key_id, &w.participant, &w.url, sql_int(w.cursor))),
     )?;
     let script = sqlx::query(COMMIT)
         .bind(transfers)
