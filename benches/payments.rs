@@ -240,8 +240,9 @@ fn cpu_seconds(stat_path: &str) -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+/// The `per_mille`th latency of `sorted` (nearest rank, rounding half up), in milliseconds.
+fn percentile(sorted: &[Duration], per_mille: usize) -> f64 {
+    let i = ((sorted.len() - 1) * per_mille + 500) / 1000;
     sorted[i].as_secs_f64() * 1000.0
 }
 
@@ -299,10 +300,10 @@ async fn throughput(o: &Options) {
         o.payments as f64 / elapsed.as_secs_f64(),
         o.payments,
         elapsed.as_secs_f64(),
-        percentile(&latencies, 0.50),
-        percentile(&latencies, 0.90),
-        percentile(&latencies, 0.99),
-        percentile(&latencies, 1.0),
+        percentile(&latencies, 500),
+        percentile(&latencies, 900),
+        percentile(&latencies, 990),
+        percentile(&latencies, 1000),
     );
     println!("  connector memory: {rss:.1} MiB resident, {peak:.1} MiB peak");
     println!(

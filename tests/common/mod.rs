@@ -5,6 +5,6 @@
 // Each test binary uses only part of this.
 #![allow(dead_code)]
 
-pub mod committee;
-pub mod load;
-pub mod process;
+pub(crate) mod committee;
+pub(crate) mod load;
+pub(crate) mod process;

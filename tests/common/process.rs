@@ -13,11 +13,11 @@ use tokio::sync::mpsc;
 
 /// Far above what any start or stop needs; only so that a bug fails a test instead of hanging
 /// it.
-pub const PATIENCE: Duration = Duration::from_secs(60);
+pub(crate) const PATIENCE: Duration = Duration::from_secs(60);
 
 /// How to start one service; the same command starts it again after a kill.
 #[derive(Clone, Debug)]
-pub struct ServiceCommand {
+pub(crate) struct ServiceCommand {
     args: Vec<OsString>,
     env: Vec<(String, Option<String>)>,
     ready: String,
@@ -25,7 +25,7 @@ pub struct ServiceCommand {
 
 impl ServiceCommand {
     /// `cypherlink <args>`, ready once it prints a line containing `ready`.
-    pub fn new<S: Into<OsString>>(args: impl IntoIterator<Item = S>, ready: &str) -> Self {
+    pub(crate) fn new<S: Into<OsString>>(args: impl IntoIterator<Item = S>, ready: &str) -> Self {
         ServiceCommand {
             args: args.into_iter().map(Into::into).collect(),
             env: Vec::new(),
@@ -34,13 +34,13 @@ impl ServiceCommand {
     }
 
     /// One more argument.
-    pub fn arg(mut self, arg: impl Into<OsString>) -> Self {
+    pub(crate) fn arg(mut self, arg: impl Into<OsString>) -> Self {
         self.args.push(arg.into());
         self
     }
 
     /// Sets (`Some`) or removes (`None`) an environment variable of the process.
-    pub fn env(mut self, name: &str, value: Option<&str>) -> Self {
+    pub(crate) fn env(mut self, name: &str, value: Option<&str>) -> Self {
         self.env.push((name.to_owned(), value.map(str::to_owned)));
         self
     }
@@ -52,7 +52,7 @@ impl ServiceCommand {
 
     /// Starts the process and waits for its ready line. It logs at `warn` to the test's stderr
     /// (`CRASH_TEST_LOG` sets another filter, to see what a failing run did).
-    pub async fn start(&self) -> Service {
+    pub(crate) async fn start(&self) -> Service {
         let mut command = Command::new(env!("CARGO_BIN_EXE_cypherlink"));
         command
             .args(&self.args)
@@ -105,7 +105,7 @@ impl ServiceCommand {
 }
 
 /// A running service; killed with SIGKILL when dropped.
-pub struct Service {
+pub(crate) struct Service {
     child: Child,
     lines: mpsc::UnboundedReceiver<String>,
     /// The first URL its ready line printed after the ready marker.
@@ -115,7 +115,7 @@ pub struct Service {
 
 impl Service {
     /// Waits for the next line on its stdout containing `needle` and returns it.
-    pub async fn wait_for_line(&mut self, needle: &str) -> String {
+    pub(crate) async fn wait_for_line(&mut self, needle: &str) -> String {
         let name = &self.name;
         tokio::time::timeout(PATIENCE, async {
             while let Some(line) = self.lines.recv().await {
@@ -130,7 +130,7 @@ impl Service {
     }
 
     /// SIGKILL: no chance to flush, finish a request or say goodbye.
-    pub async fn kill(mut self) {
+    pub(crate) async fn kill(mut self) {
         self.child.start_kill().expect("SIGKILL");
         let status = tokio::time::timeout(PATIENCE, self.child.wait())
             .await
