@@ -1,7 +1,8 @@
 //! One `cypherlink` service of a test as a real process: started from a [`ServiceCommand`],
 //! awaited until it prints its ready line on stdout, killed with SIGKILL, and started again from
 //! the same command on the same files. The crash tests kill each service this way; nothing in
-//! them sleeps to let a service get ready.
+//! them sleeps to let a service get ready. The payments bench starts its connector the same way
+//! (it includes this file).
 
 use std::ffi::OsString;
 use std::process::Stdio;
@@ -18,6 +19,7 @@ pub(crate) const PATIENCE: Duration = Duration::from_secs(60);
 /// How to start one service; the same command starts it again after a kill.
 #[derive(Clone, Debug)]
 pub(crate) struct ServiceCommand {
+    program: OsString,
     args: Vec<OsString>,
     env: Vec<(String, Option<String>)>,
     ready: String,
@@ -27,6 +29,7 @@ impl ServiceCommand {
     /// `cypherlink <args>`, ready once it prints a line containing `ready`.
     pub(crate) fn new<S: Into<OsString>>(args: impl IntoIterator<Item = S>, ready: &str) -> Self {
         ServiceCommand {
+            program: env!("CARGO_BIN_EXE_cypherlink").into(),
             args: args.into_iter().map(Into::into).collect(),
             env: Vec::new(),
             ready: ready.to_owned(),
@@ -36,6 +39,12 @@ impl ServiceCommand {
     /// One more argument.
     pub(crate) fn arg(mut self, arg: impl Into<OsString>) -> Self {
         self.args.push(arg.into());
+        self
+    }
+
+    /// Another `cypherlink` binary than this build's (the bench compares builds this way).
+    pub(crate) fn program(mut self, program: impl Into<OsString>) -> Self {
+        self.program = program.into();
         self
     }
 
@@ -53,7 +62,7 @@ impl ServiceCommand {
     /// Starts the process and waits for its ready line. It logs at `warn` to the test's stderr
     /// (`CRASH_TEST_LOG` sets another filter, to see what a failing run did).
     pub(crate) async fn start(&self) -> Service {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_cypherlink"));
+        let mut command = Command::new(&self.program);
         command
             .args(&self.args)
             .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -127,6 +136,11 @@ impl Service {
         })
         .await
         .unwrap_or_else(|_| panic!("{name} did not print {needle:?} within {PATIENCE:?}"))
+    }
+
+    /// The process id, while it runs.
+    pub(crate) fn pid(&self) -> Option<u32> {
+        self.child.id()
     }
 
     /// SIGKILL: no chance to flush, finish a request or say goodbye.
