@@ -150,8 +150,9 @@ async fn two_tier(fixture: &str, central_bank_key: &str, wallet: &str, wallet_op
         .config()
         .accounts
         .iter()
-        .find(|a| a.kind == mock_ledgers::config::AccountKind::CentralBank)
+        .find(|a| a.terms.kind == mock_ledgers::config::AccountKind::CentralBank)
         .unwrap()
+        .terms
         .id
         .clone();
     assert!(matches!(

@@ -155,14 +155,14 @@ pub async fn commit(
     }))?;
     let accounts = json_rows(accounts.iter().map(|a| {
         (
-            a.id.as_str(),
-            &a.name,
-            &a.owner,
-            a.kind.as_str(),
-            sql_int(a.overdraft_limit),
-            a.tier.map(i64::from),
-            a.linked_account.as_ref().map(|l| l.as_str()),
-            i64::from(a.merchant),
+            a.terms.id.as_str(),
+            &a.terms.name,
+            &a.terms.owner,
+            a.terms.kind.as_str(),
+            sql_int(a.terms.overdraft_limit),
+            a.terms.tier.map(i64::from),
+            a.terms.linked_account.as_ref().map(|l| l.as_str()),
+            i64::from(a.terms.merchant),
             a.balance,
             sql_int(a.held),
             sql_int(a.incoming),
@@ -247,7 +247,7 @@ mod tests {
         let now = Timestamp::from_unix_millis(1_700_000_000_123).unwrap();
         let mut account = AccountState::from_spec(&config.accounts[0]);
         account.balance = -5;
-        account.tier = Some(2);
+        account.terms.tier = Some(2);
 
         let prepared = transfer(&[0, 1, 0xfe, 0xff], EscrowStatus::Prepared);
         let mut stage = Stage::default();
@@ -296,10 +296,10 @@ mod tests {
         assert_eq!(record.request_hash, vec![0xab; 32]);
         assert_eq!(records.len(), 1);
         assert_eq!(store::supply(&pool).await.unwrap().0, 1234);
-        let stored = store::account(&pool, &account.id).await.unwrap().unwrap();
+        let stored = store::account(&pool, &account.terms.id).await.unwrap().unwrap();
         assert_eq!(
-            (stored.balance, stored.tier, stored.name),
-            (-5, Some(2), account.name.clone())
+            (stored.balance, stored.terms.tier, stored.terms.name),
+            (-5, Some(2), account.terms.name.clone())
         );
         let events = store::events_after(&pool, "clearing-bank", EventCursor(0), 10)
             .await

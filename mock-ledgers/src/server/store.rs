@@ -11,7 +11,7 @@ use sqlx::Row;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqlitePool, SqliteRow};
 
-use crate::config::{AccountKind, LedgerConfig};
+use crate::config::{AccountKind, AccountTerms, LedgerConfig};
 use crate::server::book::AccountState;
 use plugins::api::{CreditDebit, StatementEntry, Webhook};
 use plugins::plugin::{AccountId, EventCursor, LedgerEvent, Transfer, TransferId};
@@ -120,14 +120,16 @@ fn account_row(row: &SqliteRow) -> Result<AccountState, StoreError> {
     let linked: Option<String> = row.try_get("linked_account")?;
     let tier: Option<i64> = row.try_get("tier")?;
     Ok(AccountState {
-        id: AccountId::new(id).map_err(corrupt)?,
-        name: row.try_get("name")?,
-        owner: row.try_get("owner")?,
-        kind: kind_of(&row.try_get::<String, _>("kind")?)?,
-        overdraft_limit: u64_of(row.try_get("overdraft_limit")?),
-        tier: tier.and_then(|t| u8::try_from(t).ok()),
-        linked_account: linked.map(AccountId::new).transpose().map_err(corrupt)?,
-        merchant: row.try_get::<i64, _>("merchant")? != 0,
+        terms: AccountTerms {
+            id: AccountId::new(id).map_err(corrupt)?,
+            name: row.try_get("name")?,
+            owner: row.try_get("owner")?,
+            kind: kind_of(&row.try_get::<String, _>("kind")?)?,
+            overdraft_limit: u64_of(row.try_get("overdraft_limit")?),
+            tier: tier.and_then(|t| u8::try_from(t).ok()),
+            linked_account: linked.map(AccountId::new).transpose().map_err(corrupt)?,
+            merchant: row.try_get::<i64, _>("merchant")? != 0,
+        },
         balance: row.try_get("balance")?,
         held: u64_of(row.try_get("held")?),
         incoming: u64_of(row.try_get("incoming")?),

@@ -220,7 +220,7 @@ pub async fn start(
     let now = clock.now();
     let mut stage = Stage::default();
     for spec in &config.accounts {
-        if book.account(&spec.id).is_some() {
+        if book.account(&spec.terms.id).is_some() {
             book.reconfigure(spec, &mut stage);
         } else {
             book.open_account(

@@ -6,15 +6,16 @@ use htlc::Timestamp;
 
 use super::signed::Signed;
 use super::{ApiError, malformed, ok_json};
+use crate::config::AccountTerms;
 use crate::openapi::{Forbidden, Malformed, TooLarge, Unauthorized, Unavailable, UnknownAccount};
 use crate::server::book::AccountState;
-use crate::server::{AccountMeta, AppState, store};
+use crate::server::{AppState, store};
 use plugins::api::{self, AccountLookup, LookupQuery, NameMatch, Statement, StatementQuery};
 use plugins::error::PluginError;
 use plugins::plugin::{AccountId, Balance};
 
 /// The configured account `id`, or the 404 of an unknown one.
-fn configured<'a>(state: &'a AppState, id: &AccountId) -> Result<&'a AccountMeta, ApiError> {
+fn configured<'a>(state: &'a AppState, id: &AccountId) -> Result<&'a AccountTerms, ApiError> {
     Ok(state
         .accounts
         .get(id)
