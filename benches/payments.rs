@@ -243,14 +243,9 @@ fn percentile(sorted: &[Duration], per_mille: usize) -> f64 {
     sorted[i].as_secs_f64() * 1000.0
 }
 
-/// One phase's network: both ledgers (with Bank B's receiver online or not) in this process
-/// with their files in `dir`, the connector process, and Bank A's payer.
-struct Network {
-    dir: tempfile::TempDir,
-    ledgers: Ledgers,
-    connector: ConnectorProcess,
-    payer: Arc<BulkPayer>,
-}
+/// One phase's network: the directory of its files, both ledgers (with Bank B's receiver
+/// online or not) in this process, the connector process, and Bank A's payer.
+struct Network(tempfile::TempDir, Ledgers, ConnectorProcess, Arc<BulkPayer>);
 
 async fn network(o: &Options, receiver_online: bool) -> Network {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -260,21 +255,11 @@ async fn network(o: &Options, receiver_online: bool) -> Network {
         .expect("ledgers");
     let connector = ConnectorProcess::start(&ledgers, dir.path()).await;
     let payer = Arc::new(BulkPayer::start(&ledgers, connector.url()).await);
-    Network {
-        dir,
-        ledgers,
-        connector,
-        payer,
-    }
+    Network(dir, ledgers, connector, payer)
 }
 
 async fn throughput(o: &Options) {
-    let Network {
-        dir: _dir,
-        ledgers,
-        connector,
-        payer,
-    } = network(o, true).await;
+    let Network(_dir, ledgers, connector, payer) = network(o, true).await;
     println!(
         "throughput: {} payments of {} DC/EP ({} DE each with the fee), {} in flight at a time",
         o.payments,
@@ -337,12 +322,7 @@ async fn throughput(o: &Options) {
 }
 
 async fn in_flight(o: &Options) {
-    let Network {
-        dir: _dir,
-        ledgers,
-        connector,
-        payer,
-    } = network(o, false).await;
+    let Network(_dir, ledgers, connector, payer) = network(o, false).await;
     let http = ledgers.https_client().expect("a client trusting the network CA");
     let (rss_idle, _) = connector.memory_mib();
     println!(
