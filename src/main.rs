@@ -74,6 +74,12 @@ enum Command {
     /// Committee chain tools: write a local test network, verify an inclusion proof offline.
     #[command(subcommand)]
     Chain(cli::chain::ChainCommand),
+    /// Check an anchor certificate (or any inclusion proof, or a JSON array of them) offline
+    /// against a genesis: Merkle paths, the transaction, the header, finality, the committee's
+    /// signatures. Exit 0 with a one-line summary, 1 if it does not hold, 2 on unreadable input.
+    ///
+    /// Example: cypherlink verify-certificate cert.json --genesis fixtures/chain/genesis.toml
+    VerifyCertificate(cli::certificate::VerifyCertificateArgs),
     /// Write throwaway TLS certificates (a local CA, a server certificate for localhost, a
     /// client certificate) for running the services by hand. Test only.
     ///
@@ -94,6 +100,7 @@ fn main() -> ExitCode {
         Command::Pay(args) => cli::pay::run(args),
         Command::Node(args) => cli::node::run(args),
         Command::Chain(command) => cli::chain::run(command),
+        Command::VerifyCertificate(args) => cli::certificate::run(args),
         Command::DevCerts(args) => cli::dev_certs::run(args),
     };
     cli::exit_code(result)

@@ -39,6 +39,44 @@ async fn final_ok(c: &ChainClient, tx: &[u8]) -> TxStatus {
     s
 }
 
+/// The finality proof of a final transaction, asking again while the node answers 409
+/// `not_final_yet` (its evidence is written with the block's commit, an instant later).
+async fn final_proof(c: &ChainClient, id: &ledger_node::state::TxId) -> ledger_node::proof::InclusionProof {
+    for _ in 0..100 {
+        match c.proof(id).await {
+            Ok(Some(p)) => return p,
+            Err(ClientError::Problem { status: 409, .. }) => {
+                tokio::time::sleep(Duration::from_millis(50)).await
+            }
+            other => panic!("no proof: {other:?}"),
+        }
+    }
+    panic!("the proof never became available")
+}
+
+/// Runs `cypherlink verify-certificate` on `cert` written to a file: (success, stdout+stderr).
+fn verify_certificate(
+    dir: &std::path::Path,
+    name: &str,
+    cert: &ledger_node::proof::InclusionProof,
+) -> (bool, String) {
+    let file = dir.join(format!("{name}-certificate.json"));
+    std::fs::write(&file, serde_json::to_string(cert).unwrap()).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cypherlink"))
+        .arg("verify-certificate")
+        .arg(&file)
+        .arg("--genesis")
+        .arg(dir.join("genesis.toml"))
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
 async fn final_failed(c: &ChainClient, tx: &[u8], reason: FailCode) {
     let s = tokio::time::timeout(PATIENCE, c.submit_and_wait(tx, PATIENCE))
         .await
@@ -151,9 +189,45 @@ async fn four_processes_commit_survive_a_killed_leader_and_catch_up() {
     let fulfilled = page.events[1].escrow.as_ref().unwrap();
     assert_eq!(fulfilled.fulfillment, Some(preimage));
     assert_eq!(c2.balance(&bank_b.account(), &dcep).await.unwrap(), 210_005);
-    let proof = c0.proof(&created.id).await.unwrap().expect("a proof");
+    let proof = final_proof(&c0, &created.id).await;
     let genesis = ledger_node::node::GenesisFile::load(&net.dir.join("genesis.toml")).unwrap();
-    proof.verify(&genesis).expect("the inclusion proof holds offline");
+    let proven = proof.verify(&genesis).expect("the finality proof holds offline");
+    assert!(proven.final_height > proven.height && proven.final_by_ms > proven.included_at_ms);
+    let (ok, out) = verify_certificate(&net.dir, "escrow", &proof);
+    assert!(
+        ok && out.starts_with("ok tx=") && out.contains("kind=escrow_create"),
+        "{out}"
+    );
+    // An anchor certificate: three digests under one root, the second one proven, checked by
+    // the CLI with nothing but the genesis; altered, it fails.
+    let digests: Vec<[u8; 32]> = (0..3u8).map(|i| [i; 32]).collect();
+    let anchored = final_ok(
+        &c0,
+        &bank_a.sign(Op::Anchor {
+            namespace: "e2e".into(),
+            root: ledger_node::merkle::root(&digests),
+            items: 3,
+            sequence: 1,
+            previous: [0; 32],
+        }),
+    )
+    .await;
+    let cert = final_proof(&c0, &anchored.id)
+        .await
+        .with_item(&digests[1], &ledger_node::merkle::path(&digests, 1).unwrap());
+    let (ok, out) = verify_certificate(&net.dir, "anchor", &cert);
+    assert!(ok, "{out}");
+    assert!(
+        out.starts_with(&format!(
+            "ok item={} namespace=e2e batch=1 time=20",
+            hex::encode(digests[1])
+        )),
+        "{out}"
+    );
+    let mut altered = cert.clone();
+    altered.item.as_mut().unwrap().item = hex::encode(digests[2]);
+    let (ok, out) = verify_certificate(&net.dir, "altered", &altered);
+    assert!(!ok && out.contains("item.path"), "{out}");
 
     // Each rule violation fails with its reason and moves nothing.
     let before = c0.account(&bank_a.account()).await.unwrap();

@@ -178,6 +178,19 @@ impl Committee {
     pub fn cache(&self) -> &VerifyCache {
         &self.cache
     }
+
+    /// Names the committee in proofs: `SHA-256("CYPHERLINK-COMMITTEE-V1" || n u16-BE || each
+    /// member's compressed BLS key in index order)`. Only the keys (and their order, which
+    /// signer bitmaps index) decide which certificates verify, so only they are hashed.
+    pub fn digest(&self) -> [u8; 32] {
+        let n = u16::try_from(self.members.len())
+            .expect("a committee has at most MAX_COMMITTEE members")
+            .to_be_bytes();
+        let keys: Vec<_> = self.members.iter().map(|m| m.public_key.to_bytes()).collect();
+        let mut parts: Vec<&[u8]> = vec![b"CYPHERLINK-COMMITTEE-V1", &n];
+        parts.extend(keys.iter().map(|k| k.as_slice()));
+        crate::crypto::sha256(&parts)
+    }
 }
 
 #[cfg(test)]
@@ -227,6 +240,31 @@ mod tests {
         assert!(Committee::new(0, ops.clone(), LeaderRule::RoundRobin).is_ok());
         ops[2].operator = "op0".into();
         assert!(Committee::new(0, ops, LeaderRule::RoundRobin).is_err());
+    }
+
+    #[test]
+    fn digest_names_the_keys_in_order() {
+        let keys: Vec<_> = (0..5).map(|i| KeyPair::for_test(4, i)).collect();
+        let members: Vec<_> = keys.iter().map(|k| info(k, "x")).collect();
+        let form = |m: &[ValidatorInfo], op: &str| {
+            let m: Vec<_> = m
+                .iter()
+                .enumerate()
+                .map(|(i, v)| ValidatorInfo {
+                    operator: format!("{op}{i}"),
+                    ..v.clone()
+                })
+                .collect();
+            Committee::new(0, m, LeaderRule::RoundRobin).unwrap().digest()
+        };
+        let d = form(&members[..4], "a");
+        assert_eq!(d, form(&members[..4], "b"), "operators are not part of it");
+        let mut swapped = members[..4].to_vec();
+        swapped.swap(0, 1);
+        assert_ne!(d, form(&swapped, "a"));
+        let mut other = members[..4].to_vec();
+        other[3] = members[4].clone();
+        assert_ne!(d, form(&other, "a"));
     }
 
     #[test]

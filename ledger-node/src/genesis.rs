@@ -66,6 +66,12 @@ impl Genesis {
         Ok(())
     }
 
+    /// The chain id: `SHA-256("CYPHERLINK-CHAIN-V1" || the genesis encoding)`. Transactions
+    /// and proofs name it, so nothing made for one chain passes on another.
+    pub fn chain_id(&self) -> [u8; 32] {
+        crate::crypto::sha256(&[b"CYPHERLINK-CHAIN-V1", &crate::codec::encode_to_vec(self)])
+    }
+
     /// Forms the committee (checking proofs of possession and the operator rule).
     pub fn committee(&self) -> Result<Committee> {
         Committee::new(self.epoch, self.members.clone(), LeaderRule::RoundRobin)

@@ -13,7 +13,7 @@
 //!   signing with a domain tag, aggregation; [`merkle`]: the transaction Merkle root;
 //! - [`committee`]: membership, thresholds, leader rotation, the virtual-validator operator rule;
 //! - [`types`]: blocks, votes, QCs, timeouts, TCs, each with its encoding; [`light`]: the
-//!   offline checks a light client makes of them with the committee's keys;
+//!   offline check that a header is certified (not yet final) by the committee's keys;
 //! - [`consensus`]: the protocol as a sans-IO library (messages and their wire form,
 //!   aggregator, safety rules, pacemaker, mempool, block tree, and the [`consensus::core`]
 //!   state machine tying them together), with its simulated network (feature `sim`);
@@ -23,7 +23,9 @@
 //!   machine are `htlc`'s, shared with every other ledger;
 //! - [`genesis`]: the first committee, start time and chain parameters, as validators and light
 //!   clients load it (the core's first recovery point, the state's parameters); [`proof`]:
-//!   inclusion proofs a light client checks offline with the genesis keys;
+//!   inclusion proofs with finality (anchor certificates) a light client checks offline with
+//!   the genesis alone, and [`proof::CertificateVerifier`] that checks many with a per-block
+//!   cache;
 //! - `api` (feature `client`): the HTTP API's JSON shapes (typed values; text only in their
 //!   JSON form) and a Rust client for other crates;
 //! - `node` (feature `node`): the node process: SQLite storage, authenticated TCP links, the

@@ -1,20 +1,44 @@
-//! Inclusion proofs a light client checks offline, holding only the committee's public keys
-//! (from the genesis): that a block header is certified by 2f+1 of them, that a transaction is
-//! in that block, that it succeeded (its receipt is under the header's state root), and, for an
-//! anchor, that an off-chain item is under the anchored Merkle root.
+//! Inclusion proofs with finality, checked offline by a light client holding only the genesis:
+//! that a transaction is in a block, that it succeeded (its receipt is under the header's state
+//! root), that the block is *final* under the chain's two-chain commit rule (not only
+//! certified), and, for an anchor, that an off-chain item is under the anchored Merkle root.
+//! An anchor certificate is such a proof of an anchor transaction with its `item` set.
+//!
+//! Finality of block B: the headers from B up to C' (each one's `parent_hash` is the hash of
+//! the one before), where C' was proposed in view C.view + 1 on C, its parent, and the QC of
+//! C'. C'.qc (inside C''s header) certifies C, the QC of C' certifies C': two aggregate BLS
+//! checks, and C (with B, its ancestor) is committed. Every header must be of the committee's
+//! epoch.
 //!
 //! The JSON form below is what `GET /v1/transactions/{id}/proof` returns and what
-//! `cypherlink chain verify-proof` reads. All byte strings are hex.
+//! `cypherlink verify-certificate` and `cypherlink chain verify-proof` read. All byte strings
+//! are hex; docs/chain.md ("Anchor certificates") describes each field. A proof names its
+//! committee (`committee`: epoch and [`Committee::digest`]); until committees can change the
+//! verifier takes it from the genesis and refuses any other. A later version adds an optional
+//! `handovers` list (each committee signing its successor) beside it, without changing the
+//! fields here.
+//!
+//! Checking lives in [`verify`]: [`CertificateVerifier`] remembers the blocks whose finality it
+//! verified, so the next certificate of the same block costs only hashing.
+
+#[cfg(any(test, feature = "sim"))]
+pub mod fixture;
+#[cfg(test)]
+mod tests;
+mod verify;
 
 use serde::{Deserialize, Serialize};
 
-use crate::codec::{Reader, decode_exact, encode_to_vec};
+pub use verify::{CertificateVerifier, DEFAULT_CACHE_BLOCKS, MAX_FINALITY_HEADERS};
+
+use crate::codec::encode_to_vec;
+use crate::committee::Committee;
+use crate::consensus::core::FinalBy;
 use crate::genesis::Genesis;
-use crate::light::verify_certified_header;
-use crate::merkle::{PathStep, leaf_hash, verify_path};
+use crate::merkle::PathStep;
 use crate::state::exec::StateCommitment;
-use crate::state::tx::{Op, Transaction};
-use crate::state::types::{hex_of, parse_hex32};
+use crate::state::tx::Transaction;
+use crate::state::types::{AccountId, hex_of};
 use crate::types::{BlockHeader, QuorumCert};
 
 /// One step of a Merkle path.
@@ -45,21 +69,44 @@ pub struct CommitmentJson {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "client", derive(utoipa::ToSchema))]
 pub struct ItemProof {
-    /// The item's bytes.
+    /// The item: the 32-byte digest the submitter sent (its leaf is `SHA-256(0x00 || item)`).
     pub item: String,
     /// Its path to the anchored root ([`crate::merkle`] rules).
     pub path: Vec<Step>,
 }
 
-/// A transaction's (or anchor's) inclusion proof.
+/// The committee a proof says signed it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "client", derive(utoipa::ToSchema))]
+pub struct CommitteeRef {
+    /// Its epoch.
+    pub epoch: u64,
+    /// [`Committee::digest`] (hex).
+    pub digest: String,
+}
+
+/// Why the block is final: the headers after it up to C' and the certificate of C'.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "client", derive(utoipa::ToSchema))]
+pub struct FinalityJson {
+    /// Canonical encodings of the headers after the block, in height order, the last one C'
+    /// (so C, the committed block, is the one before it, or the block itself).
+    pub headers: Vec<String>,
+    /// The certificate of C'.
+    pub qc: String,
+}
+
+/// A transaction's (or anchor's) inclusion and finality proof.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "client", derive(utoipa::ToSchema))]
 pub struct InclusionProof {
     /// The chain id the proof is for.
     pub chain_id: String,
+    /// The committee that signed the certificates.
+    pub committee: CommitteeRef,
     /// The block header's canonical encoding.
     pub header: String,
-    /// The certificate of the block.
+    /// The certificate of the block (as carried in its child's header).
     pub qc: String,
     /// The transaction's bytes.
     pub tx: String,
@@ -71,65 +118,140 @@ pub struct InclusionProof {
     pub receipt_path: Vec<Step>,
     /// The parts of the state root.
     pub commitment: CommitmentJson,
+    /// Why the block is final.
+    pub finality: FinalityJson,
     /// For an anchor: an item under the anchored root (added by whoever holds the items).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item: Option<ItemProof>,
 }
 
+/// What a proven anchor establishes: its place in its (submitter, namespace) chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProvenAnchor {
+    /// Who anchored.
+    pub submitter: AccountId,
+    /// The namespace.
+    pub namespace: String,
+    /// The anchored Merkle root.
+    pub root: [u8; 32],
+    /// Items under it (as the submitter said).
+    pub items: u64,
+    /// Batch number.
+    pub sequence: u64,
+    /// The previous batch's hash.
+    pub previous: [u8; 32],
+    /// This batch's hash ([`crate::state::batch_hash`]).
+    pub batch: [u8; 32],
+    /// The item proven under the root, if the proof carries one.
+    pub item: Option<[u8; 32]>,
+}
+
 /// What a valid proof establishes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProvenInclusion {
-    /// Height of the certified block.
+    /// Height of the block holding the transaction.
     pub height: u64,
-    /// Its timestamp.
+    /// Its timestamp (the same as `included_at_ms`).
     pub timestamp_ms: u64,
+    /// Its hash.
+    pub block_hash: [u8; 32],
+    /// B.timestamp: when the block holding the transaction was proposed.
+    pub included_at_ms: u64,
+    /// Height of C', the block whose certificate made the block final.
+    pub final_height: u64,
+    /// Timestamp of C': the transaction was final by then (a timestamp attestation bounded by
+    /// the committee's certificate).
+    pub final_by_ms: u64,
+    /// Epoch of the committee that signed.
+    pub epoch: u64,
     /// The transaction, which succeeded.
     pub tx: Transaction,
-    /// For an anchor: (namespace, root), and whether an item was proven under it.
-    pub anchor: Option<(String, [u8; 32], bool)>,
+    /// For an anchor: what it recorded, and the item proven under it.
+    pub anchor: Option<ProvenAnchor>,
 }
 
-/// Why a proof does not hold.
+/// Why a proof does not hold. Each names what was wrong; nothing is partly accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProofError {
-    /// A field does not decode.
-    #[error("malformed proof: {0}")]
-    Malformed(&'static str),
-    /// The certificate does not verify against the committee.
-    #[error("certificate: {0}")]
-    Certificate(crate::Error),
-    /// A Merkle path or the state commitment does not match.
-    #[error("proof does not hold: {0}")]
-    Mismatch(&'static str),
+    /// A field does not decode (or is too long).
+    #[error("malformed proof: field {field} does not decode")]
+    Malformed {
+        /// The field, as named in the JSON.
+        field: &'static str,
+    },
+    /// The proof (or its transaction) is for another chain than the genesis'.
+    #[error("proof is for chain {got}, not {expected} (the genesis given)")]
+    WrongChain {
+        /// The genesis' chain id (hex).
+        expected: String,
+        /// What the proof or its transaction names (hex).
+        got: String,
+    },
+    /// The proof names another committee than the genesis', or a header is of another epoch.
+    #[error(
+        "proof names committee epoch {got_epoch} digest {got_digest}, not the genesis committee (epoch {expected_epoch} digest {expected_digest})"
+    )]
+    WrongCommittee {
+        /// The genesis committee's epoch.
+        expected_epoch: u64,
+        /// Its digest (hex).
+        expected_digest: String,
+        /// The epoch named.
+        got_epoch: u64,
+        /// The digest named (hex).
+        got_digest: String,
+    },
+    /// A finality header does not extend the one before it (index into `finality.headers`).
+    #[error("finality.headers[{at}] does not extend the block before it (parent hash or height)")]
+    BrokenHashChain {
+        /// Index of the header.
+        at: usize,
+    },
+    /// C' was not proposed in the view right after C: C is certified, not committed.
+    #[error(
+        "the last finality header (view {child_view}) is not in the view right after its parent's ({parent_view}): certified, not final"
+    )]
+    NotConsecutive {
+        /// C's view.
+        parent_view: u64,
+        /// C''s view.
+        child_view: u64,
+    },
+    /// A certificate does not name the block it should (hash or view).
+    #[error("certificate {which} does not name its block")]
+    WrongBlock {
+        /// Which certificate.
+        which: &'static str,
+    },
+    /// A certificate's aggregate signature (or quorum) does not verify.
+    #[error("certificate {which} does not verify against the committee: {why}")]
+    BadSignature {
+        /// Which certificate.
+        which: &'static str,
+        /// What the check said.
+        why: String,
+    },
+    /// A Merkle path does not lead to its root.
+    #[error("{which} does not lead to its Merkle root")]
+    PathMismatch {
+        /// Which path.
+        which: &'static str,
+    },
+    /// The state commitment does not hash to the header's state root (or is of another height).
+    #[error("commitment does not give the header's state root")]
+    CommitmentMismatch,
+    /// The receipt is for another transaction.
+    #[error("receipt is for another transaction")]
+    ReceiptMismatch,
     /// The transaction is in the block but failed.
     #[error("transaction is in the block but failed: {0}")]
     Failed(String),
-}
-
-fn unhex(s: &str, what: &'static str) -> Result<Vec<u8>, ProofError> {
-    if s.len() > 2 * (crate::codec::MAX_TX_BYTES + 4096) {
-        return Err(ProofError::Malformed(what));
-    }
-    hex::decode(s).map_err(|_| ProofError::Malformed(what))
-}
-
-fn h32(s: &str, what: &'static str) -> Result<[u8; 32], ProofError> {
-    parse_hex32(s).ok_or(ProofError::Malformed(what))
-}
-
-fn path_of(steps: &[Step]) -> Result<Vec<PathStep>, ProofError> {
-    if steps.len() > 64 {
-        return Err(ProofError::Malformed("path too long"));
-    }
-    steps
-        .iter()
-        .map(|s| {
-            Ok(PathStep {
-                sibling: h32(&s.sibling, "path sibling")?,
-                sibling_on_left: s.left,
-            })
-        })
-        .collect()
+    /// An item was given for a transaction that is no anchor.
+    #[error("an item proof needs an anchor transaction, this one is {0}")]
+    NotAnAnchor(&'static str),
+    /// The genesis does not form a committee.
+    #[error("genesis: {0}")]
+    Genesis(crate::Error),
 }
 
 /// The JSON form of a Merkle path.
@@ -142,28 +264,15 @@ pub fn steps_of(path: &[PathStep]) -> Vec<Step> {
         .collect()
 }
 
-/// A receipt decoded: (tx id, index, failure code if it failed).
-fn decode_receipt(bytes: &[u8]) -> Result<([u8; 32], u32, Option<String>), ProofError> {
-    let mut r = Reader::new(bytes);
-    let bad = |_| ProofError::Malformed("receipt");
-    let id = r.bytes32("receipt id").map_err(bad)?;
-    let index = r.u32("receipt index").map_err(bad)?;
-    let reason = match r.u8("receipt status").map_err(bad)? {
-        0 => None,
-        1 => Some(String::from_utf8_lossy(r.var_bytes("reason", 64).map_err(bad)?).into_owned()),
-        _ => return Err(ProofError::Malformed("receipt status")),
-    };
-    if r.remaining() != 0 {
-        return Err(ProofError::Malformed("receipt"));
-    }
-    Ok((id, index, reason))
-}
-
 impl InclusionProof {
-    /// Assembles a proof (server side).
+    /// Assembles a proof (server side): the block `header` with its certificate `qc`, the
+    /// transaction and its receipt with their paths, the state commitment, and the finality
+    /// evidence: the headers `between` the block and C (empty when the block is C), then C'
+    /// and its certificate.
     #[allow(clippy::too_many_arguments)]
     pub fn build(
         chain_id: &[u8; 32],
+        committee: &Committee,
         header: &BlockHeader,
         qc: &QuorumCert,
         tx: &[u8],
@@ -171,9 +280,20 @@ impl InclusionProof {
         receipt: &[u8],
         receipt_path: &[PathStep],
         c: &StateCommitment,
+        between: &[BlockHeader],
+        final_by: &FinalBy,
     ) -> Self {
+        let headers = between
+            .iter()
+            .chain(std::iter::once(&final_by.child))
+            .map(|h| hex_of(&encode_to_vec(h)))
+            .collect();
         Self {
             chain_id: hex_of(chain_id),
+            committee: CommitteeRef {
+                epoch: committee.epoch(),
+                digest: hex_of(&committee.digest()),
+            },
             header: hex_of(&encode_to_vec(header)),
             qc: hex_of(&encode_to_vec(qc)),
             tx: hex_of(tx),
@@ -186,11 +306,15 @@ impl InclusionProof {
                 changes_digest: hex_of(&c.changes_digest),
                 receipts_root: hex_of(&c.receipts_root),
             },
+            finality: FinalityJson {
+                headers,
+                qc: hex_of(&encode_to_vec(&final_by.child_qc)),
+            },
             item: None,
         }
     }
 
-    /// Adds an off-chain item and its path under the anchored root.
+    /// Adds an off-chain item (the 32-byte digest) and its path under the anchored root.
     pub fn with_item(mut self, item: &[u8], path: &[PathStep]) -> Self {
         self.item = Some(ItemProof {
             item: hex_of(item),
@@ -199,71 +323,9 @@ impl InclusionProof {
         self
     }
 
-    /// Checks the whole proof against the genesis committee; see the module doc.
+    /// Checks the whole proof against the genesis (see the module doc). To check many, keep
+    /// one [`CertificateVerifier`]: this forms the committee again on every call.
     pub fn verify(&self, genesis: &Genesis) -> Result<ProvenInclusion, ProofError> {
-        let committee = genesis.committee().map_err(ProofError::Certificate)?;
-        let header: BlockHeader =
-            decode_exact(&unhex(&self.header, "header")?).map_err(|_| ProofError::Malformed("header"))?;
-        let qc: QuorumCert =
-            decode_exact(&unhex(&self.qc, "qc")?).map_err(|_| ProofError::Malformed("qc"))?;
-        verify_certified_header(&committee, &header, &qc).map_err(ProofError::Certificate)?;
-        let tx_bytes = unhex(&self.tx, "tx")?;
-        if !verify_path(&header.payload_root, &tx_bytes, &path_of(&self.tx_path)?) {
-            return Err(ProofError::Mismatch(
-                "transaction path does not lead to the payload root",
-            ));
-        }
-        let c = StateCommitment {
-            parent_root: h32(&self.commitment.parent_root, "parent root")?,
-            height: self.commitment.height,
-            changes_digest: h32(&self.commitment.changes_digest, "changes digest")?,
-            receipts_root: h32(&self.commitment.receipts_root, "receipts root")?,
-        };
-        if c.height != header.height || c.root() != header.state_root {
-            return Err(ProofError::Mismatch(
-                "state commitment does not give the header's state root",
-            ));
-        }
-        let receipt = unhex(&self.receipt, "receipt")?;
-        if !verify_path(&c.receipts_root, &receipt, &path_of(&self.receipt_path)?) {
-            return Err(ProofError::Mismatch(
-                "receipt path does not lead to the receipts root",
-            ));
-        }
-        let (rid, _, reason) = decode_receipt(&receipt)?;
-        if rid != leaf_hash(&tx_bytes) {
-            return Err(ProofError::Mismatch("receipt is for another transaction"));
-        }
-        if let Some(r) = reason {
-            return Err(ProofError::Failed(r));
-        }
-        let tx = Transaction::decode(&tx_bytes).map_err(|_| ProofError::Malformed("transaction"))?;
-        if hex_of(&tx.body.chain_id) != self.chain_id {
-            return Err(ProofError::Mismatch("transaction is for another chain"));
-        }
-        let anchor = match &tx.body.op {
-            Op::Anchor { namespace, root, .. } => {
-                let item_ok = match &self.item {
-                    None => false,
-                    Some(i) => {
-                        if !verify_path(root, &unhex(&i.item, "item")?, &path_of(&i.path)?) {
-                            return Err(ProofError::Mismatch(
-                                "item path does not lead to the anchored root",
-                            ));
-                        }
-                        true
-                    }
-                };
-                Some((namespace.clone(), *root, item_ok))
-            }
-            _ if self.item.is_some() => return Err(ProofError::Mismatch("an item proof needs an anchor")),
-            _ => None,
-        };
-        Ok(ProvenInclusion {
-            height: header.height,
-            timestamp_ms: header.timestamp_ms,
-            tx,
-            anchor,
-        })
+        CertificateVerifier::new(genesis)?.verify(self)
     }
 }

@@ -83,7 +83,7 @@ const PINNED: [(&str, &[&str], &[&str]); 5] = [
         ],
     ),
     (
-        "ac19fac21c9c1c7b7a8a06412b764cb42dfc9192343bddc6d0fd5d269919dc25",
+        "300fd366fb1714fb4e67d4a6b21577ae352e3bca4622ffd971bf49febe58108c",
         &["ok", "insufficient_funds", "not_issuer"],
         &[],
     ),
@@ -205,6 +205,8 @@ fn a_fixed_history_commits_to_the_pinned_roots_and_shows_the_pinned_json() {
                         namespace: "identity/attestations".into(),
                         root: [3; 32],
                         items: 2,
+                        sequence: 1,
+                        previous: [0; 32],
                     },
                 ),
                 tx(
@@ -312,6 +314,9 @@ fn every_api_shape_serializes_as_before() {
         items: 2,
         submitter: AccountId([6; 32]),
         height: 8,
+        sequence: 1,
+        previous: [0; 32],
+        batch: [7; 32],
     };
     same_json(
         &EventPage {
@@ -326,7 +331,7 @@ fn every_api_shape_serializes_as_before() {
             }],
             next: 9,
         },
-        r#"{"events":[{"cursor":9,"height":8,"time_ms":1700000000000,"tx_id":"0404040404040404040404040404040404040404040404040404040404040404","kind":"anchored","anchor":{"id":"0404040404040404040404040404040404040404040404040404040404040404","namespace":"identity/attestations","root":"0505050505050505050505050505050505050505050505050505050505050505","items":2,"submitter":"0606060606060606060606060606060606060606060606060606060606060606","height":8}}],"next":9}"#,
+        r#"{"events":[{"cursor":9,"height":8,"time_ms":1700000000000,"tx_id":"0404040404040404040404040404040404040404040404040404040404040404","kind":"anchored","anchor":{"id":"0404040404040404040404040404040404040404040404040404040404040404","namespace":"identity/attestations","root":"0505050505050505050505050505050505050505050505050505050505050505","items":2,"submitter":"0606060606060606060606060606060606060606060606060606060606060606","height":8,"sequence":1,"previous":"0000000000000000000000000000000000000000000000000000000000000000","batch":"0707070707070707070707070707070707070707070707070707070707070707"}}],"next":9}"#,
     );
     same_json(
         &BlockView {

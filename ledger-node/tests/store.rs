@@ -7,14 +7,14 @@ use std::sync::Arc;
 use ed25519_dalek::SigningKey;
 use htlc::{Condition, Fulfillment};
 use ledger_node::committee::{Committee, LeaderRule, ValidatorInfo};
-use ledger_node::consensus::core::Application;
+use ledger_node::consensus::core::{Application, FinalBy};
 use ledger_node::consensus::safety::{SafetyRecord, SafetyStorage};
 use ledger_node::crypto::{KeyPair, sha256};
 use ledger_node::node::store::{CommittedItem, SqliteSafety, Store};
 use ledger_node::state::exec::genesis_state_root;
 use ledger_node::state::{
     AccountId, AssetCode, ChainParams, EscrowId, FailCode, Ledger, Op, SigCache, State, Transaction, TxBody,
-    account_of,
+    account_of, batch_hash,
 };
 use ledger_node::types::{Block, BlockHeader, QuorumCert};
 use sqlx::Connection;
@@ -130,6 +130,7 @@ fn commit_blocks(
             block: b.clone(),
             qc: QuorumCert::genesis(c.epoch(), b.hash(), c.size()),
             exec,
+            final_by: None,
         });
         parent = b;
     }
@@ -220,16 +221,35 @@ async fn committed_blocks_reload_exactly_and_reads_answer() {
                     namespace: "identity".into(),
                     root: [9; 32],
                     items: 3,
+                    sequence: 1,
+                    previous: [0; 32],
+                },
+            ),
+            // The namespace's second batch: the tip a restart must rebuild.
+            tx(
+                3,
+                2,
+                Op::Anchor {
+                    namespace: "identity".into(),
+                    root: [8; 32],
+                    items: 1,
+                    sequence: 2,
+                    previous: batch_hash(&account_of(&key(3)), "identity", 1, &[0; 32], &[9; 32], 3),
                 },
             ),
         ],
     ];
-    let items = commit_blocks(&mut ledger, &c, &genesis, blocks_txs);
+    let mut items = commit_blocks(&mut ledger, &c, &genesis, blocks_txs);
+    // The commit of block 2 came with its finality evidence: block 3 and its certificate.
+    items[1].final_by = Some(Arc::new(FinalBy {
+        child: items[2].block.header().clone(),
+        child_qc: items[2].qc.clone(),
+    }));
     let parent = items.last().unwrap().block.clone();
     // Two group commits.
     store.write(&items[..1]).await.unwrap();
     let last_event = store.write(&items[1..]).await.unwrap();
-    assert_eq!(last_event, 4, "two escrows created, one fulfilled, one anchor");
+    assert_eq!(last_event, 5, "two escrows created, one fulfilled, two anchors");
     drop(store);
 
     let mut reopened = Store::open(&path).await.unwrap();
@@ -240,9 +260,14 @@ async fn committed_blocks_reload_exactly_and_reads_answer() {
     assert_eq!(loaded.state.assets, want.assets);
     assert_eq!(loaded.state.open, want.open);
     assert_eq!(loaded.state.closed, want.closed);
+    assert_eq!(loaded.state.anchor_tips, want.anchor_tips);
+    assert_eq!(
+        loaded.state.anchor_tips[&(account_of(&key(3)), "identity".to_owned())].sequence,
+        2
+    );
     assert_eq!((loaded.state.height, loaded.state.root), (want.height, want.root));
     assert_eq!(loaded.last.unwrap().0.hash(), parent.hash());
-    assert_eq!(loaded.next_event, 5);
+    assert_eq!(loaded.next_event, 6);
     // A restarted validator's mempool remembers the last committed ids, oldest first.
     let all_ids: Vec<[u8; 32]> = items.iter().flat_map(|it| it.block.tx_ids().to_vec()).collect();
     assert_eq!(reopened.recent_tx_ids(100).await.unwrap(), all_ids);
@@ -252,6 +277,20 @@ async fn committed_blocks_reload_exactly_and_reads_answer() {
     );
 
     assert_eq!(reader.committed_height().await.unwrap(), 3);
+    // Blocks 1 and 2 are proven final by the evidence stored with block 2 (block 1 through the
+    // header of block 2); block 3's commit stored none yet.
+    let f1 = reader.finality(1, 8).await.unwrap().expect("block 1 is final");
+    assert_eq!(f1.between, vec![items[1].block.header().clone()]);
+    assert_eq!(Some(&f1.final_by), items[1].final_by.as_deref());
+    assert!(reader.finality(2, 8).await.unwrap().unwrap().between.is_empty());
+    assert!(
+        reader.finality(1, 0).await.unwrap().is_none(),
+        "too many headers between"
+    );
+    assert!(
+        reader.finality(3, 8).await.unwrap().is_none(),
+        "no evidence for block 3 yet"
+    );
     // Every block and certificate reads back as committed, also those after the first of a
     // group (their encodings share one blob in the write).
     for it in &items {
@@ -303,7 +342,7 @@ async fn committed_blocks_reload_exactly_and_reads_answer() {
         .map(|i| sha256(&[b"never submitted", &i.to_be_bytes()]))
         .collect();
     for (k, id) in committed.iter().enumerate() {
-        ids.insert(k * 150, *id);
+        ids.insert(k * 100, *id);
     }
     let found = reader.tx_statuses(&ids).await.unwrap();
     assert_eq!(found.len(), committed.len());
@@ -326,7 +365,13 @@ async fn committed_blocks_reload_exactly_and_reads_answer() {
     let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(
         kinds,
-        ["escrow_created", "escrow_created", "escrow_fulfilled", "anchored"]
+        [
+            "escrow_created",
+            "escrow_created",
+            "escrow_fulfilled",
+            "anchored",
+            "anchored"
+        ]
     );
     assert_eq!(reader.blocks_from(2, 10, 1 << 20).await.unwrap().len(), 2);
     assert_eq!(reader.receipts(2).await.unwrap().len(), 4);

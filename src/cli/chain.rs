@@ -1,5 +1,6 @@
 //! `cypherlink chain ...`: tools around the committee chain: write a local test network's files,
-//! and verify an inclusion proof offline (a light client).
+//! and verify an inclusion proof with finality offline (a light client; the check is
+//! `verify-certificate`'s).
 
 use std::path::PathBuf;
 
@@ -7,7 +8,6 @@ use anyhow::Context;
 use clap::Subcommand;
 use ledger_node::genesis::Genesis;
 use ledger_node::node::GenesisFile;
-use ledger_node::proof::InclusionProof;
 
 use crate::cli::{InputError, print_line};
 
@@ -36,9 +36,10 @@ pub enum ChainCommand {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
-    /// Check an inclusion proof (from GET /v1/transactions/{id}/proof) against the committee
-    /// of a genesis file, offline: the block's certificate, the transaction's inclusion, its
-    /// success, and for an anchor the item under the anchored root.
+    /// Check an inclusion proof (from GET /v1/transactions/{id}/proof) against a genesis file,
+    /// offline: the transaction's inclusion and success, the block's finality under the
+    /// two-chain rule and the committee's signatures, and for an anchor the item under the
+    /// anchored root (the same check as `cypherlink verify-certificate`).
     ///
     /// Example: cypherlink chain verify-proof proof.json --genesis fixtures/chain/genesis.toml
     VerifyProof {
@@ -65,31 +66,28 @@ pub fn run(cmd: ChainCommand) -> anyhow::Result<()> {
 }
 
 fn verify_proof(file: &std::path::Path, genesis: &std::path::Path) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    if text.len() > 1 << 20 {
-        return Err(InputError("proof file larger than 1 MiB".into()).into());
-    }
-    let proof: InclusionProof = serde_json::from_str(&text)
-        .map_err(|e| InputError(format!("{}: not a proof: {e}", file.display())))?;
-    let g = GenesisFile::load(genesis).map_err(|e| InputError(e.to_string()))?;
-    let proven = proof
-        .verify(&g)
-        .map_err(|e| InputError(format!("proof does NOT hold: {e}")))?;
+    let proven = crate::cli::certificate::verify_one(file, genesis)?;
     print_line(&format!(
-        "proof holds: transaction {} ({}) succeeded in block {} (time {} ms), certified by the committee of epoch {}",
-        hex::encode(ledger_node::merkle::leaf_hash(
-            &hex::decode(&proof.tx).unwrap_or_default()
-        )),
+        "proof holds: transaction {} ({}) succeeded in block {} (time {} ms), final by block {} \
+         (time {} ms) under the two-chain rule, signed by the committee of epoch {}",
+        hex::encode(proven.tx.id),
         proven.tx.body.op.kind(),
         proven.height,
-        proven.timestamp_ms,
-        g.epoch
+        proven.included_at_ms,
+        proven.final_height,
+        proven.final_by_ms,
+        proven.epoch
     ))?;
-    if let Some((ns, root, item)) = proven.anchor {
+    if let Some(a) = &proven.anchor {
         print_line(&format!(
-            "anchor: namespace {ns:?}, root {}{}",
-            hex::encode(root),
-            if item { ", item proven under it" } else { "" }
+            "anchor: namespace {:?}, batch {}, root {}, batch hash {}{}",
+            a.namespace,
+            a.sequence,
+            hex::encode(a.root),
+            hex::encode(a.batch),
+            a.item
+                .map(|i| format!(", item {} proven under it", hex::encode(i)))
+                .unwrap_or_default()
         ))?;
     }
     Ok(())

@@ -5,6 +5,7 @@
 
 pub(crate) mod bank;
 pub(crate) mod cbdc;
+pub(crate) mod certificate;
 pub(crate) mod chain;
 pub(crate) mod connector;
 pub(crate) mod demo;

@@ -200,6 +200,18 @@ pub struct AnchorView {
     pub submitter: AccountId,
     /// Height of its block.
     pub height: u64,
+    /// Batch number within (submitter, namespace), from 1 (0: recorded before anchors had
+    /// sequences).
+    #[serde(default)]
+    pub sequence: u64,
+    /// Batch hash of the previous batch of (submitter, namespace) (hex; zeros for batch 1).
+    #[serde(default, with = "hex_array")]
+    #[schema(value_type = String, pattern = "^[0-9a-f]{64}$")]
+    pub previous: [u8; 32],
+    /// This batch's hash (hex), which the next batch names as `previous`.
+    #[serde(default, with = "hex_array")]
+    #[schema(value_type = String, pattern = "^[0-9a-f]{64}$")]
+    pub batch: [u8; 32],
 }
 
 impl From<&Anchor> for AnchorView {
@@ -211,6 +223,9 @@ impl From<&Anchor> for AnchorView {
             items: a.items,
             submitter: a.submitter,
             height: a.height,
+            sequence: a.sequence,
+            previous: a.previous,
+            batch: a.batch,
         }
     }
 }
@@ -434,6 +449,8 @@ pub enum ProblemCode {
     NotFound,
     /// The node cannot take it now (503).
     Unavailable,
+    /// The block is committed but its finality evidence is not stored yet (409): retry.
+    NotFinalYet,
     /// Storage failed (500).
     Internal,
     /// A code this client does not know (a newer node's), or `unexpected` for an answer that
@@ -451,6 +468,7 @@ impl ProblemCode {
             ProblemCode::RateLimited => "rate_limited",
             ProblemCode::NotFound => "not_found",
             ProblemCode::Unavailable => "unavailable",
+            ProblemCode::NotFinalYet => "not_final_yet",
             ProblemCode::Internal => "internal",
             ProblemCode::Other(code) => code,
         }
@@ -476,6 +494,7 @@ impl FromStr for ProblemCode {
             "rate_limited" => ProblemCode::RateLimited,
             "not_found" => ProblemCode::NotFound,
             "unavailable" => ProblemCode::Unavailable,
+            "not_final_yet" => ProblemCode::NotFinalYet,
             "internal" => ProblemCode::Internal,
             s => s
                 .parse::<FailCode>()

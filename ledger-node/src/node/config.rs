@@ -386,7 +386,7 @@ pub fn load_key(path: &Path) -> Result<KeyPair, ConfigError> {
 
 /// The chain id: SHA-256 of the genesis encoding.
 pub fn chain_id(g: &Genesis) -> [u8; 32] {
-    crate::crypto::sha256(&[b"CYPHERLINK-CHAIN-V1", &crate::codec::encode_to_vec(g)])
+    g.chain_id()
 }
 
 #[cfg(test)]

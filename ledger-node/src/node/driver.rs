@@ -28,7 +28,7 @@ use tokio::sync::mpsc;
 
 use crate::codec::decode_exact;
 use crate::committee::Committee;
-use crate::consensus::core::{Action, Config, Core, Input, Recovery, Timer};
+use crate::consensus::core::{Action, Config, Core, FinalBy, Input, Recovery, Timer};
 use crate::consensus::mempool::Mempool;
 use crate::consensus::messages::{Message, VerifiedBody};
 use crate::consensus::wire::encode_message;
@@ -251,12 +251,12 @@ impl Driver {
                     self.timer_seq += 1;
                     self.timers.insert((at_ms, self.timer_seq), timer);
                 }
-                Action::Commit(c) => self.commit(c.block, c.qc),
+                Action::Commit(c) => self.commit(c.block, c.qc, c.final_by),
             }
         }
     }
 
-    fn commit(&mut self, block: Arc<Block>, qc: QuorumCert) {
+    fn commit(&mut self, block: Arc<Block>, qc: QuorumCert, final_by: Option<Arc<FinalBy>>) {
         let exec = match self.ledger.lock() {
             Ok(mut l) => l.commit(&block),
             Err(_) => fatal("ledger lock poisoned"),
@@ -270,7 +270,12 @@ impl Driver {
                     "commit"
                 );
                 self.last = (block.clone(), qc.clone());
-                let _ = self.commits.send(CommittedItem { block, qc, exec });
+                let _ = self.commits.send(CommittedItem {
+                    block,
+                    qc,
+                    exec,
+                    final_by,
+                });
             }
             Err(e) => fatal(&format!("cannot apply committed block: {e}")),
         }
@@ -389,14 +394,26 @@ impl Driver {
     /// Checks and applies a batch of committed blocks; returns how many were applied.
     fn apply_batch(&mut self, items: &[(Vec<u8>, Vec<u8>)]) -> usize {
         let blocks = final_prefix(&self.last.0, items, &self.shared.committee);
-        for (block, qc) in &blocks {
+        // The item after the final prefix is the child whose certificate made it final
+        // (`final_prefix` checked both): the evidence of the last block's finality.
+        let evidence = items.get(blocks.len()).and_then(|(b, q)| {
+            let child = decode_exact::<Block>(b).ok()?;
+            let child_qc = decode_exact::<QuorumCert>(q).ok()?;
+            Some(Arc::new(FinalBy {
+                child: child.header().clone(),
+                child_qc,
+            }))
+        });
+        let n = blocks.len();
+        for (k, (block, qc)) in blocks.iter().enumerate() {
             // No core runs: the mempool it will take over learns what became committed.
             if let Some(m) = self.mempool.as_mut() {
                 m.mark_committed(block.tx_ids());
             }
-            self.commit(block.clone(), qc.clone());
+            let final_by = if k + 1 == n { evidence.clone() } else { None };
+            self.commit(block.clone(), qc.clone(), final_by);
         }
-        blocks.len()
+        n
     }
 }
 

@@ -130,6 +130,8 @@ mod tests {
                         namespace: "n".into(),
                         root: [0; 32],
                         items: 1,
+                        sequence: nonce,
+                        previous: [0; 32],
                     },
                 }
                 .sign(&key)

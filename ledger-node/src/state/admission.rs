@@ -288,6 +288,8 @@ mod tests {
                     namespace: "identity/attestations".into(),
                     root: [1; 32],
                     items: 3,
+                    sequence: 1,
+                    previous: [0; 32],
                 },
             ),
             // Anyone holding the preimage fulfils; the payee (account 3, never seen) rejects.
@@ -381,6 +383,8 @@ mod tests {
             namespace: "x".into(),
             root: [0; 32],
             items: 1,
+            sequence: 1,
+            previous: [0; 32],
         };
         assert_eq!(code(a.judge(&tx(0, 4, anchor))), "nonce_reused");
     }
@@ -406,6 +410,8 @@ mod tests {
                     namespace: "x".into(),
                     root: [0; 32],
                     items: 1,
+                    sequence: 1,
+                    previous: [0; 32],
                 },
             )
         };
@@ -488,6 +494,8 @@ mod tests {
                 namespace: "x".into(),
                 root: [0; 32],
                 items: 1,
+                sequence: 1,
+                previous: [0; 32],
             },
         );
         let admitted = a.judge(&anchor).unwrap();

@@ -16,7 +16,8 @@ use crate::merkle;
 use crate::state::reason::{FailCode, FailReason};
 use crate::state::tx::{Op, Transaction};
 use crate::state::types::{
-    Account, AccountId, Anchor, AssetCode, AssetInfo, ChainParams, Escrow, EscrowId, block_time,
+    Account, AccountId, Anchor, AnchorTip, AssetCode, AssetInfo, ChainParams, Escrow, EscrowId, batch_hash,
+    block_time,
 };
 
 /// How an escrow looks to a transaction.
@@ -38,6 +39,8 @@ pub trait StateView {
     fn asset(&self, code: &AssetCode) -> Option<&AssetInfo>;
     /// An escrow.
     fn escrow(&self, id: &EscrowId) -> EscrowLookup<'_>;
+    /// The last anchored batch of (`signer`, `namespace`), if any.
+    fn anchor_tip(&self, signer: &AccountId, namespace: &str) -> Option<AnchorTip>;
 }
 
 /// What a block changed: the new value of everything it touched.
@@ -54,6 +57,14 @@ pub struct Changes {
 }
 
 impl Changes {
+    /// The last anchor of (`signer`, `namespace`) among these changes.
+    pub fn last_anchor(&self, signer: &AccountId, namespace: &str) -> Option<&Anchor> {
+        self.anchors
+            .iter()
+            .rev()
+            .find(|a| a.submitter == *signer && a.namespace == namespace)
+    }
+
     /// SHA-256 of the canonical encoding of every change (sorted by key).
     pub fn digest(&self) -> [u8; 32] {
         let mut out = Vec::with_capacity(128 * (self.accounts.len() + self.escrows.len() + 1));
@@ -115,6 +126,14 @@ impl StateView for Layered<'_> {
             }
         }
         self.base.escrow(id)
+    }
+    fn anchor_tip(&self, signer: &AccountId, namespace: &str) -> Option<AnchorTip> {
+        for l in &self.layers {
+            if let Some(a) = l.last_anchor(signer, namespace) {
+                return Some(a.tip());
+            }
+        }
+        self.base.anchor_tip(signer, namespace)
     }
 }
 
@@ -570,7 +589,18 @@ fn apply_op(
             namespace,
             root,
             items,
+            sequence,
+            previous,
         } => {
+            let tip = view.anchor_tip(&signer, namespace);
+            let (last, last_batch) = tip.map_or((0, [0; 32]), |t| (t.sequence, t.batch));
+            let expected = last.saturating_add(1);
+            if *sequence != expected || *previous != last_batch {
+                return Err(FailReason::AnchorOutOfSequence {
+                    expected,
+                    got: *sequence,
+                });
+            }
             let a = Anchor {
                 id: tx.id,
                 namespace: namespace.clone(),
@@ -578,6 +608,9 @@ fn apply_op(
                 items: *items,
                 submitter: signer,
                 height: ctx.height,
+                sequence: *sequence,
+                previous: *previous,
+                batch: batch_hash(&signer, namespace, *sequence, previous, root, *items),
             };
             s.events.push(Event::Anchored(a.clone()));
             s.anchors.push(a);

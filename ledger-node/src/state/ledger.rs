@@ -21,7 +21,9 @@ use crate::state::exec::{
 };
 use crate::state::reason::FailReason;
 use crate::state::tx::{Transaction, verify_signatures_with};
-use crate::state::types::{Account, AccountId, AssetCode, AssetInfo, ChainParams, Escrow, EscrowId};
+use crate::state::types::{
+    Account, AccountId, AnchorTip, AssetCode, AssetInfo, ChainParams, Escrow, EscrowId,
+};
 use crate::types::Block;
 
 /// The committed state, in memory. Closed escrows keep only their status (their details live in
@@ -36,6 +38,8 @@ pub struct State {
     pub open: HashMap<EscrowId, Escrow>,
     /// Escrows fulfilled, rejected or refunded.
     pub closed: HashMap<EscrowId, EscrowStatus>,
+    /// The last anchored batch of each (submitter, namespace).
+    pub anchor_tips: HashMap<(AccountId, String), AnchorTip>,
     /// Height of the last applied block.
     pub height: u64,
     /// State root after it.
@@ -57,6 +61,10 @@ impl StateView for State {
         } else {
             EscrowLookup::Unknown
         }
+    }
+    fn anchor_tip(&self, signer: &AccountId, namespace: &str) -> Option<AnchorTip> {
+        // Keyed by owned strings; a lookup by (&AccountId, &str) would need a borrowed key type.
+        self.anchor_tips.get(&(*signer, namespace.to_owned())).copied()
     }
 }
 
@@ -84,6 +92,10 @@ impl State {
                 self.open.remove(id);
                 self.closed.insert(*id, e.status());
             }
+        }
+        for a in &changes.anchors {
+            self.anchor_tips
+                .insert((a.submitter, a.namespace.clone()), a.tip());
         }
         self.height = height;
         self.root = root;

@@ -28,7 +28,11 @@
 //!   An expiry is at most the genesis's `max_escrow_hold_ms` after the creating block's time
 //!   (`expiry_too_far`), so no escrow locks funds for good. "Now" is the block's timestamp,
 //!   which consensus makes strictly increasing;
-//! - an anchor records a Merkle root with a namespace and its submitter;
+//! - an anchor records a Merkle root with a namespace and its submitter, as the next batch of
+//!   that (submitter, namespace): its sequence is the last one plus one (1 for the first) and
+//!   it names the last batch's hash ([`types::batch_hash`]), or it fails
+//!   (`anchor_out_of_sequence`) and changes nothing, so each namespace's batches form one hash
+//!   chain with no gap, reordering or deletion;
 //! - a rule violation is a failed transaction with a [`reason::FailReason`]: recorded in the
 //!   block's receipts, no money moves (a fresh, authentic transaction still consumes its nonce).
 
@@ -47,4 +51,7 @@ pub use exec::{BlockContext, BlockOutcome, Changes, Event, PreparedTx, Receipt, 
 pub use ledger::{ApplyError, Executed, Ledger, SharedLedger, SigCache, State};
 pub use reason::{FailCode, FailReason};
 pub use tx::{Op, Transaction, TxBody, account_of};
-pub use types::{Account, AccountId, Anchor, AssetCode, AssetInfo, ChainParams, Escrow, EscrowId, TxId};
+pub use types::{
+    Account, AccountId, Anchor, AnchorTip, AssetCode, AssetInfo, ChainParams, Escrow, EscrowId, TxId,
+    batch_hash,
+};

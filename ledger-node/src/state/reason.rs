@@ -119,6 +119,17 @@ pub enum FailReason {
     /// Paying oneself.
     #[error("payer and payee are the same account")]
     SelfPayment,
+    /// An anchor that is not the next batch of its (signer, namespace): its sequence is not the
+    /// last one plus one, or its `previous` is not the last batch's hash.
+    #[error(
+        "anchor batch {got} is out of sequence: the next batch is {expected}, naming the last batch's hash"
+    )]
+    AnchorOutOfSequence {
+        /// The batch number the chain expects next.
+        expected: u64,
+        /// The anchor's batch number.
+        got: u64,
+    },
 }
 
 impl FailReason {
@@ -146,6 +157,7 @@ impl FailReason {
             FailReason::ExpiryTooFar { .. } => FailCode::ExpiryTooFar,
             FailReason::NotPayee => FailCode::NotPayee,
             FailReason::SelfPayment => FailCode::SelfPayment,
+            FailReason::AnchorOutOfSequence { .. } => FailCode::AnchorOutOfSequence,
         }
     }
 
@@ -211,11 +223,13 @@ pub enum FailCode {
     NotPayee,
     /// [`FailReason::SelfPayment`].
     SelfPayment,
+    /// [`FailReason::AnchorOutOfSequence`].
+    AnchorOutOfSequence,
 }
 
 impl FailCode {
     /// Every code.
-    pub const ALL: [FailCode; 21] = [
+    pub const ALL: [FailCode; 22] = [
         FailCode::Malformed,
         FailCode::BadSignature,
         FailCode::WrongChain,
@@ -237,6 +251,7 @@ impl FailCode {
         FailCode::ExpiryTooFar,
         FailCode::NotPayee,
         FailCode::SelfPayment,
+        FailCode::AnchorOutOfSequence,
     ];
 
     /// The name (the same as its JSON form). Receipts hash these bytes, so they never change.
@@ -263,6 +278,7 @@ impl FailCode {
             FailCode::ExpiryTooFar => "expiry_too_far",
             FailCode::NotPayee => "not_payee",
             FailCode::SelfPayment => "self_payment",
+            FailCode::AnchorOutOfSequence => "anchor_out_of_sequence",
         }
     }
 }

@@ -562,22 +562,87 @@ fn only_the_payee_rejects_and_only_before_expiry() {
     );
 }
 
+fn anchor(namespace: &str, root: u8, sequence: u64, previous: [u8; 32]) -> Op {
+    Op::Anchor {
+        namespace: namespace.into(),
+        root: [root; 32],
+        items: 12,
+        sequence,
+        previous,
+    }
+}
+
 #[test]
 fn anchors_are_recorded_with_their_submitter() {
     let mut h = Harness::new();
-    let t = h.tx(
-        5,
-        Op::Anchor {
-            namespace: "identity/attestations".into(),
-            root: [3; 32],
-            items: 12,
-        },
-    );
+    let t = h.tx(5, anchor("identity/attestations", 3, 1, [0; 32]));
     let out = h.block(vec![t]);
     assert_eq!(out.receipts[0].outcome, Ok(()));
     assert_eq!(out.changes.anchors.len(), 1);
-    assert_eq!(out.changes.anchors[0].submitter, acct(5));
+    let a = &out.changes.anchors[0];
+    assert_eq!(a.submitter, acct(5));
+    assert_eq!(
+        a.batch,
+        batch_hash(&acct(5), "identity/attestations", 1, &[0; 32], &[3; 32], 12)
+    );
     assert!(matches!(&out.events[0], Event::Anchored(a) if a.root == [3; 32]));
+}
+
+#[test]
+fn anchors_follow_their_namespace_chain_in_one_block_and_across_blocks() {
+    let mut h = Harness::new();
+    let b1 = batch_hash(&acct(5), "ns", 1, &[0; 32], &[1; 32], 12);
+    let b2 = batch_hash(&acct(5), "ns", 2, &b1, &[2; 32], 12);
+    let (t1, t2) = (
+        h.tx(5, anchor("ns", 1, 1, [0; 32])),
+        h.tx(5, anchor("ns", 2, 2, b1)),
+    );
+    let out = h.block(vec![t1, t2]);
+    assert!(out.receipts.iter().all(|r| r.outcome.is_ok()));
+    assert_eq!(h.one(5, anchor("ns", 3, 3, b2)), Ok(()));
+    let tip = h.state.anchor_tips[&(acct(5), "ns".to_owned())];
+    assert_eq!(tip.sequence, 3);
+    assert_eq!(tip.batch, batch_hash(&acct(5), "ns", 3, &b2, &[3; 32], 12));
+    // Another namespace, and another signer's same namespace, start their own chains at 1.
+    assert_eq!(h.one(5, anchor("other", 1, 1, [0; 32])), Ok(()));
+    assert_eq!(h.one(6, anchor("ns", 1, 1, [0; 32])), Ok(()));
+}
+
+#[test]
+fn out_of_sequence_anchors_fail_and_change_nothing_but_the_nonce() {
+    let mut h = Harness::new();
+    assert_eq!(h.one(5, anchor("ns", 1, 1, [0; 32])), Ok(()));
+    let b1 = batch_hash(&acct(5), "ns", 1, &[0; 32], &[1; 32], 12);
+    let b6_1 = batch_hash(&acct(6), "ns", 1, &[0; 32], &[9; 32], 12);
+    assert_eq!(h.one(6, anchor("ns", 9, 1, [0; 32])), Ok(()));
+    let cases = [
+        ("gap", 5, anchor("ns", 2, 3, b1), 2, 3),
+        ("repeat", 5, anchor("ns", 2, 1, [0; 32]), 2, 1),
+        ("wrong previous", 5, anchor("ns", 2, 2, [7; 32]), 2, 2),
+        ("zero sequence", 5, anchor("ns", 2, 0, [0; 32]), 2, 0),
+        ("other signer's tip", 5, anchor("ns", 2, 2, b6_1), 2, 2),
+        ("first batch naming a previous", 5, anchor("new", 2, 1, b1), 1, 1),
+        ("someone else's namespace tip", 7, anchor("ns", 2, 2, b1), 1, 2),
+    ];
+    for (what, who, op, expected, got) in cases {
+        let tips = h.state.anchor_tips.clone();
+        let t = h.tx(who, op);
+        let out = h.block(vec![t]);
+        assert_eq!(
+            out.receipts[0].outcome,
+            Err(FailReason::AnchorOutOfSequence { expected, got }),
+            "{what}"
+        );
+        assert_eq!(
+            out.receipts[0].outcome.as_ref().unwrap_err().code().as_str(),
+            "anchor_out_of_sequence"
+        );
+        assert!(out.changes.anchors.is_empty() && out.events.is_empty(), "{what}");
+        assert_eq!(out.changes.accounts.len(), 1, "{what}: only the signer's nonce");
+        assert_eq!(h.state.anchor_tips, tips, "{what}");
+    }
+    // The chain goes on from where it was.
+    assert_eq!(h.one(5, anchor("ns", 2, 2, b1)), Ok(()));
 }
 
 #[test]

@@ -104,7 +104,8 @@ pub enum Op {
         /// Which escrow.
         escrow: EscrowId,
     },
-    /// Record a Merkle root of off-chain items.
+    /// Record a Merkle root of off-chain items, as batch `sequence` of the signer's
+    /// `namespace` (see [`crate::state::types::batch_hash`]).
     Anchor {
         /// What the items are.
         namespace: String,
@@ -112,6 +113,10 @@ pub enum Op {
         root: [u8; 32],
         /// How many items.
         items: u64,
+        /// Batch number within (signer, namespace), from 1.
+        sequence: u64,
+        /// Batch hash of the previous batch of (signer, namespace); zeros for batch 1.
+        previous: [u8; 32],
     },
 }
 
@@ -234,11 +239,15 @@ impl Op {
                 namespace,
                 root,
                 items,
+                sequence,
+                previous,
             } => {
                 out.push(OP_ANCHOR);
                 put_var_bytes(out, namespace.as_bytes());
                 out.extend_from_slice(root);
                 out.extend_from_slice(&items.to_be_bytes());
+                out.extend_from_slice(&sequence.to_be_bytes());
+                out.extend_from_slice(previous);
             }
         }
     }
@@ -309,6 +318,8 @@ impl Op {
                     namespace,
                     root: r.bytes32("root")?,
                     items: r.u64("items")?,
+                    sequence: r.u64("sequence")?,
+                    previous: r.bytes32("previous")?,
                 }
             }
             _ => {

@@ -345,7 +345,9 @@ impl Escrow {
 }
 
 /// A Merkle root of off-chain items recorded on the chain (identity attestations, journal
-/// checkpoints). Its id is the id of the transaction that recorded it.
+/// checkpoints). Its id is the id of the transaction that recorded it. Anchors of one
+/// (submitter, namespace) form a hash chain: each names its batch number and the previous
+/// batch's hash ([`batch_hash`]), so a gap, a reordering or a deleted batch cannot be recorded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Anchor {
     /// The recording transaction's id.
@@ -360,9 +362,23 @@ pub struct Anchor {
     pub submitter: AccountId,
     /// Height of its block.
     pub height: u64,
+    /// Batch number within (submitter, namespace), from 1.
+    pub sequence: u64,
+    /// Batch hash of the previous anchor of (submitter, namespace); zeros for batch 1.
+    pub previous: [u8; 32],
+    /// This batch's hash ([`batch_hash`]), which the next batch names as its `previous`.
+    pub batch: [u8; 32],
 }
 
 impl Anchor {
+    /// Where this anchor leaves its (submitter, namespace) chain.
+    pub fn tip(&self) -> AnchorTip {
+        AnchorTip {
+            sequence: self.sequence,
+            batch: self.batch,
+        }
+    }
+
     pub(crate) fn encode(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.id);
         put_var_bytes(out, self.namespace.as_bytes());
@@ -370,7 +386,47 @@ impl Anchor {
         out.extend_from_slice(&self.items.to_be_bytes());
         out.extend_from_slice(&self.submitter.0);
         out.extend_from_slice(&self.height.to_be_bytes());
+        out.extend_from_slice(&self.sequence.to_be_bytes());
+        out.extend_from_slice(&self.previous);
+        out.extend_from_slice(&self.batch);
     }
+}
+
+/// The last anchored batch of one (submitter, namespace): what the next anchor must follow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AnchorTip {
+    /// Its batch number.
+    pub sequence: u64,
+    /// Its batch hash.
+    pub batch: [u8; 32],
+}
+
+/// Domain tag of [`batch_hash`].
+pub const BATCH_HASH_TAG: &[u8] = b"CYPHERLINK-BATCH-V1";
+
+/// The hash of an anchored batch: `SHA-256("CYPHERLINK-BATCH-V1" || signer || u16-BE namespace
+/// length || namespace || sequence u64-BE || previous || root || items u64-BE)`. It binds the
+/// batch to its place in its (signer, namespace) chain, so a certificate shows which batch it is.
+pub fn batch_hash(
+    signer: &AccountId,
+    namespace: &str,
+    sequence: u64,
+    previous: &[u8; 32],
+    root: &[u8; 32],
+    items: u64,
+) -> [u8; 32] {
+    // Namespaces are at most MAX_NAMESPACE_LEN (64) bytes, far below u16::MAX.
+    let len = u16::try_from(namespace.len()).unwrap_or(u16::MAX).to_be_bytes();
+    sha256(&[
+        BATCH_HASH_TAG,
+        &signer.0,
+        &len,
+        namespace.as_bytes(),
+        &sequence.to_be_bytes(),
+        previous,
+        root,
+        &items.to_be_bytes(),
+    ])
 }
 
 /// Lower-case hex of bytes.

@@ -11,7 +11,7 @@ use crate::consensus::messages::{Message, VerifiedMessage};
 use crate::consensus::pacemaker::PacemakerConfig;
 use crate::ids::ValidatorIndex;
 use crate::ids::{BlockHash, View};
-use crate::types::{Block, QuorumCert};
+use crate::types::{Block, BlockHeader, QuorumCert};
 
 /// Tuning of one validator.
 #[derive(Clone, Debug)]
@@ -95,6 +95,19 @@ pub struct CommittedBlock {
     pub block: Arc<Block>,
     /// 2f+1 votes for it.
     pub qc: QuorumCert,
+    /// On the last block of a commit: the evidence that made it (and every ancestor) final.
+    pub final_by: Option<Arc<FinalBy>>,
+}
+
+/// Why a block C is final under the two-chain rule: its direct child C' (C'.parent_hash =
+/// hash(C), proposed in view C.view + 1) and the QC of C'. C'.qc certifies C, so with the
+/// headers from any ancestor B up to C this is B's finality proof ([`crate::proof`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FinalBy {
+    /// The header of C'.
+    pub child: BlockHeader,
+    /// 2f+1 votes for C'.
+    pub child_qc: QuorumCert,
 }
 
 /// What the driver must do.

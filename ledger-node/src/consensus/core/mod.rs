@@ -483,18 +483,25 @@ impl Core {
             return;
         }
         let b0_qc = b1.qc().clone();
+        let evidence = Arc::new(FinalBy {
+            child: b1.header().clone(),
+            child_qc: qc.clone(),
+        });
         let target = b0.hash();
         let chain = self.tree.commit(&target);
         for (i, b) in chain.iter().enumerate() {
-            let qc = match chain.get(i + 1) {
-                Some(child) => child.qc().clone(),
-                None => b0_qc.clone(),
+            let (qc, final_by) = match chain.get(i + 1) {
+                Some(child) => (child.qc().clone(), None),
+                None => (b0_qc.clone(), Some(evidence.clone())),
             };
             self.mempool.mark_committed(b.tx_ids());
             self.stats.blocks_committed += 1;
             self.stats.txs_committed += b.payload().len() as u64;
-            self.actions
-                .push(Action::Commit(CommittedBlock { block: b.clone(), qc }));
+            self.actions.push(Action::Commit(CommittedBlock {
+                block: b.clone(),
+                qc,
+                final_by,
+            }));
         }
     }
 

@@ -22,8 +22,8 @@ pub struct Problem {
     pub status: u16,
     /// Stable code: `malformed` (400); `bad_signature`, `wrong_chain`, `unknown_signer`,
     /// `nonce_reused`, `nonce_too_far_ahead`, `insufficient_funds` (422, refused before the
-    /// mempool); `rate_limited` (429, with `Retry-After`); `not_found` (404); `unavailable`
-    /// (503); `internal` (500).
+    /// mempool); `rate_limited` (429, with `Retry-After`); `not_found` (404); `not_final_yet`
+    /// (409, with `Retry-After`); `unavailable` (503); `internal` (500).
     #[schema(value_type = String)]
     pub code: ProblemCode,
     /// What happened.
@@ -64,6 +64,10 @@ pub enum ApiError {
     /// Storage failed.
     #[error("storage: {0}")]
     Internal(String),
+    /// The block is committed but the evidence of its finality is not stored yet (answered
+    /// with `Retry-After`).
+    #[error("{0} is not final yet (or its finality evidence is still being stored); retry")]
+    NotFinalYet(String),
 }
 
 impl From<crate::node::store::StoreError> for ApiError {
@@ -96,6 +100,7 @@ impl ApiError {
             ApiError::NotFound(_) => ProblemCode::NotFound,
             ApiError::Unavailable(_) => ProblemCode::Unavailable,
             ApiError::Internal(_) => ProblemCode::Internal,
+            ApiError::NotFinalYet(_) => ProblemCode::NotFinalYet,
         }
     }
 }
@@ -109,12 +114,16 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::NotFinalYet(_) => StatusCode::CONFLICT,
         }
     }
     fn error_response(&self) -> HttpResponse {
         let mut r = HttpResponse::build(self.status_code());
         if let ApiError::RateLimited { retry_after_s, .. } = self {
             r.insert_header(("Retry-After", retry_after_s.to_string()));
+        }
+        if let ApiError::NotFinalYet(_) = self {
+            r.insert_header(("Retry-After", "1"));
         }
         r.content_type("application/problem+json").json(self.problem())
     }
@@ -132,6 +141,7 @@ pub const PROBLEM_CODES: &[&str] = &[
     "insufficient_funds",
     "rate_limited",
     "not_found",
+    "not_final_yet",
     "unavailable",
     "internal",
 ];
@@ -149,6 +159,8 @@ htlc::problem_responses! {
     pub RateLimited = 429 with Retry-After, "`rate_limited`: this client or the signing account is over its rate";
     /// Over the client's rate.
     pub ClientRateLimited = 429 with Retry-After, "`rate_limited`: this client is over its rate";
+    /// Committed, but the finality evidence is not stored yet.
+    pub NotFinalYet = 409 with Retry-After, "`not_final_yet`: the block's finality evidence is not stored yet; retry";
     /// Storage failed.
     pub Internal = 500, "`internal`: the node's storage failed";
     /// The node cannot take transactions now.

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::problem::{
-    ClientRateLimited, Internal, Malformed, NotFound, RateLimited, SubmitRefused, Unavailable,
+    ClientRateLimited, Internal, Malformed, NotFinalYet, NotFound, RateLimited, SubmitRefused, Unavailable,
 };
 use super::{ApiError, Ctx, Problem, id32};
 use crate::api::types::{SubmitRequest, TxStatus};
@@ -17,7 +17,7 @@ use crate::merkle;
 use crate::node::admission::admit;
 use crate::node::limits::client_key;
 use crate::node::waiters::await_final;
-use crate::proof::InclusionProof;
+use crate::proof::{InclusionProof, MAX_FINALITY_HEADERS};
 use crate::state::TxId;
 use crate::state::exec::receipt_bytes;
 
@@ -194,13 +194,16 @@ pub async fn tx_status(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, 
     Err(ApiError::NotFound("transaction".into()))
 }
 
-/// An inclusion proof of a committed, successful transaction (an anchor too): the certified
-/// header, the Merkle path of the transaction and of its receipt, and the state commitment.
-/// Check it offline with `cypherlink chain verify-proof`.
+/// An inclusion and finality proof of a committed, successful transaction (for an anchor, the
+/// certificate without its item): the header, the Merkle paths of the transaction and of its
+/// receipt, the state commitment, and the finality evidence (the headers up to the child C'
+/// that committed the block, and C''s certificate). Check it offline with `cypherlink
+/// verify-certificate`. A block committed an instant ago whose evidence is still being stored
+/// answers 409 `not_final_yet`: retry.
 #[utoipa::path(get, path = "/v1/transactions/{id}/proof", tag = "proofs",
     params(("id" = TxId, Path, description = "Transaction id, hex")),
     responses((status = 200, description = "The proof, to check offline", body = InclusionProof),
-        Malformed, NotFound, Internal))]
+        Malformed, NotFound, NotFinalYet, Internal))]
 pub async fn tx_proof(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = id32(&id, "transaction id")?;
     let (height, index) = ctx
@@ -232,8 +235,16 @@ pub async fn tx_proof(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, A
         .collect();
     let receipt = receipts.get(idx).cloned().unwrap_or_default();
     let receipt_path = merkle::path(&receipts, idx).unwrap_or_default();
+    // Fewer headers than the verifier's bound: the node serves one per block committed at
+    // once (usually none besides C').
+    let evidence = ctx
+        .reader
+        .finality(height, MAX_FINALITY_HEADERS - 1)
+        .await?
+        .ok_or_else(|| ApiError::NotFinalYet(format!("block {height}")))?;
     let proof = InclusionProof::build(
         &ctx.chain_id,
+        &ctx.committee,
         stored.block.header(),
         &stored.qc,
         tx,
@@ -241,6 +252,8 @@ pub async fn tx_proof(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, A
         &receipt,
         &receipt_path,
         &stored.commitment,
+        &evidence.between,
+        &evidence.final_by,
     );
     Ok(HttpResponse::Ok().json(proof))
 }

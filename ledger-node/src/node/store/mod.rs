@@ -24,6 +24,7 @@ use std::sync::{Arc, Mutex};
 
 use sqlx::sqlite::{SqliteConnection, SqlitePool};
 
+use crate::consensus::core::FinalBy;
 use crate::state::exec::StateCommitment;
 use crate::state::{Executed, State};
 use crate::types::{Block, QuorumCert};
@@ -44,6 +45,8 @@ pub struct CommittedItem {
     pub qc: QuorumCert,
     /// Its execution.
     pub exec: Arc<Executed>,
+    /// On the newest block of a commit: the child and certificate that made it final.
+    pub final_by: Option<Arc<FinalBy>>,
 }
 
 /// What a restarted node resumes from.
@@ -66,6 +69,17 @@ pub struct StoredBlock {
     pub qc: QuorumCert,
     /// How its state root was formed.
     pub commitment: StateCommitment,
+}
+
+/// What proves a stored block final: the headers after it up to the committed block C, then
+/// C's child C' and the certificate of C' ([`FinalBy`]).
+#[derive(Clone, Debug)]
+pub struct FinalityEvidence {
+    /// Headers of the blocks after the asked one, up to and including C (empty when the asked
+    /// block is C).
+    pub between: Vec<crate::types::BlockHeader>,
+    /// C' and its certificate.
+    pub final_by: FinalBy,
 }
 
 /// The node's database.

@@ -14,7 +14,7 @@ use super::recent::{self, BlockRows, RecentIndex, block_index_rows};
 use super::rows::{b32, escrow_of, escrow_select, narrow, parsed, u};
 use super::{Loaded, Store, StoreError};
 use crate::codec::decode_exact;
-use crate::state::{AccountId, AssetCode, AssetInfo, EscrowId, State, Transaction};
+use crate::state::{AccountId, AnchorTip, AssetCode, AssetInfo, EscrowId, State, Transaction};
 use crate::types::{Block, QuorumCert};
 
 /// The chain's databases: [`plumbing::sqlite::options`] with a large statement cache (the writer
@@ -32,6 +32,8 @@ fn migrator() -> Migrator {
         (1, "chain schema", include_str!("schema.sql")),
         (2, "escrow lookups", include_str!("schema_2_escrow_lookups.sql")),
         (3, "batched id index", include_str!("schema_3_tx_ids.sql")),
+        (4, "anchor sequence", include_str!("schema_4_anchor_sequence.sql")),
+        (5, "finality evidence", include_str!("schema_5_finality.sql")),
     ])
 }
 
@@ -100,6 +102,24 @@ impl Store {
             state.closed.insert(
                 EscrowId(b32(row.get::<&[u8], _>(0))?),
                 parsed(row.get::<&str, _>(1))?,
+            );
+        }
+        // Each namespace's tip is its highest batch (SQLite takes the bare column `batch` from
+        // the row holding the MAX).
+        for row in sqlx::query(
+            "SELECT submitter, namespace, MAX(sequence), batch FROM anchors WHERE sequence > 0 \
+             GROUP BY submitter, namespace",
+        )
+        .fetch_all(&mut self.writer)
+        .await?
+        {
+            let batch: Option<&[u8]> = row.get(3);
+            state.anchor_tips.insert(
+                (AccountId(b32(row.get::<&[u8], _>(0))?), row.get::<String, _>(1)),
+                AnchorTip {
+                    sequence: u(row.get(2)),
+                    batch: b32(batch.ok_or_else(|| StoreError::Corrupt("anchor batch hash".into()))?)?,
+                },
             );
         }
         for row in sqlx::query(escrow_select!("status = 'prepared'"))

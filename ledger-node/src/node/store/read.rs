@@ -8,9 +8,12 @@ use sqlx::{QueryBuilder, Row, Sqlite};
 
 use super::recent::merge_newest;
 use super::rows::{b32, committed_status, i, narrow, outcome_of, parsed, stored_block, u};
-use super::{ID_PREFIX_LEN, Reader, StoreError, StoredBlock, lock};
+use super::{FinalityEvidence, ID_PREFIX_LEN, Reader, StoreError, StoredBlock, lock};
 use crate::api::types::{EscrowView, EventView, FeedKind, TxStatus};
+use crate::codec::{Decode, decode_exact};
+use crate::consensus::core::FinalBy;
 use crate::state::{AccountId, FailCode, TxId};
+use crate::types::BlockHeader;
 
 /// Most transaction ids bound in one `IN (...)` lookup (SQLite allows 32,766 variables).
 const IDS_PER_LOOKUP: usize = 500;
@@ -150,6 +153,54 @@ impl Reader {
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(stored_block).transpose()
+    }
+
+    /// What proves the block at `height` final: the first stored finality evidence at or above
+    /// it (the commit that made it final), with the headers between. `None` when no commit at
+    /// or above `height` has stored its evidence yet (not final yet, or final through a commit
+    /// whose evidence is still being written), or when more than `max_between` headers lie
+    /// between (the caller answers "retry" rather than with a weaker proof).
+    pub async fn finality(
+        &self,
+        height: u64,
+        max_between: usize,
+    ) -> Result<Option<FinalityEvidence>, StoreError> {
+        let Some(row) = sqlx::query(
+            "SELECT height, child, child_qc FROM finality WHERE height >= ? ORDER BY height LIMIT 1",
+        )
+        .bind(i(height))
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let top = u(row.get(0));
+        let corrupt = |e: crate::Error| StoreError::Corrupt(format!("finality evidence: {e}"));
+        let final_by = FinalBy {
+            child: decode_exact(row.get::<&[u8], _>(1)).map_err(corrupt)?,
+            child_qc: decode_exact(row.get::<&[u8], _>(2)).map_err(corrupt)?,
+        };
+        if usize::try_from(top - height).map_or(true, |n| n > max_between) {
+            return Ok(None);
+        }
+        // A block's encoding starts with its header; the header (certificate included) is far
+        // below 4 KiB, so only that prefix is read.
+        let rows = sqlx::query(
+            "SELECT substr(block, 1, 4096) FROM blocks WHERE height > ? AND height <= ? ORDER BY height",
+        )
+        .bind(i(height))
+        .bind(i(top))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut between = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let mut reader = crate::codec::Reader::new(r.get::<&[u8], _>(0));
+            between.push(BlockHeader::decode(&mut reader).map_err(corrupt)?);
+        }
+        if u64::try_from(between.len()).ok() != Some(top - height) {
+            return Ok(None);
+        }
+        Ok(Some(FinalityEvidence { between, final_by }))
     }
 
     /// Committed blocks from `from` upwards, at most `max` of them and about `max_bytes`.

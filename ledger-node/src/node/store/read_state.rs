@@ -233,13 +233,15 @@ impl Reader {
         rows.iter().map(escrow_view_of).collect()
     }
 
-    /// An anchor.
+    /// An anchor (one recorded before anchors had sequences has zero hashes).
     pub async fn anchor(&self, id: &[u8; 32]) -> Result<Option<AnchorView>, StoreError> {
-        let row =
-            sqlx::query("SELECT id, namespace, root, items, submitter, height FROM anchors WHERE id = ?")
-                .bind(&id[..])
-                .fetch_optional(&self.pool)
-                .await?;
+        let row = sqlx::query(
+            "SELECT id, namespace, root, items, submitter, height, sequence, previous, batch \
+                 FROM anchors WHERE id = ?",
+        )
+        .bind(&id[..])
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|r| {
             Ok(AnchorView {
                 id: TxId(b32(r.get::<&[u8], _>(0))?),
@@ -248,8 +250,16 @@ impl Reader {
                 items: u(r.get(3)),
                 submitter: AccountId(b32(r.get::<&[u8], _>(4))?),
                 height: u(r.get(5)),
+                sequence: u(r.get(6)),
+                previous: opt32(r.get(7))?,
+                batch: opt32(r.get(8))?,
             })
         })
         .transpose()
     }
+}
+
+/// A hash column that may be NULL (rows from before its migration): zeros then.
+fn opt32(b: Option<&[u8]>) -> Result<[u8; 32], StoreError> {
+    b.map_or(Ok([0; 32]), b32)
 }

@@ -36,7 +36,7 @@ use crate::state::{Account, AccountId, AssetCode, AssetInfo, Escrow, EscrowId, T
 
 /// Parameters in order: the blocks' and certificates' encodings back to back (one blob),
 /// blocks, the transactions' ids and signers (one blob, 64 bytes a row), transactions, assets,
-/// escrows, anchors, events, accounts, accounts whose balances are rewritten, balances. A
+/// escrows, anchors, finality evidence, events, accounts, accounts whose balances are rewritten, balances. A
 /// block row locates its encodings in the blob (1-based start and length, as `substr` takes
 /// them): blocks are the bulk of a group, and as hex inside JSON they cost an encoding in Rust,
 /// a JSON parse and an `unhex` in SQLite. The transactions' ids and signers travel the same
@@ -60,9 +60,12 @@ INSERT OR REPLACE INTO escrows (id, payer, payee, asset, amount, condition, expi
  SELECT unhex(value->>0), unhex(value->>1), unhex(value->>2), value->>3, value->>4, \
  unhex(value->>5), value->>6, unhex(value->>7), unhex(value->>8), value->>9, \
  unhex(value->>10), value->>11, value->>12, value->>13 FROM jsonb_each(?); \
-INSERT OR IGNORE INTO anchors (id, namespace, root, items, submitter, height) \
- SELECT unhex(value->>0), value->>1, unhex(value->>2), value->>3, unhex(value->>4), value->>5 \
- FROM jsonb_each(?); \
+INSERT OR IGNORE INTO anchors (id, namespace, root, items, submitter, height, sequence, previous, \
+ batch) \
+ SELECT unhex(value->>0), value->>1, unhex(value->>2), value->>3, unhex(value->>4), value->>5, \
+ value->>6, unhex(value->>7), unhex(value->>8) FROM jsonb_each(?); \
+INSERT OR IGNORE INTO finality (height, child, child_qc) \
+ SELECT value->>0, unhex(value->>1), unhex(value->>2) FROM jsonb_each(?); \
 INSERT INTO events (seq, height, tx_id, kind, subject, data) \
  SELECT value->>0, value->>1, unhex(value->>2), value->>3, unhex(value->>4), value->>5 \
  FROM jsonb_each(?); \
@@ -101,6 +104,8 @@ type TxRow<'a> = (
     Option<&'static str>,
     Option<String>,
 );
+/// (namespace, root, items, submitter, height, sequence, previous, batch hash).
+type AnchorRow<'a> = (&'a str, String, i64, String, i64, i64, String, String);
 type EscrowRow<'a> = (
     String,
     String,
@@ -129,8 +134,10 @@ struct Rows<'a> {
     tx_keys: Vec<u8>,
     assets: BTreeMap<&'a AssetCode, &'a AssetInfo>,
     escrows: BTreeMap<EscrowId, &'a Escrow>,
-    /// Anchor id to (namespace, root, items, submitter, height); the first of an id stays.
-    anchors: BTreeMap<[u8; 32], (&'a str, String, i64, String, i64)>,
+    /// Anchor id to its row after the id; the first of an id stays.
+    anchors: BTreeMap<[u8; 32], AnchorRow<'a>>,
+    /// (height of the committed block, its child's header, the child's certificate), hex.
+    finality: Vec<(i64, String, String)>,
     /// (seq, height, tx id, kind, subject, data), numbered from the store's next event.
     events: Vec<(i64, i64, String, &'static str, String, String)>,
     accounts: BTreeMap<&'a AccountId, &'a Account>,
@@ -159,6 +166,13 @@ impl<'a> Rows<'a> {
             hex::encode(c.changes_digest),
             hex::encode(c.receipts_root),
         ));
+        if let Some(f) = &it.final_by {
+            self.finality.push((
+                height,
+                hex::encode(crate::codec::encode_to_vec(&f.child)),
+                hex::encode(crate::codec::encode_to_vec(&f.child_qc)),
+            ));
+        }
         let decoded: Vec<Option<Transaction>> =
             b.payload().iter().map(|t| Transaction::decode(t).ok()).collect();
         for r in &it.exec.outcome.receipts {
@@ -191,6 +205,9 @@ impl<'a> Rows<'a> {
                 i(a.items),
                 hex::encode(a.submitter.0),
                 i(a.height),
+                i(a.sequence),
+                hex::encode(a.previous),
+                hex::encode(a.batch),
             ));
         }
         for ev in &it.exec.outcome.events {
@@ -273,7 +290,9 @@ pub(super) async fn write_group(
     let anchors: Vec<_> = rows
         .anchors
         .iter()
-        .map(|(id, (ns, root, items, by, h))| (hex::encode(id), ns, root, items, by, h))
+        .map(|(id, (ns, root, items, by, h, seq, prev, batch))| {
+            (hex::encode(id), ns, root, items, by, h, seq, prev, batch)
+        })
         .collect();
     let accounts: Vec<_> = rows
         .accounts
@@ -297,6 +316,7 @@ pub(super) async fn write_group(
         .bind(json(&assets)?)
         .bind(json(&escrows)?)
         .bind(json(&anchors)?)
+        .bind(json(&rows.finality)?)
         .bind(json(&rows.events)?)
         .bind(json(&accounts)?)
         .bind(json(&rewritten)?)
