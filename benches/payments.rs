@@ -20,7 +20,6 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -31,9 +30,13 @@ use connector::store::Durability;
 use htlc::{Clock, FulfillmentKey, Prepare, SystemClock};
 use plugins::{AccountId, EventKind, LedgerPlugin, PrepareTransfer, RestPlugin, TransferId};
 use testnet::network::Ledgers;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
 use tokio::sync::oneshot;
+
+// The end-to-end tests' service process; the bench uses only part of it.
+#[allow(dead_code)]
+#[path = "../tests/common/process.rs"]
+mod process;
+use process::{Service, ServiceCommand};
 
 struct Options {
     payments: usize,
@@ -77,8 +80,7 @@ fn options() -> Options {
 
 /// The connector as a child process.
 struct ConnectorProcess {
-    child: Child,
-    url: String,
+    service: Service,
 }
 
 impl ConnectorProcess {
@@ -91,34 +93,29 @@ impl ConnectorProcess {
         }
         let path = dir.join("connector.toml");
         std::fs::write(&path, toml::to_string(&config).expect("config")).expect("write config");
-        // CYPHERLINK_BIN runs another build's connector (for A/B comparisons).
-        let binary =
-            std::env::var_os("CYPHERLINK_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_cypherlink").into());
-        let mut child = Command::new(binary)
-            .args(["connector", "--config"])
+        let mut command = ServiceCommand::new(["connector", "--config"], "listening on")
             .arg(&path)
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start the connector");
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let url = loop {
-            let line = lines
-                .next_line()
-                .await
-                .expect("stdout")
-                .expect("connector output");
-            if let Some(url) = line.split_whitespace().find(|w| w.starts_with("https://")) {
-                break url.to_owned();
-            }
-        };
-        ConnectorProcess { child, url }
+            .env("RUST_LOG", Some("error"));
+        // CYPHERLINK_BIN runs another build's connector (for A/B comparisons).
+        if let Some(binary) = std::env::var_os("CYPHERLINK_BIN") {
+            command = command.program(binary);
+        }
+        ConnectorProcess {
+            service: command.start().await,
+        }
+    }
+
+    fn url(&self) -> &str {
+        &self.service.url
+    }
+
+    fn pid(&self) -> u32 {
+        self.service.pid().unwrap_or(0)
     }
 
     /// Resident and peak resident memory, MiB, from /proc.
     fn memory_mib(&self) -> (f64, f64) {
-        let pid = self.child.id().unwrap_or(0);
+        let pid = self.pid();
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
         let field = |name: &str| {
             status
@@ -133,12 +130,12 @@ impl ConnectorProcess {
 
     /// CPU seconds (user + system) the connector has used.
     fn cpu_seconds(&self) -> f64 {
-        cpu_seconds(&format!("/proc/{}/stat", self.child.id().unwrap_or(0)))
+        cpu_seconds(&format!("/proc/{}/stat", self.pid()))
     }
 
     async fn in_flight(&self, http: &reqwest::Client) -> u64 {
         let health: serde_json::Value = http
-            .get(format!("{}/healthz", self.url))
+            .get(format!("{}/healthz", self.url()))
             .send()
             .await
             .expect("healthz")
@@ -240,19 +237,29 @@ fn cpu_seconds(stat_path: &str) -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+/// The `per_mille`th latency of `sorted` (nearest rank, rounding half up), in milliseconds.
+fn percentile(sorted: &[Duration], per_mille: usize) -> f64 {
+    let i = ((sorted.len() - 1) * per_mille + 500) / 1000;
     sorted[i].as_secs_f64() * 1000.0
 }
 
-async fn throughput(o: &Options) {
+/// One phase's network: the directory of its files, both ledgers (with Bank B's receiver
+/// online or not) in this process, the connector process, and Bank A's payer.
+struct Network(tempfile::TempDir, Ledgers, ConnectorProcess, Arc<BulkPayer>);
+
+async fn network(o: &Options, receiver_online: bool) -> Network {
     let dir = tempfile::tempdir().expect("temp dir");
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let ledgers = Ledgers::start(dir.path(), clock, true, o.durability)
+    let ledgers = Ledgers::start(dir.path(), clock, receiver_online, o.durability)
         .await
         .expect("ledgers");
     let connector = ConnectorProcess::start(&ledgers, dir.path()).await;
-    let payer = Arc::new(BulkPayer::start(&ledgers, &connector.url).await);
+    let payer = Arc::new(BulkPayer::start(&ledgers, connector.url()).await);
+    Network(dir, ledgers, connector, payer)
+}
+
+async fn throughput(o: &Options) {
+    let Network(_dir, ledgers, connector, payer) = network(o, true).await;
     println!(
         "throughput: {} payments of {} DC/EP ({} DE each with the fee), {} in flight at a time",
         o.payments,
@@ -299,10 +306,10 @@ async fn throughput(o: &Options) {
         o.payments as f64 / elapsed.as_secs_f64(),
         o.payments,
         elapsed.as_secs_f64(),
-        percentile(&latencies, 0.50),
-        percentile(&latencies, 0.90),
-        percentile(&latencies, 0.99),
-        percentile(&latencies, 1.0),
+        percentile(&latencies, 500),
+        percentile(&latencies, 900),
+        percentile(&latencies, 990),
+        percentile(&latencies, 1000),
     );
     println!("  connector memory: {rss:.1} MiB resident, {peak:.1} MiB peak");
     println!(
@@ -315,13 +322,7 @@ async fn throughput(o: &Options) {
 }
 
 async fn in_flight(o: &Options) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let ledgers = Ledgers::start(dir.path(), clock, false, o.durability)
-        .await
-        .expect("ledgers");
-    let connector = ConnectorProcess::start(&ledgers, dir.path()).await;
-    let payer = Arc::new(BulkPayer::start(&ledgers, &connector.url).await);
+    let Network(_dir, ledgers, connector, payer) = network(o, false).await;
     let http = ledgers.https_client().expect("a client trusting the network CA");
     let (rss_idle, _) = connector.memory_mib();
     println!(

@@ -47,7 +47,7 @@ use ledger_node::state::{AssetCode, Op, TxId};
 use tokio::task::JoinHandle;
 
 mod common;
-use common::committee::{Listen, N, account_key as key, same_height, write_committee};
+use common::committee::{Listen, N, account_key as key, leader, same_height, write_committee};
 
 /// Every validator listens on the same ports: each namespace has its own.
 const P2P_PORT: u16 = 7400;
@@ -220,7 +220,7 @@ fn choose_subnet(ip: &Path, pid: u32) -> u8 {
         run(ip, &["-4", "route", "show", "table", "all"]).unwrap_or_default()
     );
     (0..250u32)
-        .map(|k| ((pid + k) % 250 + 1) as u8)
+        .map(|k| u8::try_from((pid + k) % 250 + 1).expect("1-250"))
         .find(|s| !taken.contains(&format!("10.231.{s}.")))
         .expect("a free 10.231.x.0/24")
 }
@@ -1055,7 +1055,7 @@ async fn partitions_and_losses_keep_one_history_and_heal() {
 
     // ---- phase 1: one validator cut off from the other three ----------------------------------
     let view = status(&s.clients[0]).await.expect("status").view;
-    let victim = (view % N as u64) as usize;
+    let victim = leader(view);
     let majority: Vec<usize> = (0..N).filter(|&i| i != victim).collect();
     s.f.partition(&[&[victim], &majority]);
     s.f.log(&format!(

@@ -14,7 +14,7 @@ use ledger_node::api::{ChainClient, ClientError, FeedKind, ProblemCode, Signer, 
 use ledger_node::state::{AssetCode, EscrowId, FailCode, Op, account_of};
 
 mod common;
-use common::committee::{LocalCommittee, N, account_key as key};
+use common::committee::{LocalCommittee, N, account_key as key, leader};
 
 /// Far above what any step needs; only so that a bug fails the test instead of hanging it.
 const PATIENCE: Duration = Duration::from_secs(90);
@@ -326,7 +326,7 @@ async fn four_processes_commit_survive_a_killed_leader_and_catch_up() {
 
     // SIGKILL the leader of the current view; the others go on committing.
     let view = c0.status().await.unwrap().view;
-    let victim = (view % N as u64) as usize;
+    let victim = leader(view);
     net.kill(victim).await;
     let live = (0..N).find(|&i| i != victim).unwrap();
     let cl = net.client(live);
@@ -391,8 +391,8 @@ async fn four_processes_commit_survive_a_killed_leader_and_catch_up() {
 }
 
 fn now_ms() -> u64 {
-    std::time::SystemTime::now()
+    let since_epoch = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
+        .unwrap();
+    u64::try_from(since_epoch.as_millis()).expect("now in u64 milliseconds")
 }

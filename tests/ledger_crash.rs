@@ -205,7 +205,7 @@ async fn load(
             escrow(&client, "bank-a", "bank-b", 1 + round % 97).into()
         } else {
             let from = BANKS[worker];
-            let to = BANKS[(worker + 1 + round as usize % 2) % BANKS.len()];
+            let to = BANKS[(worker + 1 + usize::from(round % 2 == 1)) % BANKS.len()];
             vec![payment(
                 &client,
                 from,

@@ -280,7 +280,7 @@ async fn pay_with(
         .ledgers
         .clock
         .now()
-        .checked_add_millis(quote.expiry_window_ms as i64)
+        .checked_add_millis(i64::try_from(quote.expiry_window_ms).expect("a window in ms"))
         .unwrap();
     let packet = Prepare::new(
         spsp.destination_account.clone(),

@@ -20,7 +20,7 @@ use ledger_node::api::{ChainClient, Signer, TxState, TxStatus};
 use ledger_node::state::{AccountId, AssetCode, Op, TxId};
 
 mod common;
-use common::committee::{LocalCommittee, N, account_key, same_height};
+use common::committee::{LocalCommittee, N, account_key, leader, same_height};
 use common::load;
 
 /// Far above what any step needs; only so that a bug fails the test instead of hanging it.
@@ -156,7 +156,7 @@ async fn a_validator_killed_mid_burst_rejoins_with_the_same_history() {
     let total = BANKS * PER_BANK;
     load::reach(&acknowledged, total / 3).await;
     let view = clients[0].status().await.unwrap().view;
-    let victim = (view % N as u64) as usize;
+    let victim = leader(view);
     net.kill(victim).await;
     let at_kill = acknowledged.load(Ordering::Relaxed);
     load::reach(&acknowledged, 2 * total / 3).await;

@@ -268,21 +268,18 @@ pub use plumbing::ConfigError;
 impl ConnectorConfig {
     /// Reads a config file; relative paths in it become relative to its directory.
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
-        let mut config: ConnectorConfig = plumbing::config::load(path)?;
-        config.check()?;
-        if config.connector.database.is_relative()
-            && let Some(dir) = path.parent()
-        {
-            config.connector.database = dir.join(&config.connector.database);
-        }
-        Ok(config)
+        plumbing::config::load_checked(path)
     }
 
     /// Parses and checks TOML text.
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        let config: ConnectorConfig = plumbing::config::parse(text, "<text>")?;
-        config.check()?;
-        Ok(config)
+        plumbing::config::parse_checked(text, "<text>")
+    }
+}
+
+impl plumbing::config::Checked for ConnectorConfig {
+    fn relative_to(&mut self, dir: &Path) {
+        plumbing::config::resolve(dir, &mut self.connector.database);
     }
 
     fn check(&self) -> Result<(), ConfigError> {

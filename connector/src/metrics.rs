@@ -94,6 +94,12 @@ impl Metrics {
         }
     }
 
+    /// Sets the gauge of payments not yet final to `count`.
+    pub fn set_in_flight(&self, count: usize) {
+        // A gauge is an i64; a count past it cannot be held in memory anyway.
+        self.in_flight.set(i64::try_from(count).unwrap_or(i64::MAX));
+    }
+
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
         let mut out = Vec::new();

@@ -14,6 +14,8 @@ use uuid::Uuid;
 pub const MAGIC: &[u8; 4] = b"CLP1";
 /// Longest reference, as a SWIFT unstructured remittance line.
 pub const MAX_REFERENCE_LEN: usize = 140;
+// Its length goes on the wire as one byte.
+const _: () = assert!(MAX_REFERENCE_LEN <= 255);
 
 /// The data of a CypherLink payment packet.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,7 +63,7 @@ impl PaymentData {
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(self.uetr.as_bytes());
         out.extend_from_slice(&self.min_destination_amount.to_be_bytes());
-        out.push(reference.len() as u8);
+        out.push(u8::try_from(reference.len()).expect("MAX_REFERENCE_LEN is under 256"));
         out.extend_from_slice(reference);
         out
     }

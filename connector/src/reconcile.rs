@@ -596,7 +596,7 @@ mod tests {
             .map(|(i, (at, amount, kind, reference))| {
                 balance += amount;
                 StatementEntry {
-                    seq: i as i64 + 1,
+                    seq: i64::try_from(i + 1).expect("a short test statement"),
                     booked_at: t(*at),
                     amount: amount.unsigned_abs(),
                     credit_debit: if *amount >= 0 {

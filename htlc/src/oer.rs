@@ -95,11 +95,11 @@ pub(crate) fn length_prefix_size(len: usize) -> usize {
 
 /// Appends the canonical length prefix of `len`.
 pub(crate) fn write_length(out: &mut Vec<u8>, len: usize) {
-    if len < 0x80 {
-        out.push(len as u8);
+    if let Ok(short @ 0..0x80) = u8::try_from(len) {
+        out.push(short);
     } else {
         let count = length_prefix_size(len) - 1;
-        out.push(0x80 | count as u8);
+        out.push(0x80 | u8::try_from(count).expect("a usize has at most 16 bytes"));
         out.extend_from_slice(&len.to_be_bytes()[std::mem::size_of::<usize>() - count..]);
     }
 }

@@ -122,7 +122,8 @@ impl Timestamp {
         let mut out = [b'0'; ILP_TIMESTAMP_LEN];
         let mut put = |at: usize, width: usize, mut value: i64| {
             for i in (at..at + width).rev() {
-                out[i] = b'0' + (value % 10) as u8;
+                // Every field of a timestamp in years 0000-9999 is non-negative.
+                out[i] = b'0' + u8::try_from(value % 10).expect("a field's digit is 0-9");
                 value /= 10;
             }
         };

@@ -395,9 +395,19 @@ pub struct KeySpec {
     pub secret: Vec<u8>,
 }
 
-/// An account, resolved.
+/// An account, resolved: its terms and the balance it opens with.
 #[derive(Debug, Clone)]
 pub struct AccountSpec {
+    /// Who holds and operates it, and the rules it is under.
+    pub terms: AccountTerms,
+    /// Opening balance, minor units.
+    pub opening_balance: u64,
+}
+
+/// What the configuration says of an account, as the ledger keeps it with the account's money
+/// ([`crate::server::book::AccountState`]) and as the HTTP layer reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountTerms {
     /// Id.
     pub id: AccountId,
     /// Holder name.
@@ -406,10 +416,8 @@ pub struct AccountSpec {
     pub owner: String,
     /// Kind.
     pub kind: AccountKind,
-    /// Overdraft, minor units.
+    /// How far below zero the balance may go, minor units.
     pub overdraft_limit: u64,
-    /// Opening balance, minor units.
-    pub opening_balance: u64,
     /// e-CNY tier.
     pub tier: Option<u8>,
     /// Digital euro linked account.
@@ -523,26 +531,30 @@ impl LedgerConfig {
                 .transpose()?;
             check_kind(file.ledger.kind, a, &id)?;
             accounts.push(AccountSpec {
-                id,
-                name: a.name.clone(),
-                owner: a.owner.clone(),
-                kind: a.kind,
-                overdraft_limit,
+                terms: AccountTerms {
+                    id,
+                    name: a.name.clone(),
+                    owner: a.owner.clone(),
+                    kind: a.kind,
+                    overdraft_limit,
+                    tier: a.tier,
+                    linked_account,
+                    merchant: a.merchant,
+                },
                 opening_balance,
-                tier: a.tier,
-                linked_account,
-                merchant: a.merchant,
             });
         }
         for a in &accounts {
-            if let Some(linked) = &a.linked_account {
-                let target = accounts.iter().find(|b| &b.id == linked);
+            if let Some(linked) = &a.terms.linked_account {
+                let target = accounts.iter().find(|b| &b.terms.id == linked);
                 match target {
-                    Some(b) if b.kind != AccountKind::Wallet && b.kind != AccountKind::CentralBank => {}
+                    Some(b)
+                        if b.terms.kind != AccountKind::Wallet
+                            && b.terms.kind != AccountKind::CentralBank => {}
                     _ => {
                         return Err(invalid(format!(
                             "account {}: linked_account {linked} must be a non-wallet account of this ledger",
-                            a.id
+                            a.terms.id
                         )));
                     }
                 }
@@ -585,10 +597,10 @@ impl LedgerConfig {
         }
         if file.ledger.kind == LedgerKind::ECny {
             for a in &accounts {
-                if let Some(t) = a.tier.filter(|t| !tiers.contains_key(t)) {
+                if let Some(t) = a.terms.tier.filter(|t| !tiers.contains_key(t)) {
                     return Err(invalid(format!(
                         "account {}: no limits configured for tier {t}",
-                        a.id
+                        a.terms.id
                     )));
                 }
             }
@@ -637,7 +649,7 @@ fn check_money_bounds(max_supply: u64, accounts: &[AccountSpec]) -> Result<(), C
             .try_fold(0u64, |sum, a| sum.checked_add(field(a)))
             .unwrap_or(u64::MAX)
     };
-    let overdrafts = total(|a| a.overdraft_limit);
+    let overdrafts = total(|a| a.terms.overdraft_limit);
     if overdrafts > MAX_LEDGER_AMOUNT {
         return Err(invalid(format!(
             "overdraft limits add up to {overdrafts} minor units, more than {MAX_LEDGER_AMOUNT}"
@@ -705,8 +717,15 @@ mod tests {
     #[test]
     fn the_fixtures_are_valid_and_amounts_become_minor_units() {
         let bank = LedgerConfig::from_toml(fixtures::BANK).unwrap();
-        let alice = bank.accounts.iter().find(|a| a.id.as_str() == "alice").unwrap();
-        assert_eq!((alice.opening_balance, alice.overdraft_limit), (250_000, 50_000));
+        let alice = bank
+            .accounts
+            .iter()
+            .find(|a| a.terms.id.as_str() == "alice")
+            .unwrap();
+        assert_eq!(
+            (alice.opening_balance, alice.terms.overdraft_limit),
+            (250_000, 50_000)
+        );
         let de = LedgerConfig::from_toml(fixtures::DIGITAL_EURO).unwrap();
         assert_eq!(de.holding_limit, 300_000);
         let ecny = LedgerConfig::from_toml(fixtures::E_CNY).unwrap();

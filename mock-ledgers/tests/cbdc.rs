@@ -85,7 +85,10 @@ async fn two_tier(fixture: &str, central_bank_key: &str, wallet: &str, wallet_op
         )
         .await
         .unwrap();
-    assert_eq!(issued.total_supply, start + units(5_000) as i64);
+    assert_eq!(
+        issued.total_supply,
+        start + i64::try_from(units(5_000)).expect("a small amount")
+    );
     assert_eq!(assert_supply_holds(&l).await, issued.total_supply);
     // Issuance goes to intermediaries only, and only the central bank issues.
     assert!(matches!(
@@ -132,7 +135,10 @@ async fn two_tier(fixture: &str, central_bank_key: &str, wallet: &str, wallet_op
         )
         .await
         .unwrap();
-    assert_eq!(redeemed.total_supply, issued.total_supply - units(1_000) as i64);
+    assert_eq!(
+        redeemed.total_supply,
+        issued.total_supply - i64::try_from(units(1_000)).expect("a small amount")
+    );
     assert_eq!(assert_supply_holds(&l).await, redeemed.total_supply);
     l.plugin("clearing-bank-k1").await.fulfill(t.id, f).await.unwrap();
     assert_supply_holds(&l).await;
@@ -144,8 +150,9 @@ async fn two_tier(fixture: &str, central_bank_key: &str, wallet: &str, wallet_op
         .config()
         .accounts
         .iter()
-        .find(|a| a.kind == mock_ledgers::config::AccountKind::CentralBank)
+        .find(|a| a.terms.kind == mock_ledgers::config::AccountKind::CentralBank)
         .unwrap()
+        .terms
         .id
         .clone();
     assert!(matches!(

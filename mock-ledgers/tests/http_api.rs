@@ -54,6 +54,20 @@ async fn unsigned_stale_forged_and_replayed_requests_get_401_and_change_nothing(
         (status, content_type.as_str(), body["code"].as_str()),
         (401, "application/problem+json", Some("unauthorized"))
     );
+    // Authentication comes before the path: an unsigned request is a 401 whatever id it names.
+    for (method, path) in [
+        ("GET", "/v1/transfers/not-a-uuid"),
+        ("POST", "/v1/transfers/not-a-uuid/fulfill"),
+        ("POST", "/v1/transfers/not-a-uuid/reject"),
+        ("GET", "/v1/accounts/%20/balance"),
+    ] {
+        let (status, _, body) = l.send_signed(&[], method, path, b"", &[]).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (401, Some("unauthorized")),
+            "{method} {path}"
+        );
+    }
 
     // Signed 31 s in the past: outside the ±30 s window.
     let id = TransferId::random();
@@ -312,10 +326,11 @@ async fn statement_opening_plus_entries_equals_closing() {
         .entries
         .iter()
         .map(|e| {
+            let amount = i64::try_from(e.amount).expect("a test amount");
             if e.credit_debit == plugins::api::CreditDebit::Credit {
-                e.amount as i64
+                amount
             } else {
-                -(e.amount as i64)
+                -amount
             }
         })
         .sum();

@@ -125,7 +125,7 @@ impl Model {
             );
         }
         let expected_supply = i128::from(book.supply());
-        let ids = config.accounts.iter().map(|a| a.id.clone()).collect();
+        let ids = config.accounts.iter().map(|a| a.terms.id.clone()).collect();
         Model {
             config,
             book,
@@ -141,15 +141,18 @@ impl Model {
     }
 
     fn owner(&self, id: &AccountId) -> String {
-        self.book.account(id).map(|a| a.owner.clone()).unwrap_or_default()
+        self.book
+            .account(id)
+            .map(|a| a.terms.owner.clone())
+            .unwrap_or_default()
     }
 
     fn central_bank_owner(&self) -> String {
         self.config
             .accounts
             .iter()
-            .find(|a| a.kind == AccountKind::CentralBank)
-            .map(|a| a.owner.clone())
+            .find(|a| a.terms.kind == AccountKind::CentralBank)
+            .map(|a| a.terms.owner.clone())
             .unwrap_or_else(|| "nobody".into())
     }
 
@@ -290,10 +293,10 @@ impl Model {
         for id in &self.ids {
             let a = self.book.account(id).unwrap();
             prop_assert!(
-                i128::from(a.balance) >= -i128::from(a.overdraft_limit),
+                i128::from(a.balance) >= -i128::from(a.terms.overdraft_limit),
                 "{id}: balance {} below its overdraft {}",
                 a.balance,
-                a.overdraft_limit
+                a.terms.overdraft_limit
             );
             prop_assert_eq!(a.held, held_by.get(id).copied().unwrap_or(0), "{}: held", id);
             balances += i128::from(a.balance);
@@ -355,8 +358,9 @@ fn repeated_huge_issuance_is_refused_at_the_cap() {
         .config
         .accounts
         .iter()
-        .find(|a| a.kind == AccountKind::Intermediary)
+        .find(|a| a.terms.kind == AccountKind::Intermediary)
         .unwrap()
+        .terms
         .id
         .clone();
     let caller = model.central_bank_owner();

@@ -69,7 +69,10 @@ async fn start_network() -> Network {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("chain-conformance");
     let _ = std::fs::remove_dir_all(&dir);
     let seeds: Vec<[u8; 32]> = (0..VALIDATORS)
-        .map(|i| sha256(&[b"chain conformance validator", &[i as u8]]))
+        .map(|i| {
+            let i = u8::try_from(i).expect("fewer than 256 validators");
+            sha256(&[b"chain conformance validator", &[i]])
+        })
         .collect();
     let node_clock = Arc::new(OffsetClock::new());
     let committee = start_local_committee(&dir, &seeds, node_clock.clone() as Arc<dyn Clock>)
@@ -204,12 +207,13 @@ async fn one_round_refunds_many_expired_escrows() {
     let before = h.payer.balance(h.payer.account()).await.expect("balance");
     let expires_at = h.now().checked_add_millis(EXPIRY_MS).expect("expiry in range");
     let prepares = (0..ESCROWS).map(|i| {
-        let fulfillment = Fulfillment::from_bytes(sha256(&[b"refund round", &[i as u8]]));
+        let i = u8::try_from(i).expect("fewer than 256 escrows");
+        let fulfillment = Fulfillment::from_bytes(sha256(&[b"refund round", &[i]]));
         h.payer.prepare(PrepareTransfer {
             id: TransferId::random(),
             from: h.payer_account(),
             to: h.payee_account(),
-            amount: 100 + i as u64,
+            amount: 100 + u64::from(i),
             condition: fulfillment.condition(),
             expires_at,
             memo: Vec::new(),

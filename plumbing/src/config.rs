@@ -57,6 +57,46 @@ pub fn load<T: DeserializeOwned>(path: &Path) -> Result<T, ConfigError> {
     parse(&read(path)?, path.display())
 }
 
+/// A configuration whose values are checked once parsed: ranges and references between sections
+/// that the schema alone cannot express. [`load_checked`] and [`parse_checked`] never return
+/// one that fails its check.
+pub trait Checked: DeserializeOwned {
+    /// What is wrong with the parsed values, if anything.
+    fn check(&self) -> Result<(), ConfigError>;
+
+    /// Makes the relative file names of a configuration read from a file in `dir` relative to
+    /// that directory (see [`resolve`]), so it means the same whatever the working directory.
+    /// None by default.
+    fn relative_to(&mut self, dir: &Path) {
+        let _ = dir;
+    }
+}
+
+/// Reads, parses and checks a configuration file; relative file names in it become relative
+/// to its directory.
+pub fn load_checked<T: Checked>(path: &Path) -> Result<T, ConfigError> {
+    let mut config: T = load(path)?;
+    config.check()?;
+    if let Some(dir) = path.parent() {
+        config.relative_to(dir);
+    }
+    Ok(config)
+}
+
+/// Parses and checks TOML text; `origin` names it in errors.
+pub fn parse_checked<T: Checked>(text: &str, origin: impl Display) -> Result<T, ConfigError> {
+    let config: T = parse(text, origin)?;
+    config.check()?;
+    Ok(config)
+}
+
+/// `file` made relative to `dir` if it is relative.
+pub fn resolve(dir: &Path, file: &mut PathBuf) {
+    if file.is_relative() {
+        *file = dir.join(&*file);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,5 +130,58 @@ mod tests {
         let unknown = parse::<Sample>("port = 1\nhost = \"x\"\n", "built-in sample").unwrap_err();
         assert!(unknown.to_string().contains("unknown field `host`"), "{unknown}");
         assert_eq!(parse::<Sample>("port = 7\n", "inline").unwrap().port, 7);
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Service {
+        port: u16,
+        database: PathBuf,
+    }
+
+    impl Checked for Service {
+        fn check(&self) -> Result<(), ConfigError> {
+            if self.port == 0 {
+                return Err(ConfigError::invalid("port must not be 0"));
+            }
+            Ok(())
+        }
+
+        fn relative_to(&mut self, dir: &Path) {
+            resolve(dir, &mut self.database);
+        }
+    }
+
+    #[test]
+    fn checked_configurations_fail_their_check_and_resolve_files_beside_them() {
+        let refused = parse_checked::<Service>("port = 0\ndatabase = \"a.db\"\n", "inline").unwrap_err();
+        assert!(
+            matches!(&refused, ConfigError::Invalid(m) if m == "port must not be 0"),
+            "{refused}"
+        );
+        let text = parse_checked::<Service>("port = 1\ndatabase = \"a.db\"\n", "inline").unwrap();
+        assert_eq!(
+            text.database,
+            Path::new("a.db"),
+            "text has no directory to resolve against"
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("service.toml");
+        std::fs::write(&file, "port = 0\ndatabase = \"a.db\"\n").unwrap();
+        assert!(matches!(
+            load_checked::<Service>(&file),
+            Err(ConfigError::Invalid(_))
+        ));
+        std::fs::write(&file, "port = 8\ndatabase = \"a.db\"\n").unwrap();
+        assert_eq!(
+            load_checked::<Service>(&file).unwrap().database,
+            dir.path().join("a.db")
+        );
+        std::fs::write(&file, "port = 8\ndatabase = \"/srv/a.db\"\n").unwrap();
+        assert_eq!(
+            load_checked::<Service>(&file).unwrap().database,
+            Path::new("/srv/a.db")
+        );
     }
 }

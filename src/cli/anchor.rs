@@ -15,7 +15,7 @@ use crate::cli::{InputError, init_tracing, print_line, runtime, shutdown_signal}
 
 /// Arguments of `cypherlink anchor`.
 #[derive(Debug, Args)]
-pub struct AnchorArgs {
+pub(crate) struct AnchorArgs {
     /// The configuration file (TOML): listener, database, batch window (`[batch] max_items`,
     /// `max_wait_ms`), the chain node's URL and the service's chain key file, and the submitters
     /// (key id, HMAC secret, namespaces). Fields left out take their defaults; without this
@@ -34,7 +34,7 @@ pub struct AnchorArgs {
 }
 
 /// Runs the service.
-pub fn run(args: AnchorArgs) -> anyhow::Result<()> {
+pub(crate) fn run(args: AnchorArgs) -> anyhow::Result<()> {
     init_tracing("info,sqlx=warn,actix_server=warn");
     let mut config = match &args.config {
         Some(path) => AnchorConfig::load(path),

@@ -8,18 +8,18 @@ use mock_ledgers::config::{LedgerConfigFile, LedgerKind, fixtures};
 use super::{ServeArgs, ServeHelp};
 
 /// `cypherlink bank` arguments.
-pub type BankArgs = ServeArgs<BankHelp>;
+pub(crate) type BankArgs = ServeArgs<BankHelp>;
 
 /// How `cypherlink bank --help` words the options.
 #[derive(Debug)]
-pub enum BankHelp {}
+pub(crate) enum BankHelp {}
 
 impl ServeHelp for BankHelp {
     const CONFIG: &'static str = "Ledger configuration (TOML): ledger id and asset, participants with their signing keys, accounts. Default: fixtures/bank.toml (its built-in copy if the file is not there)";
 }
 
 /// Runs the mock bank.
-pub fn run(args: BankArgs) -> anyhow::Result<()> {
+pub(crate) fn run(args: BankArgs) -> anyhow::Result<()> {
     let config = load(&args, "fixtures/bank.toml", fixtures::BANK)?;
     if config.kind != LedgerKind::Bank {
         return Err(super::InputError(format!(

@@ -9,7 +9,7 @@ use super::{ServeArgs, ServeHelp};
 
 /// Which CBDC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CbdcKind {
+pub(crate) enum CbdcKind {
     /// The digital euro (asset DE): 3000 EUR holding limit, waterfall to linked bank accounts.
     DigitalEuro,
     /// e-CNY / DC/EP (asset DC/EP): wallet tiers 1-4 with balance, per-payment, daily and
@@ -19,7 +19,7 @@ pub enum CbdcKind {
 
 /// `cypherlink cbdc` arguments.
 #[derive(Debug, Args)]
-pub struct CbdcArgs {
+pub(crate) struct CbdcArgs {
     /// Which CBDC ledger to run.
     #[arg(long, value_enum)]
     pub kind: CbdcKind,
@@ -30,14 +30,14 @@ pub struct CbdcArgs {
 
 /// How `cypherlink cbdc --help` words the options.
 #[derive(Debug)]
-pub enum CbdcHelp {}
+pub(crate) enum CbdcHelp {}
 
 impl ServeHelp for CbdcHelp {
     const CONFIG: &'static str = "Ledger configuration (TOML). Default: fixtures/digital-euro.toml or fixtures/e-cny.toml (their built-in copies if the files are not there)";
 }
 
 /// Runs the CBDC ledger.
-pub fn run(args: CbdcArgs) -> anyhow::Result<()> {
+pub(crate) fn run(args: CbdcArgs) -> anyhow::Result<()> {
     let (default_path, builtin, kind) = match args.kind {
         CbdcKind::DigitalEuro => (
             "fixtures/digital-euro.toml",

@@ -19,7 +19,7 @@ const MAX_FILE_BYTES: u64 = 256 << 20;
 
 /// `cypherlink verify-certificate` arguments.
 #[derive(Debug, Args)]
-pub struct VerifyCertificateArgs {
+pub(crate) struct VerifyCertificateArgs {
     /// A certificate (JSON, as the anchoring service or GET /v1/transactions/{id}/proof
     /// returns it), or a JSON array of them.
     pub file: PathBuf,
@@ -37,7 +37,7 @@ enum Certificates {
 }
 
 /// Runs `verify-certificate`.
-pub fn run(args: VerifyCertificateArgs) -> anyhow::Result<()> {
+pub(crate) fn run(args: VerifyCertificateArgs) -> anyhow::Result<()> {
     let (verifier, certs) = load(&args.file, &args.genesis)?;
     match certs {
         Certificates::One(cert) => {
@@ -91,7 +91,7 @@ fn load(file: &Path, genesis: &Path) -> anyhow::Result<(CertificateVerifier, Cer
 
 /// `ok item=<hex> namespace=<ns> batch=<n> time=<RFC 3339 of final_by> height=<h>` for an
 /// anchor; the transaction id and kind for anything else.
-pub fn summary(p: &ProvenInclusion) -> String {
+pub(crate) fn summary(p: &ProvenInclusion) -> String {
     let time = block_time(p.final_by_ms).map_or_else(|| format!("{} ms", p.final_by_ms), |t| t.to_rfc3339());
     match &p.anchor {
         Some(a) => format!(
@@ -111,7 +111,7 @@ pub fn summary(p: &ProvenInclusion) -> String {
 }
 
 /// What `chain verify-proof` runs: the same check of one certificate, with the longer report.
-pub fn verify_one(file: &Path, genesis: &Path) -> anyhow::Result<ProvenInclusion> {
+pub(crate) fn verify_one(file: &Path, genesis: &Path) -> anyhow::Result<ProvenInclusion> {
     let (verifier, certs) = load(file, genesis)?;
     let Certificates::One(cert) = certs else {
         return Err(InputError(format!("{}: one proof expected, found an array", file.display())).into());

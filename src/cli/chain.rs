@@ -13,7 +13,7 @@ use crate::cli::{InputError, print_line};
 
 /// `cypherlink chain` subcommands.
 #[derive(Debug, Subcommand)]
-pub enum ChainCommand {
+pub(crate) enum ChainCommand {
     /// Write the files of a local test network: genesis.toml, TEST-ONLY validator keys, and
     /// one node config per validator (validator i listens on base_port + i, its API on
     /// api_base_port + i).
@@ -52,7 +52,7 @@ pub enum ChainCommand {
 }
 
 /// Runs a chain subcommand.
-pub fn run(cmd: ChainCommand) -> anyhow::Result<()> {
+pub(crate) fn run(cmd: ChainCommand) -> anyhow::Result<()> {
     match cmd {
         ChainCommand::InitTestnet {
             dir,

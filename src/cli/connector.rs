@@ -16,7 +16,7 @@ use super::{ServeArgs, ServeHelp};
 
 /// `cypherlink connector` arguments.
 #[derive(Debug, Args)]
-pub struct ConnectorArgs {
+pub(crate) struct ConnectorArgs {
     /// Its configuration file, and the API's listener and the journal.
     #[command(flatten)]
     pub serve: ServeArgs<ConnectorHelp>,
@@ -29,7 +29,7 @@ pub struct ConnectorArgs {
 
 /// How `cypherlink connector --help` words the options.
 #[derive(Debug)]
-pub enum ConnectorHelp {}
+pub(crate) enum ConnectorHelp {}
 
 impl ServeHelp for ConnectorHelp {
     const CONFIG: &'static str = "Connector configuration (TOML): its ILP address, the ledgers and keys, corridors (rates and fees), limits and timeouts. Default: fixtures/connector.toml (or its built-in copy)";
@@ -39,7 +39,7 @@ impl ServeHelp for ConnectorHelp {
 }
 
 /// Runs the connector.
-pub fn run(args: ConnectorArgs) -> anyhow::Result<()> {
+pub(crate) fn run(args: ConnectorArgs) -> anyhow::Result<()> {
     super::init_tracing("info");
     let serve = &args.serve;
     let mut config = match &serve.config {

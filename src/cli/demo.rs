@@ -22,7 +22,7 @@ use testnet::network::{AccountBalance, LocalNetwork, NetworkError, NetworkOption
 
 /// A way for the demo payment to fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FailCase {
+pub(crate) enum FailCase {
     /// Bank B refuses the payment (it was built with the wrong secret): refunded at once.
     ReceiverRejects,
     /// Bank B's receiver is down: both escrows expire and are refunded, outgoing first.
@@ -31,7 +31,7 @@ pub enum FailCase {
 
 /// `cypherlink demo` arguments.
 #[derive(Debug, Args)]
-pub struct DemoArgs {
+pub(crate) struct DemoArgs {
     /// Make the payment fail this way, to watch the refunds.
     #[arg(long, value_enum)]
     pub fail: Option<FailCase>,
@@ -147,7 +147,7 @@ impl Narrator {
 }
 
 /// Runs the demo.
-pub fn run(args: DemoArgs) -> anyhow::Result<()> {
+pub(crate) fn run(args: DemoArgs) -> anyhow::Result<()> {
     super::init_tracing("warn");
     let amount = money::parse_decimal(&args.amount, 2)
         .map_err(|e| super::InputError(format!("--amount {:?}: {e}", args.amount)))?;

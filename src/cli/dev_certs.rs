@@ -10,7 +10,7 @@ use clap::Args;
 
 /// `cypherlink dev-certs` arguments.
 #[derive(Debug, Args)]
-pub struct DevCertsArgs {
+pub(crate) struct DevCertsArgs {
     /// Directory to write ca.pem, server.pem, server-key.pem, client.pem and client-key.pem
     /// into (created if missing; existing files are replaced).
     #[arg(long, value_name = "DIR", default_value = "fixtures/certs")]
@@ -22,7 +22,7 @@ pub struct DevCertsArgs {
 }
 
 /// Writes the certificates and says where they are.
-pub fn run(args: DevCertsArgs) -> anyhow::Result<()> {
+pub(crate) fn run(args: DevCertsArgs) -> anyhow::Result<()> {
     let certs = tls::dev::generate(&args.out, &args.names)
         .with_context(|| format!("writing certificates into {}", args.out.display()))?;
     let days = tls::dev::VALIDITY.as_secs() / 86_400;

@@ -19,7 +19,7 @@ use crate::cli::{InputError, print_line};
 
 /// `cypherlink did` subcommands.
 #[derive(Debug, Subcommand)]
-pub enum DidCommand {
+pub(crate) enum DidCommand {
     /// Register a did:cypher: its id derives from the key and --nonce. Without --document the
     /// document has the key as its one method (authentication, assertionMethod,
     /// capabilityInvocation).
@@ -83,7 +83,7 @@ pub enum DidCommand {
 
 /// Who signs, and where.
 #[derive(Debug, Args)]
-pub struct SignerArgs {
+pub(crate) struct SignerArgs {
     /// The node's API, e.g. http://127.0.0.1:7500.
     #[arg(long)]
     node: String,
@@ -99,7 +99,7 @@ pub struct SignerArgs {
 const PATIENCE: Duration = Duration::from_secs(60);
 
 /// Runs a did subcommand.
-pub fn run(cmd: DidCommand) -> anyhow::Result<()> {
+pub(crate) fn run(cmd: DidCommand) -> anyhow::Result<()> {
     super::runtime()?.block_on(async move {
         match cmd {
             DidCommand::Create {

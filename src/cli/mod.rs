@@ -3,20 +3,20 @@
 //! chain means the user gave bad input and the process exits with status 2, like clap's own
 //! usage errors. Any other error exits with status 1.
 
-pub mod anchor;
-pub mod bank;
-pub mod cbdc;
-pub mod certificate;
-pub mod chain;
-pub mod connector;
-pub mod demo;
-pub mod dev_certs;
-pub mod did;
-pub mod node;
-pub mod packet;
-pub mod pay;
-pub mod quote;
-pub mod receiver;
+pub(crate) mod anchor;
+pub(crate) mod bank;
+pub(crate) mod cbdc;
+pub(crate) mod certificate;
+pub(crate) mod chain;
+pub(crate) mod connector;
+pub(crate) mod demo;
+pub(crate) mod dev_certs;
+pub(crate) mod did;
+pub(crate) mod node;
+pub(crate) mod packet;
+pub(crate) mod pay;
+pub(crate) mod quote;
+pub(crate) mod receiver;
 
 use std::io::Write;
 use std::marker::PhantomData;
@@ -26,7 +26,7 @@ use std::process::ExitCode;
 
 /// What one service's `--help` says of the options in [`ServeArgs`]: the options are the same
 /// for every service, but the file, the listener and the database are each service's own.
-pub trait ServeHelp {
+pub(crate) trait ServeHelp {
     /// `--config`: what the file holds and which file is read without it.
     const CONFIG: &'static str;
     /// `--listen`: what is served on the address.
@@ -39,7 +39,7 @@ pub trait ServeHelp {
 /// A service that serves from a configuration file: which file, and the listener and database
 /// to use instead of the configured ones. `H` words the help for the service at hand.
 #[derive(Debug, clap::Args)]
-pub struct ServeArgs<H: ServeHelp> {
+pub(crate) struct ServeArgs<H: ServeHelp> {
     /// The configuration file; `None` means the service's default file or built-in copy.
     #[arg(long, value_name = "FILE", help = H::CONFIG)]
     pub config: Option<PathBuf>,
@@ -58,7 +58,7 @@ pub struct ServeArgs<H: ServeHelp> {
 
 impl<H: ServeHelp> ServeArgs<H> {
     /// Puts the address and HTTPS settings given over a configured listener's.
-    pub fn override_listener(
+    pub(crate) fn override_listener(
         &self,
         listen: &mut SocketAddr,
         tls: &mut Option<tls::ServerTls>,
@@ -76,7 +76,7 @@ impl<H: ServeHelp> ServeArgs<H> {
 
 /// A listener's TLS files from the command line, overriding the configuration's.
 #[derive(Debug, Clone, clap::Args)]
-pub struct TlsListenArgs {
+pub(crate) struct TlsListenArgs {
     /// Serve HTTPS with this PEM certificate chain (with --tls-key), e.g. from `cypherlink
     /// dev-certs`.
     #[arg(long, value_name = "FILE", requires = "tls_key")]
@@ -91,7 +91,7 @@ pub struct TlsListenArgs {
 
 impl TlsListenArgs {
     /// The TLS settings given, if any.
-    pub fn server_tls(&self) -> Option<tls::ServerTls> {
+    pub(crate) fn server_tls(&self) -> Option<tls::ServerTls> {
         match (&self.tls_cert, &self.tls_key) {
             (Some(cert), Some(key)) => Some(tls::ServerTls {
                 cert: cert.clone(),
@@ -106,10 +106,10 @@ impl TlsListenArgs {
 /// The user's input was malformed (as opposed to a failure while acting on good input).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct InputError(pub String);
+pub(crate) struct InputError(pub String);
 
 /// Prints the error chain and maps it to the exit status.
-pub fn exit_code(result: anyhow::Result<()>) -> ExitCode {
+pub(crate) fn exit_code(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -125,7 +125,7 @@ pub fn exit_code(result: anyhow::Result<()>) -> ExitCode {
 
 /// Prints a line on stdout. A closed pipe (`cypherlink ... | head`) is not an error: the reader
 /// has what it wanted.
-pub fn print_line(text: &str) -> anyhow::Result<()> {
+pub(crate) fn print_line(text: &str) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match writeln!(out, "{text}").and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
@@ -134,7 +134,7 @@ pub fn print_line(text: &str) -> anyhow::Result<()> {
 }
 
 /// Logs to stderr, filtered by `RUST_LOG` (default `default_filter`).
-pub fn init_tracing(default_filter: &str) {
+pub(crate) fn init_tracing(default_filter: &str) {
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
@@ -144,7 +144,7 @@ pub fn init_tracing(default_filter: &str) {
 }
 
 /// The async runtime for a subcommand.
-pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     use anyhow::Context;
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -153,7 +153,7 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     #[cfg(unix)]
     {
         let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {

@@ -11,14 +11,14 @@ use crate::cli::{InputError, init_tracing, print_line, runtime, shutdown_signal}
 
 /// Arguments of `cypherlink node`.
 #[derive(Debug, Args)]
-pub struct NodeArgs {
+pub(crate) struct NodeArgs {
     /// The node's configuration file (TOML).
     #[arg(long)]
     pub config: PathBuf,
 }
 
 /// Runs the node until Ctrl-C or SIGTERM.
-pub fn run(args: NodeArgs) -> anyhow::Result<()> {
+pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
     init_tracing("info,sqlx=warn,actix_server=warn");
     let config = NodeConfig::load(&args.config).map_err(|e| InputError(e.to_string()))?;
     let role = match &config.validator {

@@ -19,7 +19,7 @@ const BASE64: base64::engine::GeneralPurpose = base64::engine::general_purpose::
 
 /// `cypherlink packet ...`
 #[derive(Debug, Subcommand)]
-pub enum PacketCommand {
+pub(crate) enum PacketCommand {
     /// Print a hex-encoded packet as JSON.
     ///
     /// Example: cypherlink packet decode 0e2b4630380e746573742e...
@@ -39,7 +39,7 @@ pub enum PacketCommand {
 }
 
 /// Runs a `packet` subcommand.
-pub fn run(command: PacketCommand) -> anyhow::Result<()> {
+pub(crate) fn run(command: PacketCommand) -> anyhow::Result<()> {
     match command {
         PacketCommand::Decode { hex } => {
             let text = match hex {
@@ -68,7 +68,7 @@ fn read_stdin() -> anyhow::Result<String> {
 /// A packet in its JSON form.
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "type", rename_all = "camelCase")]
-pub enum PacketJson {
+pub(crate) enum PacketJson {
     /// ILP Prepare.
     #[serde(rename_all = "camelCase")]
     Prepare {
@@ -108,7 +108,7 @@ pub enum PacketJson {
 /// A u64 written as a decimal string (or, on input, a JSON number).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
-pub enum AmountText {
+pub(crate) enum AmountText {
     /// `"107"`
     #[serde(with = "u64_string")]
     Text(u64),
@@ -126,7 +126,7 @@ impl AmountText {
 
 /// F08 data in JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct AmountTooLargeJson {
+pub(crate) struct AmountTooLargeJson {
     received: AmountText,
     maximum: AmountText,
 }
@@ -134,11 +134,11 @@ pub struct AmountTooLargeJson {
 mod u64_string {
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(value: &u64, serializer: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(value: &u64, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(&value.to_string())
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
         String::deserialize(deserializer)?
             .parse()
             .map_err(|_| serde::de::Error::custom("expected an unsigned 64-bit integer"))
@@ -259,7 +259,7 @@ fn reject_data(
 }
 
 /// Hex text to the packet's JSON form.
-pub fn decode_to_json(hex_text: &str) -> anyhow::Result<PacketJson> {
+pub(crate) fn decode_to_json(hex_text: &str) -> anyhow::Result<PacketJson> {
     let cleaned: String = hex_text.split_whitespace().collect();
     let cleaned = cleaned.strip_prefix("0x").unwrap_or(&cleaned);
     let bytes = hex::decode(cleaned).map_err(|e| InputError(format!("not valid hex: {e}")))?;
@@ -268,7 +268,7 @@ pub fn decode_to_json(hex_text: &str) -> anyhow::Result<PacketJson> {
 }
 
 /// JSON text to the packet's hex form.
-pub fn encode_from_json(json_text: &str) -> anyhow::Result<String> {
+pub(crate) fn encode_from_json(json_text: &str) -> anyhow::Result<String> {
     let json: PacketJson =
         serde_json::from_str(json_text).map_err(|e| InputError(format!("invalid packet JSON: {e}")))?;
     Ok(hex::encode(from_json(json)?.encode()))

@@ -17,7 +17,7 @@ use plugins::{LedgerPlugin, RestPlugin, RestPluginConfig};
 
 /// `cypherlink pay` arguments.
 #[derive(Debug, Args)]
-pub struct PayArgs {
+pub(crate) struct PayArgs {
     /// Payer configuration (TOML): the ledger URL, the bank's key and account, and the
     /// connector's URL.
     #[arg(long, value_name = "FILE", default_value = "fixtures/bank-a-payer.toml")]
@@ -35,7 +35,7 @@ pub struct PayArgs {
 }
 
 /// Runs the payment.
-pub fn run(args: PayArgs) -> anyhow::Result<()> {
+pub(crate) fn run(args: PayArgs) -> anyhow::Result<()> {
     super::init_tracing("warn");
     let config = PayerConfig::from_file(&args.config)
         .map_err(|e| super::InputError(format!("{}: {e}", args.config.display())))?;

@@ -12,7 +12,7 @@ use plugins::AccountId;
 
 /// `cypherlink quote` arguments.
 #[derive(Debug, Args)]
-pub struct QuoteArgs {
+pub(crate) struct QuoteArgs {
     /// The connector's API.
     #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:7200")]
     pub connector: String,
@@ -38,7 +38,7 @@ pub struct QuoteArgs {
 }
 
 /// Runs the command.
-pub fn run(args: QuoteArgs) -> anyhow::Result<()> {
+pub(crate) fn run(args: QuoteArgs) -> anyhow::Result<()> {
     let to = Target::parse(&args.to)?;
     let ledger = LedgerId::new(args.ledger.clone());
     let from = args

@@ -18,7 +18,7 @@ use plugins::{LedgerPlugin, RestPlugin, RestPluginConfig};
 
 /// `cypherlink receiver` arguments.
 #[derive(Debug, Args)]
-pub struct ReceiverArgs {
+pub(crate) struct ReceiverArgs {
     /// Receiver configuration (TOML): the ledger URL, the bank's key and account, the 32-byte
     /// hex seed its shared secrets derive from, where to listen and its database.
     #[arg(long, value_name = "FILE", default_value = "fixtures/bank-b-receiver.toml")]
@@ -32,7 +32,7 @@ pub struct ReceiverArgs {
 }
 
 /// Runs the receiver.
-pub fn run(args: ReceiverArgs) -> anyhow::Result<()> {
+pub(crate) fn run(args: ReceiverArgs) -> anyhow::Result<()> {
     super::init_tracing("info");
     let mut config = ReceiverConfig::from_file(&args.config)
         .map_err(|e| super::InputError(format!("{}: {e}", args.config.display())))?;

@@ -238,7 +238,7 @@ pub(crate) async fn ledger_balances(
 ) -> Result<Vec<AccountBalance>, NetworkError> {
     let ledger = LedgerId::new(config.info.ledger_id.clone());
     let mut out = Vec::new();
-    for account in &config.accounts {
+    for account in config.accounts.iter().map(|a| &a.terms) {
         let Some(reader) = readers.get(&account.owner) else {
             continue;
         };

@@ -8,13 +8,18 @@ use ledger_node::crypto::sha256;
 use ledger_node::state::{AccountId, account_of};
 
 /// A submitter: key id, secret, its namespace.
-pub const ISP: (&str, &str, &str) = ("isp-k1", "TEST-ONLY-isp-k1-secret-0001", "isp.attestations");
+pub(crate) const ISP: (&str, &str, &str) = ("isp-k1", "TEST-ONLY-isp-k1-secret-0001", "isp.attestations");
 /// Another submitter.
-pub const SHOP: (&str, &str, &str) = ("shop-k1", "TEST-ONLY-shop-k1-secret-0001", "shop.receipts");
+pub(crate) const SHOP: (&str, &str, &str) = ("shop-k1", "TEST-ONLY-shop-k1-secret-0001", "shop.receipts");
 
 /// Writes the service's key and configuration (plain HTTP on a free port, its database in
 /// `dir`, anchoring on the node at `chain`) into `dir`; the file and the service's chain account.
-pub fn write_config(dir: &Path, chain: &str, max_items: usize, max_wait_ms: u64) -> (PathBuf, AccountId) {
+pub(crate) fn write_config(
+    dir: &Path,
+    chain: &str,
+    max_items: usize,
+    max_wait_ms: u64,
+) -> (PathBuf, AccountId) {
     let seed = sha256(&[b"anchoring test service"]);
     std::fs::write(dir.join("anchor.key"), hex::encode(seed)).unwrap();
     let config = format!(
@@ -31,6 +36,6 @@ pub fn write_config(dir: &Path, chain: &str, max_items: usize, max_wait_ms: u64)
 }
 
 /// The `i`th test digest.
-pub fn digest(i: u64) -> [u8; 32] {
+pub(crate) fn digest(i: u64) -> [u8; 32] {
     sha256(&[b"anchored item", &i.to_be_bytes()])
 }

@@ -17,11 +17,17 @@ use ledger_node::node::local::unused_ports_below_ephemeral;
 use super::process::{Service, ServiceCommand};
 
 /// Validators in the committee: one fault tolerated.
-pub const N: usize = 4;
+pub(crate) const N: usize = 4;
+
+/// The validator leading `view` under the committee's round-robin rule.
+pub(crate) fn leader(view: u64) -> usize {
+    let n = u64::try_from(N).expect("a small committee");
+    usize::try_from(view % n).expect("an index below N")
+}
 
 /// Where one validator listens.
 #[derive(Clone, Copy, Debug)]
-pub struct Listen {
+pub(crate) struct Listen {
     /// Its links to the other validators (mutual TLS).
     pub p2p: SocketAddr,
     /// Its HTTP API (plain HTTP: the tests read it directly).
@@ -32,7 +38,7 @@ pub struct Listen {
 /// as localhost) and `node{i}.toml` for validator i listening on `listen[i]`, with its data in
 /// `data{i}`. `retain`: committed blocks each keeps in memory for peers (default 512); a
 /// validator more than half of that behind catches up from its peers' storage instead.
-pub fn write_committee(
+pub(crate) fn write_committee(
     dir: &Path,
     listen: &[Listen; N],
     cert_names: &[String],
@@ -41,7 +47,10 @@ pub fn write_committee(
 ) {
     std::fs::create_dir_all(dir.join("keys")).unwrap();
     let seeds: Vec<[u8; 32]> = (0..N)
-        .map(|i| sha256(&[b"test committee validator", &[i as u8]]))
+        .map(|i| {
+            let i = u8::try_from(i).expect("fewer than 256 validators");
+            sha256(&[b"test committee validator", &[i]])
+        })
         .collect();
     for (i, seed) in seeds.iter().enumerate() {
         std::fs::write(dir.join(format!("keys/v{i}.key")), hex::encode(seed)).unwrap();
@@ -73,13 +82,13 @@ pub fn write_committee(
 }
 
 /// The signing key of the test account `name` (a central bank, a bank).
-pub fn account_key(name: &str) -> SigningKey {
+pub(crate) fn account_key(name: &str) -> SigningKey {
     SigningKey::from_bytes(&sha256(&[b"test committee account", name.as_bytes()]))
 }
 
 /// Waits (at most `within`) until every validator reports the same committed height and state
 /// root (an idle chain stops: a leader with nothing to order proposes no block); that height.
-pub async fn same_height(clients: &[ChainClient], within: Duration) -> u64 {
+pub(crate) async fn same_height(clients: &[ChainClient], within: Duration) -> u64 {
     let deadline = Instant::now() + within;
     loop {
         let mut all = Vec::new();
@@ -107,7 +116,7 @@ pub async fn same_height(clients: &[ChainClient], within: Duration) -> u64 {
 }
 
 /// Four `cypherlink node` processes on 127.0.0.1, on free ports below the ephemeral range.
-pub struct LocalCommittee {
+pub(crate) struct LocalCommittee {
     /// Where the keys, genesis, configurations and data directories are.
     pub dir: PathBuf,
     api: Vec<SocketAddr>,
@@ -116,7 +125,7 @@ pub struct LocalCommittee {
 
 impl LocalCommittee {
     /// Writes the committee to `dir` and starts every validator.
-    pub async fn start(dir: &Path, base_timeout_ms: u64) -> Self {
+    pub(crate) async fn start(dir: &Path, base_timeout_ms: u64) -> Self {
         let ports = unused_ports_below_ephemeral(2 * N).expect("free ports");
         let on = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
         let listen: [Listen; N] = std::array::from_fn(|i| Listen {
@@ -136,7 +145,7 @@ impl LocalCommittee {
     }
 
     /// Starts validator `i` (again, after a kill: on the same data directory).
-    pub async fn start_node(&mut self, i: usize) {
+    pub(crate) async fn start_node(&mut self, i: usize) {
         let config = self.dir.join(format!("node{i}.toml"));
         let node = ServiceCommand::new(["node", "--config"], "running:")
             .arg(config)
@@ -146,12 +155,12 @@ impl LocalCommittee {
     }
 
     /// SIGKILLs validator `i`.
-    pub async fn kill(&mut self, i: usize) {
+    pub(crate) async fn kill(&mut self, i: usize) {
         self.nodes[i].take().expect("running").kill().await;
     }
 
     /// A client of validator `i`'s API.
-    pub fn client(&self, i: usize) -> ChainClient {
+    pub(crate) fn client(&self, i: usize) -> ChainClient {
         ChainClient::new(format!("http://{}", self.api[i]))
     }
 }

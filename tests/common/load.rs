@@ -9,7 +9,7 @@ use tokio::task::JoinHandle;
 use super::process::PATIENCE;
 
 /// Waits until `count` (requests acknowledged so far) reaches `at_least`.
-pub async fn reach(count: &AtomicUsize, at_least: usize) {
+pub(crate) async fn reach(count: &AtomicUsize, at_least: usize) {
     tokio::time::timeout(PATIENCE, async {
         while count.load(Ordering::Relaxed) < at_least {
             tokio::time::sleep(Duration::from_millis(5)).await;
@@ -20,7 +20,7 @@ pub async fn reach(count: &AtomicUsize, at_least: usize) {
 }
 
 /// Awaits every worker; what each returned, in order.
-pub async fn join<T>(workers: Vec<JoinHandle<T>>) -> Vec<T> {
+pub(crate) async fn join<T>(workers: Vec<JoinHandle<T>>) -> Vec<T> {
     let mut out = Vec::new();
     for worker in workers {
         let done = tokio::time::timeout(PATIENCE, worker)

@@ -5,7 +5,7 @@
 // Each test binary uses only part of this.
 #![allow(dead_code)]
 
-pub mod anchoring;
-pub mod committee;
-pub mod load;
-pub mod process;
+pub(crate) mod anchoring;
+pub(crate) mod committee;
+pub(crate) mod load;
+pub(crate) mod process;

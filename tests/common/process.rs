@@ -1,7 +1,8 @@
 //! One `cypherlink` service of a test as a real process: started from a [`ServiceCommand`],
 //! awaited until it prints its ready line on stdout, killed with SIGKILL, and started again from
 //! the same command on the same files. The crash tests kill each service this way; nothing in
-//! them sleeps to let a service get ready.
+//! them sleeps to let a service get ready. The payments bench starts its connector the same way
+//! (it includes this file).
 
 use std::ffi::OsString;
 use std::process::Stdio;
@@ -13,11 +14,12 @@ use tokio::sync::mpsc;
 
 /// Far above what any start or stop needs; only so that a bug fails a test instead of hanging
 /// it.
-pub const PATIENCE: Duration = Duration::from_secs(60);
+pub(crate) const PATIENCE: Duration = Duration::from_secs(60);
 
 /// How to start one service; the same command starts it again after a kill.
 #[derive(Clone, Debug)]
-pub struct ServiceCommand {
+pub(crate) struct ServiceCommand {
+    program: OsString,
     args: Vec<OsString>,
     env: Vec<(String, Option<String>)>,
     ready: String,
@@ -25,8 +27,9 @@ pub struct ServiceCommand {
 
 impl ServiceCommand {
     /// `cypherlink <args>`, ready once it prints a line containing `ready`.
-    pub fn new<S: Into<OsString>>(args: impl IntoIterator<Item = S>, ready: &str) -> Self {
+    pub(crate) fn new<S: Into<OsString>>(args: impl IntoIterator<Item = S>, ready: &str) -> Self {
         ServiceCommand {
+            program: env!("CARGO_BIN_EXE_cypherlink").into(),
             args: args.into_iter().map(Into::into).collect(),
             env: Vec::new(),
             ready: ready.to_owned(),
@@ -34,13 +37,19 @@ impl ServiceCommand {
     }
 
     /// One more argument.
-    pub fn arg(mut self, arg: impl Into<OsString>) -> Self {
+    pub(crate) fn arg(mut self, arg: impl Into<OsString>) -> Self {
         self.args.push(arg.into());
         self
     }
 
+    /// Another `cypherlink` binary than this build's (the bench compares builds this way).
+    pub(crate) fn program(mut self, program: impl Into<OsString>) -> Self {
+        self.program = program.into();
+        self
+    }
+
     /// Sets (`Some`) or removes (`None`) an environment variable of the process.
-    pub fn env(mut self, name: &str, value: Option<&str>) -> Self {
+    pub(crate) fn env(mut self, name: &str, value: Option<&str>) -> Self {
         self.env.push((name.to_owned(), value.map(str::to_owned)));
         self
     }
@@ -52,8 +61,8 @@ impl ServiceCommand {
 
     /// Starts the process and waits for its ready line. It logs at `warn` to the test's stderr
     /// (`CRASH_TEST_LOG` sets another filter, to see what a failing run did).
-    pub async fn start(&self) -> Service {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_cypherlink"));
+    pub(crate) async fn start(&self) -> Service {
+        let mut command = Command::new(&self.program);
         command
             .args(&self.args)
             .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -105,7 +114,7 @@ impl ServiceCommand {
 }
 
 /// A running service; killed with SIGKILL when dropped.
-pub struct Service {
+pub(crate) struct Service {
     child: Child,
     lines: mpsc::UnboundedReceiver<String>,
     /// The first URL its ready line printed after the ready marker.
@@ -115,7 +124,7 @@ pub struct Service {
 
 impl Service {
     /// Waits for the next line on its stdout containing `needle` and returns it.
-    pub async fn wait_for_line(&mut self, needle: &str) -> String {
+    pub(crate) async fn wait_for_line(&mut self, needle: &str) -> String {
         let name = &self.name;
         tokio::time::timeout(PATIENCE, async {
             while let Some(line) = self.lines.recv().await {
@@ -129,8 +138,13 @@ impl Service {
         .unwrap_or_else(|_| panic!("{name} did not print {needle:?} within {PATIENCE:?}"))
     }
 
+    /// The process id, while it runs.
+    pub(crate) fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
     /// SIGKILL: no chance to flush, finish a request or say goodbye.
-    pub async fn kill(mut self) {
+    pub(crate) async fn kill(mut self) {
         self.child.start_kill().expect("SIGKILL");
         let status = tokio::time::timeout(PATIENCE, self.child.wait())
             .await

@@ -26,7 +26,7 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
 
 /// `GET /healthz` when the connector is working.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Health {
+pub(crate) struct Health {
     /// `ok`.
     #[schema(example = "ok")]
     status: &'static str,

@@ -247,7 +247,7 @@ impl Connector {
         {
             let mut inflight = self.lock_inflight();
             inflight.insert(payment.clone());
-            self.metrics.in_flight.set(inflight.len() as i64);
+            self.metrics.set_in_flight(inflight.len());
         }
         work.writes.push(Write::Payment(Box::new(payment)));
         work.writes.push(Write::Trail { payment: id, entry });

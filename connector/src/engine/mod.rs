@@ -128,7 +128,7 @@ impl Connector {
             for payment in unfinished {
                 inflight.insert(payment);
             }
-            self.metrics.in_flight.set(inflight.len() as i64);
+            self.metrics.set_in_flight(inflight.len());
         }
         for id in ids {
             self.spawn_driver(id);
@@ -274,7 +274,7 @@ impl Connector {
             self.record_outcome(&next);
         }
         inflight.replace(next.clone());
-        self.metrics.in_flight.set(inflight.len() as i64);
+        self.metrics.set_in_flight(inflight.len());
         writes.push(Write::Payment(Box::new(next.clone())));
         writes.push(Write::Trail { payment: id, entry });
         Some(next)

@@ -40,6 +40,7 @@ use super::ReceiverSeed;
 use crate::LedgerId;
 use crate::config::ConfigError;
 use crate::store::Durability;
+use plumbing::config::{Checked, resolve};
 
 /// `[ledger]`: the bank's account and the key that signs for it.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,31 +123,12 @@ pub struct ReceiverConfig {
 impl ReceiverConfig {
     /// Reads a config file; a relative database path becomes relative to its directory.
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
-        let mut config: ReceiverConfig = plumbing::config::load(path)?;
-        config.check()?;
-        if let Some(dir) = path.parent() {
-            let receiver = &mut config.receiver;
-            for file in [
-                &mut receiver.database,
-                &mut receiver.tls.cert,
-                &mut receiver.tls.key,
-            ] {
-                if file.is_relative() {
-                    *file = dir.join(&*file);
-                }
-            }
-            if let Some(ca) = receiver.tls.client_ca.as_mut().filter(|ca| ca.is_relative()) {
-                *ca = dir.join(&*ca);
-            }
-        }
-        Ok(config)
+        plumbing::config::load_checked(path)
     }
 
     /// Parses and checks TOML text.
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        let config: ReceiverConfig = plumbing::config::parse(text, "<text>")?;
-        config.check()?;
-        Ok(config)
+        plumbing::config::parse_checked(text, "<text>")
     }
 
     /// The seed as a [`ReceiverSeed`].
@@ -159,10 +141,26 @@ impl ReceiverConfig {
                 ConfigError::Invalid("receiver.seed must be 32 bytes written as 64 hex digits".into())
             })
     }
+}
 
+impl Checked for ReceiverConfig {
     fn check(&self) -> Result<(), ConfigError> {
         self.seed()?;
         check_url(&self.ledger.url, "ledger.url")
+    }
+
+    fn relative_to(&mut self, dir: &Path) {
+        let receiver = &mut self.receiver;
+        for file in [
+            &mut receiver.database,
+            &mut receiver.tls.cert,
+            &mut receiver.tls.key,
+        ] {
+            resolve(dir, file);
+        }
+        if let Some(ca) = receiver.tls.client_ca.as_mut() {
+            resolve(dir, ca);
+        }
     }
 }
 
@@ -195,18 +193,16 @@ pub struct PayerConfig {
 impl PayerConfig {
     /// Reads a config file.
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
-        let config: PayerConfig = plumbing::config::load(path)?;
-        config.check()?;
-        Ok(config)
+        plumbing::config::load_checked(path)
     }
 
     /// Parses and checks TOML text.
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        let config: PayerConfig = plumbing::config::parse(text, "<text>")?;
-        config.check()?;
-        Ok(config)
+        plumbing::config::parse_checked(text, "<text>")
     }
+}
 
+impl Checked for PayerConfig {
     fn check(&self) -> Result<(), ConfigError> {
         check_url(&self.ledger.url, "ledger.url")?;
         check_url(&self.connector.url, "connector.url")

@@ -11,7 +11,7 @@ mod openapi_document;
 
 /// Fails unless `docs/openapi/<file>` equals `generated`; with `UPDATE_OPENAPI` set, writes it
 /// first. `test` names the test target that regenerates it, for the failure message.
-pub fn assert_committed_document_is_current(file: &str, generated: &str, test: &str) {
+pub(crate) fn assert_committed_document_is_current(file: &str, generated: &str, test: &str) {
     openapi_document::assert_committed_document_is_current(
         file,
         generated,
@@ -65,7 +65,7 @@ fn keys(value: &Value) -> BTreeSet<String> {
 
 /// The fields the real type sends are exactly the documented ones, and every documented
 /// required field is one the type always sends with a value.
-pub fn assert_documented(doc: &Value, name: &str, sent: &Value) {
+pub(crate) fn assert_documented(doc: &Value, name: &str, sent: &Value) {
     let (properties, required) = documented(doc, name);
     assert_eq!(keys(sent), properties, "{name}: sent fields vs documented fields");
     for field in &required {

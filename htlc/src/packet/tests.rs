@@ -246,7 +246,7 @@ fn every_malformed_input_gets_a_specific_error() {
     // Empty destination.
     let mut contents = good[2..2 + PREPARE_FIXED_LEN].to_vec();
     contents.extend_from_slice(&[0, 0]);
-    let mut empty_dest = vec![12, contents.len() as u8];
+    let mut empty_dest = vec![12, u8::try_from(contents.len()).expect("a short form length")];
     empty_dest.extend_from_slice(&contents);
     assert!(matches!(
         Packet::decode(&empty_dest),

@@ -208,7 +208,7 @@ async fn run_round(
                     continue;
                 }
                 if record {
-                    latencies.push(t0.elapsed().as_micros() as u64);
+                    latencies.push(u64::try_from(t0.elapsed().as_micros()).unwrap_or(u64::MAX));
                 }
                 if let Err(e) = payee.fulfill(id, fulfillment).await {
                     eprintln!("fulfil failed: {e}");
@@ -235,11 +235,12 @@ async fn run_round(
     }
 }
 
-fn percentile(sorted: &[u64], p: f64) -> f64 {
+/// The `per_mille`th latency of `sorted` (nearest rank, rounding half up), in milliseconds.
+fn percentile(sorted: &[u64], per_mille: usize) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    let i = ((sorted.len() - 1) * per_mille + 500) / 1000;
     sorted[i.min(sorted.len() - 1)] as f64 / 1000.0
 }
 
@@ -345,9 +346,9 @@ fn drive(o: &Options, database: &str) -> Result<(), String> {
                 "| {r} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} |",
                 round.pairs,
                 round.pairs as f64 / round.elapsed.as_secs_f64(),
-                percentile(&round.latencies_us, 0.50),
-                percentile(&round.latencies_us, 0.99),
-                percentile(&round.latencies_us, 1.0),
+                percentile(&round.latencies_us, 500),
+                percentile(&round.latencies_us, 990),
+                percentile(&round.latencies_us, 1000),
                 last_rss
             );
         }

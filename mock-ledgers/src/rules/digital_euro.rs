@@ -22,27 +22,31 @@ pub struct DigitalEuroRules {
 
 impl DigitalEuroRules {
     fn limit_of(&self, wallet: &AccountState) -> u64 {
-        if wallet.merchant { 0 } else { self.holding_limit }
+        if wallet.terms.merchant {
+            0
+        } else {
+            self.holding_limit
+        }
     }
 }
 
 impl LedgerRules for DigitalEuroRules {
     fn receivable(&self, payee: &AccountState) -> Option<u64> {
         // Linked wallets sweep any excess to their bank account: no limit on what they receive.
-        if !is_wallet(payee) || payee.linked_account.is_some() {
+        if !is_wallet(payee) || payee.terms.linked_account.is_some() {
             return None;
         }
         Some(room_under(self.limit_of(payee), payee))
     }
 
     fn check_incoming(&self, payee: &AccountState, amount: u64) -> Result<(), PluginError> {
-        if !is_wallet(payee) || payee.linked_account.is_some() {
+        if !is_wallet(payee) || payee.terms.linked_account.is_some() {
             return Ok(());
         }
         let limit = self.limit_of(payee);
         if would_exceed(limit, payee, amount) {
             return Err(PluginError::LimitExceeded {
-                account: payee.id.clone(),
+                account: payee.terms.id.clone(),
                 limit: format!(
                     "digital euro holding limit {} (unlinked wallet; pending incoming transfers count)",
                     format_decimal(limit, self.scale)
@@ -53,7 +57,7 @@ impl LedgerRules for DigitalEuroRules {
     }
 
     fn shortfall_pull(&self, payer: &AccountState, amount: u64) -> u64 {
-        if !is_wallet(payer) || payer.linked_account.is_none() {
+        if !is_wallet(payer) || payer.terms.linked_account.is_none() {
             return 0;
         }
         let have = u64::try_from(payer.balance.max(0)).unwrap_or(0);
@@ -61,7 +65,7 @@ impl LedgerRules for DigitalEuroRules {
     }
 
     fn excess_sweep(&self, payee: &AccountState) -> u64 {
-        if !is_wallet(payee) || payee.linked_account.is_none() {
+        if !is_wallet(payee) || payee.terms.linked_account.is_none() {
             return 0;
         }
         let have = u64::try_from(payee.balance.max(0)).unwrap_or(0);

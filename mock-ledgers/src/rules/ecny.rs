@@ -28,7 +28,7 @@ pub struct ECnyRules {
 
 impl ECnyRules {
     fn tier(&self, wallet: &AccountState) -> Option<(u8, TierLimits)> {
-        let t = wallet.tier?;
+        let t = wallet.terms.tier?;
         self.tiers.get(&t).map(|l| (t, *l))
     }
 
@@ -63,7 +63,7 @@ impl ECnyRules {
 
     fn exceeded(&self, wallet: &AccountState, tier: u8, what: &str, limit: u64) -> PluginError {
         PluginError::LimitExceeded {
-            account: wallet.id.clone(),
+            account: wallet.terms.id.clone(),
             limit: format!("e-CNY tier {tier} {what} {}", format_decimal(limit, self.scale)),
         }
     }

@@ -104,5 +104,5 @@ pub(crate) fn would_exceed(limit: u64, account: &AccountState, amount: u64) -> b
 
 /// True for accounts retail limits apply to.
 pub(crate) fn is_wallet(account: &AccountState) -> bool {
-    account.kind == AccountKind::Wallet
+    account.terms.kind == AccountKind::Wallet
 }

@@ -16,7 +16,7 @@ use sqlx::Row;
 use sqlx::sqlite::SqliteConnection;
 
 use crate::server::book::{AccountState, Stage};
-use crate::server::store::{Extra, IdemRecord, StoreError, corrupt, transfer_row};
+use crate::server::store::{Extra, IdemRecord, StoreError, corrupt, sql_int, transfer_row};
 use plugins::plugin::{Transfer, TransferId};
 
 /// The stored first answers of a batch's idempotency keys and the stored transfers among the ids
@@ -117,7 +117,7 @@ pub async fn commit(
             t.id.to_string(),
             t.from.as_str(),
             t.to.as_str(),
-            t.amount as i64,
+            sql_int(t.amount),
             t.condition.to_hex(),
             t.expires_at.unix_millis(),
             hex_text(&t.memo),
@@ -131,7 +131,7 @@ pub async fn commit(
     let mut events = Vec::with_capacity(stage.events.len());
     for e in &stage.events {
         let body = serde_json::to_string(&e.event).map_err(corrupt)?;
-        events.push((e.event.cursor.0 as i64, &e.payer_owner, &e.payee_owner, body));
+        events.push((sql_int(e.event.cursor.0), &e.payer_owner, &e.payee_owner, body));
     }
     let entries = json_rows(stage.entries.iter().map(|e| {
         (
@@ -155,28 +155,28 @@ pub async fn commit(
     }))?;
     let accounts = json_rows(accounts.iter().map(|a| {
         (
-            a.id.as_str(),
-            &a.name,
-            &a.owner,
-            a.kind.as_str(),
-            a.overdraft_limit as i64,
-            a.tier.map(i64::from),
-            a.linked_account.as_ref().map(|l| l.as_str()),
-            i64::from(a.merchant),
+            a.terms.id.as_str(),
+            &a.terms.name,
+            &a.terms.owner,
+            a.terms.kind.as_str(),
+            sql_int(a.terms.overdraft_limit),
+            a.terms.tier.map(i64::from),
+            a.terms.linked_account.as_ref().map(|l| l.as_str()),
+            i64::from(a.terms.merchant),
             a.balance,
-            a.held as i64,
-            a.incoming as i64,
+            sql_int(a.held),
+            sql_int(a.incoming),
             a.spent_day_key,
-            a.spent_day as i64,
+            sql_int(a.spent_day),
             a.spent_year_key,
-            a.spent_year as i64,
+            sql_int(a.spent_year),
         )
     }))?;
     let webhooks = json_rows(
         extra
             .webhooks
             .iter()
-            .map(|w| (&w.key_id, &w.participant, &w.url, w.cursor as i64)),
+            .map(|w| (&w.key_id, &w.participant, &w.url, sql_int(w.cursor))),
     )?;
     let script = sqlx::query(COMMIT)
         .bind(transfers)
@@ -247,7 +247,7 @@ mod tests {
         let now = Timestamp::from_unix_millis(1_700_000_000_123).unwrap();
         let mut account = AccountState::from_spec(&config.accounts[0]);
         account.balance = -5;
-        account.tier = Some(2);
+        account.terms.tier = Some(2);
 
         let prepared = transfer(&[0, 1, 0xfe, 0xff], EscrowStatus::Prepared);
         let mut stage = Stage::default();
@@ -296,10 +296,10 @@ mod tests {
         assert_eq!(record.request_hash, vec![0xab; 32]);
         assert_eq!(records.len(), 1);
         assert_eq!(store::supply(&pool).await.unwrap().0, 1234);
-        let stored = store::account(&pool, &account.id).await.unwrap().unwrap();
+        let stored = store::account(&pool, &account.terms.id).await.unwrap().unwrap();
         assert_eq!(
-            (stored.balance, stored.tier, stored.name),
-            (-5, Some(2), account.name.clone())
+            (stored.balance, stored.terms.tier, stored.terms.name),
+            (-5, Some(2), account.terms.name.clone())
         );
         let events = store::events_after(&pool, "clearing-bank", EventCursor(0), 10)
             .await

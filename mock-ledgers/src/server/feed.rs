@@ -5,14 +5,13 @@
 
 use std::time::Duration;
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::HttpResponse;
 use bytes::Bytes;
 use sqlx::SqlitePool;
 use tokio::time::Instant;
 
 use crate::openapi::{Malformed, TooLarge, Unauthorized, Unavailable};
-use crate::server::AppState;
-use crate::server::http::{ApiError, signed_request};
+use crate::server::http::{ApiError, Signed};
 use crate::server::store::{self, StoreError};
 use crate::server::tail::EventTail;
 use plugins::api::{EventsQuery, StreamQuery};
@@ -52,13 +51,9 @@ pub async fn events_after(
         Malformed, Unauthorized, TooLarge, Unavailable,
     ),
     security(("signature" = [])))]
-pub async fn long_poll(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let caller = signed_request(&state, &req, payload).await?;
-    let query = web::Query::<EventsQuery>::from_query(req.query_string()).map_err(malformed)?;
+pub async fn long_poll(request: Signed) -> Result<HttpResponse, ApiError> {
+    let query: EventsQuery = request.query()?;
+    let Signed { caller, state, .. } = request;
     let after = EventCursor(query.after.unwrap_or(0));
     let limit = query.limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
     let wait = Duration::from_millis(query.wait_ms.unwrap_or(0).min(state.config.server.max_wait_ms));
@@ -96,13 +91,11 @@ pub async fn long_poll(
         Malformed, Unauthorized, TooLarge,
     ),
     security(("signature" = [])))]
-pub async fn stream(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let caller = signed_request(&state, &req, payload).await?;
-    let query = web::Query::<StreamQuery>::from_query(req.query_string()).map_err(malformed)?;
+pub async fn stream(request: Signed) -> Result<HttpResponse, ApiError> {
+    let query: StreamQuery = request.query()?;
+    let Signed {
+        caller, state, req, ..
+    } = request;
     let last_event_id = req
         .headers()
         .get("Last-Event-ID")

@@ -71,6 +71,12 @@ impl Metrics {
         })
     }
 
+    /// Sets the gauge of live escrows to `count`.
+    pub fn set_live_escrows(&self, count: usize) {
+        // A gauge is an i64; a count past it cannot be held in memory anyway.
+        self.live_escrows.set(i64::try_from(count).unwrap_or(i64::MAX));
+    }
+
     /// The text exposition format.
     pub fn render(&self) -> String {
         TextEncoder::new()

@@ -32,7 +32,7 @@ use std::sync::Arc;
 use htlc::{Clock, SystemClock};
 use sqlx::SqlitePool;
 
-use crate::config::{AccountKind, LedgerConfig};
+use crate::config::LedgerConfig;
 use plugins::api::Supply;
 use plugins::auth::NonceStore;
 use plugins::error::PluginError;
@@ -63,18 +63,6 @@ pub enum ServerError {
     WebhookClient(#[from] reqwest::Error),
 }
 
-/// What the HTTP layer knows about an account without asking the writer (accounts are fixed
-/// by configuration, so this never goes stale).
-#[derive(Debug, Clone)]
-pub struct AccountMeta {
-    /// Operating participant.
-    pub owner: String,
-    /// Kind.
-    pub kind: AccountKind,
-    /// Holder name.
-    pub name: String,
-}
-
 /// Shared by every HTTP worker.
 pub struct AppState {
     /// The configuration.
@@ -91,8 +79,9 @@ pub struct AppState {
     pub signals: writer::Signals,
     /// Metrics.
     pub metrics: Arc<metrics::Metrics>,
-    /// Accounts by id.
-    pub accounts: HashMap<AccountId, AccountMeta>,
+    /// Accounts by id, as configured (accounts are fixed by configuration, so this never goes
+    /// stale and the HTTP layer reads it without asking the writer).
+    pub accounts: HashMap<AccountId, crate::config::AccountTerms>,
 }
 
 /// A ledger running in this process.
@@ -128,16 +117,7 @@ pub async fn run_with_clock(
     let accounts = config
         .accounts
         .iter()
-        .map(|a| {
-            (
-                a.id.clone(),
-                AccountMeta {
-                    owner: a.owner.clone(),
-                    kind: a.kind,
-                    name: a.name.clone(),
-                },
-            )
-        })
+        .map(|a| (a.terms.id.clone(), a.terms.clone()))
         .collect();
     let state = Arc::new(AppState {
         config: config.clone(),

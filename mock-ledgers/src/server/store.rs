@@ -11,7 +11,7 @@ use sqlx::Row;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqlitePool, SqliteRow};
 
-use crate::config::{AccountKind, LedgerConfig};
+use crate::config::{AccountKind, AccountTerms, LedgerConfig};
 use crate::server::book::AccountState;
 use plugins::api::{CreditDebit, StatementEntry, Webhook};
 use plugins::plugin::{AccountId, EventCursor, LedgerEvent, Transfer, TransferId};
@@ -93,6 +93,13 @@ fn u64_of(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
 
+/// A count or amount as its SQLite integer. Every such value the ledger stores stays within an
+/// i64 (amounts and their sums are bounded by the supply, cursors count rows), so the
+/// saturation is only reached on a broken invariant, and is not a silent wrap to negative.
+pub(crate) fn sql_int(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
 fn ts(ms: i64) -> Result<Timestamp, StoreError> {
     Timestamp::from_unix_millis(ms).map_err(corrupt)
 }
@@ -113,14 +120,16 @@ fn account_row(row: &SqliteRow) -> Result<AccountState, StoreError> {
     let linked: Option<String> = row.try_get("linked_account")?;
     let tier: Option<i64> = row.try_get("tier")?;
     Ok(AccountState {
-        id: AccountId::new(id).map_err(corrupt)?,
-        name: row.try_get("name")?,
-        owner: row.try_get("owner")?,
-        kind: kind_of(&row.try_get::<String, _>("kind")?)?,
-        overdraft_limit: u64_of(row.try_get("overdraft_limit")?),
-        tier: tier.and_then(|t| u8::try_from(t).ok()),
-        linked_account: linked.map(AccountId::new).transpose().map_err(corrupt)?,
-        merchant: row.try_get::<i64, _>("merchant")? != 0,
+        terms: AccountTerms {
+            id: AccountId::new(id).map_err(corrupt)?,
+            name: row.try_get("name")?,
+            owner: row.try_get("owner")?,
+            kind: kind_of(&row.try_get::<String, _>("kind")?)?,
+            overdraft_limit: u64_of(row.try_get("overdraft_limit")?),
+            tier: tier.and_then(|t| u8::try_from(t).ok()),
+            linked_account: linked.map(AccountId::new).transpose().map_err(corrupt)?,
+            merchant: row.try_get::<i64, _>("merchant")? != 0,
+        },
         balance: row.try_get("balance")?,
         held: u64_of(row.try_get("held")?),
         incoming: u64_of(row.try_get("incoming")?),
@@ -236,7 +245,7 @@ pub async fn events_after(
     let rows = sqlx::query(
         "SELECT body FROM events WHERE cursor > ? AND (payer_owner = ? OR payee_owner = ?) ORDER BY cursor LIMIT ?",
     )
-    .bind(after.0 as i64)
+    .bind(sql_int(after.0))
     .bind(participant)
     .bind(participant)
     .bind(i64::from(limit))
@@ -262,7 +271,7 @@ pub async fn supply(pool: &SqlitePool) -> Result<(i64, i64, i64), StoreError> {
 }
 
 /// Most entries one statement returns.
-pub const MAX_STATEMENT_ENTRIES: i64 = 10_000;
+pub const MAX_STATEMENT_ENTRIES: u16 = 10_000;
 
 /// (opening balance, entries) of `account` for `[from, to)`; `None` if the period holds more
 /// than [`MAX_STATEMENT_ENTRIES`].
@@ -285,10 +294,10 @@ pub async fn statement(
     .bind(account.as_str())
     .bind(from.unix_millis())
     .bind(to.unix_millis())
-    .bind(MAX_STATEMENT_ENTRIES + 1)
+    .bind(i64::from(MAX_STATEMENT_ENTRIES) + 1)
     .fetch_all(pool)
     .await?;
-    if rows.len() as i64 > MAX_STATEMENT_ENTRIES {
+    if rows.len() > usize::from(MAX_STATEMENT_ENTRIES) {
         return Ok(None);
     }
     let entries = rows
@@ -346,7 +355,7 @@ pub async fn webhook_progress(pool: &SqlitePool, hook: &Webhook) -> Result<(), S
     sqlx::query(
         "UPDATE webhooks SET cursor = ?, attempts = ?, next_attempt_at = ?, last_error = ? WHERE key_id = ? AND url = ?",
     )
-    .bind(hook.delivered_through.0 as i64)
+    .bind(sql_int(hook.delivered_through.0))
     .bind(i64::from(hook.attempts))
     .bind(hook.next_attempt_at.map(|t| t.unix_millis()))
     .bind(&hook.last_error)

@@ -220,7 +220,7 @@ pub async fn start(
     let now = clock.now();
     let mut stage = Stage::default();
     for spec in &config.accounts {
-        if book.account(&spec.id).is_some() {
+        if book.account(&spec.terms.id).is_some() {
             book.reconfigure(spec, &mut stage);
         } else {
             book.open_account(
@@ -242,7 +242,7 @@ pub async fn start(
     let (expiry_tx, next_expiry) = watch::channel(book.next_expiry());
     let (webhooks_tx, webhooks) = watch::channel(0);
     let tail = Arc::new(EventTail::new(book.last_cursor(), TAIL_CAPACITY));
-    metrics.live_escrows.set(book.live_count() as i64);
+    metrics.set_live_escrows(book.live_count());
     let (tx, rx) = mpsc::channel(16 * 1024);
     let writer = Writer {
         config,
@@ -417,7 +417,7 @@ impl Writer {
                 if !extra.webhooks.is_empty() || !extra.webhook_removals.is_empty() {
                     self.webhooks_tx.send_modify(|n| *n += 1);
                 }
-                self.metrics.live_escrows.set(self.book.live_count() as i64);
+                self.metrics.set_live_escrows(self.book.live_count());
                 let last = self.book.last_cursor();
                 self.events_tx
                     .send_if_modified(|c| std::mem::replace(c, last) != last);

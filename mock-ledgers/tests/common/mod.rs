@@ -11,17 +11,17 @@ use mock_ledgers::server::{self, RunningLedger};
 use plugins::{RestPlugin, RestPluginConfig};
 
 /// 2030-01-01T00:00:00Z: tests run on simulated time from here.
-pub fn start_time() -> Timestamp {
+pub(crate) fn start_time() -> Timestamp {
     Timestamp::parse_rfc3339("2030-01-01T00:00:00Z").expect("valid")
 }
 
 /// A fixture config on port 0 with its database in `dir`.
-pub fn config(fixture: &str, dir: &std::path::Path) -> LedgerConfig {
+pub(crate) fn config(fixture: &str, dir: &std::path::Path) -> LedgerConfig {
     config_with(fixture, dir, |_| {})
 }
 
 /// [`config`], then `edit` (e.g. a test's own `[webhooks]` policy).
-pub fn config_with(
+pub(crate) fn config_with(
     fixture: &str,
     dir: &std::path::Path,
     edit: impl FnOnce(&mut LedgerConfigFile),
@@ -36,13 +36,13 @@ pub fn config_with(
     .expect("fixture config is valid")
 }
 
-pub async fn harness(fixture: &str, payer: (&str, &str), payee: (&str, &str)) -> RestHarness {
+pub(crate) async fn harness(fixture: &str, payer: (&str, &str), payee: (&str, &str)) -> RestHarness {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = config(fixture, dir.path());
     RestHarness::start(config, start_time(), payer, payee, Box::new(dir)).await
 }
 
-pub async fn bank() -> RestHarness {
+pub(crate) async fn bank() -> RestHarness {
     harness(
         fixtures::BANK,
         ("bank-a", "bank-a-k1"),
@@ -51,7 +51,7 @@ pub async fn bank() -> RestHarness {
     .await
 }
 
-pub async fn digital_euro() -> RestHarness {
+pub(crate) async fn digital_euro() -> RestHarness {
     harness(
         fixtures::DIGITAL_EURO,
         ("bank-a", "bank-a-k1"),
@@ -60,7 +60,7 @@ pub async fn digital_euro() -> RestHarness {
     .await
 }
 
-pub async fn e_cny() -> RestHarness {
+pub(crate) async fn e_cny() -> RestHarness {
     harness(
         fixtures::E_CNY,
         ("bank-a", "bank-a-k1"),
@@ -70,19 +70,19 @@ pub async fn e_cny() -> RestHarness {
 }
 
 /// A ledger with a manual clock, and a way to connect any configured key.
-pub struct Ledger {
+pub(crate) struct Ledger {
     pub ledger: RunningLedger,
     pub clock: Arc<ManualClock>,
     pub dir: tempfile::TempDir,
 }
 
 impl Ledger {
-    pub async fn start(fixture: &str) -> Ledger {
+    pub(crate) async fn start(fixture: &str) -> Ledger {
         Self::start_with(fixture, |_| {}).await
     }
 
     /// A fixture ledger with its config changed by `edit`.
-    pub async fn start_with(fixture: &str, edit: impl FnOnce(&mut LedgerConfigFile)) -> Ledger {
+    pub(crate) async fn start_with(fixture: &str, edit: impl FnOnce(&mut LedgerConfigFile)) -> Ledger {
         let dir = tempfile::tempdir().expect("tempdir");
         let clock = Arc::new(ManualClock::new(start_time()));
         let config = config_with(fixture, dir.path(), edit);
@@ -92,11 +92,11 @@ impl Ledger {
         Ledger { ledger, clock, dir }
     }
 
-    pub fn secret(&self, key_id: &str) -> Vec<u8> {
+    pub(crate) fn secret(&self, key_id: &str) -> Vec<u8> {
         self.ledger.config().keys[key_id].secret.clone()
     }
 
-    pub async fn plugin(&self, key_id: &str) -> RestPlugin {
+    pub(crate) async fn plugin(&self, key_id: &str) -> RestPlugin {
         let config = RestPluginConfig::new(self.ledger.base_url(), key_id, self.secret(key_id));
         RestPlugin::connect_with_clock(config, self.clock.clone() as Arc<dyn Clock>)
             .await
@@ -105,7 +105,7 @@ impl Ledger {
 
     /// Signature headers for a request signed with `key_id`, stamped `seconds_ago` before the
     /// ledger's time (kept to send, or replay, with [`Ledger::send_signed`]).
-    pub fn signature(
+    pub(crate) fn signature(
         &self,
         key_id: &str,
         method: &str,
@@ -120,7 +120,7 @@ impl Ledger {
     }
 
     /// A raw request signed with `key_id` at the ledger's time, plus extra headers.
-    pub async fn send(
+    pub(crate) async fn send(
         &self,
         key_id: &str,
         method: &str,
@@ -134,12 +134,12 @@ impl Ledger {
 
     /// The same ledger stopped and started again on its database, its clock moved on by
     /// `millis` while it was down.
-    pub async fn restarted(self, millis: i64) -> Ledger {
+    pub(crate) async fn restarted(self, millis: i64) -> Ledger {
         self.restarted_with(millis, |_| {}).await
     }
 
     /// [`Ledger::restarted`] with its configuration changed by `edit`.
-    pub async fn restarted_with(self, millis: i64, edit: impl FnOnce(&mut LedgerConfig)) -> Ledger {
+    pub(crate) async fn restarted_with(self, millis: i64, edit: impl FnOnce(&mut LedgerConfig)) -> Ledger {
         let Ledger { ledger, clock, dir } = self;
         let mut config = ledger.config().clone();
         edit(&mut config);
@@ -152,7 +152,7 @@ impl Ledger {
     }
 
     /// A raw request with exactly the given signature headers.
-    pub async fn send_signed(
+    pub(crate) async fn send_signed(
         &self,
         signature: &[(String, String)],
         method: &str,

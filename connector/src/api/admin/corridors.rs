@@ -14,7 +14,7 @@ use crate::switch::SwitchTables;
 
 /// A corridor's price as stored.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct CorridorView {
+pub(crate) struct CorridorView {
     /// Incoming ledger.
     from: LedgerId,
     /// Outgoing ledger.
@@ -35,7 +35,7 @@ pub struct CorridorView {
 /// Body of `PUT /v1/admin/corridors`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CorridorBody {
+pub(crate) struct CorridorBody {
     /// Incoming ledger.
     from: LedgerId,
     /// Outgoing ledger.

@@ -22,7 +22,7 @@ fn signed_decimal(minor: i128, scale: u8) -> String {
 
 /// A ledger the connector holds an account on, with the account's live balance.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct LedgerView {
+pub(crate) struct LedgerView {
     /// The connector's name for the ledger.
     id: LedgerId,
     /// The connector's account there.

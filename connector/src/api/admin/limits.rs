@@ -16,7 +16,7 @@ use crate::layers::limits::AccountLimits;
 /// absent. Used for input and output. An absent limit means none.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct LimitsView {
+pub(crate) struct LimitsView {
     /// The counterparty's ledger.
     ledger: LedgerId,
     /// The counterparty's account; absent for the ledger-wide limits.

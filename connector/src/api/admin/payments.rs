@@ -16,48 +16,62 @@ use crate::payment::{Payment, PaymentState, TrailEntry};
 use crate::store::PaymentFilter;
 
 /// A state to filter payments by: one of the payment states, or `in_flight` for every payment
-/// not final yet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum StateFilter {
+/// not final yet. On the wire, `in_flight` or a [`PaymentState`]'s name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StateFilter {
     /// Every unfinished payment.
     InFlight,
-    /// Outgoing escrow being prepared.
-    Forwarding,
-    /// Waiting for the next hop.
-    Forwarded,
-    /// Claiming the incoming leg.
-    Fulfilling,
-    /// Both legs fulfilled.
-    Fulfilled,
-    /// Rejecting the incoming leg.
-    Rejecting,
-    /// Refunded.
-    Rejected,
-    /// Paid out, not paid in.
-    Lost,
+    /// Payments in this state.
+    Is(PaymentState),
 }
+
+/// The wire name of [`StateFilter::InFlight`].
+const IN_FLIGHT: &str = "in_flight";
 
 impl StateFilter {
     fn state(self) -> Option<PaymentState> {
-        Some(match self {
-            StateFilter::InFlight => return None,
-            StateFilter::Forwarding => PaymentState::Forwarding,
-            StateFilter::Forwarded => PaymentState::Forwarded,
-            StateFilter::Fulfilling => PaymentState::Fulfilling,
-            StateFilter::Fulfilled => PaymentState::Fulfilled,
-            StateFilter::Rejecting => PaymentState::Rejecting,
-            StateFilter::Rejected => PaymentState::Rejected,
-            StateFilter::Lost => PaymentState::Lost,
+        match self {
+            StateFilter::InFlight => None,
+            StateFilter::Is(state) => Some(state),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for StateFilter {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        if text == IN_FLIGHT {
+            return Ok(StateFilter::InFlight);
+        }
+        PaymentState::parse(&text).map(StateFilter::Is).ok_or_else(|| {
+            serde::de::Error::invalid_value(
+                serde::de::Unexpected::Str(&text),
+                &"`in_flight` or a payment state",
+            )
         })
     }
 }
+
+impl utoipa::PartialSchema for StateFilter {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let names = std::iter::once(IN_FLIGHT).chain(PaymentState::ALL.map(PaymentState::as_str));
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some(
+                "A state to filter payments by: one of the payment states, or `in_flight` for every payment\nnot final yet.",
+            ))
+            .enum_values(Some(names))
+            .into()
+    }
+}
+
+impl ToSchema for StateFilter {}
 
 /// Query of `GET /v1/admin/payments`. Every filter is optional; they combine.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct PaymentQuery {
+pub(crate) struct PaymentQuery {
     /// Only payments in this state (`in_flight`: every unfinished one).
     #[param(inline)]
     state: Option<StateFilter>,
@@ -116,7 +130,7 @@ pub(super) async fn list_payments(
 
 /// A payment with its event trail, oldest entry first.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PaymentDetail {
+pub(crate) struct PaymentDetail {
     #[serde(flatten)]
     payment: Payment,
     /// Every step, oldest first.
@@ -211,6 +225,10 @@ mod tests {
             fulfilled.state.and_then(StateFilter::state),
             Some(PaymentState::Fulfilled)
         );
+        for state in PaymentState::ALL {
+            let q = parse(&format!("state={}", state.as_str())).unwrap();
+            assert_eq!(q.state, Some(StateFilter::Is(state)));
+        }
         assert!(parse("state=paid").is_err());
         assert!(parse("stat=fulfilled").is_err());
     }

@@ -13,7 +13,7 @@ use crate::reconcile::{self, Period, Report};
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct ReconciliationQuery {
+pub(crate) struct ReconciliationQuery {
     /// Period start (inclusive), RFC 3339; default: 24 hours before `until`.
     since: Option<Timestamp>,
     /// Period end (exclusive), RFC 3339; default: now.

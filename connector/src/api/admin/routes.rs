@@ -14,7 +14,7 @@ use crate::layers::route::{NextHop, Route};
 /// A route: destinations under `prefix` go to `ledger`. Used for input and output.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RouteView {
+pub(crate) struct RouteView {
     /// ILP address prefix, matched on whole segments (longest match wins).
     #[schema(example = "test.ecny")]
     prefix: String,

@@ -6,7 +6,7 @@ use htlc::Timestamp;
 use uuid::Uuid;
 
 use super::{Book, Outcome, Stage, negated, signed};
-use crate::config::{AccountKind, AccountSpec};
+use crate::config::{AccountKind, AccountSpec, AccountTerms};
 use plugins::api::{Payment, PaymentRequest};
 use plugins::error::PluginError;
 use plugins::plugin::{AccountId, Balance};
@@ -14,22 +14,9 @@ use plugins::plugin::{AccountId, Balance};
 /// One account's state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountState {
-    /// Id.
-    pub id: AccountId,
-    /// Holder name.
-    pub name: String,
-    /// Owning participant.
-    pub owner: String,
-    /// Kind.
-    pub kind: AccountKind,
-    /// How far below zero `balance` may go.
-    pub overdraft_limit: u64,
-    /// e-CNY tier.
-    pub tier: Option<u8>,
-    /// Digital euro linked account.
-    pub linked_account: Option<AccountId>,
-    /// Digital euro merchant wallet.
-    pub merchant: bool,
+    /// What the configuration says of it (`terms.overdraft_limit`: how far below zero
+    /// `balance` may go).
+    pub terms: AccountTerms,
     /// Spendable funds, minor units.
     pub balance: i64,
     /// Locked in outgoing escrows.
@@ -50,14 +37,7 @@ impl AccountState {
     /// A new account from its configuration, empty.
     pub fn from_spec(spec: &AccountSpec) -> Self {
         AccountState {
-            id: spec.id.clone(),
-            name: spec.name.clone(),
-            owner: spec.owner.clone(),
-            kind: spec.kind,
-            overdraft_limit: spec.overdraft_limit,
-            tier: spec.tier,
-            linked_account: spec.linked_account.clone(),
-            merchant: spec.merchant,
+            terms: spec.terms.clone(),
             balance: 0,
             held: 0,
             incoming: 0,
@@ -68,17 +48,6 @@ impl AccountState {
         }
     }
 
-    /// Takes the configured attributes (not the money) from `spec`.
-    pub fn apply_spec(&mut self, spec: &AccountSpec) {
-        self.name = spec.name.clone();
-        self.owner = spec.owner.clone();
-        self.kind = spec.kind;
-        self.overdraft_limit = spec.overdraft_limit;
-        self.tier = spec.tier;
-        self.linked_account = spec.linked_account.clone();
-        self.merchant = spec.merchant;
-    }
-
     /// Balance plus held: what a statement shows.
     pub fn booked(&self) -> i64 {
         self.balance
@@ -87,16 +56,16 @@ impl AccountState {
 
     /// What may still be spent, overdraft included.
     pub fn spendable(&self) -> i128 {
-        i128::from(self.balance).saturating_add(i128::from(self.overdraft_limit))
+        i128::from(self.balance).saturating_add(i128::from(self.terms.overdraft_limit))
     }
 
     /// As the API shows it.
     pub fn to_balance(&self) -> Balance {
         Balance {
-            account: self.id.clone(),
+            account: self.terms.id.clone(),
             available: i128::from(self.balance),
             held: self.held,
-            overdraft_limit: self.overdraft_limit,
+            overdraft_limit: self.terms.overdraft_limit,
         }
     }
 }
@@ -110,7 +79,7 @@ impl Book {
         now: Timestamp,
         stage: &mut Stage,
     ) {
-        let id = account.id.clone();
+        let id = account.terms.id.clone();
         let amount = i64::try_from(opening).unwrap_or(i64::MAX);
         account.balance = amount;
         self.supply = self.supply.saturating_add(amount);
@@ -125,9 +94,10 @@ impl Book {
 
     /// Updates configured attributes of a known account.
     pub fn reconfigure(&mut self, spec: &AccountSpec, stage: &mut Stage) {
-        if let Some(a) = self.accounts.get_mut(&spec.id) {
-            a.apply_spec(spec);
-            stage.touched.insert(spec.id.clone());
+        if let Some(a) = self.accounts.get_mut(&spec.terms.id) {
+            // The configured terms (not the money) of the same account.
+            a.terms = spec.terms.clone();
+            stage.touched.insert(spec.terms.id.clone());
         }
     }
 
@@ -140,17 +110,17 @@ impl Book {
         amount: u64,
         now: Timestamp,
     ) -> Result<u64, PluginError> {
-        if payer.id == payee.id {
+        if payer.terms.id == payee.terms.id {
             return Err(PluginError::Malformed {
                 reason: "payer and payee are the same account".into(),
             });
         }
         for (who, a) in [("pay", payer), ("receive", payee)] {
-            if a.kind == AccountKind::CentralBank {
+            if a.terms.kind == AccountKind::CentralBank {
                 return Err(PluginError::Forbidden {
                     reason: format!(
                         "the central bank account {} does not {who}: use issuance and redemption",
-                        a.id
+                        a.terms.id
                     ),
                 });
             }
@@ -161,16 +131,17 @@ impl Book {
         let mut spendable = payer.spendable().saturating_add(i128::from(pull));
         if pull > 0 {
             let linked = payer
+                .terms
                 .linked_account
                 .as_ref()
                 .and_then(|l| self.accounts.get(l))
                 .ok_or_else(|| PluginError::Unavailable {
-                    reason: format!("linked account of {} is missing", payer.id),
+                    reason: format!("linked account of {} is missing", payer.terms.id),
                 })?;
             if linked.spendable() < i128::from(pull) {
                 spendable = payer.spendable().saturating_add(linked.spendable().max(0));
                 return Err(PluginError::InsufficientFunds {
-                    account: payer.id.clone(),
+                    account: payer.terms.id.clone(),
                     needed: amount,
                     available: spendable,
                 });
@@ -178,7 +149,7 @@ impl Book {
         }
         if spendable < i128::from(amount) {
             return Err(PluginError::InsufficientFunds {
-                account: payer.id.clone(),
+                account: payer.terms.id.clone(),
                 needed: amount,
                 available: payer.spendable(),
             });
@@ -224,7 +195,7 @@ impl Book {
             return;
         };
         let excess = self.rules.excess_sweep(account);
-        if let (true, Some(linked)) = (excess > 0, account.linked_account.clone())
+        if let (true, Some(linked)) = (excess > 0, account.terms.linked_account.clone())
             && let Err(e) = self.move_settled(id, &linked, excess, "sweep", reference, now, stage)
         {
             tracing::error!(account = %id, %linked, excess, error = %e, "waterfall sweep not booked");
@@ -240,7 +211,7 @@ impl Book {
         now: Timestamp,
         stage: &mut Stage,
     ) -> Result<(), PluginError> {
-        let linked = self.accounts.get(id).and_then(|a| a.linked_account.clone());
+        let linked = self.accounts.get(id).and_then(|a| a.terms.linked_account.clone());
         match (pull > 0, linked) {
             (true, Some(linked)) => self.move_settled(&linked, id, pull, "top-up", reference, now, stage),
             _ => Ok(()),

@@ -296,7 +296,7 @@ impl Book {
             .find(&id, stage, stored)
             .filter(|t| self.visible_to(caller, t))
             .ok_or(PluginError::UnknownTransfer { id })?;
-        let payee_owner = self.accounts.get(&transfer.to).map(|a| a.owner.as_str());
+        let payee_owner = self.accounts.get(&transfer.to).map(|a| a.terms.owner.as_str());
         if payee_owner != Some(caller) {
             return Err(PluginError::Forbidden {
                 reason: format!("only the payee's operator may fulfil or reject transfer {id}"),

@@ -91,7 +91,7 @@ impl Book {
         Book {
             rules,
             scale: config.info.asset.scale,
-            accounts: accounts.into_iter().map(|a| (a.id.clone(), a)).collect(),
+            accounts: accounts.into_iter().map(|a| (a.terms.id.clone(), a)).collect(),
             live: live.into_iter().map(|t| (t.id, t)).collect(),
             by_expiry,
             supply,
@@ -136,7 +136,7 @@ impl Book {
             .accounts
             .get(id)
             .ok_or_else(|| PluginError::UnknownAccount { account: id.clone() })?;
-        if account.owner != caller {
+        if account.terms.owner != caller {
             return Err(PluginError::Forbidden {
                 reason: format!("account {id} is not operated by {caller}"),
             });
@@ -171,7 +171,7 @@ impl Book {
     pub fn visible_to(&self, caller: &str, transfer: &Transfer) -> bool {
         [&transfer.from, &transfer.to]
             .iter()
-            .any(|id| self.accounts.get(*id).is_some_and(|a| a.owner == caller))
+            .any(|id| self.accounts.get(*id).is_some_and(|a| a.terms.owner == caller))
     }
 
     /// Human-readable amount, for logs.

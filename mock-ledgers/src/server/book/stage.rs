@@ -68,7 +68,7 @@ impl Stage {
         now: Timestamp,
     ) {
         self.entries.push(EntryRow {
-            account: account.id.clone(),
+            account: account.terms.id.clone(),
             booked_at: now,
             amount,
             balance_after: account.booked(),
@@ -76,7 +76,7 @@ impl Stage {
             reference,
             counterparty,
         });
-        self.touched.insert(account.id.clone());
+        self.touched.insert(account.terms.id.clone());
     }
 }
 
@@ -105,7 +105,12 @@ impl Book {
         stage: &mut Stage,
     ) {
         self.last_cursor = self.last_cursor.saturating_add(1);
-        let owner = |id: &AccountId| self.accounts.get(id).map(|a| a.owner.clone()).unwrap_or_default();
+        let owner = |id: &AccountId| {
+            self.accounts
+                .get(id)
+                .map(|a| a.terms.owner.clone())
+                .unwrap_or_default()
+        };
         stage.events.push(EventRow {
             event: LedgerEvent {
                 cursor: EventCursor(self.last_cursor),

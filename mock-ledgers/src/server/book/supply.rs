@@ -14,8 +14,8 @@ impl Book {
     fn central_bank_of(&self, caller: &str) -> Option<AccountId> {
         self.accounts
             .values()
-            .find(|a| a.kind == AccountKind::CentralBank && a.owner == caller)
-            .map(|a| a.id.clone())
+            .find(|a| a.terms.kind == AccountKind::CentralBank && a.terms.owner == caller)
+            .map(|a| a.terms.id.clone())
     }
 
     /// New money from the central bank to an intermediary.
@@ -34,11 +34,11 @@ impl Book {
                 reason: format!("{caller} operates no central bank account on this ledger"),
             })?;
         let target = self.existing(&to)?;
-        if target.kind != AccountKind::Intermediary {
+        if target.terms.kind != AccountKind::Intermediary {
             return Err(PluginError::Forbidden {
                 reason: format!(
                     "issuance goes to intermediaries only; {to} is {}",
-                    target.kind.as_str()
+                    target.terms.kind.as_str()
                 ),
             });
         }
@@ -80,9 +80,12 @@ impl Book {
     ) -> Result<Outcome, PluginError> {
         Self::check_amount(amount)?;
         let account = self.owned(caller, &from)?;
-        if account.kind != AccountKind::Intermediary {
+        if account.terms.kind != AccountKind::Intermediary {
             return Err(PluginError::Forbidden {
-                reason: format!("only intermediaries redeem; {from} is {}", account.kind.as_str()),
+                reason: format!(
+                    "only intermediaries redeem; {from} is {}",
+                    account.terms.kind.as_str()
+                ),
             });
         }
         if i128::from(account.balance) < i128::from(amount) {
@@ -95,8 +98,8 @@ impl Book {
         let cb = self
             .accounts
             .values()
-            .find(|a| a.kind == AccountKind::CentralBank)
-            .map(|a| a.id.clone());
+            .find(|a| a.terms.kind == AccountKind::CentralBank)
+            .map(|a| a.terms.id.clone());
         let debit = negated(amount, &from)?;
         let supply = self.supply.checked_add(debit).ok_or_else(|| overflow(&from))?;
         let balance = self.balance_after(&from, debit)?;

@@ -1,19 +1,43 @@
 //! `/v1/accounts/{id}`: lookup with a name check, receivable capacity, balance, statement.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::HttpResponse;
 
 use htlc::Timestamp;
 
-use super::signed::{Caller, signed};
-use super::{ApiError, Data, malformed, ok_json};
+use super::signed::Signed;
+use super::{ApiError, malformed, ok_json};
+use crate::config::AccountTerms;
 use crate::openapi::{Forbidden, Malformed, TooLarge, Unauthorized, Unavailable, UnknownAccount};
+use crate::server::book::AccountState;
 use crate::server::{AppState, store};
 use plugins::api::{self, AccountLookup, LookupQuery, NameMatch, Statement, StatementQuery};
 use plugins::error::PluginError;
 use plugins::plugin::{AccountId, Balance};
 
-fn account_id(text: &str) -> Result<AccountId, ApiError> {
-    AccountId::new(text).map_err(ApiError)
+/// The configured account `id`, or the 404 of an unknown one.
+fn configured<'a>(state: &'a AppState, id: &AccountId) -> Result<&'a AccountTerms, ApiError> {
+    Ok(state
+        .accounts
+        .get(id)
+        .ok_or_else(|| PluginError::UnknownAccount { account: id.clone() })?)
+}
+
+/// The account `id` as stored now, or the 404 of an unknown one.
+async fn stored(state: &AppState, id: &AccountId) -> Result<AccountState, ApiError> {
+    Ok(store::account(&state.pool, id)
+        .await?
+        .ok_or_else(|| PluginError::UnknownAccount { account: id.clone() })?)
+}
+
+/// The account of a signed request, refused unless the caller operates it.
+fn owned(request: &Signed<AccountId>) -> Result<(), ApiError> {
+    let (id, participant) = (&request.id, &request.caller.participant);
+    if configured(&request.state, id)?.owner != *participant {
+        return Err(ApiError(PluginError::Forbidden {
+            reason: format!("account {id} is not operated by {participant}"),
+        }));
+    }
+    Ok(())
 }
 
 /// Account lookup and name check.
@@ -24,24 +48,13 @@ fn account_id(text: &str) -> Result<AccountId, ApiError> {
         Malformed, Unauthorized, UnknownAccount, TooLarge,
     ),
     security(("signature" = [])))]
-pub async fn lookup(
-    state: Data,
-    req: HttpRequest,
-    payload: web::Payload,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let (caller, _) = signed(&state, &req, payload).await?;
-    let id = account_id(&path)?;
-    let query =
-        web::Query::<LookupQuery>::from_query(req.query_string()).map_err(|e| malformed(e.to_string()))?;
-    let meta = state
-        .accounts
-        .get(&id)
-        .ok_or_else(|| PluginError::UnknownAccount { account: id.clone() })?;
+pub async fn lookup(request: Signed<AccountId>) -> Result<HttpResponse, ApiError> {
+    let query: LookupQuery = request.query()?;
+    let meta = configured(&request.state, &request.id)?;
     Ok(ok_json(&AccountLookup {
-        account: id,
+        account: request.id.clone(),
         kind: meta.kind,
-        holder_name: (meta.owner == caller.participant).then(|| meta.name.clone()),
+        holder_name: (meta.owner == request.caller.participant).then(|| meta.name.clone()),
         name_match: query.name.as_deref().map(|n| name_match(&meta.name, n)),
     }))
 }
@@ -64,20 +77,6 @@ pub fn name_match(holder: &str, asked: &str) -> NameMatch {
     }
 }
 
-fn owned_account(state: &AppState, caller: &Caller, text: &str) -> Result<AccountId, ApiError> {
-    let id = account_id(text)?;
-    let meta = state
-        .accounts
-        .get(&id)
-        .ok_or_else(|| PluginError::UnknownAccount { account: id.clone() })?;
-    if meta.owner != caller.participant {
-        return Err(ApiError(PluginError::Forbidden {
-            reason: format!("account {id} is not operated by {}", caller.participant),
-        }));
-    }
-    Ok(id)
-}
-
 /// How much more an account can receive now. Any participant may ask (a connector quoting a
 /// payment checks the payee's capacity before promising anything); nothing private is shown.
 #[utoipa::path(get, path = "/v1/accounts/{id}/receivable", tag = "accounts",
@@ -87,20 +86,11 @@ fn owned_account(state: &AppState, caller: &Caller, text: &str) -> Result<Accoun
         Malformed, Unauthorized, UnknownAccount, TooLarge, Unavailable,
     ),
     security(("signature" = [])))]
-pub async fn receivable(
-    state: Data,
-    req: HttpRequest,
-    payload: web::Payload,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    signed(&state, &req, payload).await?;
-    let id = AccountId::new(path.into_inner()).map_err(ApiError)?;
-    let account = store::account(&state.pool, &id)
-        .await?
-        .ok_or_else(|| PluginError::UnknownAccount { account: id.clone() })?;
-    let receivable = crate::rules::for_config(&state.config).receivable(&account);
+pub async fn receivable(request: Signed<AccountId>) -> Result<HttpResponse, ApiError> {
+    let account = stored(&request.state, &request.id).await?;
+    let receivable = crate::rules::for_config(&request.state.config).receivable(&account);
     Ok(ok_json(&api::Receivable {
-        account: id,
+        account: request.id,
         receivable,
     }))
 }
@@ -113,18 +103,9 @@ pub async fn receivable(
         Malformed, Unauthorized, Forbidden, UnknownAccount, TooLarge, Unavailable,
     ),
     security(("signature" = [])))]
-pub async fn balance(
-    state: Data,
-    req: HttpRequest,
-    payload: web::Payload,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let (caller, _) = signed(&state, &req, payload).await?;
-    let id = owned_account(&state, &caller, &path)?;
-    let account = store::account(&state.pool, &id)
-        .await?
-        .ok_or_else(|| PluginError::UnknownAccount { account: id.clone() })?;
-    Ok(ok_json(&account.to_balance()))
+pub async fn balance(request: Signed<AccountId>) -> Result<HttpResponse, ApiError> {
+    owned(&request)?;
+    Ok(ok_json(&stored(&request.state, &request.id).await?.to_balance()))
 }
 
 /// Statement of an account for a period.
@@ -135,21 +116,15 @@ pub async fn balance(
         Malformed, Unauthorized, Forbidden, UnknownAccount, TooLarge, Unavailable,
     ),
     security(("signature" = [])))]
-pub async fn statement(
-    state: Data,
-    req: HttpRequest,
-    payload: web::Payload,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let (caller, _) = signed(&state, &req, payload).await?;
-    let id = owned_account(&state, &caller, &path)?;
-    let query =
-        web::Query::<StatementQuery>::from_query(req.query_string()).map_err(|e| malformed(e.to_string()))?;
+pub async fn statement(request: Signed<AccountId>) -> Result<HttpResponse, ApiError> {
+    owned(&request)?;
+    let query: StatementQuery = request.query()?;
     let parse = |t: &str| Timestamp::parse_rfc3339(t).map_err(|e| malformed(e.to_string()));
     let (from, to) = (parse(&query.from)?, parse(&query.to)?);
     if to <= from {
         return Err(malformed("statement period: `to` must be after `from`"));
     }
+    let Signed { state, id, .. } = request;
     let (opening, entries) = store::statement(&state.pool, &id, from, to)
         .await?
         .ok_or_else(|| {

@@ -2,10 +2,10 @@
 //! issuance and redemption with the supply they keep (`/v1/issuances`, `/v1/redemptions`,
 //! `/v1/supply`).
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::HttpResponse;
 
-use super::signed::{change, json, signed};
-use super::{ApiError, Data, ok_json};
+use super::signed::{Signed, json};
+use super::{ApiError, ok_json};
 use crate::openapi::{
     Forbidden, IdempotencyKey, Malformed, PaymentRefused, SupplyRefused, TooLarge, Unauthorized, Unavailable,
     UnknownAccount,
@@ -23,8 +23,8 @@ use plugins::api::{self, IssuanceRequest, PaymentRequest, RedemptionRequest, Sup
         Malformed, Unauthorized, Forbidden, UnknownAccount, TooLarge, PaymentRefused, Unavailable,
     ),
     security(("signature" = [])))]
-pub async fn pay(state: Data, req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
-    change(&state, &req, payload, |_, body| Ok(Op::Pay(json(body)?))).await
+pub async fn pay(request: Signed) -> Result<HttpResponse, ApiError> {
+    request.change(|_, body, ()| Ok(Op::Pay(json(body)?))).await
 }
 
 /// Issue new CBDC to an intermediary (central bank only).
@@ -36,8 +36,8 @@ pub async fn pay(state: Data, req: HttpRequest, payload: web::Payload) -> Result
         Malformed, Unauthorized, Forbidden, UnknownAccount, TooLarge, SupplyRefused, Unavailable,
     ),
     security(("signature" = [])))]
-pub async fn issue(state: Data, req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
-    change(&state, &req, payload, |_, body| Ok(Op::Issue(json(body)?))).await
+pub async fn issue(request: Signed) -> Result<HttpResponse, ApiError> {
+    request.change(|_, body, ()| Ok(Op::Issue(json(body)?))).await
 }
 
 /// Redeem CBDC back to the central bank (intermediaries only).
@@ -49,8 +49,8 @@ pub async fn issue(state: Data, req: HttpRequest, payload: web::Payload) -> Resu
         Malformed, Unauthorized, Forbidden, UnknownAccount, TooLarge, SupplyRefused, Unavailable,
     ),
     security(("signature" = [])))]
-pub async fn redeem(state: Data, req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
-    change(&state, &req, payload, |_, body| Ok(Op::Redeem(json(body)?))).await
+pub async fn redeem(request: Signed) -> Result<HttpResponse, ApiError> {
+    request.change(|_, body, ()| Ok(Op::Redeem(json(body)?))).await
 }
 
 /// Total supply against balances and escrows.
@@ -60,8 +60,8 @@ pub async fn redeem(state: Data, req: HttpRequest, payload: web::Payload) -> Res
         Malformed, Unauthorized, TooLarge, Unavailable,
     ),
     security(("signature" = [])))]
-pub async fn supply(state: Data, req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
-    signed(&state, &req, payload).await?;
+pub async fn supply(request: Signed) -> Result<HttpResponse, ApiError> {
+    let state = request.state;
     let (total_supply, balances, escrowed) = store::supply(&state.pool).await?;
     Ok(ok_json(&Supply {
         total_supply,

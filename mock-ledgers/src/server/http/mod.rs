@@ -24,8 +24,7 @@ use crate::server::{AppState, feed, store};
 use plugins::api::{self, PROBLEM_JSON};
 use plugins::error::PluginError;
 
-pub use signed::Caller;
-pub(crate) use signed::signed_request;
+pub use signed::{Caller, PathId, Signed};
 
 /// Header set on a response that repeats a stored first answer.
 pub const REPLAYED_HEADER: &str = "Idempotent-Replayed";
@@ -93,7 +92,8 @@ fn malformed(reason: impl Into<String>) -> ApiError {
     })
 }
 
-type Data = web::Data<AppState>;
+/// The server's state as handlers receive it.
+pub type Data = web::Data<AppState>;
 
 async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError(PluginError::Unsupported {

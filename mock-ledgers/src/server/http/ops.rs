@@ -1,10 +1,10 @@
 //! What the ledger is and how it runs: its identity (`/v1/info`, signed like every `/v1`
 //! route), and unauthenticated health, metrics and this API's OpenAPI document.
 
+use actix_web::HttpResponse;
 use actix_web::http::header::ContentType;
-use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::signed::signed;
+use super::signed::Signed;
 use super::{ApiError, Data, ok_json};
 use crate::openapi::{Malformed, TooLarge, Unauthorized};
 use plugins::api::Health;
@@ -17,9 +17,8 @@ use plugins::plugin::LedgerInfo;
         Malformed, Unauthorized, TooLarge,
     ),
     security(("signature" = [])))]
-pub async fn info(state: Data, req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
-    signed(&state, &req, payload).await?;
-    Ok(ok_json(&state.config.info))
+pub async fn info(request: Signed) -> Result<HttpResponse, ApiError> {
+    Ok(ok_json(&request.state.config.info))
 }
 
 /// Liveness.

@@ -1,18 +1,24 @@
 //! The pipeline of every `/v1` request: read the body within the limit, check the HMAC
 //! signature and the nonce, and for a POST the idempotency key, before anything is read or
-//! changed. `change` hands a checked POST to the writer.
+//! changed. [`Signed`] is that pipeline as a handler argument; [`Signed::change`] hands a checked
+//! POST to the writer.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use std::future::Future;
+use std::pin::Pin;
+use std::str::FromStr;
+
+use actix_web::{FromRequest, HttpRequest, HttpResponse, dev, web};
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use sha2::{Digest, Sha256};
 
-use super::{ApiError, malformed, respond};
+use super::{ApiError, Data, malformed, respond};
 use crate::server::AppState;
 use crate::server::writer::{Idem, Op};
 use plugins::api::{IDEMPOTENCY_KEY_HEADER, MAX_IDEMPOTENCY_KEY_LEN};
 use plugins::auth::{self, AuthError};
 use plugins::error::PluginError;
+use plugins::plugin::{AccountId, TransferId};
 
 /// The authenticated caller.
 #[derive(Debug, Clone)]
@@ -97,7 +103,7 @@ fn authenticate(state: &AppState, req: &HttpRequest, body: &[u8]) -> Result<Call
 }
 
 /// Reads the body and authenticates.
-pub(super) async fn signed(
+async fn signed(
     state: &AppState,
     req: &HttpRequest,
     payload: web::Payload,
@@ -134,26 +140,101 @@ pub(super) fn json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Api
     serde_json::from_slice(body).map_err(|e| malformed(format!("invalid JSON body: {e}")))
 }
 
-/// A signed, idempotent POST handed to the writer.
-pub(super) async fn change(
-    state: &AppState,
-    req: &HttpRequest,
-    payload: web::Payload,
-    make: impl FnOnce(&Caller, &[u8]) -> Result<Op, ApiError>,
-) -> Result<HttpResponse, ApiError> {
-    let (caller, body) = signed(state, req, payload).await?;
-    let idem = idempotency(req, &caller, &body)?;
-    let op = make(&caller, &body)?;
-    Ok(respond(
-        state.writer.submit(caller.participant, Some(idem), op).await,
-    ))
+/// A `/v1` request whose signature checked out: the caller, the body, and the resource its path
+/// names. The id is parsed only once the request is authenticated, so an unsigned request gets
+/// a 401 whatever its path holds; `I = ()` for a route without an `{id}`.
+pub struct Signed<I = ()> {
+    /// Who signed it.
+    pub caller: Caller,
+    /// The body, as signed.
+    pub body: Bytes,
+    /// The `{id}` of the path.
+    pub id: I,
+    /// The server's state.
+    pub state: Data,
+    /// The request (its query string and headers).
+    pub req: HttpRequest,
 }
 
-/// For the feed module: read and authenticate.
-pub(crate) async fn signed_request(
-    state: &AppState,
-    req: &HttpRequest,
-    payload: web::Payload,
-) -> Result<Caller, ApiError> {
-    signed(state, req, payload).await.map(|(c, _)| c)
+/// What a route's `{id}` segment names.
+pub trait PathId: Sized + 'static {
+    /// Whether the route has an `{id}` segment.
+    const IN_PATH: bool = true;
+    /// The id from the segment's text, or a 400 naming what is wrong.
+    fn parse(text: &str) -> Result<Self, ApiError>;
+}
+
+impl PathId for () {
+    const IN_PATH: bool = false;
+    fn parse(_: &str) -> Result<Self, ApiError> {
+        Ok(())
+    }
+}
+
+impl PathId for AccountId {
+    fn parse(text: &str) -> Result<Self, ApiError> {
+        AccountId::new(text).map_err(ApiError)
+    }
+}
+
+impl PathId for TransferId {
+    fn parse(text: &str) -> Result<Self, ApiError> {
+        uuid::Uuid::from_str(text)
+            .map(TransferId)
+            .map_err(|_| malformed(format!("invalid transfer id {text:?}: expected a UUID")))
+    }
+}
+
+impl<I: PathId> FromRequest for Signed<I> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut dev::Payload) -> Self::Future {
+        let body = web::Payload::from_request(req, payload);
+        let path = I::IN_PATH.then(|| web::Path::<String>::extract(req));
+        let state = Data::extract(req);
+        let req = req.clone();
+        Box::pin(async move {
+            // As before the extractor, a path that is not text fails before anything else.
+            let text = match path {
+                Some(path) => path.await?.into_inner(),
+                None => String::new(),
+            };
+            let state = state.await?;
+            let (caller, body) = signed(&state, &req, body.await?).await?;
+            let id = I::parse(&text)?;
+            Ok(Signed {
+                caller,
+                body,
+                id,
+                state,
+                req,
+            })
+        })
+    }
+}
+
+impl<I> Signed<I> {
+    /// The query string as `Q`, or a 400 naming what is wrong.
+    pub fn query<Q: serde::de::DeserializeOwned>(&self) -> Result<Q, ApiError> {
+        web::Query::<Q>::from_query(self.req.query_string())
+            .map(web::Query::into_inner)
+            .map_err(|e| malformed(e.to_string()))
+    }
+
+    /// Hands this POST to the writer as the operation `make` builds from the caller, the body
+    /// and the id, once its idempotency key is checked.
+    pub async fn change(
+        self,
+        make: impl FnOnce(&Caller, &[u8], I) -> Result<Op, ApiError>,
+    ) -> Result<HttpResponse, ApiError> {
+        let idem = idempotency(&self.req, &self.caller, &self.body)?;
+        let op = make(&self.caller, &self.body, self.id)?;
+        Ok(respond(
+            self.state
+                .writer
+                .submit(self.caller.participant, Some(idem), op)
+                .await,
+        ))
+    }
 }

@@ -1,11 +1,9 @@
 //! `/v1/transfers`: hash-time-locked transfers (escrows): prepare, look up, fulfil, reject.
 
-use std::str::FromStr;
+use actix_web::HttpResponse;
 
-use actix_web::{HttpRequest, HttpResponse, web};
-
-use super::signed::{change, json, signed};
-use super::{ApiError, Data, malformed, ok_json};
+use super::signed::{Signed, json};
+use super::{ApiError, malformed, ok_json};
 use crate::openapi::{
     AlreadyFinal, ClaimRefused, Forbidden, IdempotencyKey, Malformed, PrepareRefused, TooLarge, Unauthorized,
     Unavailable, UnknownAccount, UnknownTransfer,
@@ -15,12 +13,6 @@ use crate::server::writer::Op;
 use plugins::api::{FulfillRequest, RejectRequest};
 use plugins::error::PluginError;
 use plugins::plugin::{PrepareTransfer, Transfer, TransferId};
-
-fn transfer_id(text: &str) -> Result<TransferId, ApiError> {
-    uuid::Uuid::from_str(text)
-        .map(TransferId)
-        .map_err(|_| malformed(format!("invalid transfer id {text:?}: expected a UUID")))
-}
 
 /// Prepare a hash-time-locked transfer.
 #[utoipa::path(post, path = "/v1/transfers", tag = "transfers",
@@ -32,8 +24,8 @@ fn transfer_id(text: &str) -> Result<TransferId, ApiError> {
         Malformed, Unauthorized, Forbidden, UnknownAccount, TooLarge, PrepareRefused, Unavailable,
     ),
     security(("signature" = [])))]
-pub async fn prepare(state: Data, req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
-    change(&state, &req, payload, |_, body| Ok(Op::Prepare(json(body)?))).await
+pub async fn prepare(request: Signed) -> Result<HttpResponse, ApiError> {
+    request.change(|_, body, ()| Ok(Op::Prepare(json(body)?))).await
 }
 
 /// Fulfil a transfer addressed to one of the caller's accounts.
@@ -45,18 +37,13 @@ pub async fn prepare(state: Data, req: HttpRequest, payload: web::Payload) -> Re
         Malformed, Unauthorized, Forbidden, UnknownTransfer, AlreadyFinal, TooLarge, ClaimRefused, Unavailable,
     ),
     security(("signature" = [])))]
-pub async fn fulfill(
-    state: Data,
-    req: HttpRequest,
-    payload: web::Payload,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let id = transfer_id(&path)?;
-    change(&state, &req, payload, |_, body| {
-        let r: FulfillRequest = json(body)?;
-        Ok(Op::Fulfill(id, r.fulfillment))
-    })
-    .await
+pub async fn fulfill(request: Signed<TransferId>) -> Result<HttpResponse, ApiError> {
+    request
+        .change(|_, body, id| {
+            let r: FulfillRequest = json(body)?;
+            Ok(Op::Fulfill(id, r.fulfillment))
+        })
+        .await
 }
 
 /// Reject a transfer addressed to one of the caller's accounts.
@@ -68,32 +55,27 @@ pub async fn fulfill(
         Malformed, Unauthorized, Forbidden, UnknownTransfer, AlreadyFinal, TooLarge, ClaimRefused, Unavailable,
     ),
     security(("signature" = [])))]
-pub async fn reject(
-    state: Data,
-    req: HttpRequest,
-    payload: web::Payload,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let id = transfer_id(&path)?;
-    change(&state, &req, payload, |_, body| {
-        let reason = if body.is_empty() {
-            None
-        } else {
-            let request: RejectRequest = json(body)?;
-            request.reason
-        };
-        if reason
-            .as_ref()
-            .is_some_and(|r| r.len() > plugins::plugin::MAX_REJECT_REASON_LEN)
-        {
-            return Err(malformed(format!(
-                "reason is longer than {} bytes",
-                plugins::plugin::MAX_REJECT_REASON_LEN
-            )));
-        }
-        Ok(Op::Reject(id, reason))
-    })
-    .await
+pub async fn reject(request: Signed<TransferId>) -> Result<HttpResponse, ApiError> {
+    request
+        .change(|_, body, id| {
+            let reason = if body.is_empty() {
+                None
+            } else {
+                let request: RejectRequest = json(body)?;
+                request.reason
+            };
+            if reason
+                .as_ref()
+                .is_some_and(|r| r.len() > plugins::plugin::MAX_REJECT_REASON_LEN)
+            {
+                return Err(malformed(format!(
+                    "reason is longer than {} bytes",
+                    plugins::plugin::MAX_REJECT_REASON_LEN
+                )));
+            }
+            Ok(Op::Reject(id, reason))
+        })
+        .await
 }
 
 /// Look a transfer up (payer's or payee's operator).
@@ -104,14 +86,10 @@ pub async fn reject(
         Malformed, Unauthorized, UnknownTransfer, TooLarge, Unavailable,
     ),
     security(("signature" = [])))]
-pub async fn get_transfer(
-    state: Data,
-    req: HttpRequest,
-    payload: web::Payload,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let (caller, _) = signed(&state, &req, payload).await?;
-    let id = transfer_id(&path)?;
+pub async fn get_transfer(request: Signed<TransferId>) -> Result<HttpResponse, ApiError> {
+    let Signed {
+        caller, id, state, ..
+    } = request;
     let transfer = store::transfer(&state.pool, id)
         .await?
         .filter(|t| {

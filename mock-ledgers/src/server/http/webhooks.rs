@@ -1,9 +1,9 @@
 //! `/v1/webhooks`: the calling key's webhook: register (or replace), read, remove.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::HttpResponse;
 
-use super::signed::{change, json, signed};
-use super::{ApiError, Data, ok_json, respond};
+use super::signed::{Signed, json};
+use super::{ApiError, ok_json, respond};
 use crate::openapi::{IdempotencyKey, Malformed, TooLarge, Unauthorized, Unavailable, WebhookRefused};
 use crate::server::store;
 use crate::server::writer::Op;
@@ -23,12 +23,9 @@ use plugins::api::{self, WebhookRequest};
         Malformed, Unauthorized, TooLarge, WebhookRefused, Unavailable,
     ),
     security(("signature" = [])))]
-pub async fn register_webhook(
-    state: Data,
-    req: HttpRequest,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    change(&state, &req, payload, |caller, body| {
+pub async fn register_webhook(request: Signed) -> Result<HttpResponse, ApiError> {
+    let state = request.state.clone();
+    request.change(|caller, body, ()| {
         let r: WebhookRequest = json(body)?;
         // Refused here, before the writer: nothing is stored, not even the idempotent answer,
         // so the same request may succeed once the operator changes the policy.
@@ -52,12 +49,8 @@ pub async fn register_webhook(
         Malformed, Unauthorized, TooLarge, Unavailable,
     ),
     security(("signature" = [])))]
-pub async fn get_webhook(
-    state: Data,
-    req: HttpRequest,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let (caller, _) = signed(&state, &req, payload).await?;
+pub async fn get_webhook(request: Signed) -> Result<HttpResponse, ApiError> {
+    let Signed { caller, state, .. } = request;
     let hook = store::webhooks(&state.pool)
         .await?
         .into_iter()
@@ -73,12 +66,8 @@ pub async fn get_webhook(
         Malformed, Unauthorized, TooLarge, Unavailable,
     ),
     security(("signature" = [])))]
-pub async fn remove_webhook(
-    state: Data,
-    req: HttpRequest,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let (caller, _) = signed(&state, &req, payload).await?;
+pub async fn remove_webhook(request: Signed) -> Result<HttpResponse, ApiError> {
+    let Signed { caller, state, .. } = request;
     let key_id = caller.key_id.clone();
     Ok(respond(
         state

@@ -173,15 +173,16 @@ fn classify_v6(ip: Ipv6Addr) -> Option<DeniedRange> {
         return classify_v4(mapped);
     }
     let bits = u128::from(ip);
-    // Truncation keeps the low 32 bits: the embedded IPv4 address.
-    let low_v4 = Ipv4Addr::from(bits as u32);
+    let o = ip.octets();
+    // The low 32 bits: the embedded IPv4 address.
+    let low_v4 = Ipv4Addr::new(o[12], o[13], o[14], o[15]);
     match bits {
         0 => return Some(DeniedRange::Unspecified),
         1 => return Some(DeniedRange::Loopback),
         // IPv4-compatible (deprecated): never a destination, and named after its IPv4 address.
         _ if bits >> 32 == 0 => return Some(classify_v4(low_v4).unwrap_or(DeniedRange::Reserved)),
         _ if v6_in(bits, NAT64, 96) => return classify_v4(low_v4),
-        _ if v6_in(bits, SIX_TO_FOUR, 16) => return classify_v4(Ipv4Addr::from((bits >> 80) as u32)),
+        _ if v6_in(bits, SIX_TO_FOUR, 16) => return classify_v4(Ipv4Addr::new(o[2], o[3], o[4], o[5])),
         _ => {}
     }
     V6_DENIED
@@ -220,7 +221,10 @@ impl IpNet {
         }
         if host_bits != 0 {
             let network = match addr {
-                IpAddr::V4(a) => IpAddr::V4(Ipv4Addr::from(u32::from(a) & !(low_mask(32, prefix) as u32))),
+                IpAddr::V4(a) => {
+                    let mask = u32::try_from(low_mask(32, prefix)).expect("a mask of at most 32 bits");
+                    IpAddr::V4(Ipv4Addr::from(u32::from(a) & !mask))
+                }
                 IpAddr::V6(a) => IpAddr::V6(Ipv6Addr::from(u128::from(a) & !low_mask(128, prefix))),
             };
             return Err(AllowEntryError::HostBits {
