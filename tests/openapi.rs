@@ -1,6 +1,7 @@
-//! The four services' OpenAPI documents, checked by independent tools against the running
+//! The five services' OpenAPI documents, checked by independent tools against the running
 //! services: the digital-euro ledger, the connector, a chain node and Bank B's receiver, as
-//! `testnet`'s chain network runs them (real servers on 127.0.0.1, over TLS). For each:
+//! `testnet`'s chain network runs them, and the anchoring service anchoring on that chain
+//! (real servers on 127.0.0.1, over TLS). For each:
 //!
 //! - the document it serves at `/openapi.json` is the one committed in `docs/openapi`;
 //! - `openapi-spec-validator` accepts it as OpenAPI 3.1;
@@ -10,6 +11,15 @@
 //!   and body schema. `tests/openapi/schemathesis.toml` says what each service needs (the
 //!   connector's operator token; long polls told not to wait).
 //!
+//! The ledger API and the anchoring API take only CL1-HMAC-SHA256 signed requests
+//! (`plugins::auth`). `tests/openapi/hooks.py` signs every request schemathesis sends to them
+//! with a test key the test passes in the environment (a ledger participant's key, an
+//! anchoring submitter's), over the bytes as sent: method, path with query, timestamp, a fresh
+//! nonce and the body's SHA-256. So the fuzzer reaches their success paths, not only their 401:
+//! the hook records each answer's operation and status, and the test fails unless some signed
+//! operations were answered with success (a refused signature answers none so) and every one
+//! was answered other than 401 at least once.
+//!
 //! The tools live in a Python virtual environment: `$CYPHERLINK_OPENAPI_VENV`, or
 //! `target/ci-venv`, which `.ci/run` makes from `tests/openapi/requirements.txt`. Without them
 //! the test checks only the served documents and a few answers (unknown routes, the chain
@@ -17,6 +27,7 @@
 //! set), where it fails. Run it with `cargo test --test openapi -- --nocapture` to see the
 //! tools' reports.
 
+mod common;
 #[path = "support/openapi_document.rs"]
 mod openapi_document;
 
@@ -24,8 +35,10 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use common::anchoring::{ISP, write_config};
 use connector::store::Durability;
 use htlc::{Clock, SystemClock};
+use mock_ledgers::config::{LedgerConfig, fixtures};
 use testnet::chain_network::ChainNetwork;
 use testnet::network::{NetworkOptions, https_url};
 
@@ -84,6 +97,86 @@ struct Service {
     ca: PathBuf,
     /// A client trusting it.
     http: reqwest::Client,
+    /// The key id and secret `tests/openapi/hooks.py` signs its requests with, if it takes
+    /// signed requests.
+    signer: Option<(String, String)>,
+}
+
+/// The digital-euro ledger's test key of `participant` (from its fixture, as the network runs
+/// it): key id and secret.
+fn ledger_key(participant: &str) -> (String, String) {
+    let config = LedgerConfig::from_toml(fixtures::DIGITAL_EURO).unwrap();
+    let (id, key) = config
+        .keys
+        .iter()
+        .find(|(_, key)| key.participant == participant)
+        .unwrap_or_else(|| panic!("no key of {participant} in the digital-euro fixture"));
+    (id.clone(), String::from_utf8(key.secret.clone()).unwrap())
+}
+
+/// The anchoring service, over TLS with `certs`, anchoring on the chain node at `chain_url`
+/// (trusted through `chain_tls`), its files in `dir`.
+async fn start_anchoring(
+    dir: &Path,
+    chain_url: &str,
+    chain_tls: tls::ClientTls,
+    certs: &tls::dev::DevCerts,
+) -> anchoring::Running {
+    std::fs::create_dir_all(dir).unwrap();
+    let (file, _) = write_config(dir, chain_url, 100, 100);
+    let mut config = anchoring::AnchorConfig::load(&file).unwrap();
+    config.chain.tls = Some(chain_tls);
+    config.tls = Some(certs.server());
+    config.plain_http = false;
+    anchoring::start(config).await.unwrap()
+}
+
+/// Reads the answers `tests/openapi/hooks.py` recorded for a signed service (lines of
+/// `METHOD /path status`): fails unless every `/v1` operation got an answer other than 401 and
+/// some got a 2xx, so a signature the service refuses cannot pass unnoticed.
+fn check_signed_answers(document: &str, answers: &Path) -> Result<(), String> {
+    use std::collections::BTreeMap;
+    let text = std::fs::read_to_string(answers)
+        .map_err(|e| format!("{document}: no answers recorded in {}: {e}", answers.display()))?;
+    // Per operation: how many answers of each status.
+    let mut by_operation: BTreeMap<&str, BTreeMap<u16, u32>> = BTreeMap::new();
+    for line in text.lines() {
+        let (operation, status) = line
+            .rsplit_once(' ')
+            .and_then(|(op, status)| Some((op, status.parse::<u16>().ok()?)))
+            .ok_or_else(|| format!("{document}: unreadable answer line {line:?}"))?;
+        *by_operation
+            .entry(operation)
+            .or_default()
+            .entry(status)
+            .or_default() += 1;
+    }
+    let signed: Vec<_> = by_operation
+        .iter()
+        .filter(|(operation, _)| operation.contains(" /v1/"))
+        .collect();
+    println!("==== answers of {document}'s signed operations (status: count)");
+    for (operation, statuses) in &signed {
+        println!("{operation}: {statuses:?}");
+    }
+    let stuck: Vec<&str> = signed
+        .iter()
+        .filter(|(_, statuses)| statuses.keys().all(|s| *s == 401))
+        .map(|(operation, _)| **operation)
+        .collect();
+    let successes: u32 = signed
+        .iter()
+        .flat_map(|(_, statuses)| statuses.iter())
+        .filter(|(status, _)| (200..300).contains(*status))
+        .map(|(_, n)| n)
+        .sum();
+    if signed.is_empty() || !stuck.is_empty() || successes == 0 {
+        return Err(format!(
+            "{document}: signed requests did not get past the signature check \
+             (operations answered only 401: {stuck:?}; 2xx answers: {successes})"
+        ));
+    }
+    Ok(())
 }
 
 /// Runs a tool, printing its report; the report if it failed.
@@ -118,30 +211,50 @@ async fn every_service_keeps_to_its_openapi_document() {
     let network_client =
         plugins::client::tls_http_client(std::time::Duration::from_secs(30), &network_certs.client())
             .unwrap();
+    let anchor = start_anchoring(
+        &dir.path().join("anchoring"),
+        &net.committee.api_url(0),
+        net.committee.client_tls(),
+        &network_certs,
+    )
+    .await;
+    let anchor_server = anchor.server.handle();
+    tokio::spawn(anchor.server);
     let services = [
         Service {
             document: "ledger-api.json",
             base_url: https_url(net.digital_euro.addr()),
             ca: network_certs.ca.clone(),
             http: network_client.clone(),
+            signer: Some(ledger_key("bank-a")),
         },
         Service {
             document: "connector-api.json",
             base_url: net.connector.base_url().trim_end_matches('/').to_owned(),
             ca: network_certs.ca.clone(),
             http: network_client.clone(),
+            signer: None,
         },
         Service {
             document: "chain-api.json",
             base_url: net.committee.api_url(0),
             ca: net.committee.certs.ca.clone(),
             http: net.committee.http_client().unwrap(),
+            signer: None,
         },
         Service {
             document: "receiver-api.json",
             base_url: net.receiver_url.trim_end_matches("/.well-known/pay").to_owned(),
             ca: network_certs.ca.clone(),
+            http: network_client.clone(),
+            signer: None,
+        },
+        Service {
+            document: "anchoring-api.json",
+            base_url: https_url(anchor.addr),
+            ca: network_certs.ca.clone(),
             http: network_client,
+            signer: Some((ISP.0.to_owned(), ISP.1.to_owned())),
         },
     ];
     for service in &services {
@@ -187,11 +300,13 @@ async fn every_service_keeps_to_its_openapi_document() {
                 std::io::stderr(),
                 "openapi: documents NOT validated, services NOT fuzzed (the rest passed): {why}"
             );
+            anchor_server.stop(true).await;
             net.stop().await;
             return;
         }
     };
     let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/openapi/schemathesis.toml");
+    let hooks = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/openapi/hooks.py");
     let mut failures = Vec::new();
     for service in &services {
         let file = dir.path().join(service.document);
@@ -203,9 +318,19 @@ async fn every_service_keeps_to_its_openapi_document() {
                 .arg(&file),
         )
         .await;
+        let answers = dir.path().join(format!("answers-{}.txt", service.document));
+        let mut schemathesis = tokio::process::Command::new(&tools.schemathesis);
+        schemathesis
+            .env("SCHEMATHESIS_HOOKS", &hooks)
+            .env("CYPHERLINK_OPENAPI_ANSWERS", &answers);
+        if let Some((key_id, secret)) = &service.signer {
+            schemathesis
+                .env("CYPHERLINK_SIGN_KEY_ID", key_id)
+                .env("CYPHERLINK_SIGN_SECRET", secret);
+        }
         let fuzzed = run(
             &format!("schemathesis {} at {}", service.document, service.base_url),
-            tokio::process::Command::new(&tools.schemathesis)
+            schemathesis
                 .current_dir(dir.path())
                 .env(
                     "CYPHERLINK_OPERATOR_TOKEN",
@@ -230,7 +355,11 @@ async fn every_service_keeps_to_its_openapi_document() {
         .await;
         failures.extend(validated.err());
         failures.extend(fuzzed.err());
+        if service.signer.is_some() {
+            failures.extend(check_signed_answers(service.document, &answers).err());
+        }
     }
+    anchor_server.stop(true).await;
     net.stop().await;
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

@@ -87,6 +87,15 @@ pub(super) struct WaitQuery {
     pub(super) wait_ms: Option<u64>,
 }
 
+/// Ids and batch numbers are SQLite integers, so one above `i64::MAX` names nothing stored:
+/// answered as not found, not handed to the store (which would call it a corrupt row).
+fn storable(n: u64, what: impl FnOnce() -> String) -> Result<u64, ApiError> {
+    match i64::try_from(n) {
+        Ok(_) => Ok(n),
+        Err(_) => Err(ApiError::NotFound(what())),
+    }
+}
+
 fn digest(i: usize, s: &str) -> Result<[u8; 32], ApiError> {
     let field = format!("digests[{i}]");
     if s.len() != 64 {
@@ -167,6 +176,7 @@ pub(super) async fn get_certificate(
 ) -> Result<HttpResponse, ApiError> {
     let (submitter, _) = signed(&state, &req, payload).await?;
     let id = id.into_inner();
+    storable(id, || format!("item {id}"))?;
     let wait = Duration::from_millis(query.wait_ms.unwrap_or(0)).min(MAX_WAIT);
     let deadline = tokio::time::Instant::now() + wait;
     loop {
@@ -213,6 +223,7 @@ pub(super) async fn get_batch(
     let (submitter, _) = signed(&state, &req, payload).await?;
     let (namespace, sequence) = path.into_inner();
     owned(&submitter, &namespace)?;
+    storable(sequence, || format!("batch {sequence} of {namespace}"))?;
     let b = store::batch(&state.readers, &namespace, sequence)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("batch {sequence} of {namespace}")))?;
@@ -251,4 +262,19 @@ pub(super) async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(state.metrics.render())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_beyond_sqlite_integers_are_not_found() {
+        let what = || "item".to_owned();
+        assert_eq!(storable(0, what).ok(), Some(0));
+        let largest = u64::try_from(i64::MAX).unwrap();
+        assert_eq!(storable(largest, what).ok(), Some(largest));
+        assert!(matches!(storable(largest + 1, what), Err(ApiError::NotFound(_))));
+        assert!(matches!(storable(u64::MAX, what), Err(ApiError::NotFound(_))));
+    }
 }
