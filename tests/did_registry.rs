@@ -92,6 +92,8 @@ async fn a_did_is_registered_rotated_deactivated_and_resolved_at_each_version() 
         &rotated.did_create(0, &document_for_key(&own, &new_key.verifying_key())),
     )
     .await;
+    // Read on another node than the one that confirmed: wait until it has the block too.
+    same_height(&clients, PATIENCE).await;
     let (status, v1) = resolve(c1, &subject, VersionQuery::Latest).await;
     assert_eq!(status, 200, "{v1:?}");
     assert_eq!(v1.did_document.as_ref(), Some(&doc1));
@@ -105,6 +107,8 @@ async fn a_did_is_registered_rotated_deactivated_and_resolved_at_each_version() 
     let doc2 = document_for_key(&subject, &new_key.verifying_key());
     let rotation = holder.did_update(1, &doc2);
     let rotation_status = final_ok(c1, &rotation).await;
+    // Read on another node than the one that confirmed: wait until it has the block too.
+    same_height(&clients, PATIENCE).await;
     let (_, v2) = resolve(c0, &subject, VersionQuery::Latest).await;
     assert_eq!(v2.did_document.as_ref(), Some(&doc2));
     assert_eq!(v2.did_document_metadata.version_id.as_deref(), Some("2"));
@@ -160,6 +164,8 @@ async fn a_did_is_registered_rotated_deactivated_and_resolved_at_each_version() 
     next_second_after(updated_at).await;
     final_ok(c0, &rotated.did_deactivate(&subject, 2)).await;
     final_failed(c0, &rotated.did_update(3, &doc2), FailCode::DidDeactivated).await;
+    // Read on another node than the one that confirmed: wait until it has the block too.
+    same_height(&clients, PATIENCE).await;
     let (status, v3) = resolve(c1, &subject, VersionQuery::Latest).await;
     assert_eq!(status, 410);
     assert!(v3.did_document_metadata.deactivated);
