@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::crypto::{PublicKey, Signature, VerifyCache, verify_pop};
+use crate::crypto::{KeyPair, PublicKey, Signature, VerifyCache, verify_pop};
 use crate::error::{Error, Result};
 use crate::ids::{ValidatorIndex, View};
 
@@ -51,6 +51,21 @@ pub struct Committee {
 }
 
 impl Committee {
+    /// The committee of `keys` in order, member i run by operator `op{i}`, each with its proof
+    /// of possession: the one set-up of test committees, simulations and local networks.
+    pub fn of_keys(epoch: u64, keys: &[KeyPair], leader_rule: LeaderRule) -> Result<Self> {
+        let members = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| ValidatorInfo {
+                public_key: *k.public(),
+                pop: k.proof_of_possession(),
+                operator: format!("op{i}"),
+            })
+            .collect();
+        Self::new(epoch, members, leader_rule)
+    }
+
     /// Forms a committee, checking every rule in the module doc.
     pub fn new(epoch: u64, members: Vec<ValidatorInfo>, leader_rule: LeaderRule) -> Result<Self> {
         let n = members.len();

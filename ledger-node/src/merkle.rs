@@ -16,6 +16,14 @@ fn node_hash(l: &[u8; 32], r: &[u8; 32]) -> [u8; 32] {
     sha256(&[&[1u8], l, r])
 }
 
+/// The level above `level`: pairs hashed together, an odd last node carried up unchanged.
+fn parent_level(level: &[[u8; 32]]) -> Vec<[u8; 32]> {
+    level
+        .chunks(2)
+        .map(|c| if let [l, r] = c { node_hash(l, r) } else { c[0] })
+        .collect()
+}
+
 /// Root over `txs`.
 pub fn root<T: AsRef<[u8]>>(txs: &[T]) -> [u8; 32] {
     let leaves: Vec<[u8; 32]> = txs.iter().map(|t| leaf_hash(t.as_ref())).collect();
@@ -29,16 +37,7 @@ pub fn root_of_leaves(leaves: &[[u8; 32]]) -> [u8; 32] {
         return [0; 32];
     }
     while level.len() > 1 {
-        level = level
-            .chunks(2)
-            .map(|c| {
-                if c.len() == 2 {
-                    node_hash(&c[0], &c[1])
-                } else {
-                    c[0]
-                }
-            })
-            .collect();
+        level = parent_level(&level);
     }
     level[0]
 }
@@ -68,16 +67,7 @@ pub fn path<T: AsRef<[u8]>>(txs: &[T], index: usize) -> Option<Vec<PathStep>> {
                 sibling_on_left: sib < i,
             });
         }
-        level = level
-            .chunks(2)
-            .map(|c| {
-                if c.len() == 2 {
-                    node_hash(&c[0], &c[1])
-                } else {
-                    c[0]
-                }
-            })
-            .collect();
+        level = parent_level(&level);
         i /= 2;
     }
     Some(steps)

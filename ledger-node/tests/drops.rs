@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use ledger_node::committee::{Committee, LeaderRule, ValidatorInfo};
+use ledger_node::committee::{Committee, LeaderRule};
 use ledger_node::consensus::core::{Config, Core, Input, NoApplication, Recovery};
 use ledger_node::consensus::messages::{DropReason, Message, Proposal, UnverifiedMessage};
 use ledger_node::consensus::safety::MemoryStorage;
@@ -20,16 +20,7 @@ struct Fixture {
 
 fn fixture() -> Fixture {
     let keys: Vec<KeyPair> = (0..4).map(|i| KeyPair::for_test(31, i)).collect();
-    let members = keys
-        .iter()
-        .enumerate()
-        .map(|(i, k)| ValidatorInfo {
-            public_key: *k.public(),
-            pop: k.proof_of_possession(),
-            operator: format!("op{i}"),
-        })
-        .collect();
-    let committee = Committee::new(0, members, LeaderRule::RoundRobin).unwrap();
+    let committee = Committee::of_keys(0, &keys, LeaderRule::RoundRobin).unwrap();
     let genesis = Block::genesis(&committee, 0, [0; 32]);
     let mut core = Core::new(
         Config::default(),

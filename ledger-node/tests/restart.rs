@@ -6,7 +6,7 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
-use ledger_node::committee::{Committee, LeaderRule, ValidatorInfo};
+use ledger_node::committee::{Committee, LeaderRule};
 use ledger_node::consensus::safety::{MemoryStorage, SafetyRules};
 use ledger_node::consensus::sim::{Behaviour, Simulation};
 use ledger_node::crypto::KeyPair;
@@ -41,16 +41,7 @@ fn restarted_validators_never_vote_twice_in_a_view() {
 }
 
 fn committee(keys: &[KeyPair]) -> Committee {
-    let members = keys
-        .iter()
-        .enumerate()
-        .map(|(i, k)| ValidatorInfo {
-            public_key: *k.public(),
-            pop: k.proof_of_possession(),
-            operator: format!("op{i}"),
-        })
-        .collect();
-    Committee::new(0, members, LeaderRule::RoundRobin).unwrap()
+    Committee::of_keys(0, keys, LeaderRule::RoundRobin).unwrap()
 }
 
 fn child(parent: &Block, view: u64, marker: &[u8]) -> Block {

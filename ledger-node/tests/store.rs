@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use ed25519_dalek::SigningKey;
 use htlc::{Condition, Fulfillment};
-use ledger_node::committee::{Committee, LeaderRule, ValidatorInfo};
+use ledger_node::committee::{Committee, LeaderRule};
 use ledger_node::consensus::core::{Application, FinalBy};
 use ledger_node::consensus::safety::{SafetyRecord, SafetyStorage};
 use ledger_node::crypto::{KeyPair, sha256};
@@ -25,17 +25,8 @@ const CHAIN: [u8; 32] = [5; 32];
 type TxRow = (i64, i64, Vec<u8>, Vec<u8>, i64);
 
 fn committee() -> Committee {
-    let members = (0..4)
-        .map(|i| {
-            let k = KeyPair::for_test(3, i);
-            ValidatorInfo {
-                public_key: *k.public(),
-                pop: k.proof_of_possession(),
-                operator: format!("op{i}"),
-            }
-        })
-        .collect();
-    Committee::new(1, members, LeaderRule::RoundRobin).unwrap()
+    let keys: Vec<KeyPair> = (0..4).map(|i| KeyPair::for_test(3, i)).collect();
+    Committee::of_keys(1, &keys, LeaderRule::RoundRobin).unwrap()
 }
 
 /// A connection of its own to the store's database, to read tables directly.

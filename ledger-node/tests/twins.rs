@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use ledger_node::committee::{Committee, LeaderRule, ValidatorInfo};
+use ledger_node::committee::{Committee, LeaderRule};
 use ledger_node::consensus::sim::{SimConfig, Simulation};
 use ledger_node::crypto::KeyPair;
 use ledger_node::ids::ValidatorIndex;
@@ -123,16 +123,7 @@ fn twins_search_finds_no_fork_and_recovers_after_heal() {
     // One committee and one set of memoising keys for the whole search: signatures and
     // certificate checks recur across scenarios and are computed once.
     let keys: Vec<KeyPair> = (0..4).map(|i| KeyPair::for_test(1, i).with_sign_memo()).collect();
-    let members = keys
-        .iter()
-        .enumerate()
-        .map(|(i, k)| ValidatorInfo {
-            public_key: *k.public(),
-            pop: k.proof_of_possession(),
-            operator: format!("operator-{i}"),
-        })
-        .collect();
-    let base = Arc::new(Committee::new(0, members, LeaderRule::RoundRobin).unwrap());
+    let base = Arc::new(Committee::of_keys(0, &keys, LeaderRule::RoundRobin).unwrap());
     let mut rng = StdRng::seed_from_u64(seed);
     let all: Vec<(u64, Scenario)> = (0..scenarios).map(|k| (k, generate(&mut rng))).collect();
     // Two workers (the machine has two cores); each scenario is still deterministic.

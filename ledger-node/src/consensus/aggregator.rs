@@ -124,20 +124,11 @@ impl Aggregator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::committee::{LeaderRule, ValidatorInfo};
+    use crate::committee::LeaderRule;
     use crate::crypto::KeyPair;
 
     fn committee(keys: &[KeyPair]) -> Committee {
-        let members = keys
-            .iter()
-            .enumerate()
-            .map(|(i, k)| ValidatorInfo {
-                public_key: *k.public(),
-                pop: k.proof_of_possession(),
-                operator: format!("op{i}"),
-            })
-            .collect();
-        Committee::new(0, members, LeaderRule::RoundRobin).unwrap()
+        Committee::of_keys(0, keys, LeaderRule::RoundRobin).unwrap()
     }
 
     #[test]

@@ -217,16 +217,7 @@ mod tests {
     #[test]
     fn joins_the_highest_view_that_f_plus_one_validators_reached() {
         let keys: Vec<_> = (0..4).map(|i| crate::crypto::KeyPair::for_test(3, i)).collect();
-        let members = keys
-            .iter()
-            .enumerate()
-            .map(|(i, k)| crate::committee::ValidatorInfo {
-                public_key: *k.public(),
-                pop: k.proof_of_possession(),
-                operator: format!("op{i}"),
-            })
-            .collect();
-        let c = Committee::new(0, members, crate::committee::LeaderRule::RoundRobin).unwrap();
+        let c = Committee::of_keys(0, &keys, crate::committee::LeaderRule::RoundRobin).unwrap();
         let mut stats = AggregationStats::default();
         let mut timeout = |p: &mut Pacemaker, view: View, signer: u16| {
             let sig = keys[usize::from(signer)].sign(&timeout_signing_bytes(0, view));

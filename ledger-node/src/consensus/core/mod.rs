@@ -691,21 +691,12 @@ mod tests {
     /// (marked by the driver) is refused, also when gossip brings it late.
     #[test]
     fn a_restarted_core_keeps_the_mempool_handed_to_it() {
-        use crate::committee::{LeaderRule, ValidatorInfo};
+        use crate::committee::LeaderRule;
         use crate::consensus::safety::MemoryStorage;
         use crate::merkle::leaf_hash;
 
         let keys: Vec<KeyPair> = (0..4).map(|i| KeyPair::for_test(5, i)).collect();
-        let members = keys
-            .iter()
-            .enumerate()
-            .map(|(i, k)| ValidatorInfo {
-                public_key: *k.public(),
-                pop: k.proof_of_possession(),
-                operator: format!("op{i}"),
-            })
-            .collect();
-        let committee = Committee::new(0, members, LeaderRule::RoundRobin).unwrap();
+        let committee = Committee::of_keys(0, &keys, LeaderRule::RoundRobin).unwrap();
         let genesis = Block::genesis(&committee, 0, [0; 32]);
         let storage = MemoryStorage::default();
         let core = |recovery: Recovery| {

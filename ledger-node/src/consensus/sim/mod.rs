@@ -29,7 +29,7 @@ use std::time::Instant;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::committee::{Committee, LeaderRule, ValidatorInfo};
+use crate::committee::{Committee, LeaderRule};
 use crate::consensus::core::{Action, CommittedBlock, Config, Core, Input, NoApplication, Recovery, Timer};
 use crate::consensus::mempool::Mempool;
 use crate::consensus::messages::{Message, UnverifiedMessage};
@@ -267,16 +267,7 @@ impl Simulation {
                 if config.sign_memo { k.with_sign_memo() } else { k }
             })
             .collect();
-        let members = keys
-            .iter()
-            .enumerate()
-            .map(|(i, k)| ValidatorInfo {
-                public_key: *k.public(),
-                pop: k.proof_of_possession(),
-                operator: format!("operator-{i}"),
-            })
-            .collect();
-        let committee = Committee::new(0, members, config.leader_rule.clone())
+        let committee = Committee::of_keys(0, &keys, config.leader_rule.clone())
             .unwrap_or_else(|e| panic!("simulation committee: {e}"));
         Self::with_committee(config, committee, keys)
     }
