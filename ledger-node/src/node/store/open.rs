@@ -11,10 +11,10 @@ use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 
 use super::recent::{self, BlockRows, RecentIndex, block_index_rows};
-use super::rows::{b32, escrow_of, escrow_select, narrow, parsed, u};
+use super::rows::{asset_of, b32, escrow_of, escrow_select, parsed, u};
 use super::{Loaded, Store, StoreError};
 use crate::codec::decode_exact;
-use crate::state::{AccountId, AnchorTip, AssetCode, AssetInfo, EscrowId, State, Transaction};
+use crate::state::{AccountId, AnchorTip, AssetCode, EscrowId, State, Transaction};
 use crate::types::{Block, QuorumCert};
 
 /// The chain's databases: [`plumbing::sqlite::options`] with a large statement cache (the writer
@@ -86,15 +86,8 @@ impl Store {
             .fetch_all(&mut self.writer)
             .await?
         {
-            let code: AssetCode = parsed(row.get::<&str, _>(0))?;
-            state.assets.insert(
-                code,
-                AssetInfo {
-                    issuer: AccountId(b32(row.get::<&[u8], _>(1))?),
-                    scale: narrow(row.get(2), "asset scale")?,
-                    supply: u(row.get(3)),
-                },
-            );
+            let (code, info) = asset_of(&row)?;
+            state.assets.insert(code, info);
         }
         for row in sqlx::query("SELECT id, status FROM escrows WHERE status <> 'prepared'")
             .fetch_all(&mut self.writer)

@@ -4,11 +4,13 @@
 use htlc::EscrowStatus;
 use sqlx::Row;
 
-use super::rows::{b32, escrow_of, escrow_select, escrow_view_of, escrow_view_select, narrow, parsed, u};
+use super::rows::{
+    asset_of, b32, escrow_of, escrow_select, escrow_view_of, escrow_view_select, narrow, parsed, u,
+};
 use super::{Reader, StoreError};
 use crate::api::types::{AccountView, AnchorView, AssetBalance, AssetView, EscrowView};
 use crate::state::types::hex_of;
-use crate::state::{AccountId, AssetCode, AssetInfo, Escrow, EscrowId, State, Transaction, TxId};
+use crate::state::{AccountId, AssetCode, Escrow, EscrowId, State, Transaction, TxId};
 
 impl Reader {
     /// An account's committed state.
@@ -154,15 +156,8 @@ impl Reader {
             .fetch_all(&mut *db)
             .await?
             {
-                let code: AssetCode = parsed(row.get::<&str, _>(0))?;
-                state.assets.insert(
-                    code,
-                    AssetInfo {
-                        issuer: AccountId(b32(row.get::<&[u8], _>(1))?),
-                        scale: narrow(row.get(2), "asset scale")?,
-                        supply: u(row.get(3)),
-                    },
-                );
+                let (code, info) = asset_of(&row)?;
+                state.assets.insert(code, info);
             }
         }
         super::dids::admission_dids(&mut db, txs, &mut state).await?;

@@ -12,7 +12,7 @@ use super::{StoreError, StoredBlock};
 use crate::api::types::{EscrowView, TxState, TxStatus};
 use crate::codec::decode_exact;
 use crate::state::exec::StateCommitment;
-use crate::state::{AccountId, Escrow, EscrowId, FailCode, TxId};
+use crate::state::{AccountId, AssetCode, AssetInfo, Escrow, EscrowId, FailCode, TxId};
 use crate::types::{Block, QuorumCert};
 
 /// An escrow with the timestamps of its creating and closing blocks, from `escrows e`.
@@ -80,6 +80,17 @@ pub(super) fn escrow_of(row: &SqliteRow) -> Result<Escrow, StoreError> {
         closed_height: row.get::<Option<i64>, _>(12).map(u),
         reject_reason: row.get(13),
     })
+}
+
+/// An asset from a `SELECT code, issuer, scale, supply FROM assets` row.
+pub(super) fn asset_of(row: &SqliteRow) -> Result<(AssetCode, AssetInfo), StoreError> {
+    let code: AssetCode = parsed(row.get::<&str, _>(0))?;
+    let info = AssetInfo {
+        issuer: AccountId(b32(row.get::<&[u8], _>(1))?),
+        scale: narrow(row.get(2), "asset scale")?,
+        supply: u(row.get(3)),
+    };
+    Ok((code, info))
 }
 
 pub(super) fn stored_block(row: &SqliteRow) -> Result<StoredBlock, StoreError> {
