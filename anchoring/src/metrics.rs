@@ -1,6 +1,7 @@
 //! Prometheus metrics of the service (served at `GET /metrics`).
 
-use prometheus::{Encoder, Histogram, HistogramOpts, IntCounter, Registry, TextEncoder};
+use plumbing::metrics::counter;
+use prometheus::{Histogram, HistogramOpts, IntCounter, Registry};
 
 /// The service's metrics.
 #[derive(Clone, Debug)]
@@ -18,12 +19,6 @@ impl Default for Metrics {
     fn default() -> Self {
         Self::new()
     }
-}
-
-fn counter(r: &Registry, name: &str, help: &str) -> IntCounter {
-    let c = IntCounter::new(name, help).unwrap_or_else(|_| unreachable!("static metric name"));
-    let _ = r.register(Box::new(c.clone()));
-    c
 }
 
 impl Metrics {
@@ -61,8 +56,6 @@ impl Metrics {
 
     /// The text exposition format.
     pub fn render(&self) -> String {
-        let mut out = Vec::new();
-        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
-        String::from_utf8(out).unwrap_or_default()
+        plumbing::metrics::render(&self.registry)
     }
 }

@@ -1,8 +1,6 @@
 //! Prometheus metrics of a connector, served at `/metrics` by the operator API.
 
-use prometheus::{
-    Encoder, Histogram, HistogramOpts, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
-};
+use prometheus::{Histogram, HistogramOpts, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry};
 
 /// The connector's metrics and the registry they live in.
 #[derive(Debug, Clone)]
@@ -102,9 +100,7 @@ impl Metrics {
 
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
-        let mut out = Vec::new();
-        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
-        String::from_utf8_lossy(&out).into_owned()
+        plumbing::metrics::render(&self.registry)
     }
 }
 

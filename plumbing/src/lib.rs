@@ -5,10 +5,12 @@
 //!   and a read pool), committing a group of changes in one script that is rolled back whole
 //!   when any statement fails, and [`StoreError`].
 //! - [`config`]: reading a TOML configuration file, and [`ConfigError`].
+//! - [`metrics`]: registering Prometheus counters and gauges, and their text exposition.
 //!
 //! It knows nothing of CypherLink's domain and depends on no other crate of the workspace.
 
 pub mod config;
+pub mod metrics;
 pub mod sqlite;
 
 pub use config::ConfigError;

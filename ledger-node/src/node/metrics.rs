@@ -1,6 +1,7 @@
 //! Prometheus metrics of a node (served at `GET /metrics`).
 
-use prometheus::{Encoder, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+use plumbing::metrics::{counter, counter_vec, gauge};
+use prometheus::{IntCounter, IntCounterVec, IntGauge, Registry};
 
 /// The node's metrics.
 #[derive(Clone, Debug)]
@@ -36,23 +37,6 @@ impl Default for Metrics {
     fn default() -> Self {
         Self::new()
     }
-}
-
-fn counter(r: &Registry, name: &str, help: &str) -> IntCounter {
-    let c = IntCounter::new(name, help).unwrap_or_else(|_| unreachable!("static metric name"));
-    let _ = r.register(Box::new(c.clone()));
-    c
-}
-fn gauge(r: &Registry, name: &str, help: &str) -> IntGauge {
-    let g = IntGauge::new(name, help).unwrap_or_else(|_| unreachable!("static metric name"));
-    let _ = r.register(Box::new(g.clone()));
-    g
-}
-fn counter_vec(r: &Registry, name: &str, help: &str, label: &str) -> IntCounterVec {
-    let c = IntCounterVec::new(Opts::new(name, help), &[label])
-        .unwrap_or_else(|_| unreachable!("static metric name"));
-    let _ = r.register(Box::new(c.clone()));
-    c
 }
 
 impl Metrics {
@@ -106,9 +90,7 @@ impl Metrics {
 
     /// The text exposition.
     pub fn render(&self) -> String {
-        let mut out = Vec::new();
-        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
-        String::from_utf8(out).unwrap_or_default()
+        plumbing::metrics::render(&self.registry)
     }
 }
 

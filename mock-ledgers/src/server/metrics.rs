@@ -1,8 +1,6 @@
 //! Prometheus metrics of one ledger, served at `/metrics`.
 
-use prometheus::{
-    Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
-};
+use prometheus::{Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry};
 
 /// The ledger's metrics, in their own registry (several ledgers can run in one process).
 pub struct Metrics {
@@ -79,8 +77,6 @@ impl Metrics {
 
     /// The text exposition format.
     pub fn render(&self) -> String {
-        TextEncoder::new()
-            .encode_to_string(&self.registry.gather())
-            .unwrap_or_default()
+        plumbing::metrics::render(&self.registry)
     }
 }
