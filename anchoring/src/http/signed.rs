@@ -3,9 +3,9 @@
 //! anything is read or changed.
 
 use actix_web::{HttpRequest, web};
-use bytes::{Bytes, BytesMut};
-use futures::StreamExt;
+use bytes::Bytes;
 use plugins::auth::{self, AuthError};
+use plumbing::body::{BodyError, read_limited};
 use utoipa::IntoParams;
 
 use super::AppState;
@@ -33,29 +33,14 @@ pub(crate) struct SignedHeaders {
     signature: String,
 }
 
-async fn read_body(
-    state: &AppState,
-    req: &HttpRequest,
-    mut payload: web::Payload,
-) -> Result<Bytes, ApiError> {
-    let limit = state.max_body_bytes;
-    let declared = req
-        .headers()
-        .get("content-length")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(ApiError::TooLarge { limit });
-    }
-    let mut body = BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::malformed("body", format!("reading it: {e}")))?;
-        if body.len() + chunk.len() > limit {
-            return Err(ApiError::TooLarge { limit });
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
+async fn read_body(state: &AppState, req: &HttpRequest, payload: web::Payload) -> Result<Bytes, ApiError> {
+    let declared = req.headers().get("content-length").and_then(|v| v.to_str().ok());
+    read_limited(declared, payload, state.max_body_bytes)
+        .await
+        .map_err(|e| match e {
+            BodyError::TooLarge { limit } => ApiError::TooLarge { limit },
+            BodyError::Read(e) => ApiError::malformed("body", format!("reading it: {e}")),
+        })
 }
 
 /// Reads the body and authenticates its sender; the nonce is recorded only once the signature

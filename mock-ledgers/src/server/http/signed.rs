@@ -8,8 +8,8 @@ use std::pin::Pin;
 use std::str::FromStr;
 
 use actix_web::{FromRequest, HttpRequest, HttpResponse, dev, web};
-use bytes::{Bytes, BytesMut};
-use futures::StreamExt;
+use bytes::Bytes;
+use plumbing::body::{BodyError, read_limited};
 use sha2::{Digest, Sha256};
 
 use super::{ApiError, Data, malformed, respond};
@@ -34,30 +34,14 @@ fn path_and_query(req: &HttpRequest) -> &str {
 }
 
 /// Reads the body, refusing more than the configured limit without buffering it.
-async fn read_body(
-    state: &AppState,
-    req: &HttpRequest,
-    mut payload: web::Payload,
-) -> Result<Bytes, ApiError> {
-    let limit = state.config.server.max_body_bytes;
-    let too_big = || ApiError(PluginError::TooLarge { limit });
-    let declared = req
-        .headers()
-        .get("content-length")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(too_big());
-    }
-    let mut body = BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| malformed(format!("reading body: {e}")))?;
-        if body.len() + chunk.len() > limit {
-            return Err(too_big());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
+async fn read_body(state: &AppState, req: &HttpRequest, payload: web::Payload) -> Result<Bytes, ApiError> {
+    let declared = req.headers().get("content-length").and_then(|v| v.to_str().ok());
+    read_limited(declared, payload, state.config.server.max_body_bytes)
+        .await
+        .map_err(|e| match e {
+            BodyError::TooLarge { limit } => ApiError(PluginError::TooLarge { limit }),
+            BodyError::Read(e) => malformed(format!("reading body: {e}")),
+        })
 }
 
 /// Checks the signature headers; records the nonce only once the signature is valid.
